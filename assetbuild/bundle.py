@@ -1,0 +1,196 @@
+"""One source file through check and minify, and one bundle joined from its files.
+
+Everything here is pure: values in, values out, nothing written. `process_file`
+is the unit of work that the content cache stores and the process pool runs.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .diagnostics import Diagnostic, Location
+
+# Bumped whenever a change to the code below can change a file's result, so
+# that cached results of older versions are never trusted.
+RESULT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """What `process_file` needs: the substituted source and every option that changes the result."""
+
+    kind: str  # "js" | "css"
+    path: str  # absolute path, as a string (for url() rewriting)
+    display: str
+    original: str
+    text: str
+    edits: tuple[tuple[int, int, int, int], ...]
+    minify: bool
+    first: bool
+    output_dir: str  # where the bundle will be installed (for url() rewriting), "" for none
+    root: str
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """A checked (and possibly minified) file, ready to join."""
+
+    display: str
+    text: str  # what joins the bundle (checked; minified when asked and verified)
+    checked_text: str  # checked but not minified, for bundle-level CSS handling
+    method: str  # "rjsmin" | "rcssmin" | "safe" | "none" | "off"
+    diagnostics: tuple[Diagnostic, ...]
+    facts: Any = None  # JsReport or CssReport, for bundle-level checks
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def process_file(job: FileJob) -> FileResult:
+    """Check one file and minify it when asked; runs in worker processes too."""
+    from .sources import Edit, SourceFile
+
+    src = SourceFile(
+        Path(job.path), job.display, job.original, job.text, tuple(Edit(*e) for e in job.edits)
+    )
+    if job.kind == "js":
+        return _process_js(src, job)
+    return _process_css(src, job)
+
+
+def _process_js(src: Any, job: FileJob) -> FileResult:
+    from .jscheck import check_js
+
+    report = check_js(src, first=job.first)
+    diags = tuple(report.diagnostics)
+    if not report.ok:
+        return FileResult(job.display, report.text, report.text, "off", diags, report)
+    text, method = report.text, "off"
+    if job.minify:
+        from .jsminify import minify_js
+
+        minified = minify_js(report.text)
+        text, method = minified.text, minified.method
+        diags += _fallback_warning(src, "JavaScript", "rjsmin", method)
+    return FileResult(job.display, text, report.text, method, diags, report)
+
+
+def _process_css(src: Any, job: FileJob) -> FileResult:
+    from .csscheck import check_css
+
+    report = check_css(src)
+    diags = tuple(report.diagnostics)
+    if not report.ok:
+        return FileResult(job.display, report.text, report.text, "off", diags, report)
+    text = report.text
+    if job.output_dir:
+        from .urls import rewrite_urls
+
+        text, url_diags = rewrite_urls(
+            src, Path(job.path).parent, Path(job.output_dir), Path(job.root)
+        )
+        diags += tuple(url_diags)
+        if text != report.text:
+            # Offsets moved: re-read the at-rules from the text that will ship.
+            report = check_css(src.with_text(text))
+    return FileResult(job.display, text, text, "off", diags, report)
+
+
+def _fallback_warning(src: Any, language: str, fast: str, method: str) -> tuple[Diagnostic, ...]:
+    if method == fast or method == "off":
+        return ()
+    what = (
+        "shipped minified by the safe token minifier"
+        if method == "safe"
+        else "shipped unminified"
+    )
+    return (
+        Diagnostic(
+            "warning",
+            f"{fast} would change this {language} file's meaning; {what}",
+            Location(src.display),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Built:
+    """A bundle built in memory: its bytes and how it got them."""
+
+    output: str  # logical name, "js/main.js"
+    kind: str
+    sources: tuple[str, ...]  # display paths, in bundle order
+    raw_size: int  # bytes of the sources as read
+    data: bytes
+    methods: tuple[str, ...]  # per file
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def gzip_size(self) -> int:
+        return len(gzip.compress(self.data, 9, mtime=0))
+
+
+def join_bundle(
+    output: str,
+    kind: str,
+    results: Sequence[FileResult],
+    raw_size: int,
+    *,
+    minify: bool,
+    minify_css: Callable[[str], tuple[str, str]] | None = None,
+) -> Built:
+    """Join checked files into one bundle, with the checks that only the whole bundle can make."""
+    diags: list[Diagnostic] = [d for r in results for d in r.diagnostics]
+    methods = tuple(r.method for r in results)
+    sources = tuple(r.display for r in results)
+    if not all(r.ok for r in results):
+        return Built(output, kind, sources, raw_size, b"", methods, tuple(diags))
+    if kind == "js":
+        from .jscheck import check_bundle, join_js
+
+        diags.extend(check_bundle([r.facts for r in results]))
+        text = join_js([r.text for r in results])
+    else:
+        from .csscheck import join_css
+
+        text, join_diags = join_css([r.facts for r in results])
+        diags.extend(join_diags)
+        if minify and not any(d.is_error for d in join_diags):
+            text, method = (minify_css or _minify_css)(text)
+            methods = (method,) * len(results)
+            if method != "rcssmin":
+                diags.append(
+                    Diagnostic(
+                        "warning",
+                        "rcssmin would change this stylesheet's meaning; "
+                        + ("shipped minified by the safe minifier" if method == "safe" else "shipped unminified"),
+                        Location(output),
+                    )
+                )
+    return Built(output, kind, sources, raw_size, text.encode("utf-8"), methods, tuple(diags))
+
+
+def _minify_css(text: str) -> tuple[str, str]:
+    from .cssminify import minify_css
+
+    minified = minify_css(text)
+    return minified.text, minified.method
+
+
+def output_dir_for(root: Path, output: str) -> Path:
+    """A stand-in version directory with the installed bundle's depth, for url() rewriting."""
+    area = PurePosixPath(output).parent
+    return root.joinpath(*area.parts, "1")

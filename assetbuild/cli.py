@@ -1,0 +1,589 @@
+"""The `assetbuild` command: thin click commands over the library.
+
+This is the one place where errors become exit codes (see `_reporting`).
+Heavy modules are imported inside commands so `--help` and a no-change
+install start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import AssetbuildError, ConfigError
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .diagnostics import Diagnostic
+    from .pipeline import BuildOptions, BuildResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_SOURCE, EXIT_USAGE, EXIT_INSTALL = 1, 2, 3
+
+
+@dataclass
+class Settings:
+    """Options gathered from the group and the command line, before the config is loaded."""
+
+    directory: Path | None = None
+    config_file: Path | None = None
+    static_url: str | None = None
+    tokens: list[tuple[str, str]] = field(default_factory=list)
+    strict_tokens: bool = False
+    minify: bool = True
+    use_cache: bool = True
+    quiet: bool = False
+    json: bool = False
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.ensure_object(Settings)
+
+
+def _parse_token(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {value!r}", ctx, param)
+        pairs.append((name, text))
+    return pairs
+
+
+def _store(attr: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        settings = _settings(ctx)
+        if value is not None and value != () and value != [] and value is not False:
+            setattr(settings, attr, value)
+        return value
+
+    return callback
+
+
+def _location_options(f: F) -> F:
+    f = click.option(
+        "-C",
+        "directory",
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_store("directory"),
+        help="Run as if started in DIR.",
+    )(f)
+    f = click.option(
+        "-c",
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_store("config_file"),
+        help="Use this config file (assetbuild.toml or pyproject.toml).",
+    )(f)
+    return f
+
+
+def _build_options(f: F) -> F:
+    """Options shared by every command that builds."""
+    for decorator in reversed(
+        [
+            _location_options,
+            click.option(
+                "--static-url",
+                metavar="URL",
+                expose_value=False,
+                callback=_store("static_url"),
+                help="Value of the {$static} token (overrides the config and ASSETBUILD_STATIC_URL).",
+            ),
+            click.option(
+                "--token",
+                "tokens",
+                metavar="NAME=VALUE",
+                multiple=True,
+                expose_value=False,
+                callback=lambda c, p, v: _store("tokens")(c, p, _parse_token(c, p, v)),
+                help="Set a token's value; repeatable.",
+            ),
+            click.option(
+                "--strict-tokens",
+                is_flag=True,
+                default=False,
+                expose_value=False,
+                callback=_store("strict_tokens"),
+                help="Make undeclared {$name} tokens errors instead of warnings.",
+            ),
+            click.option(
+                "--no-minify",
+                "no_minify",
+                is_flag=True,
+                default=False,
+                expose_value=False,
+                callback=lambda c, p, v: setattr(_settings(c), "minify", False) if v else None,
+                help="Concatenate, substitute and check, but do not minify.",
+            ),
+            click.option(
+                "--no-cache",
+                "no_cache",
+                is_flag=True,
+                default=False,
+                expose_value=False,
+                callback=lambda c, p, v: setattr(_settings(c), "use_cache", False) if v else None,
+                help="Neither read nor write the content cache.",
+            ),
+            _output_options,
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def _output_options(f: F) -> F:
+    f = click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        default=False,
+        expose_value=False,
+        callback=_store("quiet"),
+        help="Print only errors and warnings.",
+    )(f)
+    f = click.option(
+        "--json",
+        "json_output",
+        is_flag=True,
+        default=False,
+        expose_value=False,
+        callback=_store("json"),
+        help="Print a machine-readable report on stdout.",
+    )(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="assetbuild")
+@_location_options
+def main() -> None:
+    """Bundle, check, minify and install CSS and JavaScript into numbered version directories.
+
+    Without a config file, every <root>/<area>/source/ directory becomes
+    <area>/<N>/main.js and <area>/<N>/main.css.  Exit codes: 0 success,
+    1 errors in sources, 2 usage or config errors, 3 install errors.
+    """
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def _err_color() -> bool:
+    from .render import use_color
+
+    return use_color(sys.stderr)
+
+
+def _print_diagnostics(diags: Sequence[Diagnostic]) -> None:
+    from .render import format_diagnostics, write_err
+
+    if diags:
+        write_err(format_diagnostics(diags, _err_color()))
+
+
+@contextmanager
+def _reporting(settings: Settings) -> Iterator[None]:
+    """Turn every AssetbuildError into its diagnostics on stderr and its exit code."""
+    from .render import count_line, write_err
+
+    try:
+        yield
+    except AssetbuildError as exc:
+        _print_diagnostics(exc.diagnostics)
+        summary = count_line(exc.diagnostics)
+        if exc.message and (not exc.diagnostics or exc.message != exc.diagnostics[0].message):
+            write_err(f"assetbuild: error: {exc.message}" + (f" ({summary})" if summary else ""))
+        elif summary:
+            write_err(f"assetbuild: {summary}")
+        if settings.json:
+            _emit_json({"ok": False, "exit_code": exc.exit_code, "error": exc.message,
+                        "diagnostics": _diagnostics_json(exc.diagnostics)})
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        write_err("assetbuild: interrupted")
+        sys.exit(130)
+
+
+def _load(settings: Settings) -> Config:
+    from .config import Overrides, load_config
+
+    if settings.directory is not None:
+        try:
+            os.chdir(settings.directory)
+        except OSError as exc:
+            raise ConfigError(f"cannot change to directory {settings.directory}: {exc.strerror}") from None
+    overrides = Overrides(
+        static_url=settings.static_url,
+        tokens=tuple(settings.tokens),
+        strict_tokens=settings.strict_tokens or None,
+    )
+    return load_config(Path.cwd(), settings.config_file, overrides, os.environ)
+
+
+def _options(settings: Settings, *, check_only: bool = False) -> BuildOptions:
+    from .pipeline import BuildOptions
+
+    return BuildOptions(
+        minify=settings.minify,
+        check_only=check_only,
+        strict_tokens=settings.strict_tokens,
+        use_cache=settings.use_cache,
+    )
+
+
+def _progress(settings: Settings, label: str) -> Any:
+    from .render import Progress
+
+    return Progress(sys.stderr, label, enabled=not settings.quiet and not settings.json)
+
+
+def _diagnostics_json(diags: Sequence[Diagnostic]) -> list[dict[str, Any]]:
+    from .render import diagnostic_json
+
+    return [diagnostic_json(d) for d in diags]
+
+
+def _emit_json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True))
+
+
+def _bundle_rows(result: BuildResult, where: dict[str, tuple[str, str]], previous: dict[str, int]) -> list[list[str]]:
+    from .render import delta, size
+
+    rows = [["bundle", "files", "raw", "min", "gzip", "change", "installed", "action"]]
+    for b in result.bundles:
+        path, action = where.get(b.output, ("", ""))
+        rows.append(
+            [
+                b.output,
+                str(len(b.sources)),
+                size(b.raw_size),
+                size(b.size),
+                size(b.gzip_size),
+                delta(b.size, previous.get(b.output)),
+                path,
+                action,
+            ]
+        )
+    return rows
+
+
+def _bundle_json(result: BuildResult, where: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": b.output,
+            "kind": b.kind,
+            "sources": list(b.sources),
+            "files": len(b.sources),
+            "raw_size": b.raw_size,
+            "size": b.size,
+            "gzip_size": b.gzip_size,
+            "minified_by": sorted(set(b.methods)),
+            "path": where.get(b.output, ("", ""))[0] or None,
+            "action": where.get(b.output, ("", ""))[1] or None,
+        }
+        for b in result.bundles
+    ]
+
+
+def _print_summary(settings: Settings, result: BuildResult, where: dict[str, tuple[str, str]],
+                   previous: dict[str, int], tail: str) -> None:
+    from .render import table
+
+    _print_diagnostics([d for d in result.diagnostics if not d.is_error])
+    if settings.quiet or settings.json:
+        return
+    for line in table(_bundle_rows(result, where, previous), right=frozenset({1, 2, 3, 4, 5})):
+        click.echo(line)
+    if tail:
+        click.echo(tail)
+
+
+# -- commands ----------------------------------------------------------------
+
+
+@main.command()
+@_build_options
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Check every source (syntax, tokens, bundle hazards); write nothing."""
+    settings = _settings(ctx)
+    with _reporting(settings):
+        from .pipeline import build, require_ok
+
+        config = _load(settings)
+        progress = _progress(settings, "checking")
+        try:
+            result = require_ok(build(config, _options(settings, check_only=True), progress))
+        finally:
+            progress.close()
+        _print_diagnostics([d for d in result.diagnostics if not d.is_error])
+        files = sum(len(b.sources) for b in result.bundles)
+        if settings.json:
+            _emit_json({"ok": True, "command": "check", "bundles": _bundle_json(result, {}),
+                        "diagnostics": _diagnostics_json(result.diagnostics)})
+        elif not settings.quiet:
+            click.echo(f"checked {files} file{'s' if files != 1 else ''} in "
+                       f"{len(result.bundles)} bundle{'s' if len(result.bundles) != 1 else ''}: ok")
+
+
+@main.command()
+@_build_options
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the bundles to (no version directories).")
+@click.pass_context
+def build(ctx: click.Context, out_dir: Path) -> None:
+    """Build the bundles into a plain directory, without versions or manifest."""
+    settings = _settings(ctx)
+    with _reporting(settings):
+        from .pipeline import build as build_all
+        from .pipeline import export, require_ok
+
+        config = _load(settings)
+        progress = _progress(settings, "building")
+        try:
+            result = require_ok(build_all(config, _options(settings), progress))
+        finally:
+            progress.close()
+        export(result, out_dir.resolve())
+        where = {b.output: (str(out_dir / b.output), "written") for b in result.bundles}
+        if settings.json:
+            _emit_json({"ok": True, "command": "build", "bundles": _bundle_json(result, where),
+                        "diagnostics": _diagnostics_json(result.diagnostics)})
+        _print_summary(settings, result, where, {}, "")
+
+
+@main.command()
+@_build_options
+@click.option("--bump", "policy", flag_value="bump", help="Always create the next version.")
+@click.option("--into-current", "policy", flag_value="into-current",
+              help="Overwrite files in the current version (development servers only).")
+@click.option("--dry-run", is_flag=True, help="Print what would happen; write nothing.")
+@click.option("--compress", "compress", metavar="LIST", default=None,
+              help="Precompressed variants to write: gzip, br or gzip,br (overrides the config).")
+@click.pass_context
+def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str | None) -> None:
+    """Build and install into numbered version directories, then write the manifest.
+
+    A new version N+1 is created only when an installed file would change,
+    so a published URL never changes its bytes.
+    """
+    settings = _settings(ctx)
+    with _reporting(settings):
+        from .pipeline import install as install_all
+
+        config = _load(settings)
+        methods = _parse_compress(compress)
+        progress = _progress(settings, "building")
+        try:
+            outcome = install_all(
+                config,
+                _options(settings),
+                policy=policy or "auto",
+                dry_run=dry_run,
+                compress=methods,
+                on_progress=progress,
+                on_wait=lambda: _waiting(settings),
+            )
+        finally:
+            progress.close()
+        report: Any = outcome.report
+        where = _where(report)
+        if settings.json:
+            _emit_json(
+                {
+                    "ok": True,
+                    "command": "install",
+                    "dry_run": dry_run,
+                    "bundles": _bundle_json(outcome.build, where),
+                    "areas": [
+                        {"area": a.area, "action": a.action, "version": a.version, "previous": a.previous}
+                        for a in report.areas
+                    ],
+                    "manifest": str(report.manifest_path) if report.manifest_path else None,
+                    "diagnostics": _diagnostics_json(outcome.build.diagnostics),
+                }
+            )
+        _print_summary(settings, outcome.build, where, outcome.previous_sizes, _install_tail(report, dry_run))
+
+
+def _parse_compress(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    methods = tuple(m.strip() for m in value.split(",") if m.strip())
+    for m in methods:
+        if m not in ("gzip", "br"):
+            raise ConfigError(f"--compress: unknown method {m!r}; choose gzip, br or gzip,br")
+    return methods
+
+
+def _waiting(settings: Settings) -> None:
+    if not settings.quiet:
+        from .render import write_err
+
+        write_err("assetbuild: waiting for another install to finish...")
+
+
+def _where(report: Any) -> dict[str, tuple[str, str]]:
+    labels = {
+        "created": "created {area}{version}",
+        "bumped": "new version {area}{version}",
+        "added": "added to {area}{version}",
+        "overwritten": "overwrote {area}{version}",
+        "up-to-date": "up to date",
+    }
+    where: dict[str, tuple[str, str]] = {}
+    for area in report.areas:
+        prefix = f"{area.area}/" if area.area else ""
+        for f in area.files:
+            action = labels.get(area.action, area.action).format(area=prefix, version=area.version)
+            if area.action != "up-to-date" and f.action == "unchanged":
+                action = "unchanged"
+            where[f.name] = (f.path, action)
+    return where
+
+
+def _install_tail(report: Any, dry_run: bool) -> str:
+    if all(a.action == "up-to-date" for a in report.areas):
+        return "up to date" + (" (dry run)" if dry_run else "")
+    if dry_run:
+        return "dry run: nothing was written"
+    return f"manifest: {_display(report.manifest_path)}" if report.manifest_path else ""
+
+
+def _display(path: Path) -> str:
+    from .sources import display_path
+
+    return display_path(path)
+
+
+@main.command()
+@_location_options
+@_output_options
+@click.option("--check", "exit_if_changed", is_flag=True,
+              help="Exit 1 when sources changed since the current version was built (for CI).")
+@click.pass_context
+def status(ctx: click.Context, exit_if_changed: bool) -> None:
+    """Show versions per area and whether sources changed since the current one was built."""
+    settings = _settings(ctx)
+    with _reporting(settings):
+        from .pipeline import build as build_all
+        from .pipeline import require_ok
+        from .versions import list_versions
+
+        config = _load(settings)
+        result = require_ok(build_all(config, _options(settings)))
+        rows = [["bundle", "versions", "current", "state"]]
+        changed = []
+        entries = []
+        for b in result.bundles:
+            area = str(Path(b.output).parent) if "/" in b.output else ""
+            area_dir = config.root / area if area else config.root
+            versions = list_versions(area_dir)
+            current = versions[-1] if versions else None
+            installed = area_dir / str(current) / Path(b.output).name if current else None
+            try:
+                same = installed is not None and installed.read_bytes() == b.data
+            except OSError:
+                same = False
+            state = "up to date" if same else ("not installed" if current is None else "changed")
+            if not same:
+                changed.append(b.output)
+            rows.append([b.output, _ranges(versions), str(current or "-"), state])
+            entries.append({"name": b.output, "versions": list(versions), "current": current,
+                            "state": state.replace(" ", "-")})
+        if settings.json:
+            _emit_json({"ok": True, "command": "status", "bundles": entries, "changed": changed})
+        elif not settings.quiet:
+            from .render import table
+
+            for line in table(rows):
+                click.echo(line)
+        if exit_if_changed and changed:
+            sys.exit(1)
+
+
+def _ranges(versions: Sequence[int]) -> str:
+    if not versions:
+        return "-"
+    if len(versions) <= 4:
+        return ", ".join(map(str, versions))
+    return f"{versions[0]}..{versions[-1]} ({len(versions)})"
+
+
+@main.command()
+@_location_options
+@_output_options
+@click.option("--keep", type=click.IntRange(min=1), required=True, help="Versions to keep per area.")
+@click.option("--min-age", default="1h", show_default=True, metavar="DURATION",
+              help="Never delete a version younger than this (0, 90s, 30m, 12h, 7d).")
+@click.option("--dry-run", is_flag=True, help="Print what would be deleted; delete nothing.")
+@click.pass_context
+def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
+    """Delete old version directories (never the current one, a recent one, or one the manifest names)."""
+    settings = _settings(ctx)
+    with _reporting(settings):
+        from .prune import parse_duration
+        from .prune import prune as prune_versions
+
+        config = _load(settings)
+        seconds = parse_duration(min_age)
+        areas = sorted({b.area for b in config.bundles})
+        report: Any = prune_versions(
+            config.root,
+            areas,
+            keep=keep,
+            min_age=seconds,
+            dry_run=dry_run,
+            manifest_path=config.manifest_path,
+            lock_timeout=config.lock_timeout,
+        )
+        if settings.json:
+            _emit_json({"ok": True, "command": "prune", "dry_run": dry_run, "report": _plain(report)})
+        elif not settings.quiet:
+            click.echo(_plain_text(report, dry_run))
+
+
+def _plain(obj: Any) -> Any:
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def _plain_text(report: Any, dry_run: bool) -> str:
+    describe = getattr(report, "describe", None)
+    if callable(describe):
+        return str(describe(dry_run))
+    return json.dumps(_plain(report), indent=2)
+
+
+def run() -> None:
+    """Entry point that never shows a traceback for a broken pipe."""
+    try:
+        main()
+    except BrokenPipeError:
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,179 @@
+"""The whole run in one screen: collect, read, substitute, check, minify, join, install, manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .bundle import Built, FileJob, FileResult, join_bundle, output_dir_for
+from .config import BundleSpec, Config
+from .diagnostics import Diagnostic
+from .errors import SourceError
+from .executor import run_jobs
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Options of one run that change what is built."""
+
+    minify: bool = True
+    check_only: bool = False  # `assetbuild check`: a token without a value is only a warning
+    strict_tokens: bool = False
+    use_cache: bool = True
+    only: frozenset[str] | None = None  # build only these outputs (watch mode)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    bundles: tuple[Built, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+@dataclass(frozen=True)
+class InstallOutcome:
+    build: BuildResult
+    report: object  # install.InstallReport
+    previous_sizes: dict[str, int] = field(default_factory=dict)
+
+
+def build(config: Config, options: BuildOptions, on_progress: Progress | None = None) -> BuildResult:
+    """Build every bundle in memory; source problems come back as diagnostics, never half-done output."""
+    from .sources import collect, display_path, read_source
+    from .tokens import substitute
+
+    diags: list[Diagnostic] = []
+    plans: list[tuple[BundleSpec, list[FileJob], int]] = []
+    values = dict(config.tokens)
+    strict = options.strict_tokens or config.strict_tokens
+    for spec in config.bundles:
+        if options.only is not None and spec.output not in options.only:
+            continue
+        try:
+            paths = collect(config.root, spec, allow_outside=config.allow_symlinks_outside)
+        except SourceError as exc:
+            diags.extend(exc.diagnostics)
+            continue
+        jobs: list[FileJob] = []
+        raw_size = 0
+        for index, path in enumerate(paths):
+            try:
+                src = read_source(path, display_path(path))
+            except SourceError as exc:
+                diags.extend(exc.diagnostics)
+                continue
+            raw_size += len(src.original.encode("utf-8"))
+            if spec.tokens:
+                src, token_diags = substitute(
+                    src, values, strict=strict, check_only=options.check_only
+                )
+                diags.extend(token_diags)
+            jobs.append(
+                FileJob(
+                    kind=spec.kind,
+                    path=str(path),
+                    display=src.display,
+                    original=src.original,
+                    text=src.text,
+                    edits=tuple((e.start, e.end, e.orig_start, e.orig_end) for e in src.edits),
+                    minify=spec.minify and options.minify and spec.kind == "js",
+                    first=index == 0,
+                    output_dir=str(output_dir_for(config.root, spec.output)),
+                    root=str(config.root),
+                )
+            )
+        plans.append((spec, jobs, raw_size))
+
+    all_jobs = [job for _, jobs, _ in plans for job in jobs]
+    results = run_jobs(
+        all_jobs,
+        cache_dir=config.cache_dir if options.use_cache else None,
+        on_progress=on_progress,
+    )
+    built: list[Built] = []
+    start = 0
+    for spec, jobs, raw_size in plans:
+        mine: Sequence[FileResult] = results[start : start + len(jobs)]
+        start += len(jobs)
+        bundle = join_bundle(
+            spec.output,
+            spec.kind,
+            mine,
+            raw_size,
+            minify=spec.minify and options.minify,
+        )
+        diags.extend(bundle.diagnostics)
+        built.append(bundle)
+    return BuildResult(tuple(built), tuple(diags))
+
+
+def require_ok(result: BuildResult) -> BuildResult:
+    """Raise SourceError (exit 1) carrying every diagnostic when any bundle has errors."""
+    if not result.ok:
+        count = sum(1 for d in result.diagnostics if d.is_error)
+        raise SourceError(
+            f"{count} error{'s' if count != 1 else ''}; nothing was installed", result.diagnostics
+        )
+    return result
+
+
+def install(
+    config: Config,
+    options: BuildOptions,
+    *,
+    policy: str = "auto",
+    dry_run: bool = False,
+    compress: Sequence[str] | None = None,
+    on_progress: Progress | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> InstallOutcome:
+    """Build, then install every bundle into its area's versions and write the manifest last."""
+    from .install import ManifestSettings, Output
+    from .install import install as install_outputs
+
+    result = require_ok(build(config, options, on_progress))
+    methods = tuple(config.compress if compress is None else compress)
+    outputs = [Output(b.output, b.data, _variants(b.data, methods)) for b in result.bundles]
+    previous = _previous_sizes(config)
+    report = install_outputs(
+        config.root,
+        outputs,
+        policy=policy,  # type: ignore[arg-type]
+        dry_run=dry_run,
+        manifest=ManifestSettings(config.manifest_path, config.manifest_format, config.static_url),
+        lock_timeout=config.lock_timeout,
+        on_wait=on_wait,
+    )
+    return InstallOutcome(result, report, previous)
+
+
+def _variants(data: bytes, methods: Sequence[str]) -> tuple[tuple[str, bytes], ...]:
+    if not methods:
+        return ()
+    from .compress import precompress
+
+    return precompress(data, methods)
+
+
+def _previous_sizes(config: Config) -> dict[str, int]:
+    """Sizes of the bundles the manifest named before this run, for the summary's change column."""
+    import json
+
+    try:
+        data = json.loads(config.manifest_path.read_text("utf-8"))
+        return {name: int(entry["size"]) for name, entry in data["bundles"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def export(result: BuildResult, out_dir: Path) -> tuple[Path, ...]:
+    """Write built bundles to a plain directory (no versions), each file atomically."""
+    from .install import write_plain
+
+    return write_plain(out_dir, [(b.output, b.data) for b in result.bundles])

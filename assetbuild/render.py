@@ -1,0 +1,115 @@
+"""What people see: diagnostics, the build summary, progress, and the --json report."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+
+from .diagnostics import Diagnostic
+
+
+def use_color(stream: IO[str]) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+def size(n: int | None) -> str:
+    """Human size with SI units, as browsers' dev tools show them."""
+    if n is None:
+        return "-"
+    if n < 1000:
+        return f"{n} B"
+    if n < 1_000_000:
+        return f"{n / 1000:.1f} kB"
+    return f"{n / 1_000_000:.2f} MB"
+
+
+def delta(new: int, old: int | None) -> str:
+    if old is None:
+        return "new"
+    d = new - old
+    if d == 0:
+        return "="
+    return f"{'+' if d > 0 else '-'}{size(abs(d))}"
+
+
+def format_diagnostics(diags: Iterable[Diagnostic], color: bool) -> str:
+    return "\n".join(d.format(color) for d in diags)
+
+
+def count_line(diags: Sequence[Diagnostic]) -> str:
+    errors = sum(1 for d in diags if d.is_error)
+    warnings = len(diags) - errors
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return ", ".join(parts)
+
+
+def table(rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) -> list[str]:
+    """Left/right-aligned columns separated by two spaces."""
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for row in rows:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+class Progress:
+    """A one-line progress bar on a terminal, shown only for work that takes over a second."""
+
+    def __init__(self, stream: IO[str], label: str, enabled: bool, delay: float = 1.0) -> None:
+        self.stream = stream
+        self.label = label
+        self.enabled = enabled and bool(getattr(stream, "isatty", lambda: False)())
+        self.start = time.monotonic()
+        self.delay = delay
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        if not self.shown and time.monotonic() - self.start < self.delay:
+            return
+        self.shown = True
+        width = 30
+        filled = width * done // total
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    loc = d.location
+    return {
+        "severity": d.severity,
+        "message": d.message,
+        "path": loc.path if loc else None,
+        "line": loc.line if loc and loc.line else None,
+        "column": loc.column if loc and loc.line else None,
+        "notes": [diagnostic_json(n) for n in d.notes],
+    }
+
+
+def write_err(text: str) -> None:
+    if text:
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
