@@ -18,7 +18,11 @@ def list_versions(area_dir: Path) -> tuple[int, ...]:
     except (FileNotFoundError, NotADirectoryError):
         return ()
     return tuple(
-        sorted(int(e.name) for e in entries if is_version_name(e.name) and e.is_dir(follow_symlinks=False))
+        sorted(
+            int(e.name)
+            for e in entries
+            if is_version_name(e.name) and e.is_dir(follow_symlinks=False)
+        )
     )
 
 
@@ -26,3 +30,8 @@ def current_version(area_dir: Path) -> int | None:
     """The highest version number in an area, or None when there is none."""
     versions = list_versions(area_dir)
     return versions[-1] if versions else None
+
+
+def area_path(root: Path, area: str) -> Path:
+    """The directory of an area ("js", "" for the root itself) under the static root."""
+    return root / area if area else root

@@ -1,0 +1,94 @@
+"""Atomic, durable file-system writes and the hidden temporary names they use."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+# Every temporary entry assetbuild creates starts with this; under the install lock any such entry is a
+# leftover of a killed run, so the next run may delete it.
+TEMP_PREFIX = ".assetbuild-tmp-"
+
+
+def temp_name(tag: str) -> str:
+    """A hidden, unique name for a temporary entry: `.assetbuild-tmp-<tag>-<pid>-<random>`."""
+    return f"{TEMP_PREFIX}{tag}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory's entries (a rename or a new file) to disk."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_new(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Create `path` (which must not exist) with `data`, flushed to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(
+    path: Path,
+    data: bytes,
+    *,
+    mode: int = 0o644,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
+    """Replace `path` with `data` so that readers see the old or the new bytes, never a mix."""
+    tmp = path.parent / temp_name("file")
+    try:
+        write_new(tmp, data, mode)
+        if before_replace is not None:
+            before_replace()
+        os.replace(tmp, path)
+    except BaseException:
+        remove_entry(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    """Copy one regular file with its mode and times, flushed to disk."""
+    shutil.copy2(src, dst, follow_symlinks=False)
+    fd = os.open(dst, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_entry(path: Path) -> None:
+    """Delete a file, symlink or directory tree if it exists."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def remove_leftovers(directory: Path) -> tuple[Path, ...]:
+    """Delete the temporary entries a killed run left in `directory`; call only under the lock."""
+    try:
+        entries = [e for e in os.scandir(directory) if e.name.startswith(TEMP_PREFIX)]
+    except (FileNotFoundError, NotADirectoryError):
+        return ()
+    removed = []
+    for entry in sorted(entries, key=lambda e: e.name):
+        path = Path(entry.path)
+        remove_entry(path)
+        removed.append(path)
+    return tuple(removed)
