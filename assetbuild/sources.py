@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
+import errno
+import fnmatch
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from .diagnostics import Diagnostic, Location, Severity, line_col
+from .errors import SourceError
+from .versions import is_version_name
+
+if TYPE_CHECKING:
+    from .config import BundleSpec
 
 
 @dataclass(frozen=True)
@@ -65,3 +76,296 @@ class SourceFile:
     def with_text(self, text: str) -> SourceFile:
         """The same file with new processed text that keeps offsets (no new edits)."""
         return SourceFile(self.path, self.display, self.original, text, self.edits)
+
+
+# --- collecting ------------------------------------------------------------------------
+# Globs support `*`, `?`, `[...]` within one path segment and `**` for any depth. They skip
+# hidden names (leading "."), editor temp files (trailing "~", ".swp", ".tmp") and numbered
+# version directories, which assetbuild manages; a pattern segment that itself starts with "."
+# may match hidden names. Matches are ordered by the byte order of their relative posix path.
+
+_MAGIC = frozenset("*?[")
+_TEMP_SUFFIXES = ("~", ".swp", ".tmp")
+_KIND_SUFFIXES = {"js": (".js",), "css": (".css",)}
+
+
+def _byte_key(rel: str) -> bytes:
+    return rel.encode("utf-8", "surrogateescape")
+
+
+def _ignored(name: str, pattern: str) -> bool:
+    if name.startswith(".") and not pattern.startswith("."):
+        return True
+    return name.endswith(_TEMP_SUFFIXES) and not pattern.endswith(_TEMP_SUFFIXES)
+
+
+class _Walker:
+    """Expands one glob pattern under root without following symlink loops."""
+
+    def __init__(self, root: Path, allow_outside: bool, problems: list[str]) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.allow_outside = allow_outside
+        self.problems = problems
+
+    def expand(self, segments: list[str]) -> list[str]:
+        found: list[str] = []
+        self._match(self.root, "", segments, found, (self.real_root,))
+        return found
+
+    def _match(
+        self, directory: Path, rel: str, segs: list[str], out: list[str], chain: tuple[str, ...]
+    ) -> None:
+        seg, rest = segs[0], segs[1:]
+        if seg == "**":
+            if rest:
+                self._match(directory, rel, rest, out, chain)
+            for name, child_rel, real in self._subdirs(directory, rel, "*", chain):
+                self._match(directory / name, child_rel, segs, out, (*chain, real))
+            if not rest:
+                self._files(directory, rel, "*", out)
+            return
+        if not rest:
+            self._files(directory, rel, seg, out)
+            return
+        if not (_MAGIC & set(seg)):
+            child = directory / seg
+            if child.is_dir():
+                real = os.path.realpath(child)
+                if self._enter_ok(child, f"{rel}{seg}", real, chain):
+                    self._match(child, f"{rel}{seg}/", rest, out, (*chain, real))
+            return
+        for name, child_rel, real in self._subdirs(directory, rel, seg, chain):
+            self._match(directory / name, child_rel, rest, out, (*chain, real))
+
+    def _entries(self, directory: Path, pattern: str) -> list[os.DirEntry[str]]:
+        try:
+            with os.scandir(directory) as it:
+                return [
+                    e
+                    for e in it
+                    if fnmatch.fnmatchcase(e.name, pattern) and not _ignored(e.name, pattern)
+                ]
+        except OSError:
+            return []
+
+    def _subdirs(
+        self, directory: Path, rel: str, pattern: str, chain: tuple[str, ...]
+    ) -> list[tuple[str, str, str]]:
+        dirs = []
+        for entry in self._entries(directory, pattern):
+            if is_version_name(entry.name):
+                continue
+            try:
+                if not entry.is_dir():
+                    continue
+            except OSError:
+                continue
+            real = os.path.realpath(entry.path)
+            if self._enter_ok(Path(entry.path), f"{rel}{entry.name}", real, chain):
+                dirs.append((entry.name, f"{rel}{entry.name}/", real))
+        return dirs
+
+    def _enter_ok(self, path: Path, rel: str, real: str, chain: tuple[str, ...]) -> bool:
+        if real in chain:
+            self.problems.append(f'symlink loop at "{rel}" (it leads back to a directory above it)')
+            return False
+        if not self.allow_outside and not _inside(real, self.real_root):
+            self.problems.append(
+                f'directory "{rel}" resolves to {real}, outside the root; '
+                "set allow_symlinks_outside = true to allow it"
+            )
+            return False
+        return True
+
+    def _files(self, directory: Path, rel: str, pattern: str, out: list[str]) -> None:
+        for entry in self._entries(directory, pattern):
+            if entry.is_dir() and not entry.is_symlink():
+                continue
+            if entry.is_symlink() and os.path.isdir(entry.path):
+                continue
+            out.append(f"{rel}{entry.name}")
+
+
+def _inside(real: str, real_root: str) -> bool:
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _entry_problem(entry: str) -> str | None:
+    if not entry:
+        return "is empty"
+    if "\\" in entry:
+        return "use / as the separator, not a backslash"
+    if entry.startswith("/") or (len(entry) > 1 and entry[1] == ":" and entry[0].isalpha()):
+        return "must be relative to root, not absolute"
+    if ".." in entry.split("/"):
+        return "must stay inside root (no .. segments)"
+    return None
+
+
+def collect(root: Path, spec: BundleSpec, *, allow_outside: bool = False) -> tuple[Path, ...]:
+    """The bundle's source files in order: globs in byte order, duplicates kept at first place."""
+    root = Path(os.path.abspath(root))
+    real_root = os.path.realpath(root)
+    problems: list[Diagnostic] = []
+    result: list[Path] = []
+    seen: set[str] = set()
+    suffixes = _KIND_SUFFIXES[spec.kind]
+
+    def problem(entry: str, message: str) -> None:
+        problems.append(Diagnostic("error", f'bundle "{spec.output}": source "{entry}": {message}'))
+
+    for entry in spec.sources:
+        bad = _entry_problem(entry)
+        if bad:
+            problem(entry, bad)
+            continue
+        segments = [s for s in entry.split("/") if s not in ("", ".")]
+        if not segments:
+            problem(entry, "names the root directory, not a file")
+            continue
+        is_glob = bool(_MAGIC & set(entry))
+        if is_glob:
+            walk_problems: list[str] = []
+            matches = _Walker(root, allow_outside, walk_problems).expand(segments)
+            for walk_problem in dict.fromkeys(walk_problems):
+                problem(entry, walk_problem)
+            if not matches and not walk_problems:
+                problem(entry, "matched no files")
+            rels = sorted(set(matches), key=_byte_key)
+        else:
+            rels = ["/".join(segments)]
+        for rel in rels:
+            path = root.joinpath(*rel.split("/"))
+            bad = _file_problem(path, rel, spec, suffixes, real_root, allow_outside)
+            if bad:
+                problem(entry, f'match "{rel}" {bad}' if is_glob else bad)
+                continue
+            real = os.path.realpath(path)
+            if real not in seen:
+                seen.add(real)
+                result.append(path)
+    if problems:
+        text = "\n".join(d.message for d in problems)
+        raise SourceError(text, problems)
+    return tuple(result)
+
+
+def _file_problem(
+    path: Path,
+    rel: str,
+    spec: BundleSpec,
+    suffixes: tuple[str, ...],
+    real_root: str,
+    allow_outside: bool,
+) -> str | None:
+    """Why one collected path cannot be a source of this bundle (a predicate phrase), or None."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symlink loop"
+        if path.is_symlink():
+            return f"is a broken symlink (to {os.readlink(path)})"
+        if isinstance(exc, FileNotFoundError | NotADirectoryError):
+            return "does not exist" + _suggest(path)
+        return f"cannot be accessed: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode):
+        return f'is a directory; list files, or use a glob such as "{rel}/*{suffixes[0]}"'
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if not rel.lower().endswith(suffixes):
+        return f"is not a {spec.kind.upper()} file (a {spec.kind} bundle takes {', '.join(suffixes)} files)"
+    parts = rel.split("/")
+    area = spec.area.split("/") if spec.area else []
+    below = parts[len(area) : -1] if parts[: len(area)] == area else []
+    version = next((p for p in below if is_version_name(p)), None)
+    if version is not None:
+        return (
+            f'is inside version directory "{version}", which assetbuild manages; '
+            "sources must live outside numbered directories"
+        )
+    real = os.path.realpath(path)
+    if not allow_outside and not _inside(real, real_root):
+        return (
+            f"resolves to {real}, outside the root; set allow_symlinks_outside = true to allow it"
+        )
+    return None
+
+
+def _suggest(path: Path) -> str:
+    """A " (did you mean ...?)" hint from the names next to a missing file."""
+    try:
+        names = [e.name for e in os.scandir(path.parent) if not e.name.startswith(".")]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(path.name, names, n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def read_source(path: Path, display: str) -> SourceFile:
+    """Read a source as UTF-8 (dropping a BOM); bad bytes, binaries and OS errors become SourceError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, IsADirectoryError):
+            reason = "it is a directory"
+        diag = Diagnostic("error", f"cannot read source: {reason}", Location(display))
+        raise SourceError(f"{display}: {diag.message}", [diag]) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        _fail(display, "looks like UTF-16 (byte order mark); save it as UTF-8")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, column, _ = _byte_position(data, nul)
+        _fail(
+            display,
+            "looks like a binary file (contains a NUL byte); sources must be UTF-8 text",
+            line,
+            column,
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column, src_line = _byte_position(data, exc.start)
+        message = f"invalid UTF-8 byte 0x{data[exc.start]:02x}; assetbuild reads sources as UTF-8"
+        _fail(display, message, line, column, src_line)
+    text = text.removeprefix("\ufeff")
+    return SourceFile(path, display, text, text)
+
+
+def _byte_position(data: bytes, index: int) -> tuple[int, int, str]:
+    """1-based line and character column of a byte offset, and that line decoded leniently."""
+    line_start = data.rfind(b"\n", 0, index) + 1
+    line_end = data.find(b"\n", index)
+    line_end = len(data) if line_end < 0 else line_end
+    prefix = data[line_start:index]
+    if line_start == 0:
+        prefix = prefix.removeprefix(b"\xef\xbb\xbf")
+    column = len(prefix.decode("utf-8", "replace")) + 1
+    src_line = data[line_start:line_end].decode("utf-8", "replace").replace("\x00", "\\0")
+    return data.count(b"\n", 0, index) + 1, column, src_line
+
+
+def _fail(
+    display: str, message: str, line: int = 0, column: int = 0, src_line: str | None = None
+) -> NoReturn:
+    location = Location(display, line, column)
+    diag = Diagnostic("error", message, location, src_line if line else None)
+    raise SourceError(f"{location}: {message}", [diag])
+
+
+def display_path(path: Path, start: Path | None = None) -> str:
+    """`path` relative to `start` (default: the working directory) when under it, else absolute."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        base = Path(os.path.abspath(start)) if start is not None else Path(os.getcwd())
+    except OSError:
+        return absolute.as_posix()
+    try:
+        return absolute.relative_to(base).as_posix() or "."
+    except ValueError:
+        return absolute.as_posix()

@@ -1,0 +1,578 @@
+"""Configuration: find and parse assetbuild.toml (or pyproject.toml), zero-config discovery, overrides.
+
+Decisions worth knowing:
+- `static` in `[tokens]` is the same token as `static_url`; setting both is an error.
+- Bundles are numbered from 1 in messages (`bundle[1]` is the first `[[bundle]]` table).
+- An output path must be a plain relative posix path (`js/main.js`): no `..`, no backslash, no
+  absolute path, no numbered directory (`js/3/main.js`), because numbered directories are the
+  version directories assetbuild manages.
+- An empty `ASSETBUILD_STATIC_URL` counts as unset.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .diagnostics import Diagnostic, Location, line_col
+from .errors import ConfigError
+from .versions import is_version_name
+
+CONFIG_NAME = "assetbuild.toml"
+PYPROJECT_NAME = "pyproject.toml"
+ENV_STATIC_URL = "ASSETBUILD_STATIC_URL"
+TOKEN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+KINDS = {".js": "js", ".css": "css"}
+COMPRESS_METHODS = ("gzip", "br")
+MANIFEST_FORMATS = ("json", "php")
+
+_TOP_KEYS = (
+    "root",
+    "static_url",
+    "tokens",
+    "manifest",
+    "manifest_format",
+    "compress",
+    "cache_dir",
+    "strict_tokens",
+    "lock_timeout",
+    "allow_symlinks_outside",
+    "bundle",
+)
+_BUNDLE_KEYS = ("output", "sources", "minify", "tokens")
+
+
+@dataclass(frozen=True)
+class BundleSpec:
+    """One output file and the sources concatenated into it."""
+
+    output: str
+    kind: str
+    sources: tuple[str, ...]
+    minify: bool = True
+    tokens: bool = True
+
+    @property
+    def area(self) -> str:
+        """The directory holding the output's version directories ("" at the root)."""
+        parent = PurePosixPath(self.output).parent.as_posix()
+        return "" if parent == "." else parent
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Settings from the command line; None means "not given"."""
+
+    static_url: str | None = None
+    tokens: tuple[tuple[str, str], ...] = ()
+    strict_tokens: bool | None = None
+    compress: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a build needs to know, validated and with paths resolved."""
+
+    root: Path
+    config_path: Path | None
+    base_dir: Path
+    static_url: str | None
+    tokens: tuple[tuple[str, str | None], ...]
+    bundles: tuple[BundleSpec, ...]
+    manifest_path: Path
+    manifest_format: str
+    compress: tuple[str, ...] = ()
+    cache_dir: Path = Path(".assetbuild-cache")
+    strict_tokens: bool = False
+    allow_symlinks_outside: bool = False
+    lock_timeout: float = 60.0
+
+    @property
+    def zero_config(self) -> bool:
+        return self.config_path is None
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest assetbuild.toml, or pyproject.toml with [tool.assetbuild], from start upwards."""
+    directory = Path(os.path.abspath(start))
+    for folder in (directory, *directory.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / PYPROJECT_NAME
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    return None
+
+
+def load_config(
+    cwd: Path,
+    config_file: Path | None = None,
+    overrides: Overrides = Overrides(),
+    environ: Mapping[str, str] = os.environ,
+) -> Config:
+    """Find, parse and validate the configuration, then apply environment and CLI overrides."""
+    cwd = Path(os.path.abspath(cwd))
+    if config_file is not None:
+        path = Path(os.path.abspath(cwd / config_file))
+        if not path.is_file():
+            what = "is a directory" if path.is_dir() else "does not exist"
+            raise ConfigError(f"{_display(path, cwd)}: config file {what}")
+    else:
+        found = find_config(cwd)
+        if found is None:
+            return _zero_config(cwd, overrides, environ)
+        path = found
+    return _file_config(path, cwd, overrides, environ)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    """Whether a pyproject.toml has [tool.assetbuild]; a broken unrelated one is skipped."""
+    try:
+        text = pyproject.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    try:
+        data = tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError:
+        # Only ours if it mentions us; then load_config reports the syntax error with its location.
+        return "tool.assetbuild" in text
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "assetbuild" in tool
+
+
+def _read_toml(path: Path, shown: str) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read config file: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
+        message = f"invalid UTF-8 byte 0x{data[exc.start]:02x}; config files must be UTF-8"
+        raise ConfigError(
+            f"{shown}:{line}:{column}: {message}",
+            [Diagnostic("error", message, Location(shown, line, column))],
+        ) from None
+    text = text.removeprefix("\ufeff")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(exc, text, shown) from None
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, text: str, shown: str) -> ConfigError:
+    """Turn tomllib's "(at line 3, column 5)" into a located diagnostic."""
+    message = str(exc)
+    match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if match:
+        line, column = int(match[1]), int(match[2])
+        message = message[: match.start()]
+        lines = text.split("\n")
+        src_line = lines[line - 1] if 0 < line <= len(lines) else None
+        location = Location(shown, line, column)
+        diag = Diagnostic("error", f"invalid TOML: {message}", location, src_line)
+    else:
+        message = message.replace(" (at end of document)", " at the end of the file")
+        location = Location(shown)
+        end_line, end_col, src = line_col(text, len(text))
+        if "end of the file" in message:
+            location = Location(shown, end_line, end_col)
+        diag = Diagnostic(
+            "error", f"invalid TOML: {message}", location, src if location.line else None
+        )
+    return ConfigError(f"{location}: {diag.message}", [diag])
+
+
+# --- validation ------------------------------------------------------------------------
+
+
+class _Problems:
+    """Collects every problem of one config file, so all are reported together."""
+
+    def __init__(self, shown: str, prefix: str) -> None:
+        self.shown = shown
+        self.prefix = prefix
+        self.items: list[Diagnostic] = []
+
+    def add(self, key: str, message: str) -> None:
+        text = f"{self.prefix}{key}: {message}" if key else message
+        self.items.append(Diagnostic("error", text, Location(self.shown)))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            text = "\n".join(f"{self.shown}: {d.message}" for d in self.items)
+            raise ConfigError(text, self.items)
+
+
+def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[str, str]) -> Config:
+    shown = _display(path, cwd)
+    data = _read_toml(path, shown)
+    prefix = ""
+    if path.name == PYPROJECT_NAME:
+        tool = data.get("tool")
+        table = tool.get("assetbuild") if isinstance(tool, dict) else None
+        if not isinstance(table, dict):
+            raise ConfigError(
+                f"{shown}: no [tool.assetbuild] table",
+                [Diagnostic("error", "no [tool.assetbuild] table", Location(shown))],
+            )
+        data, prefix = table, "tool.assetbuild."
+    problems = _Problems(shown, prefix)
+    base_dir = path.parent
+    _check_keys(problems, data, _TOP_KEYS, "")
+
+    root = base_dir
+    root_value = _get(problems, data, "root", str, "a string")
+    if root_value is not None:
+        root = Path(os.path.abspath(base_dir / root_value))
+        if not root.exists():
+            problems.add("root", f"directory {_display(root, cwd)} does not exist")
+        elif not root.is_dir():
+            problems.add("root", f"{_display(root, cwd)} is not a directory")
+    root = root.resolve() if root.is_dir() else root
+
+    static_url = _get(problems, data, "static_url", str, "a string")
+    tokens: dict[str, str] = {}
+    table = _get(problems, data, "tokens", dict, 'a table of NAME = "value"')
+    for name, value in (table or {}).items():
+        if not TOKEN_NAME.fullmatch(name):
+            problems.add(f"tokens.{name}", "token names must match [A-Za-z_][A-Za-z0-9_]*")
+        elif not isinstance(value, str):
+            problems.add(f"tokens.{name}", f"expected a string, got {_type_name(value)}")
+        elif name == "static":
+            if static_url is not None:
+                problems.add("tokens.static", "{$static} is static_url; set only one of the two")
+            else:
+                static_url = value
+        else:
+            tokens[name] = value
+
+    manifest = _get(problems, data, "manifest", str, "a path relative to root")
+    manifest_format = _get(problems, data, "manifest_format", str, '"json" or "php"')
+    if manifest_format is not None and manifest_format not in MANIFEST_FORMATS:
+        problems.add("manifest_format", f'expected "json" or "php", got "{manifest_format}"')
+        manifest_format = None
+    if manifest == "":
+        problems.add("manifest", "expected a path relative to root, got an empty string")
+        manifest = None
+    if manifest_format is None:
+        manifest_format = "php" if manifest is not None and manifest.endswith(".php") else "json"
+    manifest_path = root / (manifest or f"manifest.{manifest_format}")
+
+    compress = _compress_list(problems, data.get("compress"), "compress")
+    cache_value = _get(problems, data, "cache_dir", str, "a path")
+    cache_dir = base_dir / (cache_value or ".assetbuild-cache")
+    strict_tokens = _get(problems, data, "strict_tokens", bool, "true or false")
+    allow_outside = _get(problems, data, "allow_symlinks_outside", bool, "true or false")
+    lock_timeout = _lock_timeout(problems, data.get("lock_timeout"))
+    bundles = _bundles(problems, data.get("bundle"))
+    problems.raise_if_any()
+
+    return _finish(
+        Config(
+            root=root,
+            config_path=path,
+            base_dir=base_dir,
+            static_url=static_url,
+            tokens=tuple(tokens.items()),
+            bundles=bundles,
+            manifest_path=Path(os.path.normpath(manifest_path)),
+            manifest_format=manifest_format,
+            compress=compress or (),
+            cache_dir=Path(os.path.normpath(cache_dir)),
+            strict_tokens=bool(strict_tokens),
+            allow_symlinks_outside=bool(allow_outside),
+            lock_timeout=60.0 if lock_timeout is None else lock_timeout,
+        ),
+        overrides,
+        environ,
+    )
+
+
+def _check_keys(
+    problems: _Problems, table: Mapping[str, Any], known: tuple[str, ...], where: str
+) -> None:
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            place = f"{problems.prefix}{where}".rstrip(".")
+            place = f" in {place}" if place else ""
+            problems.add("", f'unknown key "{key}"{place}{hint}')
+
+
+def _get(problems: _Problems, table: Mapping[str, Any], key: str, kind: type, expected: str) -> Any:
+    value = table.get(key)
+    # bool is an int in Python; check it exactly so `minify = 1` is refused.
+    if value is None or type(value) is kind:
+        return value
+    problems.add(key, f"expected {expected}, got {_type_name(value)}")
+    return None
+
+
+def _compress_list(problems: _Problems, value: Any, key: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.add(key, f'expected a list of "gzip" and "br", got {_type_name(value)}')
+        return None
+    methods, ok = _normalise_compress(value)
+    for bad in (v for v in value if v not in COMPRESS_METHODS):
+        close = difflib.get_close_matches(bad, [*COMPRESS_METHODS, "brotli"], n=1)
+        hint = ' (did you mean "br"?)' if close and close[0] in ("br", "brotli") else ""
+        hint = f' (did you mean "{close[0]}"?)' if close and close[0] == "gzip" else hint
+        problems.add(key, f'unknown method "{bad}"; expected "gzip" or "br"{hint}')
+    return methods if ok else None
+
+
+def _normalise_compress(values: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """Known methods in canonical order, and whether every value was known."""
+    return tuple(m for m in COMPRESS_METHODS if m in values), all(
+        v in COMPRESS_METHODS for v in values
+    )
+
+
+def _lock_timeout(problems: _Problems, value: Any) -> float | None:
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not math.isfinite(value) or value < 0:
+        problems.add("lock_timeout", f"expected a number of seconds >= 0, got {value!r}")
+        return None
+    return float(value)
+
+
+def _bundles(problems: _Problems, value: Any) -> tuple[BundleSpec, ...]:
+    if value is None:
+        problems.add(
+            "", 'no [[bundle]] tables; add one with output = "js/main.js" and sources = [...]'
+        )
+        return ()
+    if not isinstance(value, list) or not all(isinstance(b, dict) for b in value):
+        problems.add("bundle", "expected [[bundle]] tables")
+        return ()
+    specs: list[BundleSpec] = []
+    seen: dict[str, int] = {}
+    for number, table in enumerate(value, start=1):
+        where = f"bundle[{number}]"
+        _check_keys(problems, table, _BUNDLE_KEYS, where)
+        output = _bundle_output(problems, table.get("output"), where)
+        sources = table.get("sources")
+        if (
+            not isinstance(sources, list)
+            or not sources
+            or not all(isinstance(s, str) and s for s in sources)
+        ):
+            problems.add(f"{where}.sources", "expected a non-empty list of strings")
+            sources = None
+        minify = _get(problems, table, "minify", bool, "true or false")
+        use_tokens = _get(problems, table, "tokens", bool, "true or false")
+        if output is not None:
+            if output in seen:
+                problems.add(
+                    f"{where}.output", f'"{output}" is also the output of bundle[{seen[output]}]'
+                )
+            seen.setdefault(output, number)
+        if output is None or sources is None:
+            continue
+        kind = KINDS[PurePosixPath(output).suffix]
+        specs.append(
+            BundleSpec(
+                output,
+                kind,
+                tuple(sources),
+                minify=True if minify is None else minify,
+                tokens=True if use_tokens is None else use_tokens,
+            )
+        )
+    return tuple(specs)
+
+
+def _bundle_output(problems: _Problems, value: Any, where: str) -> str | None:
+    """A validated, normalised output path, or None after reporting why not."""
+    key = f"{where}.output"
+    if value is None:
+        problems.add(key, 'missing; e.g. output = "js/main.js"')
+        return None
+    if not isinstance(value, str) or not value:
+        problems.add(key, f'expected a path like "js/main.js", got {_type_name(value)}')
+        return None
+    problem = output_problem(value)
+    if problem:
+        problems.add(key, f'"{value}": {problem}')
+        return None
+    return normalise_output(value)
+
+
+def output_problem(output: str) -> str | None:
+    """Why an output path is not acceptable, or None."""
+    if "\\" in output:
+        return "use / as the separator, not a backslash"
+    if output.startswith("/") or re.match(r"[A-Za-z]:", output):
+        return "must be relative to root, not absolute"
+    parts = PurePosixPath(output).parts
+    if ".." in output.split("/"):
+        return "must stay inside root (no .. segments)"
+    if not parts or output.endswith("/"):
+        return "names a directory, not a file"
+    suffix = PurePosixPath(output).suffix
+    if suffix not in KINDS:
+        return f"the extension must be .js or .css, not {suffix or 'none'}"
+    numbered = [p for p in parts[:-1] if is_version_name(p)]
+    if numbered:
+        return (
+            f'directory "{numbered[0]}" is a version directory name; assetbuild manages numbered '
+            "directories itself, so choose a non-numeric directory"
+        )
+    return None
+
+
+def normalise_output(output: str) -> str:
+    """`./js//main.js` -> `js/main.js`."""
+    return "/".join(p for p in output.split("/") if p not in ("", "."))
+
+
+# --- zero-config -----------------------------------------------------------------------
+
+
+def _zero_config(cwd: Path, overrides: Overrides, environ: Mapping[str, str]) -> Config:
+    root = cwd.resolve()
+    bundles: list[BundleSpec] = []
+    try:
+        areas = sorted(
+            (e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith(".")),
+            key=lambda n: n.encode("utf-8", "surrogateescape"),
+        )
+    except OSError as exc:
+        raise ConfigError(f"{cwd}: cannot list directory: {exc.strerror or exc}") from None
+    for area in areas:
+        names = _plain_files(root / area / "source")
+        for ext, kind in (("js", "js"), ("css", "css")):
+            if any(n.lower().endswith(f".{ext}") for n in names):
+                bundles.append(BundleSpec(f"{area}/main.{ext}", kind, (f"{area}/source/*.{ext}",)))
+    if not bundles:
+        message = (
+            f"no {CONFIG_NAME} (or {PYPROJECT_NAME} with [tool.assetbuild]) in {cwd} or its parents, "
+            f"and no <area>/source/ directory with .js or .css files in {cwd} for zero-config mode; "
+            f'create {CONFIG_NAME} with a [[bundle]] table (output = "js/main.js", '
+            'sources = ["js/source/*.js"]), or run assetbuild in your static directory'
+        )
+        raise ConfigError(message, [Diagnostic("error", message)])
+    config = Config(
+        root=root,
+        config_path=None,
+        base_dir=cwd,
+        static_url=None,
+        tokens=(),
+        bundles=tuple(bundles),
+        manifest_path=root / "manifest.json",
+        manifest_format="json",
+        cache_dir=cwd / ".assetbuild-cache",
+    )
+    return _finish(config, overrides, environ)
+
+
+def _plain_files(directory: Path) -> list[str]:
+    """Names of the visible files in a directory (what `*.js` would match), [] if none."""
+    try:
+        return [
+            e.name
+            for e in os.scandir(directory)
+            if not e.name.startswith(".")
+            and not e.name.endswith(("~", ".swp", ".tmp"))
+            and e.is_file()
+        ]
+    except OSError:
+        return []
+
+
+# --- overrides -------------------------------------------------------------------------
+
+
+def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) -> Config:
+    """Apply --static-url, ASSETBUILD_STATIC_URL, --token, --strict-tokens and --compress."""
+    diags: list[Diagnostic] = []
+    static_url = config.static_url
+    if environ.get(ENV_STATIC_URL):
+        static_url = environ[ENV_STATIC_URL]
+    cli_static = overrides.static_url
+    tokens = dict(config.tokens)
+    for name, value in overrides.tokens:
+        if not TOKEN_NAME.fullmatch(name):
+            diags.append(
+                _cli_error(
+                    f'--token {name}={value}: "{name}" is not a token name; names match [A-Za-z_][A-Za-z0-9_]*'
+                )
+            )
+        elif name == "static":
+            if cli_static is not None and cli_static != value:
+                diags.append(
+                    _cli_error("--token static=... and --static-url disagree; pass only one")
+                )
+            cli_static = value
+        else:
+            tokens[name] = value
+    if cli_static is not None:
+        static_url = cli_static
+    compress = config.compress
+    if overrides.compress is not None:
+        compress, ok = _normalise_compress(overrides.compress)
+        if not ok:
+            bad = ", ".join(v for v in overrides.compress if v not in COMPRESS_METHODS)
+            diags.append(_cli_error(f'--compress: unknown method {bad}; expected "gzip" or "br"'))
+    if diags:
+        raise ConfigError("\n".join(d.message for d in diags), diags)
+    strict = config.strict_tokens if overrides.strict_tokens is None else overrides.strict_tokens
+    return Config(
+        root=config.root,
+        config_path=config.config_path,
+        base_dir=config.base_dir,
+        static_url=static_url,
+        tokens=(("static", static_url), *tokens.items()),
+        bundles=config.bundles,
+        manifest_path=config.manifest_path,
+        manifest_format=config.manifest_format,
+        compress=compress,
+        cache_dir=config.cache_dir,
+        strict_tokens=strict,
+        allow_symlinks_outside=config.allow_symlinks_outside,
+        lock_timeout=config.lock_timeout,
+    )
+
+
+def _cli_error(message: str) -> Diagnostic:
+    return Diagnostic("error", message)
+
+
+def _type_name(value: Any) -> str:
+    names = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }
+    if value == "":
+        return "an empty string"
+    return names.get(type(value), type(value).__name__)
+
+
+def _display(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix() or "."
+    except ValueError:
+        return path.as_posix()
