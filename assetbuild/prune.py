@@ -8,6 +8,7 @@ side of keeping it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -106,10 +107,8 @@ def newest_mtime(path: Path) -> float:
     newest = path.lstat().st_mtime
     for dirpath, dirnames, filenames in os.walk(path):
         for name in (*dirnames, *filenames):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 newest = max(newest, os.lstat(os.path.join(dirpath, name)).st_mtime)
-            except FileNotFoundError:
-                pass
     return newest
 
 
