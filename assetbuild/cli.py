@@ -472,8 +472,7 @@ def _display(path: Path) -> str:
 
 
 @main.command()
-@_location_options
-@_output_options
+@_build_options
 @click.option("--check", "exit_if_changed", is_flag=True,
               help="Exit 1 when sources changed since the current version was built (for CI).")
 @click.pass_context
