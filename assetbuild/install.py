@@ -591,3 +591,21 @@ def _apply(root: Path, plans: Sequence[_AreaPlan]) -> None:
     for plan in plans:
         if not plan.new_dir and plan.action != "up-to-date":
             _write_in_place(plan)
+
+
+def write_plain(out_dir: Path, files: Sequence[tuple[str, bytes]]) -> tuple[Path, ...]:
+    """Write `(name, bytes)` pairs under `out_dir` with no versions, each file atomically."""
+    written: list[Path] = []
+    try:
+        for name, data in files:
+            parts = name.split("/")
+            if not name or "\\" in name or any(p in ("", ".", "..") for p in parts):
+                raise ConfigError(f"output name {name!r} is not a relative path like 'js/main.js'")
+            path = out_dir.joinpath(*parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            remove_leftovers(path.parent)
+            atomic_write(path, data)
+            written.append(path)
+    except OSError as exc:
+        raise _install_error(exc, out_dir) from exc
+    return tuple(written)

@@ -41,6 +41,20 @@ class PruneReport:
     kept: tuple[VersionDecision, ...]
     dry_run: bool
 
+    def describe(self, dry_run: bool | None = None) -> str:
+        """A few lines for people: what was (or would be) removed, what was kept and why."""
+        dry = self.dry_run if dry_run is None else dry_run
+        verb = "would remove" if dry else "removed"
+        lines = [f"{verb} {_where(d)}" for d in self.removed]
+        lines += [f"kept {_where(d)} ({d.reason})" for d in self.kept]
+        if not self.removed:
+            lines.append("nothing to remove")
+        return "\n".join(lines)
+
+
+def _where(decision: VersionDecision) -> str:
+    return f"{decision.area}/{decision.version}" if decision.area else str(decision.version)
+
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]?)\s*", re.IGNORECASE)
