@@ -310,17 +310,29 @@ def _check_keys(
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f' (did you mean "{close[0]}"?)' if close else ""
+            per_bundle = difflib.get_close_matches(key, _BUNDLE_KEYS, n=1)
+            if not close and not where and per_bundle:
+                hint = f' (did you mean "{per_bundle[0]}"? it is set per [[bundle]])'
             place = f"{problems.prefix}{where}".rstrip(".")
             place = f" in {place}" if place else ""
             problems.add("", f'unknown key "{key}"{place}{hint}')
 
 
-def _get(problems: _Problems, table: Mapping[str, Any], key: str, kind: type, expected: str) -> Any:
+def _get(
+    problems: _Problems,
+    table: Mapping[str, Any],
+    key: str,
+    kind: type,
+    expected: str,
+    where: str = "",
+) -> Any:
     value = table.get(key)
     # bool is an int in Python; check it exactly so `minify = 1` is refused.
     if value is None or type(value) is kind:
         return value
-    problems.add(key, f"expected {expected}, got {_type_name(value)}")
+    problems.add(
+        f"{where}.{key}" if where else key, f"expected {expected}, got {_type_name(value)}"
+    )
     return None
 
 
@@ -357,8 +369,9 @@ def _lock_timeout(problems: _Problems, value: Any) -> float | None:
 
 def _bundles(problems: _Problems, value: Any) -> tuple[BundleSpec, ...]:
     if value is None:
+        table = f"[[{problems.prefix}bundle]]"
         problems.add(
-            "", 'no [[bundle]] tables; add one with output = "js/main.js" and sources = [...]'
+            "", f'no {table} tables; add one with output = "js/main.js" and sources = [...]'
         )
         return ()
     if not isinstance(value, list) or not all(isinstance(b, dict) for b in value):
@@ -378,8 +391,8 @@ def _bundles(problems: _Problems, value: Any) -> tuple[BundleSpec, ...]:
         ):
             problems.add(f"{where}.sources", "expected a non-empty list of strings")
             sources = None
-        minify = _get(problems, table, "minify", bool, "true or false")
-        use_tokens = _get(problems, table, "tokens", bool, "true or false")
+        minify = _get(problems, table, "minify", bool, "true or false", where)
+        use_tokens = _get(problems, table, "tokens", bool, "true or false", where)
         if output is not None:
             if output in seen:
                 problems.add(

@@ -1,0 +1,49 @@
+"""Shared fixture factories: build small sites on tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+SiteFactory = Callable[..., Path]
+
+
+def write_site(
+    base: Path,
+    files: Mapping[str, str | bytes],
+    config: str | None = None,
+    *,
+    config_name: str = "assetbuild.toml",
+) -> Path:
+    """Write `files` (posix paths relative to base) and an optional config file; return base."""
+    base.mkdir(parents=True, exist_ok=True)
+    for rel, content in files.items():
+        path = base.joinpath(*rel.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="")
+    if config is not None:
+        (base / config_name).write_text(config, encoding="utf-8", newline="")
+    return base
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> SiteFactory:
+    """`make_site(files, config=None, *, subdir="site", config_name="assetbuild.toml") -> site dir`."""
+
+    def factory(
+        files: Mapping[str, str | bytes],
+        config: str | None = None,
+        *,
+        subdir: str = "site",
+        config_name: str = "assetbuild.toml",
+    ) -> Path:
+        return write_site(tmp_path / subdir, files, config, config_name=config_name)
+
+    return factory
