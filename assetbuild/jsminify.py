@@ -1,0 +1,77 @@
+"""JavaScript minification that never ships an unverified result: rjsmin, else the safe minifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from . import jssafe
+from .jscheck import program_facts, program_fingerprint
+
+Method = Literal["rjsmin", "safe", "none"]
+
+
+@dataclass(frozen=True)
+class Minified:
+    """Minified text and how it was made ("none" = the input, unchanged)."""
+
+    text: str
+    method: Method
+
+
+def minify_js(text: str) -> Minified:
+    """rjsmin when it provably keeps the program and its license comments, else the safe path."""
+    facts = program_facts(text)
+    if facts is None:
+        return Minified(text, "none")
+    licenses = tuple(comment for _, comment in facts.licenses)
+    candidate = _rjsmin(text, facts.licenses)
+    if candidate is not None and _keeps(candidate, facts.fingerprint, licenses):
+        return Minified(candidate, "rjsmin")
+    candidate = jssafe.minify(text)
+    if candidate is not None and _keeps(candidate, facts.fingerprint, licenses):
+        return Minified(candidate, "safe")
+    return Minified(text, "none")
+
+
+def rjsmin_only(text: str) -> str:
+    """What plain rjsmin makes of the text (for measurements)."""
+    import rjsmin
+
+    result: str = rjsmin.jsmin(text, keep_bang_comments=True)
+    return result
+
+
+def _keeps(candidate: str, expected: bytes, licenses: tuple[str, ...]) -> bool:
+    return _in_order(candidate, licenses) and program_fingerprint(candidate) == expected
+
+
+def _rjsmin(text: str, licenses: tuple[tuple[int, str], ...]) -> str | None:
+    """rjsmin keeps only `/*!` comments: mark the other license comments that way, then restore."""
+    import rjsmin
+
+    if any(comment.startswith("//") for _, comment in licenses):
+        return None  # a kept line comment needs a line break that rjsmin would not keep
+    marked = [(at, c, "/*!" + c[2:]) for at, c in licenses if not c.startswith("/*!")]
+    source = text
+    for at, original, replacement in reversed(marked):
+        source = source[:at] + replacement + source[at + len(original) :]
+    result: str = rjsmin.jsmin(source, keep_bang_comments=True)
+    cursor = 0
+    for _, original, replacement in marked:
+        at = result.find(replacement, cursor)
+        if at < 0:
+            return None
+        result = result[:at] + original + result[at + len(replacement) :]
+        cursor = at + len(original)
+    return result
+
+
+def _in_order(text: str, comments: tuple[str, ...]) -> bool:
+    cursor = 0
+    for comment in comments:
+        at = text.find(comment, cursor)
+        if at < 0:
+            return False
+        cursor = at + len(comment)
+    return True
