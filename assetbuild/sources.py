@@ -156,10 +156,7 @@ class _Walker:
         for entry in self._entries(directory, pattern):
             if is_version_name(entry.name):
                 continue
-            try:
-                if not entry.is_dir():
-                    continue
-            except OSError:
+            if not os.path.isdir(entry.path):
                 continue
             real = os.path.realpath(entry.path)
             if self._enter_ok(Path(entry.path), f"{rel}{entry.name}", real, chain):
@@ -180,11 +177,9 @@ class _Walker:
 
     def _files(self, directory: Path, rel: str, pattern: str, out: list[str]) -> None:
         for entry in self._entries(directory, pattern):
-            if entry.is_dir() and not entry.is_symlink():
-                continue
-            if entry.is_symlink() and os.path.isdir(entry.path):
-                continue
-            out.append(f"{rel}{entry.name}")
+            # os.path.isdir is False for broken links and loops; those are reported later.
+            if not os.path.isdir(entry.path):
+                out.append(f"{rel}{entry.name}")
 
 
 def _inside(real: str, real_root: str) -> bool:
@@ -299,7 +294,7 @@ def _suggest(path: Path) -> str:
         names = [e.name for e in os.scandir(path.parent) if not e.name.startswith(".")]
     except OSError:
         return ""
-    close = difflib.get_close_matches(path.name, names, n=1)
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.75)
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
