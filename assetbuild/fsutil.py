@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -54,7 +55,7 @@ def atomic_write(
             before_replace()
         os.replace(tmp, path)
     except BaseException:
-        remove_entry(tmp)
+        discard(tmp)
         raise
     fsync_dir(path.parent)
 
@@ -78,6 +79,12 @@ def remove_entry(path: Path) -> None:
             path.unlink()
     except FileNotFoundError:
         pass
+
+
+def discard(path: Path) -> None:
+    """Best-effort removal while another error is propagating; a leftover is removed by the next run."""
+    with contextlib.suppress(OSError):
+        remove_entry(path)
 
 
 def remove_leftovers(directory: Path) -> tuple[Path, ...]:

@@ -26,6 +26,7 @@ from .fsutil import (
     TEMP_PREFIX,
     atomic_write,
     copy_file,
+    discard,
     fsync_dir,
     remove_entry,
     remove_leftovers,
@@ -388,7 +389,7 @@ def _stage(root: Path, plan: _AreaPlan) -> Path:
                 _fault_point("staging")
         fsync_dir(tmp)
     except BaseException:
-        remove_entry(tmp)
+        discard(tmp)
         raise
     return tmp
 
@@ -586,7 +587,7 @@ def _apply(root: Path, plans: Sequence[_AreaPlan]) -> None:
             _fault_point("renamed")
     except BaseException:
         for tmp, _ in staged:
-            remove_entry(tmp)
+            discard(tmp)
         raise
     for plan in plans:
         if not plan.new_dir and plan.action != "up-to-date":
