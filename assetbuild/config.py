@@ -361,7 +361,10 @@ def _normalise_compress(values: list[str] | tuple[str, ...]) -> tuple[tuple[str,
 def _lock_timeout(problems: _Problems, value: Any) -> float | None:
     if value is None:
         return None
-    if type(value) not in (int, float) or not math.isfinite(value) or value < 0:
+    if type(value) not in (int, float):
+        problems.add("lock_timeout", f"expected a number of seconds, got {_type_name(value)}")
+        return None
+    if not math.isfinite(value) or value < 0:
         problems.add("lock_timeout", f"expected a number of seconds >= 0, got {value!r}")
         return None
     return float(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from assetbuild.config import (
     normalise_output,
     output_problem,
 )
-from assetbuild.errors import ConfigError
+from assetbuild.diagnostics import Diagnostic
+from assetbuild.errors import AssetbuildError, ConfigError
+from assetbuild.sources import collect, display_path, read_source
+from assetbuild.tokens import substitute
 
 SiteFactory = Callable[..., Path]
 
@@ -256,7 +260,7 @@ BAD = [
     ("lock_timeout = nan\n" + MINIMAL, "lock_timeout: expected a number of seconds >= 0, got nan"),
     (
         "lock_timeout = true\n" + MINIMAL,
-        "lock_timeout: expected a number of seconds >= 0, got True",
+        "lock_timeout: expected a number of seconds, got a boolean",
     ),
     (
         "manifest_format = 'yaml'\n" + MINIMAL,
@@ -593,3 +597,35 @@ def test_zero_config_nothing_found(make_site: SiteFactory, files: dict[str, str]
     assert "no assetbuild.toml (or pyproject.toml with [tool.assetbuild])" in message
     assert f"no <area>/source/ directory with .js or .css files in {site}" in message
     assert "[[bundle]]" in message
+
+
+# --- failure scenarios (fixtures/bad/<name>/expected.txt) ------------------------------
+
+BAD_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "bad"
+
+
+def run_scenario(site: Path) -> tuple[int, list[str]]:
+    """Load, collect, read and substitute like a build; the exit code and first diagnostic lines."""
+    diags: list[Diagnostic] = []
+    try:
+        config = load_config(site, environ={})
+        for spec in config.bundles:
+            for path in collect(config.root, spec, allow_outside=config.allow_symlinks_outside):
+                src = read_source(path, display_path(path, site))
+                _, found = substitute(src, dict(config.tokens), strict=config.strict_tokens)
+                diags.extend(d for d in found if d.is_error)
+    except AssetbuildError as exc:
+        return exc.exit_code, [d.format().splitlines()[0] for d in exc.diagnostics]
+    return (1 if diags else 0), [d.format().splitlines()[0] for d in diags]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BAD_DIR.iterdir() if p.is_dir()))
+def test_bad_scenarios(name: str, tmp_path: Path) -> None:
+    site = tmp_path / name
+    shutil.copytree(BAD_DIR / name, site, symlinks=True)
+    exit_code, lines = run_scenario(site)
+    expected = (BAD_DIR / name / "expected.txt").read_text("utf-8").splitlines()
+    assert [
+        f"exit {exit_code}",
+        *(line.replace(str(tmp_path), "<tmp>") for line in lines),
+    ] == expected
