@@ -28,7 +28,7 @@ from assetbuild.versions import area_path, current_version, is_version_name, lis
         ("v1", False),
         (" 1", False),
         ("1\n", False),
-        ("١", False),  # Arabic-Indic digit one: isdigit() but not ASCII
+        ("\u0661", False),  # Arabic-Indic digit one: isdigit() but not ASCII
         ("²", False),
     ],
 )
