@@ -360,7 +360,13 @@ def display_path(path: Path, start: Path | None = None) -> str:
         base = Path(os.path.abspath(start)) if start is not None else Path(os.getcwd())
     except OSError:
         return absolute.as_posix()
-    try:
-        return absolute.relative_to(base).as_posix() or "."
-    except ValueError:
-        return absolute.as_posix()
+    for candidate, under in (
+        (absolute, base),
+        (Path(os.path.realpath(absolute)), Path(os.path.realpath(base))),
+    ):
+        # The second try covers a resolved root under a symlinked working directory (/tmp on macOS).
+        try:
+            return candidate.relative_to(under).as_posix() or "."
+        except ValueError:
+            continue
+    return absolute.as_posix()

@@ -354,3 +354,16 @@ def test_display_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert display_path(tmp_path) == "."
     assert display_path(tmp_path.parent / "x.js") == (tmp_path.parent / "x.js").as_posix()
     assert display_path(tmp_path / "a" / "b.js", start=tmp_path / "a") == "b.js"
+
+
+@needs_symlinks
+def test_display_path_under_a_symlinked_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "real" / "js").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    monkeypatch.chdir(tmp_path / "link")
+    assert (
+        display_path((tmp_path / "real" / "js" / "a.js").resolve(), start=tmp_path / "link")
+        == "js/a.js"
+    )
