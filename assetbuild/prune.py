@@ -147,7 +147,7 @@ def _decide(
             reason = f"among the newest {keep}"
         elif any(ref.startswith(prefix) for ref in references):
             reason = "in the manifest"
-        elif now - newest_mtime(path) < min_age:
+        elif min_age > 0 and now - newest_mtime(path) < min_age:
             reason = f"younger than {_format_seconds(min_age)}"
         else:
             removed.append(VersionDecision(area, version, path, "old"))
