@@ -40,14 +40,30 @@ class Piece:
 
 def minify(text: str) -> str | None:
     """Minify by re-emitting tokens; None when the text cannot be tokenized."""
-    pieces = pieces_of(text)
-    if pieces is None:
+    lexed = _lex(text)
+    if lexed is None:
         return None
-    return emit(text, pieces)
+    pieces, parsed = lexed
+    out = emit(text, pieces)
+    if not parsed:
+        # Unparseable input is lexed by esprima's heuristic tokenizer, which reads an
+        # unterminated regex as `/`; only an output that lexes the same is returned.
+        if _kinds_and_texts(pieces_of(out)) != _kinds_and_texts(pieces):
+            return None
+    return out
+
+
+def _kinds_and_texts(pieces: list[Piece] | None) -> list[tuple[str, str]] | None:
+    return None if pieces is None else [(p.kind, p.text) for p in pieces]
 
 
 def pieces_of(text: str) -> list[Piece] | None:
     """The tokens and kept comments of a text, in order (parser tokens when it parses)."""
+    lexed = _lex(text)
+    return None if lexed is None else lexed[0]
+
+
+def _lex(text: str) -> tuple[list[Piece], bool] | None:
     program = parse_script(text, tokens=True, comments=True)
     if program is not None:
         raw = [(t.type, t.range) for t in program.tokens]
@@ -64,7 +80,7 @@ def pieces_of(text: str) -> list[Piece] | None:
             continue
         pieces.append(piece)
     pieces.sort(key=lambda p: p.start)
-    return pieces
+    return pieces, program is not None
 
 
 def _tokenize(text: str) -> list[tuple[str, tuple[int, int]]]:
@@ -132,6 +148,8 @@ def needs_space(prev: Piece, piece: Piece) -> bool:
         return True
     if prev.kind == "Numeric" and (_word_char(right) or right == "."):
         return True
+    if prev.kind == "RegularExpression" and _word_char(right):
+        return True  # would read as flags
     if left == "." and right.isdigit():
         return True
     if left == "/" and right in "/*":
