@@ -214,7 +214,9 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            text = "\n".join(f"{self.shown}: {d.message}" for d in self.items)
+            # The CLI prints each diagnostic; the message is the one-line summary.
+            one = len(self.items) == 1
+            text = f"{self.shown}: {self.items[0].message if one else 'invalid configuration'}"
             raise ConfigError(text, self.items)
 
 

@@ -241,7 +241,8 @@ def collect(root: Path, spec: BundleSpec, *, allow_outside: bool = False) -> tup
                 seen.add(real)
                 result.append(path)
     if problems:
-        text = "\n".join(d.message for d in problems)
+        one = len(problems) == 1
+        text = problems[0].message if one else f'bundle "{spec.output}": problems with its sources'
         raise SourceError(text, problems)
     return tuple(result)
 

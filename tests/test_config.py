@@ -370,7 +370,7 @@ sources = []
         "bundle[2].sources: expected a non-empty list of strings",
     ]
     assert {str(d.location) for d in info.value.diagnostics} == {"assetbuild.toml"}
-    assert str(info.value).splitlines() == [f"assetbuild.toml: {m}" for m in messages]
+    assert str(info.value) == "assetbuild.toml: invalid configuration"
 
 
 def test_error_file_shown_relative_to_cwd(make_site: SiteFactory) -> None:
