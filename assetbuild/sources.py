@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import errno
 import fnmatch
+import functools
 import os
 import stat
 from dataclasses import dataclass
@@ -43,16 +45,20 @@ class SourceFile:
     text: str
     edits: tuple[Edit, ...] = ()
 
+    @functools.cached_property
+    def _starts(self) -> list[int]:
+        return [e.start for e in self.edits]
+
     def original_offset(self, offset: int) -> int:
         """Map an offset in `text` to the corresponding offset in `original`."""
-        shift = 0
-        for edit in self.edits:
-            if offset < edit.start:
-                break
-            if offset < edit.end:
-                return edit.orig_start
-            shift = edit.orig_end - edit.end
-        return offset + shift
+        # Edits are sorted and disjoint: find the last one starting at or before offset.
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i < 0:
+            return offset
+        edit = self.edits[i]
+        if offset < edit.end:
+            return edit.orig_start
+        return offset + edit.orig_end - edit.end
 
     def location(self, offset: int | None) -> Location:
         if offset is None:
