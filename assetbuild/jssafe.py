@@ -45,11 +45,10 @@ def minify(text: str) -> str | None:
         return None
     pieces, parsed = lexed
     out = emit(text, pieces)
-    if not parsed:
-        # Unparseable input is lexed by esprima's heuristic tokenizer, which reads an
-        # unterminated regex as `/`; only an output that lexes the same is returned.
-        if _kinds_and_texts(pieces_of(out)) != _kinds_and_texts(pieces):
-            return None
+    # Unparseable input is lexed by esprima's heuristic tokenizer, which reads an
+    # unterminated regex as `/`; only an output that lexes the same is returned.
+    if not parsed and _kinds_and_texts(pieces_of(out)) != _kinds_and_texts(pieces):
+        return None
     return out
 
 
