@@ -45,7 +45,7 @@ def test_known_rjsmin_breakages_ship_safely(text: str) -> None:
     assert len(result.text) <= len(text)
 
 
-@pytest.mark.parametrize("text", RJSMIN_BREAKERS[:4] + ["x = typeof / a/", "x = 1 .toString()"])
+@pytest.mark.parametrize("text", [*RJSMIN_BREAKERS[:4], "x = typeof / a/", "x = 1 .toString()"])
 def test_those_breakages_are_real(text: str) -> None:
     """The cases above must stay meaningful: plain rjsmin does change them."""
     assert not same_program(text, rjsmin.jsmin(text, keep_bang_comments=True))
@@ -112,8 +112,8 @@ def test_license_with_rjsmin_breaker_uses_safe_path_and_keeps_it() -> None:
 
 
 _SNIPPETS = st.sampled_from(
-    RJSMIN_BREAKERS
-    + [
+    [
+        *RJSMIN_BREAKERS,
         "/*! banner */",
         "/** @license L */",
         "var a = b\n(c)",
