@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_SOURCE, EXIT_USAGE, EXIT_INSTALL = 1, 2, 3
+EXIT_SOURCE, EXIT_USAGE, EXIT_INSTALL, EXIT_INTERNAL = 1, 2, 3, 4
 
 
 @dataclass
@@ -216,6 +216,19 @@ def _reporting(settings: Settings) -> Iterator[None]:
     except KeyboardInterrupt:
         write_err("assetbuild: interrupted")
         sys.exit(130)
+    except OSError as exc:
+        # The library translates the OS errors it expects; this is the last line of defence.
+        where = f"{exc.filename}: " if exc.filename else ""
+        write_err(f"assetbuild: error: {where}{exc.strerror or exc}")
+        sys.exit(EXIT_INSTALL)
+    except Exception as exc:
+        if os.environ.get("ASSETBUILD_DEBUG"):
+            raise
+        write_err(
+            f"assetbuild: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in assetbuild; run again with ASSETBUILD_DEBUG=1 to see the traceback."
+        )
+        sys.exit(EXIT_INTERNAL)
 
 
 def _load(settings: Settings) -> Config:
