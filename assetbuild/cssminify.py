@@ -1,0 +1,97 @@
+"""CSS minification that never ships an unverified result: rcssmin, else the safe minifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import rcssmin
+import tinycss2
+
+from .cssnorm import (
+    is_license,
+    license_comments,
+    line_starts,
+    preprocess,
+    safe_minify,
+    stylesheet_key,
+)
+
+Method = Literal["rcssmin", "safe", "none"]
+
+
+@dataclass(frozen=True)
+class Minified:
+    """Minified text and how it was made ("none" = the input, unchanged)."""
+
+    text: str
+    method: Method
+
+
+def minify_css(text: str) -> Minified:
+    """rcssmin when it provably keeps the stylesheet and its license comments, else the safe path."""
+    expected = stylesheet_key(text)
+    if expected is None:
+        return Minified(text, "none")
+    licenses = license_comments(text)
+
+    def verified(candidate: str) -> bool:
+        return stylesheet_key(candidate) == expected and license_comments(candidate) == licenses
+
+    fast = _rcssmin(text)
+    if verified(fast):
+        return Minified(fast, "rcssmin")
+    try:
+        safe = safe_minify(text)
+    except RecursionError:
+        return Minified(text, "none")
+    if verified(safe):
+        return Minified(safe, "safe")
+    return Minified(text, "none")
+
+
+def _rcssmin(text: str) -> str:
+    """rcssmin keeping `/*! */` comments, and @license/@preserve ones too.
+
+    rcssmin keeps only bang comments, so the others are marked with a `!` for the run
+    and unmarked afterwards.
+    """
+    norm = preprocess(text)
+    marked = _plain_license_comments(norm)
+    if not marked:
+        return str(rcssmin.cssmin(norm, keep_bang_comments=True))
+    pieces: list[str] = []
+    pos = 0
+    for offset in marked:
+        pieces.append(norm[pos : offset + 2])
+        pieces.append("!")
+        pos = offset + 2
+    pieces.append(norm[pos:])
+    out = str(rcssmin.cssmin("".join(pieces), keep_bang_comments=True))
+    for offset in marked:
+        end = norm.index("*/", offset + 2)
+        original = norm[offset : end + 2]
+        bang = "/*!" + original[2:]
+        found = out.find(bang)
+        if found >= 0:
+            out = out[:found] + original + out[found + len(bang) :]
+    return out
+
+
+def _plain_license_comments(norm: str) -> list[int]:
+    """Offsets of the @license/@preserve comments that do not start with `!`."""
+    starts = line_starts(norm)
+    found: list[int] = []
+    pending = list(reversed(tinycss2.parse_component_value_list(norm)))
+    while pending:
+        node = pending.pop()
+        if node.type == "comment":
+            if is_license(node.value) and not node.value.startswith("!"):
+                offset = starts[node.source_line - 1] + node.source_column - 1
+                if norm.find("*/", offset + 2) >= 0:
+                    found.append(offset)
+        elif node.type == "function":
+            pending.extend(reversed(node.arguments))
+        elif node.type in ("() block", "[] block", "{} block"):
+            pending.extend(reversed(node.content))
+    return found

@@ -1,0 +1,411 @@
+"""Which whitespace in a stylesheet can matter: the walk behind verification and the safe minifier.
+
+A stylesheet is walked as tinycss2 component values, rule by rule, and flattened into
+atoms. Every whitespace run is either significant (compared, and kept as one space) or
+droppable; the decision depends on where it stands:
+
+- everywhere: runs collapse to one; whitespace at the start or end of a prelude, a
+  declaration value, a block or a function's arguments can be dropped;
+- selectors: whitespace is the descendant combinator (`.a .b` is not `.a.b`), except next
+  to `,` `>` `+` `~` `||`; inside `[...]` it can go next to `=`-style matchers;
+- declaration values: droppable only next to `,` (`calc(1px + 2px)` needs its spaces);
+- custom properties (`--x`): the exact token sequence, whitespace kept everywhere inside;
+- at-rule preludes: next to `,`; inside `(...)` also next to `:` `<` `>` `=` (not inside `>=`).
+
+Tokens are compared by value (`.5` = `0.5`, `"a"` = `'a'`), keeping what can matter:
+integer or not, an explicit sign, the unit as written. Comments are not compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import tinycss2
+from tinycss2.serializer import BAD_PAIRS
+
+Key = tuple[Any, ...]
+Node = Any  # a tinycss2 node; tinycss2 has no type annotations
+
+_SELECTOR, _VALUE, _CUSTOM, _PRELUDE, _MEDIA, _ATTR, _JUNK = range(7)
+_SEPARATORS: dict[int, frozenset[str]] = {
+    _SELECTOR: frozenset({",", ">", "+", "~", "||"}),
+    _VALUE: frozenset({","}),
+    _CUSTOM: frozenset(),
+    _PRELUDE: frozenset({","}),
+    _MEDIA: frozenset({",", ":", "<", ">", "="}),
+    _ATTR: frozenset({"=", "~=", "|=", "^=", "$=", "*="}),
+    # Statements browsers drop anyway, kept for old IE: `*zoom: 1`.
+    _JUNK: frozenset({",", ":"}),
+}
+# Functional pseudo-classes whose arguments are selectors.
+_SELECTOR_FUNCTIONS = frozenset(
+    {
+        "not", "is", "where", "has", "matches", "any", "-webkit-any", "-moz-any",
+        "host", "host-context", "slotted", "current", "past", "future", "global", "local",
+    }
+)  # fmt: skip
+_BLOCKS = frozenset({"() block", "[] block", "{} block", "function"})
+_CLOSE = {"() block": ")", "[] block": "]", "{} block": "}", "function": ")"}
+_WS = frozenset({"whitespace", "comment"})
+
+
+class Atom(NamedTuple):
+    """One piece of the flattened stylesheet.
+
+    kind: "tok" (token or structure), "ws" (significant whitespace), "dws" (droppable
+    whitespace), "comment", "semi" (a `;` that ends a statement). `first`/`last` are
+    tinycss2 serialization types at each end of `out`, to keep tokens from merging.
+    """
+
+    kind: str
+    key: Key | None
+    out: str
+    first: str | None = None
+    last: str | None = None
+
+
+def stylesheet_key(text: str) -> tuple[Key, ...] | None:
+    """The comparable form of a stylesheet; None when it is too deeply nested to walk."""
+    try:
+        atoms = _Walker(text, with_text=False).run()
+    except RecursionError:
+        return None
+    keys: list[Key] = []
+    for atom in atoms:
+        if atom.key is None or (atom.kind == "ws" and keys and keys[-1] == ("ws",)):
+            continue
+        keys.append(atom.key)
+    return tuple(keys)
+
+
+def is_license(comment: str) -> bool:
+    """A comment that must survive minification: `/*! ... */`, @license, @preserve."""
+    return comment.startswith("!") or "@license" in comment or "@preserve" in comment
+
+
+def license_comments(text: str) -> tuple[str, ...]:
+    """The license comments of a stylesheet, in order."""
+    found: list[str] = []
+    # Depth-first in document order, without recursion.
+    pending: list[Node] = list(reversed(tinycss2.parse_component_value_list(text)))
+    while pending:
+        node = pending.pop()
+        if node.type == "comment":
+            if is_license(node.value):
+                found.append(node.value)
+        elif node.type in _BLOCKS:
+            pending.extend(reversed(node.arguments if node.type == "function" else node.content))
+    return tuple(found)
+
+
+def safe_minify(text: str) -> str:
+    """Whitespace and comments reduced to what the stylesheet needs; license comments kept."""
+    return _assemble(_Walker(text, with_text=True).run())
+
+
+def preprocess(text: str) -> str:
+    """The text as tinycss2 sees it: CSS Syntax input preprocessing."""
+    return (
+        text.replace("\0", "\ufffd").replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    )
+
+
+def line_starts(norm: str) -> list[int]:
+    starts = [0]
+    pos = norm.find("\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = norm.find("\n", pos + 1)
+    return starts
+
+
+class _Walker:
+    """Flattens a stylesheet into atoms, deciding each whitespace run by its context."""
+
+    def __init__(self, text: str, *, with_text: bool) -> None:
+        self.norm = preprocess(text)
+        self.nodes: list[Node] = tinycss2.parse_component_value_list(self.norm)
+        self.spans: dict[int, tuple[int, int]] = _spans(self.nodes, self.norm) if with_text else {}
+        self.atoms: list[Atom] = []
+
+    def run(self) -> list[Atom]:
+        self.rules(self.nodes, top=True)
+        return self.atoms
+
+    def source(self, node: Node) -> str:
+        span = self.spans.get(id(node))
+        return "" if span is None else self.norm[span[0] : span[1]]
+
+    def emit(self, key: Key | None, out: str, first: str | None, last: str | None) -> None:
+        self.atoms.append(Atom("tok", key, out, first, last))
+
+    # Rule level: a stylesheet or a block's contents (declarations and rules).
+    def rules(self, nodes: Sequence[Node], top: bool = False) -> None:
+        i, n = 0, len(nodes)
+        while i < n:
+            node = nodes[i]
+            kind = node.type
+            if kind == "whitespace":
+                self.atoms.append(Atom("dws", None, ""))
+                i += 1
+            elif kind == "comment":
+                self.atoms.append(Atom("comment", None, f"/*{node.value}*/"))
+                i += 1
+            elif kind == "literal" and (
+                node.value == ";" or (top and node.value in ("<!--", "-->"))
+            ):
+                i += 1
+            elif kind == "at-keyword":
+                i = self.at_rule(nodes, i)
+            else:
+                i = self.statement(nodes, i)
+
+    def at_rule(self, nodes: Sequence[Node], i: int) -> int:
+        keyword = nodes[i]
+        j = i + 1
+        while j < len(nodes) and nodes[j] != ";" and nodes[j].type != "{} block":
+            j += 1
+        self.emit(("at", keyword.value), self.source(keyword), "at-keyword", "at-keyword")
+        # `@charset "` must stay byte-exact for browsers' encoding sniffing.
+        charset = keyword.lower_value == "charset"
+        self.items(nodes[i + 1 : j], _PRELUDE, trim=not charset)
+        if j < len(nodes) and nodes[j].type == "{} block":
+            self.block(nodes[j])
+        else:
+            self.emit(("end-at",), "", None, None)
+            self.atoms.append(Atom("semi", None, ";"))
+        return j + 1
+
+    def statement(self, nodes: Sequence[Node], i: int) -> int:
+        n = len(nodes)
+        colon = _declaration_colon(nodes, i)
+        if colon is not None and nodes[i].value.startswith("--"):
+            end = next((k for k in range(colon, n) if nodes[k] == ";"), n)
+            self.declaration(nodes[i], nodes[colon + 1 : end], custom=True)
+            return end + 1
+        j = i
+        while j < n and nodes[j] != ";" and nodes[j].type != "{} block":
+            j += 1
+        if j < n and nodes[j].type == "{} block":
+            self.emit(("rule",), "", None, None)
+            self.items(nodes[i:j], _SELECTOR, trim=True)
+            self.block(nodes[j])
+        elif colon is not None:
+            self.declaration(nodes[i], nodes[colon + 1 : j], custom=False)
+        else:
+            self.emit(("junk",), "", None, None)
+            self.items(nodes[i:j], _JUNK, trim=True)
+            self.atoms.append(Atom("semi", None, ";"))
+        return j + 1
+
+    def declaration(self, name: Node, value: Sequence[Node], *, custom: bool) -> None:
+        significant = [k for k, v in enumerate(value) if v.type not in _WS]
+        important = (
+            len(significant) >= 2
+            and value[significant[-1]].type == "ident"
+            and value[significant[-1]].lower_value == "important"
+            and value[significant[-2]] == "!"
+        )
+        if important:
+            value = value[: significant[-2]]
+        self.emit(("decl", name.value), self.source(name) + ":", "ident", ":")
+        if custom and not any(v.type != "whitespace" for v in value):
+            # `--x:;` and `--x: ;` differ for browsers that predate empty custom properties.
+            spaced = bool(value)
+            self.emit(("custom-empty", spaced), " " if spaced else "", None, "whitespace")
+        else:
+            self.items(value, _CUSTOM if custom else _VALUE, trim=True)
+        self.emit(("end-decl", important), "!important" if important else "", "!", "ident")
+        self.atoms.append(Atom("semi", None, ";"))
+
+    def block(self, node: Node) -> None:
+        self.emit(("{",), "{", "{} block", "{")
+        self.rules(node.content)
+        self.emit(("}",), "}", "}", "}")
+
+    # Component value level: preludes, selectors, values.
+    def items(self, nodes: Sequence[Node], context: int, *, trim: bool) -> None:
+        separators = _SEPARATORS[context]
+        following: list[Node | None] = [None] * len(nodes)
+        upcoming: Node | None = None
+        for k in range(len(nodes) - 1, -1, -1):
+            following[k] = upcoming
+            if nodes[k].type not in _WS:
+                upcoming = nodes[k]
+        previous: Node | None = None
+        for k, node in enumerate(nodes):
+            kind = node.type
+            if kind == "whitespace":
+                after = following[k]
+                if previous is None or after is None:
+                    droppable = trim
+                elif (
+                    context == _MEDIA
+                    and previous.type == "literal"
+                    and previous.value in "<>"
+                    and after == "="
+                ):
+                    droppable = False  # `> =` is not `>=`
+                else:
+                    droppable = _literal(previous) in separators or _literal(after) in separators
+                self.atoms.append(Atom("dws", None, "") if droppable else Atom("ws", ("ws",), " "))
+                continue
+            if kind == "comment":
+                self.atoms.append(Atom("comment", None, f"/*{node.value}*/"))
+                continue
+            previous = node
+            if kind in _BLOCKS:
+                self.nested(node, context)
+            else:
+                first = node.value if kind == "literal" else kind
+                self.emit(_leaf_key(node), self.source(node), first, first)
+
+    def nested(self, node: Node, context: int) -> None:
+        kind = node.type
+        if kind == "function":
+            key: Key = ("fn", node.name)
+            head = self.source(node) or tinycss2.serialize_identifier(node.name) + "("
+            children = node.arguments
+        else:
+            key = (kind,)
+            head = kind[0]
+            children = node.content
+        self.emit(key, head, kind, "(")
+        self.items(children, _inner_context(node, context), trim=context != _CUSTOM)
+        self.emit(("end", kind), _CLOSE[kind], ")", ")")
+
+
+def _inner_context(node: Node, context: int) -> int:
+    kind = node.type
+    name = node.lower_name if kind == "function" else ""
+    if context == _CUSTOM:
+        return _CUSTOM
+    if context == _SELECTOR:
+        if kind == "[] block":
+            return _ATTR
+        return _SELECTOR if name in _SELECTOR_FUNCTIONS else _VALUE
+    if context in (_PRELUDE, _MEDIA):
+        if name == "selector":
+            return _SELECTOR
+        if kind == "() block" or name == "supports":
+            return _MEDIA
+    return _VALUE
+
+
+def _declaration_colon(nodes: Sequence[Node], i: int) -> int | None:
+    """Index of the `:` when nodes[i:] starts `ident :`, else None."""
+    if nodes[i].type != "ident":
+        return None
+    k = i + 1
+    while k < len(nodes) and nodes[k].type in _WS:
+        k += 1
+    return k if k < len(nodes) and nodes[k] == ":" else None
+
+
+def _literal(node: Node) -> str | None:
+    return node.value if node.type == "literal" else None
+
+
+def _leaf_key(node: Node) -> Key:
+    kind = node.type
+    if kind in ("number", "percentage", "dimension"):
+        sign = node.representation[0] if node.representation[0] in "+-" else ""
+        key: Key = (kind, node.value, node.is_integer, sign)
+        return (*key, node.unit) if kind == "dimension" else key
+    if kind == "hash":
+        return (kind, node.value, node.is_identifier)
+    if kind == "unicode-range":
+        return (kind, node.start, node.end)
+    if kind == "error":
+        return (kind, node.kind)
+    return (kind, node.value)
+
+
+def _spans(nodes: Sequence[Node], norm: str) -> dict[int, tuple[int, int]]:
+    """Source span of every leaf, and of every block's opening (`(`, `name(`), in `norm`.
+
+    tinycss2 gives start positions only. A token ends where the next one starts, less the
+    closing brackets in between; at the end of the text a block may be unclosed.
+    """
+    starts = line_starts(norm)
+    events: list[tuple[Node | None, str]] = []  # (node, "") for starts, (None, closer) for ends
+    pending: list[tuple[Node | None, str]] = [(node, "") for node in reversed(nodes)]
+    while pending:
+        node, closer = pending.pop()
+        events.append((node, closer))
+        if node is not None and node.type in _BLOCKS:
+            pending.append((None, _CLOSE[node.type]))
+            children = node.arguments if node.type == "function" else node.content
+            pending.extend((child, "") for child in reversed(children))
+    spans: dict[int, tuple[int, int]] = {}
+    next_start = len(norm)
+    closers: list[str] = []  # closing brackets between this event and the next start
+    at_end = True
+    for node, closer in reversed(events):
+        if node is None:
+            closers.append(closer)
+            continue
+        start = starts[node.source_line - 1] + node.source_column - 1
+        if at_end:
+            # Innermost first: only a prefix of the expected closers can be in the text.
+            end = next_start - _present_suffix(norm, "".join(reversed(closers)))
+            at_end = False
+        else:
+            end = next_start - len(closers)
+        spans[id(node)] = (start, max(start, end))
+        next_start = start
+        closers = []
+    return spans
+
+
+def _present_suffix(norm: str, expected: str) -> int:
+    """How many of the expected closers (innermost first) the text really ends with."""
+    for count in range(len(expected), 0, -1):
+        if norm.endswith(expected[:count]):
+            return count
+    return 0
+
+
+def _assemble(atoms: Sequence[Atom]) -> str:
+    """Join atoms into text: one space per significant run, nothing else, no merged tokens."""
+    out: list[str] = []
+    last: str | None = None  # serialization type of the last piece written
+    gap: str | None = None  # what was dropped since: "ws" or "comment"
+    space = False  # a significant whitespace run is pending
+    semi = False  # a `;` is pending (dropped before `}`)
+
+    def write(piece: str, first: str | None, after: str | None) -> None:
+        nonlocal last, gap, space
+        if last == "\\":
+            out.append("\n")  # a lone backslash is only a delimiter before a line break
+        elif space:
+            out.append(" ")
+        elif gap is not None and (last, first) in BAD_PAIRS:
+            out.append(" " if gap == "ws" else "/**/")
+        out.append(piece)
+        last, gap, space = after, None, False
+
+    for atom in atoms:
+        if atom.kind == "ws":
+            space = True
+        elif atom.kind == "dws":
+            gap = gap or "ws"
+        elif atom.kind == "comment":
+            if is_license(atom.out[2:-2]):
+                if semi:
+                    write(";", ";", ";")
+                    semi = False
+                write(atom.out, "comment", "comment")
+            else:
+                gap = gap or "comment"
+        elif atom.kind == "semi":
+            semi = True
+        elif atom.out:
+            if semi and atom.out != "}":
+                write(";", ";", ";")
+            semi = False
+            write(atom.out, atom.first, atom.last)
+    if semi:
+        out.append(";")
+    return "".join(out)
