@@ -28,8 +28,10 @@ from .fsutil import (
     copy_file,
     discard,
     fsync_dir,
+    fsync_file,
     remove_entry,
     remove_leftovers,
+    sync_filesystem,
     temp_name,
     write_new,
 )
@@ -346,7 +348,7 @@ def _group(outputs: Sequence[Output]) -> dict[str, list[Output]]:
 # Writing.
 
 
-def _copy_tree(src: Path, dst: Path, exclude: frozenset[str]) -> None:
+def _copy_tree(src: Path, dst: Path, exclude: frozenset[str], copied: list[Path]) -> None:
     """Copy a version directory's contents (regular files, symlinks, subdirectories) into `dst`."""
     for entry in sorted(os.scandir(src), key=lambda e: e.name):
         if entry.name in exclude or entry.name.startswith(TEMP_PREFIX):
@@ -356,14 +358,23 @@ def _copy_tree(src: Path, dst: Path, exclude: frozenset[str]) -> None:
             os.symlink(os.readlink(entry.path), target)
         elif entry.is_dir():
             os.mkdir(target)
-            _copy_tree(Path(entry.path), target, frozenset())
+            _copy_tree(Path(entry.path), target, frozenset(), copied)
             os.chmod(target, entry.stat().st_mode & 0o7777)
-            fsync_dir(target)
         elif entry.is_file():
             copy_file(Path(entry.path), target)
+            copied.append(target)
         else:
             continue  # sockets, fifos: nothing a web server serves
         _fault_point("staging")
+
+
+def _flush_copies(tmp: Path, copied: Sequence[Path]) -> None:
+    """Make the copied files and every directory entry durable before the rename publishes them."""
+    if copied and not sync_filesystem(tmp):
+        for path in copied:
+            fsync_file(path)
+    for dirpath, _, _ in os.walk(tmp):
+        fsync_dir(Path(dirpath))
 
 
 def _stage(root: Path, plan: _AreaPlan) -> Path:
@@ -373,6 +384,7 @@ def _stage(root: Path, plan: _AreaPlan) -> Path:
         fsync_dir(plan.area_dir.parent)
     tmp = plan.area_dir / temp_name(str(plan.version))
     os.mkdir(tmp)
+    copied: list[Path] = []
     try:
         if plan.previous is not None:
             src = plan.area_dir / str(plan.previous)
@@ -381,13 +393,13 @@ def _stage(root: Path, plan: _AreaPlan) -> Path:
                 for p in plan.outputs
                 for s in ("", *compress.SUFFIXES, *(v for v, _ in p.output.variants))
             )
-            _copy_tree(src, tmp, skip)
+            _copy_tree(src, tmp, skip, copied)
             os.chmod(tmp, src.stat().st_mode & 0o7777)
         for p in plan.outputs:
             for suffix, data in (*p.output.variants, ("", p.output.data)):
                 write_new(tmp / (p.basename + suffix), data)
                 _fault_point("staging")
-        fsync_dir(tmp)
+        _flush_copies(tmp, copied)
     except BaseException:
         discard(tmp)
         raise

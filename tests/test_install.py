@@ -739,3 +739,28 @@ def test_fault_point_is_inert_without_the_variable(monkeypatch: pytest.MonkeyPat
     install_mod._fault_point("locked")
     monkeypatch.setenv("ASSETBUILD_FAULT", "staged:3")
     install_mod._fault_point("locked")  # another point: nothing happens
+
+
+@pytest.mark.parametrize("syncfs", [True, False])
+def test_copies_are_flushed_with_or_without_syncfs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syncfs: bool
+) -> None:
+    flushed: list[Path] = []
+    if not syncfs:
+        monkeypatch.setattr(install_mod, "sync_filesystem", lambda path: False)
+        monkeypatch.setattr(install_mod, "fsync_file", flushed.append)
+    root = tmp_path / "static"
+    install(root, [out("js/main.js", js(1))])
+    (root / "js/1/sub").mkdir()
+    for name in ("a.png", "sub/b.png"):
+        (root / "js/1" / name).write_bytes(name.encode())
+    install(root, [out("js/main.js", js(2))])
+    assert (root / "js/2/sub/b.png").read_bytes() == b"sub/b.png"
+    assert sorted(p.name for p in flushed) == ([] if syncfs else ["a.png", "b.png"])
+    assert all(p.parent.name.startswith(TEMP_PREFIX) or p.parent.name == "sub" for p in flushed)
+
+
+def test_sync_filesystem_works_here(tmp_path: Path) -> None:
+    from assetbuild.fsutil import sync_filesystem
+
+    assert sync_filesystem(tmp_path) is (sys.platform == "linux")
