@@ -69,7 +69,11 @@ def precompress(
 
 
 def gzip_size(data: bytes) -> int:
-    """The gzip size at level 9, as served; level 9 costs little more than 6 on text (see report)."""
+    """The gzip size at level 9, the size of the `.gz` we serve.
+
+    Level 6 would be about twice as fast (21 ms against 41 ms for a 325 kB script) but reports a size
+    that is not the one served.
+    """
     return len(zlib.compress(data, 9, wbits=31))
 
 
