@@ -1,0 +1,211 @@
+"""Relative url()s rewritten so they point at the same files from where the bundle is installed.
+
+A relative URL in a stylesheet is resolved against the stylesheet's own URL. Sources live
+in one directory and the bundle in another (`css/source/` and `css/8/`), so each relative
+reference is rewritten to reach the same file from the bundle's directory. A reference
+that already does (same depth: `../img/a.png`) is left byte for byte as written.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import tinycss2
+
+from .cssnorm import preprocess
+from .diagnostics import Diagnostic
+from .sources import SourceFile
+
+Node = Any  # a tinycss2 node; tinycss2 has no type annotations
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_TOKEN = re.compile(r"\{\$[A-Za-z_][A-Za-z0-9_]*\}|<\$[A-Za-z_][A-Za-z0-9_]*>")
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\f]")
+_UNQUOTED = re.compile(
+    r"""url\([ \t\r\n\f]*((?:[^ \t\r\n\f()"'\\]|\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\r\n\f])?|[^\r\n\f0-9A-Fa-f]))*)""",
+    re.IGNORECASE,
+)
+_QUOTED = {
+    '"': re.compile(r'"((?:[^"\\\r\n\f]|\\(?:\r\n|[\s\S]))*)"'),
+    "'": re.compile(r"'((?:[^'\\\r\n\f]|\\(?:\r\n|[\s\S]))*)'"),
+}
+_IMAGE_SETS = frozenset({"image-set", "-webkit-image-set"})
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """One URL in the text: where its written form is, and its value."""
+
+    start: int  # the url( or string, for diagnostics
+    span: tuple[int, int]  # what a rewrite replaces
+    value: str
+    quote: str  # '"', "'" or "" (unquoted url())
+
+
+def rewrite_urls(
+    src: SourceFile,
+    source_dir: Path,
+    output_dir: Path,
+    root: Path,
+    *,
+    check_exists: bool = True,
+) -> tuple[str, tuple[Diagnostic, ...]]:
+    """Rewrite relative url()s of `src.text` for a bundle installed in `output_dir`; warn on missing files."""
+    source_abs = os.path.abspath(source_dir)
+    dir_rel = quote(Path(os.path.relpath(source_abs, os.path.abspath(output_dir))).as_posix())
+    root_abs = os.path.abspath(root)
+    pieces: list[str] = []
+    pos = 0
+    missing: dict[str, list[_Reference]] = {}
+    for ref in _references(src.text):
+        if not _rewritable(src, ref):
+            continue
+        path, rest = _split(ref.value.strip(" \t\r\n\f"))
+        if check_exists:
+            target = os.path.normpath(os.path.join(source_abs, unquote(path)))
+            if not os.path.exists(target):
+                missing.setdefault(target, []).append(ref)
+        new_path = _relocate(path, dir_rel)
+        if new_path is None:
+            continue
+        pieces.append(src.text[pos : ref.span[0]])
+        pieces.append(_written(new_path + rest, ref.quote))
+        pos = ref.span[1]
+    pieces.append(src.text[pos:])
+    diagnostics = tuple(_missing(src, refs, target, root_abs) for target, refs in missing.items())
+    return "".join(pieces), diagnostics
+
+
+def _relocate(path: str, dir_rel: str) -> str | None:
+    """The path from the output directory, or None when the written one already reaches the file."""
+    if dir_rel == ".":
+        return None
+    moved = posixpath.normpath(posixpath.join(dir_rel, path))
+    if path.endswith("/") and not moved.endswith("/"):
+        moved += "/"
+    if moved == path or posixpath.normpath(path) == posixpath.normpath(moved):
+        return None
+    return moved
+
+
+def _rewritable(src: SourceFile, ref: _Reference) -> bool:
+    """Relative references only, and none that a token substitution wrote or could write."""
+    value = ref.value.strip(" \t\r\n\f")
+    if not value or value[0] in "#/?" or _SCHEME.match(value) or "\\" in value:
+        return False
+    start, end = ref.span
+    if any(edit.start < end and edit.end > start for edit in src.edits):
+        return False
+    original = src.original[src.original_offset(start) : src.original_offset(end)]
+    return _TOKEN.search(original) is None and _TOKEN.search(value) is None
+
+
+def _split(value: str) -> tuple[str, str]:
+    """Path, and the query and fragment that follow it (kept as written)."""
+    cut = min((i for i in (value.find("?"), value.find("#")) if i >= 0), default=len(value))
+    return value[:cut], value[cut:]
+
+
+def _written(value: str, quote_char: str) -> str:
+    if quote_char:
+        escaped = value.replace("\\", "\\\\").replace(quote_char, "\\" + quote_char)
+        escaped = escaped.replace("\n", "\\a ")
+        return f"{quote_char}{escaped}{quote_char}"
+    out = []
+    for char in value:
+        if char in "\\()'\"":
+            out.append("\\" + char)
+        elif char in " \t\r\n\f" or ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\{ord(char):x} ")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _missing(src: SourceFile, refs: list[_Reference], target: str, root: str) -> Diagnostic:
+    shown = os.path.relpath(target, root) if _inside(target, root) else target
+    more = f" (and {len(refs) - 1} more times)" if len(refs) > 1 else ""
+    return src.diagnostic(
+        "warning",
+        f"url() points at a missing file: {refs[0].value.strip()} "
+        f"(looked for {Path(shown).as_posix()}){more}",
+        refs[0].start,
+    )
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _references(text: str) -> list[_Reference]:
+    """Every url(), src() and image-set() URL, and @import strings, in text order."""
+    return sorted(_find_references(text), key=lambda ref: ref.span)
+
+
+def _find_references(text: str) -> Iterator[_Reference]:
+    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+    def offset(node: Node) -> int:
+        return int(starts[node.source_line - 1] + node.source_column - 1)
+
+    def quoted(node: Node) -> _Reference | None:
+        start = offset(node)
+        quote_char = text[start] if start < len(text) else ""
+        pattern = _QUOTED.get(quote_char)
+        match = pattern.match(text, start) if pattern else None
+        if match is None:
+            return None
+        return _Reference(start, (start, match.end()), node.value, quote_char)
+
+    top = tinycss2.parse_component_value_list(preprocess(text), skip_comments=True)
+    pending: list[tuple[list[Node], bool]] = [(top, True)]
+    while pending:
+        nodes, is_top = pending.pop()
+        skip_until_semicolon = False
+        expect_import = False
+        for node in nodes:
+            kind = node.type
+            if is_top and kind == "at-keyword":
+                name = node.lower_value
+                skip_until_semicolon = name == "namespace"  # its URL names a namespace, not a file
+                expect_import = name == "import"
+                continue
+            if (is_top and node == ";") or kind == "{} block":
+                skip_until_semicolon = expect_import = False
+            if skip_until_semicolon or kind == "whitespace":
+                continue
+            if expect_import and kind == "string":
+                ref = quoted(node)
+                if ref is not None:
+                    yield ref
+            expect_import = False
+            if kind == "url":
+                start = offset(node)
+                match = _UNQUOTED.match(text, start)
+                if match is not None:
+                    yield _Reference(start, match.span(1), node.value, "")
+            elif kind == "function":
+                name = node.lower_name
+                args = node.arguments
+                if name in ("url", "src"):
+                    first = next((a for a in args if a.type != "whitespace"), None)
+                    if first is not None and first.type == "string":
+                        ref = quoted(first)
+                        if ref is not None:
+                            yield ref
+                elif name in _IMAGE_SETS:
+                    for arg in args:
+                        if arg.type == "string":
+                            ref = quoted(arg)
+                            if ref is not None:
+                                yield ref
+                pending.append((args, False))
+            elif kind in ("() block", "[] block", "{} block"):
+                pending.append((node.content, False))
