@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .bundle import Built, FileJob, FileResult, join_bundle, output_dir_for
 from .config import BundleSpec, Config
 from .diagnostics import Diagnostic
 from .errors import SourceError
 from .executor import run_jobs
+
+if TYPE_CHECKING:
+    from .cache import ContentCache
 
 Progress = Callable[[int, int], None]
 
@@ -91,6 +95,7 @@ def build(config: Config, options: BuildOptions, on_progress: Progress | None = 
         plans.append((spec, jobs, raw_size))
 
     all_jobs = [job for _, jobs, _ in plans for job in jobs]
+    cache = _cache(config, options)
     results = run_jobs(
         all_jobs,
         cache_dir=config.cache_dir if options.use_cache else None,
@@ -107,10 +112,21 @@ def build(config: Config, options: BuildOptions, on_progress: Progress | None = 
             mine,
             raw_size,
             minify=spec.minify and options.minify,
+            minify_css=cache.minify_css if cache is not None else None,
         )
         diags.extend(bundle.diagnostics)
         built.append(bundle)
+    if cache is not None:
+        diags.extend(cache.diagnostics())
     return BuildResult(tuple(built), tuple(diags))
+
+
+def _cache(config: Config, options: BuildOptions) -> ContentCache | None:
+    if not options.use_cache:
+        return None
+    from .cache import open_cache
+
+    return open_cache(config.cache_dir)
 
 
 def require_ok(result: BuildResult) -> BuildResult:
@@ -137,9 +153,22 @@ def install(
     from .install import ManifestSettings, Output
     from .install import install as install_outputs
 
-    result = require_ok(build(config, options, on_progress))
     methods = tuple(config.compress if compress is None else compress)
-    outputs = [Output(b.output, b.data, _variants(b.data, methods)) for b in result.bundles]
+    snapshot = None
+    if options.use_cache and options.only is None:
+        from . import state
+
+        # The no-change fast path: stamps only, no source read, no checker imported.
+        snapshot = state.take_snapshot(config, state.settings_key(config, options, methods))
+        saved = state.check(config, snapshot) if snapshot is not None and policy != "bump" else None
+        outcome = state.up_to_date(config, saved, dry_run) if saved is not None else None
+        if outcome is not None:
+            return outcome  # type: ignore[no-any-return]
+    result = require_ok(build(config, options, on_progress))
+    cache = _cache(config, options)
+    outputs = [
+        Output(b.output, b.data, _variants(b.data, methods, cache)) for b in result.bundles
+    ]
     previous = _previous_sizes(config)
     report = install_outputs(
         config.root,
@@ -150,12 +179,18 @@ def install(
         lock_timeout=config.lock_timeout,
         on_wait=on_wait,
     )
+    if snapshot is not None and not dry_run:
+        state.record(config, snapshot, result.bundles, outputs, report, result.diagnostics)
     return InstallOutcome(result, report, previous)
 
 
-def _variants(data: bytes, methods: Sequence[str]) -> tuple[tuple[str, bytes], ...]:
+def _variants(
+    data: bytes, methods: Sequence[str], cache: ContentCache | None = None
+) -> tuple[tuple[str, bytes], ...]:
     if not methods:
         return ()
+    if cache is not None:
+        return cache.precompress(data, methods)
     from .compress import precompress
 
     return precompress(data, methods)

@@ -1,0 +1,543 @@
+"""Content cache: per-file results, CSS bundle minification and precompressed variants, on disk.
+
+Entries are keyed by a hash of everything that changes the result (the job's fields, the tool's version,
+`bundle.RESULT_FORMAT`, the checker and minifier versions and the bytes of the code that computes results),
+so a stale entry is never looked up. Entries are JSON plus raw blobs, never pickle: loading one cannot run
+code, and each carries a SHA-256 of its key and payload, so a truncated, corrupt or misplaced entry is
+ignored and replaced. Writes are atomic (temp file + `os.replace`), so several processes can share the
+directory. The directory is bounded in size; the least recently used entries go first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import secrets
+import struct
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .bundle import RESULT_FORMAT, FileJob, FileResult
+from .diagnostics import Diagnostic, Location
+
+ENTRY_MAGIC = b"ABCACHE1"
+ENTRIES_DIR = "v1"  # bump when the entry layout changes; older directories are removed by `clear`
+STATE_DIR = "state"  # install states (state.py) live here
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+ENV_MAX_SIZE = "ASSETBUILD_CACHE_SIZE"  # megabytes
+TEMP_PREFIX = ".tmp-"
+MEMORY_MAX_CHARS = 64 * 1024 * 1024
+
+_HEADER = struct.Struct(">8s32sI")  # magic, sha256(key + payload), meta length
+# Packages whose versions change a file's result, by distribution name and import name.
+_TOOL_PACKAGES = (
+    ("esprima-fork", "esprima"),
+    ("rjsmin", "rjsmin"),
+    ("rcssmin", "rcssmin"),
+    ("tinycss2", "tinycss2"),
+    ("mini-racer", "py_mini_racer"),
+)
+# The bytes of our own code are part of every key (every module, plus vendored files), so an edited
+# checker never meets results cached by its previous self even if RESULT_FORMAT was not bumped.
+_OUR_FILES = (ENTRIES_DIR, STATE_DIR, "CACHEDIR.TAG", ".gitignore")
+_CACHEDIR_TAG = (
+    b"Signature: 8a477f597d28d172789f06886806bc55\n"
+    b"# This file is a cache directory tag created by assetbuild; see https://bford.info/cachedir/\n"
+)
+
+
+class _Unencodable(Exception):
+    """A value the plain codec does not handle: such a result is simply not cached."""
+
+
+# --- keys --------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def environment_key() -> str:
+    """A hash of what, beside a job's own fields, decides its result: versions and our code."""
+    from importlib import metadata, util
+
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{RESULT_FORMAT}\0".encode())
+    for dist, module in _TOOL_PACKAGES:
+        try:
+            version = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            try:
+                spec = util.find_spec(module)
+            except (ImportError, ValueError):
+                spec = None
+            version = f"unknown:{spec.origin if spec else None}"
+        digest.update(f"{dist}={version}\0".encode())
+    here = Path(__file__).parent
+    for path in sorted([*here.glob("*.py"), *here.glob("vendor/*")]):
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        except OSError:
+            digest.update(path.name.encode() + b"\0unreadable\0")
+    return digest.hexdigest()
+
+
+def _key(kind: str, *parts: object) -> str:
+    blob = json.dumps([environment_key(), kind, *parts], ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("ascii")).hexdigest()
+
+
+def job_key(job: FileJob) -> str:
+    """The cache key of one file job: every field, since every field can change the result."""
+    fields = [getattr(job, f.name) for f in dataclasses.fields(job)]
+    return _key("file", [list(e) if isinstance(e, tuple) else e for e in fields])
+
+
+# --- a codec for plain values ------------------------------------------------------------------------
+
+
+def encode_value(value: Any) -> Any:
+    """A JSON-ready form of tuples, lists, dicts, sets, paths, bytes and our own dataclasses."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _Unencodable("non-finite float")
+        return value
+    if isinstance(value, tuple):
+        return {"t": [encode_value(v) for v in value]}
+    if isinstance(value, list):
+        return {"l": [encode_value(v) for v in value]}
+    if isinstance(value, dict):
+        return {"d": [[encode_value(k), encode_value(v)] for k, v in value.items()]}
+    if isinstance(value, frozenset):
+        return {"fs": [encode_value(v) for v in value]}
+    if isinstance(value, set):
+        return {"s": [encode_value(v) for v in value]}
+    if isinstance(value, Path):
+        return {"p": str(value)}
+    if isinstance(value, bytes):
+        return {"b": value.hex()}
+    cls = type(value)
+    if (
+        dataclasses.is_dataclass(value)
+        and cls.__module__.startswith("assetbuild.")
+        and "." not in cls.__qualname__
+    ):
+        fields = {
+            f.name: encode_value(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.init
+        }
+        return {"c": f"{cls.__module__}:{cls.__qualname__}", "f": fields}
+    raise _Unencodable(f"cannot cache a {cls.__module__}.{cls.__qualname__}")
+
+
+def decode_value(data: Any) -> Any:
+    """The inverse of `encode_value`; classes are only ever looked up in assetbuild's own modules."""
+    if data is None or isinstance(data, bool | int | float | str):
+        return data
+    if not isinstance(data, dict) or len(data) not in (1, 2):
+        raise ValueError("malformed cache value")
+    if "c" in data:
+        return _decode_dataclass(data["c"], data["f"])
+    ((tag, items),) = data.items()
+    if tag == "p":
+        return Path(items)
+    if tag == "b":
+        return bytes.fromhex(items)
+    if not isinstance(items, list):
+        raise ValueError("malformed cache value")
+    if tag == "t":
+        return tuple(decode_value(v) for v in items)
+    if tag == "l":
+        return [decode_value(v) for v in items]
+    if tag == "d":
+        return {decode_value(k): decode_value(v) for k, v in items}
+    if tag == "fs":
+        return frozenset(decode_value(v) for v in items)
+    if tag == "s":
+        return {decode_value(v) for v in items}
+    raise ValueError(f"unknown cache value tag {tag!r}")
+
+
+def _decode_dataclass(name: Any, fields: Any) -> Any:
+    import importlib
+
+    if not isinstance(name, str) or not isinstance(fields, dict):
+        raise ValueError("malformed cache value")
+    module_name, _, qualname = name.partition(":")
+    if not module_name.startswith("assetbuild.") or not qualname.isidentifier():
+        raise ValueError(f"refusing to load class {name!r} from the cache")
+    cls = getattr(importlib.import_module(module_name), qualname, None)
+    if not isinstance(cls, type) or not dataclasses.is_dataclass(cls):
+        raise ValueError(f"{name!r} is not a dataclass")
+    return cls(**{k: decode_value(v) for k, v in fields.items()})
+
+
+def encode_diagnostics(diags: Iterable[Diagnostic]) -> Any:
+    """Diagnostics as plain JSON data (used by the install state too)."""
+    return encode_value(tuple(diags))
+
+
+def decode_diagnostics(data: Any) -> tuple[Diagnostic, ...]:
+    value = decode_value(data)
+    if not isinstance(value, tuple) or not all(isinstance(d, Diagnostic) for d in value):
+        raise ValueError("not a tuple of diagnostics")
+    return value
+
+
+# --- the cache -----------------------------------------------------------------------------------------
+
+
+def _max_bytes_from_env() -> int:
+    raw = os.environ.get(ENV_MAX_SIZE, "")
+    try:
+        return max(0, int(float(raw) * 1024 * 1024)) if raw else DEFAULT_MAX_BYTES
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
+class ContentCache:
+    """A directory of checksummed entries plus a bounded in-memory layer (watch mode rebuilds)."""
+
+    def __init__(self, directory: Path, *, max_bytes: int | None = None) -> None:
+        self.directory = Path(directory)
+        self.entries = self.directory / ENTRIES_DIR
+        self.max_bytes = _max_bytes_from_env() if max_bytes is None else max_bytes
+        self.warnings: list[str] = []
+        self.writable = True
+        self.wrote = 0
+        self._memory: OrderedDict[str, Any] = OrderedDict()
+        self._memory_chars = 0
+
+    # raw entries
+
+    def _path(self, namespace: str, key: str) -> Path:
+        return self.entries / namespace / key[:2] / key
+
+    def get_raw(self, namespace: str, key: str) -> tuple[Any, tuple[bytes, ...]] | None:
+        """(meta, blobs) of a sound entry, or None when missing, corrupt or not ours."""
+        path = self._path(namespace, key)
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except OSError:
+            return None
+        parsed = _parse_entry(raw, key)
+        if parsed is None:
+            return None
+        self._touch(path)
+        return parsed
+
+    def put_raw(self, namespace: str, key: str, meta: Any, blobs: Sequence[bytes] = ()) -> None:
+        """Store an entry atomically; a failure to write only disables writing, with a warning."""
+        if not self.writable or self.max_bytes <= 0:
+            return
+        data = _format_entry(key, meta, blobs)
+        path = self._path(namespace, key)
+        tmp = path.parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            self._prepare(path.parent)
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            self.writable = False
+            self.warnings.append(
+                f"cannot write the cache directory {self.directory} ({exc.strerror or exc}); "
+                "continuing without caching"
+            )
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return
+        self.wrote += len(data)
+
+    def _prepare(self, directory: Path) -> None:
+        if directory.is_dir():
+            return
+        if not self.directory.is_dir():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _write_markers(self.directory)
+        directory.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def _touch(path: Path) -> None:
+        # mtime is our "last used" time for trimming; refreshing it at most every few minutes keeps
+        # hits cheap.
+        try:
+            if time.time() - path.stat().st_mtime > 600:
+                os.utime(path)
+        except OSError:
+            pass
+
+    # the in-memory layer
+
+    def _remember(self, key: str, value: Any, chars: int) -> None:
+        if key in self._memory:
+            return
+        self._memory[key] = (value, chars)
+        self._memory_chars += chars
+        while self._memory_chars > MEMORY_MAX_CHARS and self._memory:
+            _, (_, old) = self._memory.popitem(last=False)
+            self._memory_chars -= old
+
+    def _recall(self, key: str) -> Any:
+        item = self._memory.get(key)
+        if item is None:
+            return None
+        self._memory.move_to_end(key)
+        return item[0]
+
+    # typed helpers
+
+    def get_result(self, key: str) -> FileResult | None:
+        """A cached per-file result."""
+        hit = self._recall(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        entry = self.get_raw("file", key)
+        if entry is None:
+            return None
+        try:
+            result = decode_value(entry[0])
+        except Exception:  # a class renamed since, a malformed value: a miss, never a crash
+            return None
+        if not isinstance(result, FileResult):
+            return None
+        self._remember(key, result, len(result.text) + len(result.checked_text))
+        return result
+
+    def put_result(self, key: str, result: FileResult) -> None:
+        """Store a per-file result, unless it does not round-trip exactly through the codec."""
+        self._remember(key, result, len(result.text) + len(result.checked_text))
+        try:
+            meta = encode_value(result)
+            if decode_value(json.loads(json.dumps(meta))) != result:
+                return
+        except (_Unencodable, ValueError, TypeError):
+            return
+        self.put_raw("file", key, meta)
+
+    def minify_css(self, text: str) -> tuple[str, str]:
+        """The whole-bundle CSS minification, cached (a `minify_css=` callable for join_bundle)."""
+        key = _key("css-min", text)
+        hit = self._recall(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        entry = self.get_raw("css-min", key)
+        value: tuple[str, str] | None = None
+        if entry is not None:
+            meta = entry[0]
+            if isinstance(meta, list) and len(meta) == 2 and all(isinstance(m, str) for m in meta):
+                value = (meta[0], meta[1])
+        if value is None:
+            from .cssminify import minify_css
+
+            minified = minify_css(text)
+            value = (minified.text, minified.method)
+            self.put_raw("css-min", key, list(value))
+        self._remember(key, value, len(value[0]))
+        return value
+
+    def precompress(self, data: bytes, methods: Sequence[str]) -> tuple[tuple[str, bytes], ...]:
+        """`compress.precompress`, cached by the data's hash and the methods."""
+        from . import compress
+
+        methods = tuple(methods)
+        if not methods:
+            return ()
+        compress.check_methods(methods)
+        key = _key(
+            "compress", list(methods), _compressor_versions(), hashlib.sha256(data).hexdigest()
+        )
+        hit = self._recall(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        entry = self.get_raw("compress", key)
+        variants: tuple[tuple[str, bytes], ...] | None = None
+        if entry is not None:
+            meta, blobs = entry
+            if (
+                isinstance(meta, list)
+                and len(meta) == len(blobs)
+                and all(isinstance(s, str) for s in meta)
+            ):
+                variants = tuple(zip(meta, blobs, strict=True))
+        if variants is None:
+            variants = compress.precompress(data, methods)
+            self.put_raw("compress", key, [s for s, _ in variants], [b for _, b in variants])
+        self._remember(key, variants, sum(len(b) for _, b in variants))
+        return variants
+
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """Warnings about the cache itself (unwritable directory), once each."""
+        return tuple(
+            Diagnostic("warning", w, Location(str(self.directory)))
+            for w in dict.fromkeys(self.warnings)
+        )
+
+    def trim(self) -> tuple[Path, ...]:
+        """Drop the least recently used entries (and stale temp files) while over the size bound."""
+        return trim(self.directory, self.max_bytes)
+
+
+@functools.lru_cache(maxsize=1)
+def _compressor_versions() -> str:
+    import zlib
+
+    try:
+        from importlib import metadata
+
+        brotli_version = metadata.version("brotli")
+    except Exception:
+        brotli_version = "none"
+    return f"zlib={zlib.ZLIB_RUNTIME_VERSION};brotli={brotli_version}"
+
+
+_shared: dict[Path, ContentCache] = {}
+
+
+def open_cache(directory: Path) -> ContentCache:
+    """The process-wide cache for a directory, so a long-lived process (watch) keeps its memory layer."""
+    path = Path(os.path.abspath(directory))
+    cache = _shared.get(path)
+    if cache is None or not cache.writable:
+        cache = _shared[path] = ContentCache(path)
+    return cache
+
+
+# --- entry format ---------------------------------------------------------------------------------------
+
+
+def _format_entry(key: str, meta: Any, blobs: Sequence[bytes]) -> bytes:
+    meta_bytes = json.dumps(
+        {"key": key, "meta": meta, "blobs": [len(b) for b in blobs]},
+        ensure_ascii=True,
+        separators=(",", ":"),
+    ).encode("ascii")
+    payload = meta_bytes + b"".join(blobs)
+    digest = hashlib.sha256(key.encode("ascii") + b"\0" + payload).digest()
+    return _HEADER.pack(ENTRY_MAGIC, digest, len(meta_bytes)) + payload
+
+
+def _parse_entry(raw: bytes, key: str) -> tuple[Any, tuple[bytes, ...]] | None:
+    if len(raw) < _HEADER.size:
+        return None
+    magic, digest, meta_len = _HEADER.unpack_from(raw)
+    payload = raw[_HEADER.size :]
+    if magic != ENTRY_MAGIC or meta_len > len(payload):
+        return None
+    if hashlib.sha256(key.encode("ascii") + b"\0" + payload).digest() != digest:
+        return None
+    try:
+        head = json.loads(payload[:meta_len])
+        lengths = head["blobs"]
+        if head["key"] != key or not all(isinstance(n, int) and n >= 0 for n in lengths):
+            return None
+    except (ValueError, KeyError, TypeError):
+        return None
+    if meta_len + sum(lengths) != len(payload):
+        return None
+    blobs = []
+    offset = meta_len
+    for n in lengths:
+        blobs.append(payload[offset : offset + n])
+        offset += n
+    return head["meta"], tuple(blobs)
+
+
+def _write_markers(directory: Path) -> None:
+    for name, data in (
+        ("CACHEDIR.TAG", _CACHEDIR_TAG),
+        (".gitignore", b"# created by assetbuild\n*\n"),
+    ):
+        target = directory / name
+        if not target.exists():
+            with contextlib.suppress(OSError):
+                target.write_bytes(data)
+
+
+# --- maintenance ----------------------------------------------------------------------------------------
+
+
+def cache_size(directory: Path) -> int:
+    """Bytes held by the cache's entries."""
+    return sum(size for _, size, _ in _entry_files(Path(directory) / ENTRIES_DIR))
+
+
+def _entry_files(entries: Path) -> list[tuple[Path, int, float]]:
+    found = []
+    for top, _dirs, files in os.walk(entries):
+        for name in files:
+            path = Path(top, name)
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            found.append((path, st.st_size, max(st.st_mtime, st.st_atime)))
+    return found
+
+
+def trim(directory: Path, max_bytes: int, *, target: float = 0.8) -> tuple[Path, ...]:
+    """Delete oldest-used entries until the cache is under `target` of `max_bytes`, if it is over."""
+    files = _entry_files(Path(directory) / ENTRIES_DIR)
+    removed: list[Path] = []
+    now = time.time()
+    kept: list[tuple[Path, int, float]] = []
+    for path, size, used in files:
+        if path.name.startswith(TEMP_PREFIX) and now - used > 3600:
+            _unlink(path, removed)  # left by a killed process
+        else:
+            kept.append((path, size, used))
+    total = sum(size for _, size, _ in kept)
+    if total <= max_bytes:
+        return tuple(removed)
+    limit = max_bytes * target
+    for path, size, _ in sorted(kept, key=lambda item: item[2]):
+        if total <= limit:
+            break
+        if _unlink(path, removed):
+            total -= size
+    return tuple(removed)
+
+
+def _unlink(path: Path, removed: list[Path]) -> bool:
+    try:
+        path.unlink()
+    except OSError:
+        return False
+    removed.append(path)
+    return True
+
+
+def clear(directory: Path) -> tuple[Path, ...]:
+    """Remove what assetbuild put in the cache directory (only its own names) and return them."""
+    import shutil
+
+    directory = Path(directory)
+    removed: list[Path] = []
+    try:
+        names = sorted(os.listdir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return ()
+    for name in names:
+        path = directory / name
+        ours = name in _OUR_FILES or (name.startswith("v") and name[1:].isdigit() and path.is_dir())
+        if not ours:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    with contextlib.suppress(OSError):
+        directory.rmdir()  # only when nothing else is left in it
+    return tuple(removed)

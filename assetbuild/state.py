@@ -1,0 +1,373 @@
+"""The no-change fast path: decide "up to date" from file stamps, without reading sources or checking.
+
+After each successful install we record (atomically, in the cache directory) what it was built from and
+what it left on disk:
+- a hash of every setting that changes the build (the resolved config, the config file's bytes, the
+  options, the working directory, ASSETBUILD_* variables, the tool's and the checkers' installed files);
+- the sources after glob expansion, in order, each with size, mtime_ns, ctime_ns and inode, as stamped
+  *before* the build read them (a file changed during the build differs from its stamp next time);
+- every installed file (bundles, their precompressed variants or their absence, the manifest and the
+  files it names) with stamps and SHA-256, and the version directories of each area.
+
+`check` answers only when all of that still holds; any doubt means None, and the full path runs (it
+compares bytes). A stamp taken less than RACY_NS after the file's mtime cannot prove the file did not
+change again within the file system's timestamp granularity: such a source sends us down the full path,
+and such an installed file is compared by hash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from .bundle import Built
+    from .config import Config
+    from .install import InstallReport, Output
+    from .pipeline import BuildOptions
+
+STATE_FORMAT = 1
+RACY_NS = 2_000_000_000
+_PACKAGES = ("esprima", "rjsmin", "rcssmin", "tinycss2", "brotli", "py_mini_racer")
+_SUFFIXES = (".gz", ".br")  # compress.SUFFIXES, without importing gzip here
+
+Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the build is about to read: settings hash and source stamps, taken before reading."""
+
+    settings: str
+    sources: tuple[tuple[str, Stamp], ...]
+    racy: bool
+
+
+def _stamp(path: str) -> Stamp | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-ready, order-stable form of a config or options value."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, frozenset | set):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: repr(kv[0]))}
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def _code_stamps() -> list[Any]:
+    """Stamps of our own code and of the checkers' and compressors' installed files."""
+    import importlib.util
+
+    here = Path(__file__).parent
+    stamps: list[Any] = [__version__]
+    for path in sorted([*here.glob("*.py"), *here.glob("vendor/*")]):
+        stamps.append([path.name, _stamp(str(path))])
+    for name in _PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec is not None else None
+        stamps.append([name, origin, _stamp(origin) if origin else None])
+    return stamps
+
+
+def settings_key(
+    config: Config,
+    options: BuildOptions,
+    compress: Sequence[str],
+    environ: Mapping[str, str] = os.environ,
+) -> str:
+    """A hash of everything except source files that can change what an install produces."""
+    config_bytes = None
+    if config.config_path is not None:
+        try:
+            config_bytes = hashlib.sha256(config.config_path.read_bytes()).hexdigest()
+        except OSError:
+            config_bytes = "unreadable"
+    data = {
+        "format": STATE_FORMAT,
+        "code": _code_stamps(),
+        "cwd": os.getcwd(),
+        "config": _canonical(config),
+        "config_bytes": config_bytes,
+        "options": _canonical(options),
+        "compress": list(compress),
+        "environ": sorted((k, v) for k, v in environ.items() if k.startswith("ASSETBUILD_")),
+    }
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=True, default=repr)
+    return hashlib.sha256(blob.encode("ascii")).hexdigest()
+
+
+def take_snapshot(config: Config, settings: str) -> Snapshot | None:
+    """Expand every bundle's globs (directory listings only) and stamp the sources; None on any problem."""
+    from .errors import SourceError
+    from .sources import collect
+
+    now = time.time_ns()
+    sources: list[tuple[str, Stamp]] = []
+    racy = False
+    for spec in config.bundles:
+        try:
+            paths = collect(config.root, spec, allow_outside=config.allow_symlinks_outside)
+        except SourceError:
+            return None
+        for path in paths:
+            stamp = _stamp(str(path))
+            if stamp is None:
+                return None
+            racy = racy or now - max(stamp[1], stamp[2]) < RACY_NS
+            sources.append((str(path), stamp))
+    return Snapshot(settings, tuple(sources), racy)
+
+
+def state_path(config: Config) -> Path:
+    """One state file per config file, root and manifest, inside the cache directory."""
+    ident = "\0".join(str(p) for p in (config.config_path, config.root, config.manifest_path))
+    name = hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return config.cache_dir / "state" / f"{name}.json"
+
+
+# --- recording ------------------------------------------------------------------------------------------
+
+
+def _file_record(path: Path, expect: bytes | None = None) -> dict[str, Any] | None:
+    """Stamp and hash of a file as it is now; None when it changes under us or is not `expect`."""
+    before = _stamp(str(path))
+    if before is None:
+        return {"absent": True}
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if _stamp(str(path)) != before or (expect is not None and data != expect):
+        return None
+    return {"stamp": list(before), "sha256": hashlib.sha256(data).hexdigest(), "racy": _racy(before)}
+
+
+def _racy(stamp: Stamp) -> bool:
+    return time.time_ns() - max(stamp[1], stamp[2]) < RACY_NS
+
+
+def record(
+    config: Config,
+    snapshot: Snapshot,
+    bundles: Sequence[Built],
+    outputs: Sequence[Output],
+    report: InstallReport,
+    diagnostics: Sequence[Any],
+) -> bool:
+    """Save the state of a successful install; False (and nothing saved) when it cannot be trusted."""
+    from .cache import encode_diagnostics
+    from .fsutil import atomic_write
+
+    target = state_path(config)
+    if snapshot.racy or report.dry_run or report.manifest_path is None:
+        _forget(target)
+        return False
+    by_name = {o.name: o for o in outputs}
+    placed = {f.name: f.path for a in report.areas for f in a.files}
+    files: dict[str, Any] = {}
+    saved_bundles = []
+    for b in bundles:
+        rel = placed.get(b.output)
+        out = by_name.get(b.output)
+        if rel is None or out is None:
+            _forget(target)
+            return False
+        path = config.root / rel
+        files[str(path)] = _file_record(path, b.data)
+        for suffix in _SUFFIXES:
+            variant = path.with_name(path.name + suffix)
+            files[str(variant)] = _file_record(variant)
+        saved_bundles.append(
+            {"name": b.output, "kind": b.kind, "sources": list(b.sources), "raw_size": b.raw_size,
+             "methods": list(b.methods), "path": rel}
+        )
+    manifest = report.manifest_path
+    files[str(manifest)] = _file_record(manifest)
+    named, areas = _manifest_names(config, manifest)
+    for path in named:
+        files.setdefault(str(path), _file_record(path))
+    areas.update(_area_of(b.output) for b in bundles)
+    if any(v is None for v in files.values()):
+        _forget(target)
+        return False
+    versions = {area: _versions(config.root, area) for area in sorted(areas)}
+    state = {
+        "format": STATE_FORMAT,
+        "settings": snapshot.settings,
+        "sources": [[p, list(s)] for p, s in snapshot.sources],
+        "files": files,
+        "versions": versions,
+        "bundles": saved_bundles,
+        "areas": [
+            {"area": a.area, "version": a.version, "files": [[f.name, f.path] for f in a.files]}
+            for a in report.areas
+        ],
+        "manifest": str(manifest),
+        "diagnostics": encode_diagnostics(d for d in diagnostics if not d.is_error),
+    }
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, json.dumps(state, sort_keys=True).encode("utf-8"))
+    except OSError:
+        return False  # an unwritable cache only costs speed
+    return True
+
+
+def _forget(target: Path) -> None:
+    with contextlib.suppress(OSError):
+        target.unlink()
+
+
+def _area_of(name: str) -> str:
+    return name.rpartition("/")[0]
+
+
+def _versions(root: Path, area: str) -> list[int]:
+    from .versions import list_versions
+
+    return list(list_versions(root / area if area else root))
+
+
+def _manifest_names(config: Config, manifest: Path) -> tuple[list[Path], set[str]]:
+    """Files a JSON manifest names (with variants) and their areas: an install rereads those too."""
+    if config.manifest_format != "json":
+        return [], set()
+    try:
+        data = json.loads(manifest.read_bytes())
+        entries = data["bundles"]
+        paths: list[Path] = []
+        areas: set[str] = set()
+        for name, entry in entries.items():
+            areas.add(_area_of(name))
+            base = config.root / entry["path"]
+            paths.extend([base, *(base.with_name(base.name + s) for s in _SUFFIXES)])
+        return paths, areas
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return [], set()
+
+
+# --- checking -------------------------------------------------------------------------------------------
+
+
+def _load(target: Path) -> dict[str, Any] | None:
+    try:
+        state = json.loads(target.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) and state.get("format") == STATE_FORMAT else None
+
+
+def _file_matches(path: str, rec: Any) -> tuple[bool, Any]:
+    """Whether a file is as recorded, and its fresher record when a hash had to prove it."""
+    if not isinstance(rec, dict):
+        return False, None
+    stamp = _stamp(path)
+    if rec.get("absent"):
+        return stamp is None, None
+    if stamp is None:
+        return False, None
+    if list(stamp) == rec.get("stamp") and not rec.get("racy"):
+        return True, None
+    try:
+        with open(path, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return False, None
+    if digest != rec.get("sha256"):
+        return False, None
+    fresh = None
+    if _stamp(path) == stamp and not _racy(stamp):
+        fresh = {"stamp": list(stamp), "sha256": digest, "racy": False}
+    return True, fresh
+
+
+def check(config: Config, snapshot: Snapshot) -> dict[str, Any] | None:
+    """The recorded state when nothing changed since it was recorded, else None."""
+    if snapshot.racy:
+        return None
+    target = state_path(config)
+    state = _load(target)
+    if state is None or state.get("settings") != snapshot.settings:
+        return None
+    if state.get("sources") != [[p, list(s)] for p, s in snapshot.sources]:
+        return None
+    fresher: dict[str, Any] = {}
+    try:
+        versions = state["versions"]
+        if any(_versions(config.root, area) != v for area, v in versions.items()):
+            return None
+        for path, rec in state["files"].items():
+            ok, fresh = _file_matches(path, rec)
+            if not ok:
+                return None
+            if fresh is not None:
+                fresher[path] = fresh
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if fresher:
+        # Proven by hash and now old enough for the stamp to prove it next time: remember that.
+        from .fsutil import atomic_write
+
+        state["files"].update(fresher)
+        with contextlib.suppress(OSError):
+            atomic_write(target, json.dumps(state, sort_keys=True).encode("utf-8"))
+    return state
+
+
+def up_to_date(config: Config, state: Mapping[str, Any], dry_run: bool = False) -> Any:
+    """The outcome of a no-change install rebuilt from the state: the installed bundles as read back."""
+    from .bundle import Built
+    from .cache import decode_diagnostics
+    from .install import AreaResult, FileResult, InstallReport
+    from .pipeline import BuildResult, InstallOutcome
+
+    try:
+        diags = decode_diagnostics(state["diagnostics"])
+        built = []
+        for b in state["bundles"]:
+            data = (config.root / b["path"]).read_bytes()
+            built.append(
+                Built(b["name"], b["kind"], tuple(b["sources"]), int(b["raw_size"]), data,
+                      tuple(b["methods"]), tuple(d for d in diags if _concerns(d, b)))
+            )
+        areas = tuple(
+            AreaResult(a["area"], "up-to-date", int(a["version"]), int(a["version"]),
+                       tuple(FileResult(name, path, "unchanged") for name, path in a["files"]))
+            for a in state["areas"]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    report = InstallReport(areas, Path(state["manifest"]), False, dry_run)
+    sizes = {b.output: b.size for b in built}
+    return InstallOutcome(BuildResult(tuple(built), diags), report, sizes)
+
+
+def _concerns(diag: Any, bundle: Mapping[str, Any]) -> bool:
+    where = diag.location.path if diag.location is not None else ""
+    return bool(where == bundle["name"] or where in bundle["sources"])
