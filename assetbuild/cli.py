@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from . import __version__
-from .errors import AssetbuildError, ConfigError
+from .errors import AssetbuildError, ConfigError, SourceError
 
 if TYPE_CHECKING:
     from .config import Config
@@ -198,17 +198,22 @@ def _print_diagnostics(diags: Sequence[Diagnostic]) -> None:
 @contextmanager
 def _reporting(settings: Settings) -> Iterator[None]:
     """Turn every AssetbuildError into its diagnostics on stderr and its exit code."""
-    from .render import count_line, write_err
+    from .diagnostics import summarize
+    from .render import write_err
 
     try:
         yield
     except AssetbuildError as exc:
         _print_diagnostics(exc.diagnostics)
-        summary = count_line(exc.diagnostics)
-        if exc.message and (not exc.diagnostics or exc.message != exc.diagnostics[0].message):
-            write_err(f"assetbuild: error: {exc.message}" + (f" ({summary})" if summary else ""))
-        elif summary:
-            write_err(f"assetbuild: {summary}")
+        if isinstance(exc, SourceError):
+            write_err(f"assetbuild: {exc.message}")
+        elif exc.diagnostics:
+            first = exc.diagnostics[0].message
+            tail = f" ({summarize(exc.diagnostics)})" if len(exc.diagnostics) > 1 else ""
+            if exc.message and exc.message != first:
+                write_err(f"assetbuild: {exc.message}{tail}")
+        else:
+            write_err(f"assetbuild: error: {exc.message}")
         if settings.json:
             _emit_json({"ok": False, "exit_code": exc.exit_code, "error": exc.message,
                         "diagnostics": _diagnostics_json(exc.diagnostics)})
@@ -369,7 +374,7 @@ def build(ctx: click.Context, out_dir: Path) -> None:
         config = _load(settings)
         progress = _progress(settings, "building")
         try:
-            result = require_ok(build_all(config, _options(settings), progress))
+            result = require_ok(build_all(config, _options(settings), progress), "nothing was written")
         finally:
             progress.close()
         export(result, out_dir.resolve())

@@ -89,3 +89,15 @@ def line_col(text: str, offset: int) -> tuple[int, int, str]:
 
 def has_errors(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
+
+
+def summarize(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> str:
+    """"2 errors, 1 warning"; empty when there are none."""
+    errors = sum(1 for d in diagnostics if d.is_error)
+    warnings = len(diagnostics) - errors
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return ", ".join(parts)

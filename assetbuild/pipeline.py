@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .bundle import Built, FileJob, FileResult, join_bundle, output_dir_for
 from .config import BundleSpec, Config
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, summarize
 from .errors import SourceError
 from .executor import run_jobs
 
@@ -129,13 +129,11 @@ def _cache(config: Config, options: BuildOptions) -> ContentCache | None:
     return open_cache(config.cache_dir)
 
 
-def require_ok(result: BuildResult) -> BuildResult:
+def require_ok(result: BuildResult, consequence: str = "") -> BuildResult:
     """Raise SourceError (exit 1) carrying every diagnostic when any bundle has errors."""
     if not result.ok:
-        count = sum(1 for d in result.diagnostics if d.is_error)
-        raise SourceError(
-            f"{count} error{'s' if count != 1 else ''}; nothing was installed", result.diagnostics
-        )
+        message = summarize(result.diagnostics) + (f"; {consequence}" if consequence else "")
+        raise SourceError(message, result.diagnostics)
     return result
 
 
@@ -164,7 +162,7 @@ def install(
         outcome = state.up_to_date(config, saved, dry_run) if saved is not None else None
         if outcome is not None:
             return outcome  # type: ignore[no-any-return]
-    result = require_ok(build(config, options, on_progress))
+    result = require_ok(build(config, options, on_progress), "nothing was installed")
     cache = _cache(config, options)
     outputs = [
         Output(b.output, b.data, _variants(b.data, methods, cache)) for b in result.bundles

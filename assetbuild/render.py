@@ -45,17 +45,6 @@ def format_diagnostics(diags: Iterable[Diagnostic], color: bool) -> str:
     return "\n".join(d.format(color) for d in diags)
 
 
-def count_line(diags: Sequence[Diagnostic]) -> str:
-    errors = sum(1 for d in diags if d.is_error)
-    warnings = len(diags) - errors
-    parts = []
-    if errors:
-        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-    if warnings:
-        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
-    return ", ".join(parts)
-
-
 def table(rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) -> list[str]:
     """Left/right-aligned columns separated by two spaces."""
     if not rows:
