@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -592,6 +592,143 @@ def _plain_text(report: Any, dry_run: bool) -> str:
     if callable(describe):
         return str(describe(dry_run))
     return json.dumps(_plain(report), indent=2)
+
+
+@main.command()
+@_build_options
+@click.option("--bump", "policy", flag_value="bump", help="Install every rebuild as a new version.")
+@click.option("--auto", "policy", flag_value="auto",
+              help="New version only when an installed file changes (as `install` does).")
+@click.option("--debounce", "debounce_ms", type=click.IntRange(min=0), default=50, show_default=True,
+              metavar="MS", help="Quiet time that ends a burst of changes before rebuilding.")
+@click.pass_context
+def watch(ctx: click.Context, policy: str | None, debounce_ms: int) -> None:
+    """Install, then rebuild and reinstall whenever a source or the config changes.
+
+    Rebuilds go into the current version (--into-current, for development
+    servers) unless --bump or --auto is given. Ctrl-C stops.
+    """
+    settings = _settings(ctx)
+    with _reporting(settings):
+        import signal
+
+        from .watch import Watcher
+
+        first_load = [True]
+
+        def load() -> Config:
+            config = _load(settings)
+            if first_load[0]:
+                first_load[0] = False
+                settings.directory = None  # -C applies once; reloads read the same path
+            return config
+
+        watcher = Watcher(
+            load,
+            _options(settings),
+            policy=policy or "into-current",
+            debounce=debounce_ms / 1000,
+            on_build=lambda r: _watch_built(settings, r),
+            on_error=lambda r: _watch_failed(settings, r),
+            on_ready=lambda n: _watch_ready(settings, n),
+        )
+
+        def stop(signum: int, frame: Any) -> None:
+            watcher.stop()
+            if watcher.building:
+                raise KeyboardInterrupt  # atomic writes clean up after themselves
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        with suppress(KeyboardInterrupt):
+            watcher.run()
+        if not settings.quiet:
+            click.echo("stopped", err=True)
+
+
+def _clock() -> str:
+    import time
+
+    return time.strftime("%H:%M:%S")
+
+
+def _watch_what(r: Any) -> str:
+    if r.first:
+        return "started"
+    names = list(r.changed)
+    if not names:
+        return "rebuild"
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"{shown} changed"
+
+
+def _watch_built(settings: Settings, r: Any) -> None:
+    from .watch import installed_paths
+
+    _print_diagnostics([d for d in r.outcome.build.diagnostics if not d.is_error])
+    if settings.quiet:
+        return
+    placed = installed_paths(r.outcome)
+    parts = []
+    for area in r.outcome.report.areas:
+        names = [f.name for f in area.files if f.name in r.outputs]
+        if not names:
+            continue
+        where = str(Path(placed[names[0]]).parent.as_posix())
+        verb = "up to date in" if area.action == "up-to-date" else "installed into"
+        parts.append(f"{', '.join(names)} {verb} {where}")
+    ms = round(r.seconds * 1000)
+    click.echo(f"{_clock()} {_watch_what(r)} -> {'; '.join(parts) or 'nothing to install'} ({ms} ms)")
+    if r.fixed:
+        click.echo(f"{_clock()} fixed: {', '.join(r.fixed)} rebuilt")
+
+
+def _watch_failed(settings: Settings, r: Any) -> None:
+    from .diagnostics import summarize
+
+    exc = r.error
+    _print_diagnostics(exc.diagnostics)
+    if not isinstance(exc, SourceError) and (not exc.diagnostics or exc.message != exc.diagnostics[0].message):
+        click.echo(f"assetbuild: {exc.message}", err=True)
+    what = ", ".join(r.outputs) if r.outputs else "configuration"
+    kept = "kept the last good configuration" if r.config_changed and not r.outputs else (
+        "the last good output stays installed")
+    summary = summarize(exc.diagnostics) if exc.diagnostics else "error"
+    click.echo(f"{_clock()} {_watch_what(r)} -> {what} failed: {summary}; {kept}")
+
+
+def _watch_ready(settings: Settings, directories: int) -> None:
+    if not settings.quiet:
+        plural = "y" if directories == 1 else "ies"
+        click.echo(f"watching {directories} director{plural}; Ctrl-C to stop")
+
+
+@main.group()
+def cache() -> None:
+    """Manage the content cache (per-file check and minify results)."""
+
+
+@cache.command("clear")
+@_location_options
+@click.pass_context
+def cache_clear(ctx: click.Context) -> None:
+    """Delete the content cache and the no-change state; the next build checks every file again."""
+    settings = _settings(ctx)
+    with _reporting(settings):
+        from .cache import cache_size, clear
+
+        config = _load(settings)
+        size = cache_size(config.cache_dir)
+        removed = clear(config.cache_dir)
+        where = _display(config.cache_dir)
+        if not removed:
+            click.echo(f"{where}: nothing to remove")
+            return
+        for path in removed:
+            click.echo(f"removed {_display(path)}")
+        from .render import size as human
+
+        click.echo(f"cleared {where} ({human(size)} of cached results)")
 
 
 def run() -> None:

@@ -1,0 +1,377 @@
+"""Watch mode: build and install once, then rebuild what changed, debounced, until told to stop.
+
+The observer thread only filters paths and queues them; the calling thread debounces bursts into one
+batch, decides what changed by comparing source stamps (glob expansion plus stat, so a new file that
+matches a glob, a deleted or renamed one and an editor's atomic save all show up the same way), and
+rebuilds only the affected bundles. Unchanged files are content-cache hits (kept in memory across
+rebuilds), so a rebuild after one edit costs about one file's check. Nothing here prints: results go
+to the callbacks the caller supplies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import AssetbuildError, SourceError
+from .versions import is_version_name
+
+if TYPE_CHECKING:
+    from .config import BundleSpec, Config
+    from .pipeline import BuildOptions, InstallOutcome
+
+DEFAULT_DEBOUNCE = 0.05
+MAX_BATCH_WAIT = 2.0  # a never-quiet tree still gets rebuilt this often
+_MAGIC = frozenset("*?[")
+_OWN_TEMP_PREFIXES = (".assetbuild-tmp-", ".tmp-")
+
+_CHANGES = frozenset({"created", "modified", "deleted", "moved", "closed"})
+
+Stamps = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """One build of watch mode: what changed, what was built, and how it went."""
+
+    changed: tuple[str, ...]  # display paths of changed sources (and the config), in order
+    outputs: tuple[str, ...]  # the bundles built
+    seconds: float
+    outcome: InstallOutcome | None = None  # None when the build failed
+    error: AssetbuildError | None = None
+    fixed: tuple[str, ...] = ()  # bundles that had failed and now installed
+    first: bool = False  # the build at start-up
+    config_changed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class WatchDir:
+    """A directory to observe; recursive when a bundle's glob can match below it."""
+
+    path: Path
+    recursive: bool
+
+
+def watch_dirs(config: Config) -> tuple[WatchDir, ...]:
+    """The directories that the bundles' sources can match, plus the config file's directory."""
+    wanted: dict[Path, bool] = {}
+    for spec in config.bundles:
+        for entry in spec.sources:
+            segments = [s for s in entry.split("/") if s not in ("", ".")]
+            base: list[str] = []
+            for seg in segments[:-1]:
+                if _MAGIC & set(seg):
+                    break
+                base.append(seg)
+            recursive = len(segments) - len(base) > 1
+            directory = config.root.joinpath(*base)
+            while (
+                not directory.is_dir()
+                and directory != config.root
+                and directory.parent != directory
+            ):
+                directory, recursive = directory.parent, False  # watch for it to be created
+            wanted[directory] = wanted.get(directory, False) or recursive
+    if config.config_path is not None:
+        wanted.setdefault(config.config_path.parent, False)
+    else:
+        wanted.setdefault(config.root, False)  # zero-config: a new <area>/source/ is a new bundle
+    dirs = sorted(wanted.items(), key=lambda item: len(item[0].parts))
+    kept: list[WatchDir] = []
+    for path, recursive in dirs:
+        if any(k.recursive and _inside(path, k.path) for k in kept):
+            continue
+        if path.is_dir():
+            kept.append(WatchDir(path, recursive))
+    return tuple(kept)
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return path == directory or directory in path.parents
+
+
+def _bundle_stamps(config: Config, spec: BundleSpec) -> Stamps:
+    """The bundle's sources after glob expansion, with stamps; a collection error is a stamp too."""
+    from .sources import collect
+
+    try:
+        paths = collect(config.root, spec, allow_outside=config.allow_symlinks_outside)
+    except SourceError as exc:
+        return ("error", exc.message)
+    stamps: list[Any] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            stamps.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        except OSError:
+            stamps.append((str(path), None))
+    return tuple(stamps)
+
+
+def _changed_paths(old: Stamps | None, new: Stamps) -> list[str]:
+    """Sources added, removed or modified between two stamp sets, in bundle order."""
+    if old is None or old[:1] == ("error",) or new[:1] == ("error",):
+        return []
+    before = {s[0]: s for s in old}
+    after = {s[0]: s for s in new}
+    changed = [p for p, s in after.items() if before.get(p) != s]
+    changed += [p for p in before if p not in after]
+    return changed
+
+
+class _Events:
+    """A watchdog handler that queues the paths worth a look (thread-safe, no decisions)."""
+
+    def __init__(self, sink: queue.Queue[str], ignore: Callable[[str], bool]) -> None:
+        self.sink = sink
+        self.ignore = ignore
+
+    def dispatch(self, event: Any) -> None:
+        if event.event_type not in _CHANGES:
+            return  # opened / closed-without-writing: our own reads would wake us forever
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            if not raw:
+                continue
+            path = os.fsdecode(raw)
+            if not self.ignore(path):
+                self.sink.put(path)
+
+
+class Watcher:
+    """Builds, installs, then rebuilds on changes until `stop()`; reports through callbacks."""
+
+    def __init__(
+        self,
+        load: Callable[[], Config],
+        options: BuildOptions,
+        *,
+        policy: str = "into-current",
+        compress: tuple[str, ...] | None = None,
+        debounce: float = DEFAULT_DEBOUNCE,
+        on_build: Callable[[Rebuild], None] | None = None,
+        on_error: Callable[[Rebuild], None] | None = None,
+        on_ready: Callable[[int], None] | None = None,
+    ) -> None:
+        self.load = load
+        self.options = options
+        self.policy = policy
+        self.compress = compress
+        self.debounce = debounce
+        self.on_build = on_build or (lambda r: None)
+        self.on_error = on_error or (lambda r: None)
+        self.on_ready = on_ready or (lambda n: None)
+        self.events: queue.Queue[str] = queue.Queue()
+        self._stop = threading.Event()
+        self._config: Config | None = None
+        self._stamps: dict[str, Stamps] = {}
+        self._failed: set[str] = set()
+        self._observer: Any = None
+        self._watches: dict[WatchDir, Any] = {}
+        self.building = False
+
+    # -- control
+
+    def stop(self) -> None:
+        """Ask the loop to finish (safe from a signal handler or another thread)."""
+        self._stop.set()
+        self.events.put("")  # wake the loop
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> None:
+        """Load the config (errors propagate), build once, then watch until stopped."""
+        from watchdog.observers import Observer
+
+        self._config = self.load()
+        self._observer = Observer()
+        self._observer.daemon = True
+        try:
+            self._reschedule()
+            self._observer.start()
+            self._build(self._config.bundles, [], first=True)
+            if not self.stopping:
+                self.on_ready(len(self._watches))
+            while not self.stopping:
+                batch = self._next_batch()
+                if batch and not self.stopping:
+                    self._handle(batch)
+        finally:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+
+    # -- events
+
+    def _ignored(self, path: str) -> bool:
+        config = self._config
+        if config is None:
+            return True
+        p = Path(path)
+        if p.name.startswith(_OWN_TEMP_PREFIXES) or p.name == ".assetbuild.lock":
+            return True
+        if p == config.manifest_path or _inside(p, config.cache_dir):
+            return True
+        try:
+            rel = p.relative_to(config.root).parts
+        except ValueError:
+            return config.config_path is None or p != config.config_path
+        for spec in config.bundles:
+            area = tuple(spec.area.split("/")) if spec.area else ()
+            n = len(area)
+            if rel[:n] == area and len(rel) > n and is_version_name(rel[n]):
+                return True  # our own version directories
+        return False
+
+    def _next_batch(self) -> set[str]:
+        """Block for an event, then gather until `debounce` seconds pass without one."""
+        try:
+            first = self.events.get(timeout=0.5)
+        except queue.Empty:
+            return set()
+        batch = {first} if first else set()
+        start = time.monotonic()
+        while not self.stopping and time.monotonic() - start < MAX_BATCH_WAIT:
+            try:
+                path = self.events.get(timeout=self.debounce)
+            except queue.Empty:
+                break
+            if path:
+                batch.add(path)
+        return batch
+
+    def _reschedule(self) -> None:
+        assert self._config is not None
+        wanted = set(watch_dirs(self._config))
+        for gone in set(self._watches) - wanted:
+            with contextlib.suppress(KeyError, ValueError):
+                self._observer.unschedule(self._watches.pop(gone))
+        handler = _Events(self.events, self._ignored)
+        for new in sorted(wanted - set(self._watches), key=lambda w: str(w.path)):
+            try:
+                self._watches[new] = self._observer.schedule(
+                    handler,  # duck-typed: dispatch() is all watchdog calls
+                    str(new.path),
+                    recursive=new.recursive,
+                )
+            except OSError:
+                continue  # vanished meanwhile; the next batch looks again
+
+    # -- rebuilding
+
+    def _handle(self, batch: set[str]) -> None:
+        config = self._config
+        assert config is not None
+        config_changed = False
+        if config.config_path is None or str(config.config_path) in batch:
+            try:
+                new = self.load()
+            except AssetbuildError as exc:
+                self.on_error(
+                    Rebuild(
+                        (_display(config.config_path),), (), 0.0, error=exc, config_changed=True
+                    )
+                )
+                return
+            if new != config:
+                config_changed = True
+                self._config = config = new
+                self._stamps.clear()  # everything may build differently now
+        self._reschedule()
+        names = {str(p) for p in batch}
+        todo: list[BundleSpec] = []
+        changed: list[str] = []
+        for spec in config.bundles:
+            stamps = _bundle_stamps(config, spec)
+            old = self._stamps.get(spec.output)
+            sources = {s[0] for s in stamps} if stamps[:1] != ("error",) else set()
+            touched = [p for p in sorted(names & sources)]
+            if stamps != old or touched:
+                todo.append(spec)
+                for path in [*_changed_paths(old, stamps), *touched]:
+                    if path not in changed:
+                        changed.append(path)
+        if config_changed and config.config_path is not None:
+            changed.insert(0, str(config.config_path))
+        if todo:
+            self._build(tuple(todo), changed, config_changed=config_changed)
+
+    def _build(
+        self,
+        specs: Iterable[BundleSpec],
+        changed: list[str],
+        *,
+        first: bool = False,
+        config_changed: bool = False,
+    ) -> None:
+        from .pipeline import install
+
+        config = self._config
+        assert config is not None
+        specs = tuple(specs)
+        outputs = tuple(s.output for s in specs)
+        for spec in specs:  # stamped before reading, so a change during the build is seen next time
+            self._stamps[spec.output] = _bundle_stamps(config, spec)
+        only = None
+        if not first and config.manifest_format == "json":
+            # A PHP manifest is written from this install's bundles alone: build them all for it.
+            only = frozenset(outputs)
+        options = replace(self.options, only=only)
+        shown = tuple(_display(Path(p)) for p in changed)
+        start = time.perf_counter()
+        self.building = True
+        try:
+            outcome = install(config, options, policy=self.policy, compress=self.compress)
+        except AssetbuildError as exc:
+            self.building = False
+            self._failed.update(outputs)
+            self.on_error(
+                Rebuild(
+                    shown,
+                    outputs,
+                    time.perf_counter() - start,
+                    error=exc,
+                    first=first,
+                    config_changed=config_changed,
+                )
+            )
+            return
+        finally:
+            self.building = False
+        built = tuple(b.output for b in outcome.build.bundles)
+        fixed = tuple(o for o in built if o in self._failed)
+        self._failed.difference_update(built)
+        self.on_build(
+            Rebuild(
+                shown,
+                built,
+                time.perf_counter() - start,
+                outcome=outcome,
+                fixed=fixed,
+                first=first,
+                config_changed=config_changed,
+            )
+        )
+
+
+def _display(path: Path | None) -> str:
+    from .sources import display_path
+
+    return display_path(path) if path is not None else "configuration"
+
+
+def installed_paths(outcome: InstallOutcome) -> Mapping[str, str]:
+    """Bundle name -> installed path (relative to root), from an install outcome."""
+    report: Any = outcome.report
+    return {f.name: f.path for area in report.areas for f in area.files}
