@@ -139,7 +139,7 @@ def take_snapshot(config: Config, settings: str) -> Snapshot | None:
             stamp = _stamp(str(path))
             if stamp is None:
                 return None
-            racy = racy or now - max(stamp[1], stamp[2]) < RACY_NS
+            racy = racy or now - stamp[1] < RACY_NS
             sources.append((str(path), stamp))
     return Snapshot(settings, tuple(sources), racy)
 
@@ -169,7 +169,7 @@ def _file_record(path: Path, expect: bytes | None = None) -> dict[str, Any] | No
 
 
 def _racy(stamp: Stamp) -> bool:
-    return time.time_ns() - max(stamp[1], stamp[2]) < RACY_NS
+    return time.time_ns() - stamp[1] < RACY_NS
 
 
 def record(

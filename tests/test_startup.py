@@ -1,0 +1,90 @@
+"""Start-up cost: `--help` and a no-change install import no checker, minifier or watcher."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SiteFactory
+
+HEAVY = ("esprima", "tinycss2", "watchdog", "rjsmin", "rcssmin")
+OURS_HEAVY = (
+    "assetbuild.jscheck",
+    "assetbuild.csscheck",
+    "assetbuild.jsminify",
+    "assetbuild.cssminify",
+)
+
+# Runs the real CLI entry point and, at exit (click always exits through sys.exit), writes the names
+# of every imported module to a file.
+WRAPPER = """
+import atexit, json, sys
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv[0] = "assetbuild"
+from assetbuild.cli import run
+run()
+"""
+
+
+def run_cli(
+    args: list[str], cwd: Path, tmp_path: Path
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    out = tmp_path / f"modules-{time.monotonic_ns()}.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(out), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    modules = set(json.loads(out.read_text())) if out.exists() else set()
+    return proc, modules
+
+
+def heavy_in(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY or m in OURS_HEAVY)
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["install", "--help"], ["watch", "--help"], ["--version"]]
+)
+def test_help_imports_nothing_heavy(args: list[str], tmp_path: Path) -> None:
+    proc, modules = run_cli(args, tmp_path, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "assetbuild.cli" in modules  # the wrapper really ran the CLI
+    assert heavy_in(modules) == []
+    assert "assetbuild.pipeline" not in modules
+
+
+def age_sources(site: Path, seconds: float = 30.0) -> None:
+    """Make sources old enough that their stamps are trusted (see state.RACY_NS)."""
+    past = time.time() - seconds
+    for path in site.rglob("source/*"):
+        os.utime(path, (past, past))
+
+
+def test_no_change_install_imports_nothing_heavy(tmp_path: Path, make_site: SiteFactory) -> None:
+    site = make_site(
+        {
+            "js/source/a.js": "var a = 1;\n",
+            "js/source/b.js": "function b() { return a; }\n",
+            "css/source/a.css": "body { color: red; }\n",
+        },
+    )
+    age_sources(site)
+    first, modules = run_cli(["install"], site, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "esprima" in modules  # the full path really checked the sources
+    second, modules = run_cli(["install"], site, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "up to date" in second.stdout
+    assert "assetbuild.state" in modules  # the fast path decided
+    assert heavy_in(modules) == []
