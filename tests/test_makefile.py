@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,10 +86,21 @@ class MakeSite:
         base = self.static / area
         return sorted(int(p.name) for p in base.iterdir() if p.is_dir() and p.name.isdigit())
 
-    def bump_past_stamp(self, path: Path, seconds: float = 5.0) -> None:
-        """Give path a time clearly after the stamp's, so the test never depends on clock resolution."""
+    def bump_past_stamp(self, path: Path) -> None:
+        """Make path newer than the stamp, with all times in the past: no clock resolution issues."""
+        now = time.time()
         stamp_time = self.stamp.stat().st_mtime
-        os.utime(path, (stamp_time + seconds, stamp_time + seconds))
+        if stamp_time > now - 20:
+            stamp_time = now - 20
+            os.utime(self.stamp, (stamp_time, stamp_time))
+        os.utime(path, (stamp_time + 10, stamp_time + 10))
+
+
+def _age(root: Path, seconds: float) -> None:
+    """Date every file and directory under root back, so a fresh stamp is clearly newer."""
+    when = time.time() - seconds
+    for path in (root, *root.rglob("*")):
+        os.utime(path, (when, when))
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> str:
@@ -113,6 +125,7 @@ def make_site(tmp_path: Path) -> MakeSite:
         encoding="utf-8",
     )
     wrapper.chmod(0o755)
+    _age(site.static, 100)
     return site
 
 
@@ -191,10 +204,10 @@ def test_adding_or_removing_a_source_rebuilds(make_site: MakeSite, change: str) 
 
 def test_failed_install_keeps_the_stamp_so_make_retries(make_site: MakeSite) -> None:
     _ok(make_site.make("install"))
-    stamp_time = make_site.stamp.stat().st_mtime_ns
     broken = make_site.static / "js" / "source" / "20-b.js"
     broken.write_text("function (\n", encoding="utf-8")
     make_site.bump_past_stamp(broken)
+    stamp_time = make_site.stamp.stat().st_mtime_ns
 
     failed = make_site.make("install")
     assert failed.returncode != 0

@@ -162,6 +162,10 @@ class Site:
             entry = entry["variants"][variant]
         return self.static / str(entry["path"])
 
+    def source(self, relative: str) -> Path:
+        """A source file, relative to the static root (e.g. "js/source/10-state.js")."""
+        return self.static / relative
+
 
 @dataclass(frozen=True)
 class Server:
@@ -224,9 +228,9 @@ def _wait_listening(process: subprocess.Popen[bytes], port: int, deadline: float
 
 
 def stop_nginx(process: subprocess.Popen[bytes]) -> None:
-    """Graceful stop, then kill; bounded either way."""
+    """Stop nginx, then kill it if it lingers; bounded either way."""
     if process.poll() is None:
-        process.send_signal(signal.SIGQUIT)
+        process.send_signal(signal.SIGTERM)  # fast shutdown: QUIT waits on idle keep-alives
         try:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
