@@ -182,6 +182,7 @@ def minify_summary(files: Iterable[tuple[str, str]], jobs: int) -> dict[str, Any
         "changed_program": sum(r["changed"] for r in rows),
         "changed_files": sorted(r["path"] for r in rows if r["changed"]),
         "not_minified": sorted(r["path"] for r in rows if r["method"] == "none"),
+        "safe_files": sorted(r["path"] for r in rows if r["method"] == "safe"),
         "source_bytes": sum(r["source_bytes"] for r in rows),
         "rjsmin_bytes": sum(r["rjsmin_bytes"] for r in rows),
         "shipped_bytes": sum(r["shipped_bytes"] for r in rows),
@@ -241,6 +242,7 @@ def _render_minify(name: str, row: dict[str, Any]) -> list[str]:
     ]
     lines += [f"  CHANGED: {p}" for p in row["changed_files"]]
     lines += [f"  unminified: {p}" for p in row["not_minified"][:20]]
+    lines += [f"  safe path: {p}" for p in row["safe_files"][:20]]
     if "rejected_by_checker" in row:
         lines.append(f"  checked {row['checked']}, rejected {len(row['rejected_by_checker'])}")
         lines += [f"  rejected: {p}" for p in row["rejected_by_checker"][:20]]
