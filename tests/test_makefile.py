@@ -271,3 +271,38 @@ def test_watch_target_runs_assetbuild_watch(make_site: MakeSite) -> None:
     result = make_site.make("watch", "-n")
     assert _ok(result).strip().endswith("-C static watch")
     assert make_site.calls() == []
+
+
+CONFIG_JS_ONLY = """root = "static"
+
+[[bundle]]
+output = "js/main.js"
+sources = ["js/source/*.js"]
+"""
+
+CONFIG_CSS_BUNDLE = """
+[[bundle]]
+output = "css/main.css"
+sources = ["css/source/*.css"]
+"""
+
+
+def test_config_file_change_rebuilds_and_clean_removes_its_cache(make_site: MakeSite) -> None:
+    config = make_site.root / "assetbuild.toml"
+    config.write_text(CONFIG_JS_ONLY, encoding="utf-8")
+    _ok(make_site.make("install"))
+    assert make_site.versions("js") == [1]
+    assert make_site.versions("css") == []
+    assert "Nothing to be done" in _ok(make_site.make("install"))
+
+    config.write_text(CONFIG_JS_ONLY + CONFIG_CSS_BUNDLE, encoding="utf-8")
+    make_site.bump_past_stamp(config)
+    _ok(make_site.make("install"))
+    assert len(make_site.calls()) == 2
+    assert make_site.versions("css") == [1]
+    assert make_site.versions("js") == [1]
+
+    _ok(make_site.make("clean"))
+    assert not (make_site.root / ".assetbuild-cache").exists()
+    assert make_site.versions("js") == [1]
+    assert make_site.versions("css") == [1]

@@ -234,6 +234,13 @@ def test_page_and_manifest_are_revalidated_and_sources_hidden(site: Site, server
         assert response.status == 200, path
         assert response.headers.get("cache-control") == "no-cache", path
     assert fetch(server.url("/static/js/source/10-state.js")).status == 404
+    # Dot files in the static root (the content cache, the install lock) are not published either.
+    (site.static / ".probe").write_text("private", encoding="utf-8")
+    hidden = sorted(p for p in site.static.rglob(".*") if p.is_file())
+    assert hidden
+    for path in hidden:
+        url = f"/static/{path.relative_to(site.static).as_posix()}"
+        assert fetch(server.url(url)).status == 404, url
     html = fetch(server.url("/")).body.decode("utf-8")
     # The helpers' output is markup, not text escaped by Jinja's autoescape.
     assert "&lt;script" not in html
