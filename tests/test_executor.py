@@ -1,0 +1,200 @@
+"""The executor: cache hits, the process pool (byte-identical to serial), progress, crash fallback."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assetbuild import cache, executor
+from assetbuild.bundle import FileJob, FileResult, process_file
+from assetbuild.executor import pool_size, run_jobs
+
+
+def job(i: int, text: str, kind: str = "js") -> FileJob:
+    return FileJob(
+        kind=kind,
+        path=f"/site/{kind}/source/{i:03d}.{kind}",
+        display=f"{kind}/source/{i:03d}.{kind}",
+        original=text,
+        text=text,
+        edits=(),
+        minify=kind == "js",
+        first=i == 0,
+        output_dir=f"/site/{kind}/1",
+        root="/site",
+    )
+
+
+def mixed_jobs(n: int = 24) -> list[FileJob]:
+    """JS and CSS of different sizes, with a syntax error and a warning among them."""
+    jobs = []
+    for i in range(n):
+        if i % 4 == 3:
+            jobs.append(job(i, f".c{i} {{ color: red; margin: {i}px; }}\n" * (i + 1), "css"))
+        elif i == 5:
+            jobs.append(job(i, "var broken = ;\n"))
+        elif i == 6:
+            jobs.append(job(i, "class A {\n  #a = 1\n  #b\n}\n"))  # rjsmin fallback: a warning
+        else:
+            body = "".join(
+                f"function f{i}_{k}(a, b) {{ return a * {k} + b; }}\n" for k in range(i * 3 + 1)
+            )
+            jobs.append(job(i, body))
+    return jobs
+
+
+@pytest.fixture
+def force_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(executor, "POOL_MIN_FILES", 0)
+    monkeypatch.setattr(executor, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(executor, "_cpu_count", lambda: 2)
+    monkeypatch.delenv(executor.ENV_JOBS, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("files", "size", "cpus", "env", "expected"),
+    [
+        (1, 10**6, 8, "", 1),  # one file: nothing to share
+        (10, 1000, 8, "", 1),  # small build: no pool
+        (17, 1000, 8, "", 8),  # many files
+        (3, 400 * 1024, 2, "", 2),  # few but big
+        (100, 1000, 1, "", 1),  # one core
+        (100, 1000, 8, "1", 1),  # ASSETBUILD_JOBS=1: serial
+        (100, 1000, 8, "3", 3),  # ASSETBUILD_JOBS caps the workers
+        (4, 10**6, 8, "", 4),  # never more workers than jobs
+    ],
+)
+def test_pool_size(
+    monkeypatch: pytest.MonkeyPatch, files: int, size: int, cpus: int, env: str, expected: int
+) -> None:
+    monkeypatch.setattr(executor, "_cpu_count", lambda: cpus)
+    monkeypatch.setenv(executor.ENV_JOBS, env)
+    jobs = [job(i, "x" * (size // files)) for i in range(files)]
+    assert pool_size(jobs) == expected
+
+
+def spy_pool(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """Record what each pool run left for the serial path."""
+    left: list[list[int]] = []
+    real = executor._run_pool
+
+    def spy(*args: Any) -> list[int]:
+        rest = real(*args)
+        left.append(list(rest))
+        return rest
+
+    monkeypatch.setattr(executor, "_run_pool", spy)
+    return left
+
+
+@pytest.mark.usefixtures("force_pool")
+def test_pool_results_equal_serial_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = mixed_jobs()
+    left = spy_pool(monkeypatch)
+    pooled = run_jobs(jobs)
+    assert left == [[]]  # the pool ran and did everything
+    monkeypatch.setenv(executor.ENV_JOBS, "1")
+    serial = run_jobs(jobs)
+    assert pooled == serial
+    assert [r.display for r in pooled] == [j.display for j in jobs]
+    assert any(not r.ok for r in pooled) and any(r.diagnostics and r.ok for r in pooled)
+
+
+@pytest.mark.usefixtures("force_pool")
+def test_pool_bundle_bytes_equal_serial(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetbuild.config import load_config
+    from assetbuild.pipeline import BuildOptions, build
+
+    files = {
+        f"js/source/{i:03d}.js": f"var v{i} = {i};\nfunction g{i}() {{ return v{i}; }}\n"
+        for i in range(30)
+    }
+    files.update({f"css/source/{i:03d}.css": f".k{i} {{ width: {i}px; }}\n" for i in range(20)})
+    site = make_site(files)
+    monkeypatch.chdir(site)
+    config = load_config(site)
+    pooled = build(config, BuildOptions(use_cache=False))
+    monkeypatch.setenv(executor.ENV_JOBS, "1")
+    serial = build(config, BuildOptions(use_cache=False))
+    assert [b.data for b in pooled.bundles] == [b.data for b in serial.bundles]
+    assert pooled.diagnostics == serial.diagnostics
+    assert all(b.data for b in pooled.bundles)
+
+
+@pytest.mark.parametrize("pool", [False, True])
+def test_progress_counts_every_file_once(
+    pool: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    if pool:
+        monkeypatch.setattr(executor, "POOL_MIN_FILES", 0)
+        monkeypatch.setattr(executor, "_cpu_count", lambda: 2)
+    else:
+        monkeypatch.setenv(executor.ENV_JOBS, "1")
+    jobs = mixed_jobs(12)
+    run_jobs(jobs[:5], cache_dir=tmp_path / "c")  # some of them cached
+    calls: list[tuple[int, int]] = []
+    run_jobs(jobs, cache_dir=tmp_path / "c", on_progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(i, len(jobs)) for i in range(1, len(jobs) + 1)]
+
+
+@pytest.mark.usefixtures("force_pool")
+def test_pool_results_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = mixed_jobs(10)
+    first = run_jobs(jobs, cache_dir=tmp_path / "c")
+    cache._shared.clear()
+    computed: list[str] = []
+    monkeypatch.setattr(executor, "process_file", lambda j: computed.append(j.display))
+    monkeypatch.setattr(
+        executor, "_run_pool", lambda *a: pytest.fail("pool started for cached jobs")
+    )
+    assert run_jobs(jobs, cache_dir=tmp_path / "c") == first
+    assert computed == []
+
+
+def crash_in_worker(j: FileJob) -> FileResult:
+    """Kills the worker process for one job; fine in the parent (the serial fallback)."""
+    if j.display.endswith("003.js") and multiprocessing.parent_process() is not None:
+        os._exit(17)
+    return process_file(j)
+
+
+def fail_everywhere(j: FileJob) -> FileResult:
+    if j.display.endswith("002.js"):
+        raise ValueError("a bug in a checker")
+    return process_file(j)
+
+
+@pytest.mark.usefixtures("force_pool")
+def test_worker_crash_falls_back_to_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = mixed_jobs(12)
+    monkeypatch.setattr(executor, "process_file", crash_in_worker)
+    left = spy_pool(monkeypatch)
+    results = run_jobs(jobs)
+    assert len(left) == 1 and 3 in left[0]  # the pool broke; the rest ran serially
+    assert results == [process_file(j) for j in jobs]
+
+
+@pytest.mark.usefixtures("force_pool")
+def test_an_exception_in_a_worker_is_raised_as_in_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(executor, "process_file", fail_everywhere)
+    with pytest.raises(ValueError, match="a bug in a checker"):
+        run_jobs(mixed_jobs(8))
+
+
+def test_no_processes_means_serial(monkeypatch: pytest.MonkeyPatch, force_pool: None) -> None:
+    import concurrent.futures
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("no processes for you")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refuse)
+    jobs = mixed_jobs(6)
+    assert run_jobs(jobs) == [process_file(j) for j in jobs]
+
+
+def test_empty() -> None:
+    assert run_jobs([]) == []
