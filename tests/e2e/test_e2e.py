@@ -229,10 +229,10 @@ def test_gzip_variant_and_far_future_caching(site: Site, server: Server, name: s
 
 def test_page_and_manifest_are_revalidated_and_sources_hidden(site: Site, server: Server) -> None:
     site.install()
-    for path in ("/", "/index.html", "/static/manifest.json"):
-        response = fetch(server.url(path))
-        assert response.status == 200, path
-        assert response.headers.get("cache-control") == "no-cache", path
+    for page in ("/", "/index.html", "/static/manifest.json"):
+        response = fetch(server.url(page))
+        assert response.status == 200, page
+        assert response.headers.get("cache-control") == "no-cache", page
     assert fetch(server.url("/static/js/source/10-state.js")).status == 404
     # Dot files in the static root (the content cache, the install lock) are not published either.
     (site.static / ".probe").write_text("private", encoding="utf-8")
