@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages the end-to-end tests need: nginx, headless Chromium and its driver, make.
+# Install the Debian packages the end-to-end tests need: nginx, headless Chromium and its driver, make,
+# and php-cli (to check that manifest.php is valid PHP).
 #
 # nginx, not lighttpd: the tests check that the precompressed `main.js.gz` files assetbuild writes are the
 # bytes served to a client that accepts gzip. nginx's `gzip_static on;` does exactly that; lighttpd's
@@ -14,6 +15,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v php >/dev/null 2>&1 || need+=(php-cli)
 
 if [ "${#need[@]}" -eq 0 ]; then
     exit 0
