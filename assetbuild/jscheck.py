@@ -415,6 +415,7 @@ class ProgramFacts:
 
 
 _FACTS: dict[bytes, ProgramFacts | None] = {}
+_FACTS_LOCK = threading.Lock()
 
 
 def is_license_comment(text: str) -> bool:
@@ -439,8 +440,9 @@ def program_fingerprint(text: str) -> bytes | None:
 def program_facts(text: str) -> ProgramFacts | None:
     """Fingerprint and license comments of a script (cached by content); None when it does not parse."""
     key = _text_key(text)
-    if key in _FACTS:
-        return _FACTS[key]
+    with _FACTS_LOCK:
+        if key in _FACTS:
+            return _FACTS[key]
     try:
         facts: ProgramFacts | None = run_deep(
             lambda: _facts(text, _parse(text, comments=_may_have_licenses(text)))
@@ -470,9 +472,11 @@ def _text_key(text: str) -> bytes:
 
 
 def _remember(text: str, facts: ProgramFacts | None, key: bytes | None = None) -> None:
-    if len(_FACTS) >= _FACTS_CACHE_SIZE:
-        _FACTS.pop(next(iter(_FACTS)))
-    _FACTS[key or _text_key(text)] = facts
+    key = key or _text_key(text)
+    with _FACTS_LOCK:
+        if len(_FACTS) >= _FACTS_CACHE_SIZE:
+            _FACTS.pop(next(iter(_FACTS)))
+        _FACTS[key] = facts
 
 
 class _Mark(str):
