@@ -23,14 +23,21 @@ _CLOSER = {"{": "}", "[": "]", "(": ")"}
 _OPENER = {v: k for k, v in _CLOSER.items()}
 _WS = " \t\n\r\f"
 
+_ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f0-9A-Fa-f])"
+_NAME_CHAR = r"[\w\-\u0080-\U0010ffff]"
 # Where the scan must look: comments, strings, brackets, statement ends, at-keywords,
-# escapes, and `url(` that is a whole identifier (not `-url(`, `#url(`, `xurl(`).
-_INTERESTING = re.compile(r"""/\*|["'{}()\[\];@\\]|(?<![\w\-#@\\])url\(""", re.IGNORECASE)
+# escapes, and function names that may spell `url(` (not `-url(`, `#url(`, `xurl(`).
+_INTERESTING = re.compile(
+    rf"""/\*|(?:(?<![\w\-#@\\\u0080-\U0010ffff])(?<!<!)|(?<=<!--)(?<!\\<!--))(?:url|(?:{_NAME_CHAR}|{_ESCAPE})*{_ESCAPE}(?:{_NAME_CHAR}|{_ESCAPE})*)\(|["'{{}}()\[\];@\\]""",
+    re.IGNORECASE,
+)
+_HEX_ESCAPE_BEFORE = re.compile(r"\\[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])\Z")
+_UNESCAPE = re.compile(_ESCAPE)
 _STRING_BODY = {
     '"': re.compile(r'(?:[^"\\\n\r\f]|\\(?:\r\n|[\s\S]))*'),
     "'": re.compile(r"(?:[^'\\\n\r\f]|\\(?:\r\n|[\s\S]))*"),
 }
-_URL_BODY = re.compile(r"""(?:[^\s()"'\\\x00-\x08\x0b\x0e-\x1f\x7f]|\\[^\n\r\f])*""")
+_URL_BODY = re.compile(r"""(?:[^\s()"'\\\x00-\x08\x0b\x0e-\x1f\x7f]|\\(?:[^\n\r\f]|\Z))*""")
 _URL_REMNANT = re.compile(r"(?:[^)\\]|\\[\s\S])*")
 _AT_NAME = re.compile(
     r"-?(?:[A-Za-z_\u0080-\U0010ffff]|\\[^\n\r\f])(?:[\w\-\u0080-\U0010ffff]|\\[^\n\r\f])*"
@@ -179,8 +186,8 @@ class _Scan:
             if not self.stack:
                 self.end_statement(start + 1, with_block=False)
             return start + 1
-        if token.lower() == "url(":
-            return self.url(start)
+        if token.endswith("(") and len(token) > 1:
+            return self.function(token, start)
         if token in _CLOSER:
             self.stack.append((token, start))
             return start + 1
@@ -191,7 +198,7 @@ class _Scan:
         end = body.end() if body else start + 1
         if end < len(self.text) and self.text[end] == quote:
             return end + 1
-        if end >= len(self.text):
+        if end >= len(self.text) or self.text[end] == "\\":
             self.lost_tokens(
                 f"unterminated string: the file ends before its closing {quote}", start
             )
@@ -203,15 +210,23 @@ class _Scan:
             )
         return end
 
-    def url(self, start: int) -> int:
+    def function(self, token: str, start: int) -> int:
+        """`name(`: an unquoted url() is one token, any other function opens a bracket."""
+        # `\\31 url(` is the function `1url(`: the escape ate the space.
+        after_escape = _HEX_ESCAPE_BEFORE.search(self.text, max(0, start - 9), start)
+        if _unescape(token[:-1]).lower() != "url" or after_escape:
+            self.stack.append(("(", start + len(token) - 1))
+            return start + len(token)
+        return self.url(start, start + len(token))
+
+    def url(self, start: int, pos: int) -> int:
         text, n = self.text, len(self.text)
-        pos = start + 4
         while pos < n and text[pos] in _WS:
             pos += 1
         if pos < n and text[pos] in "\"'":
             # url("...") is a function holding a string: brackets and strings as usual.
-            self.stack.append(("(", start + 3))
-            return start + 4
+            self.stack.append(("(", pos - 1))
+            return pos
         body = _URL_BODY.match(text, pos)
         pos = body.end() if body else pos
         while pos < n and text[pos] in _WS:
@@ -223,7 +238,7 @@ class _Scan:
             return n
         remnant = _URL_REMNANT.match(text, pos)
         end = remnant.end() if remnant else pos
-        if end >= n:
+        if end >= n or text[end] != ")":
             self.lost_tokens("unterminated url(: the file ends before its ')'", start)
             return n
         self.diagnostics.append(
@@ -270,6 +285,17 @@ class _Scan:
                 self.end_statement(len(self.text) + 1, with_block=False)
             elif self.first_rule is None:
                 self.first_rule = start
+
+
+def _unescape(name: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        body = match.group()[1:].rstrip(" \t\n\r\f")
+        if body and all(c in "0123456789abcdefABCDEF" for c in body):
+            code = int(body, 16)
+            return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+        return body
+
+    return _UNESCAPE.sub(one, name)
 
 
 def _at_name(text: str, pos: int) -> str:
@@ -396,4 +422,7 @@ def _charset_header(
 
 def same_stylesheet(a: str, b: str) -> bool:
     """True when both texts are the same stylesheet: same rules, selectors and values."""
-    return a == b or stylesheet_key(a) == stylesheet_key(b)
+    if a == b:
+        return True
+    key = stylesheet_key(a)
+    return key is not None and key == stylesheet_key(b)
