@@ -340,7 +340,7 @@ def test_same_stylesheet_survives_deep_nesting() -> None:
 
 # Property: the scan agrees with tinycss2, the CSS Syntax tokenizer, about broken structure.
 CSSISH = st.lists(
-    st.sampled_from(list("ab1 \n{}[]()\"';:/*\\#@-,.") + ["url(", "/*", "*/", "\\31 ", "u\\rl("]),
+    st.sampled_from([*"ab1 \n{}[]()\"';:/*\\#@-,.", "url(", "/*", "*/", "\\31 ", "u\\rl("]),
     max_size=30,
 ).map("".join)
 
