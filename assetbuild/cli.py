@@ -662,23 +662,29 @@ def _watch_what(r: Any) -> str:
     return f"{shown} changed"
 
 
-def _watch_built(settings: Settings, r: Any) -> None:
+def _watch_installed(r: Any) -> list[str]:
+    """"js/main.js installed into js/3" for each area a rebuild installed into."""
     from .watch import installed_paths
 
-    _print_diagnostics([d for d in r.outcome.build.diagnostics if not d.is_error])
-    if settings.quiet:
-        return
+    if r.outcome is None:
+        return []
     placed = installed_paths(r.outcome)
     parts = []
     for area in r.outcome.report.areas:
         names = [f.name for f in area.files if f.name in r.outputs]
-        if not names:
-            continue
-        where = str(Path(placed[names[0]]).parent.as_posix())
-        verb = "up to date in" if area.action == "up-to-date" else "installed into"
-        parts.append(f"{', '.join(names)} {verb} {where}")
-    ms = round(r.seconds * 1000)
-    click.echo(f"{_clock()} {_watch_what(r)} -> {'; '.join(parts) or 'nothing to install'} ({ms} ms)")
+        if names:
+            where = Path(placed[names[0]]).parent.as_posix()
+            verb = "up to date in" if area.action == "up-to-date" else "installed into"
+            parts.append(f"{', '.join(names)} {verb} {where}")
+    return parts
+
+
+def _watch_built(settings: Settings, r: Any) -> None:
+    _print_diagnostics([d for d in r.outcome.build.diagnostics if not d.is_error])
+    if settings.quiet:
+        return
+    parts = _watch_installed(r) or ["nothing to install"]
+    click.echo(f"{_clock()} {_watch_what(r)} -> {'; '.join(parts)} ({round(r.seconds * 1000)} ms)")
     if r.fixed:
         click.echo(f"{_clock()} fixed: {', '.join(r.fixed)} rebuilt")
 
@@ -688,13 +694,20 @@ def _watch_failed(settings: Settings, r: Any) -> None:
 
     exc = r.error
     _print_diagnostics(exc.diagnostics)
-    if not isinstance(exc, SourceError) and (not exc.diagnostics or exc.message != exc.diagnostics[0].message):
+    if not isinstance(exc, SourceError) and (
+        not exc.diagnostics or exc.message != exc.diagnostics[0].message
+    ):
         click.echo(f"assetbuild: {exc.message}", err=True)
-    what = ", ".join(r.outputs) if r.outputs else "configuration"
-    kept = "kept the last good configuration" if r.config_changed and not r.outputs else (
-        "the last good output stays installed")
     summary = summarize(exc.diagnostics) if exc.diagnostics else "error"
-    click.echo(f"{_clock()} {_watch_what(r)} -> {what} failed: {summary}; {kept}")
+    if r.config_changed and not r.outputs:
+        parts = [f"configuration not reloaded: {summary}; kept the last good one"]
+    else:
+        failed = ", ".join(r.failed or r.outputs)
+        parts = [f"{failed} failed: {summary}; the last good output stays installed"]
+    parts += _watch_installed(r)
+    click.echo(f"{_clock()} {_watch_what(r)} -> {'; '.join(parts)} ({round(r.seconds * 1000)} ms)")
+    if r.fixed:
+        click.echo(f"{_clock()} fixed: {', '.join(r.fixed)} rebuilt")
 
 
 def _watch_ready(settings: Settings, directories: int) -> None:

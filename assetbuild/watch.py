@@ -44,9 +44,10 @@ class Rebuild:
     changed: tuple[str, ...]  # display paths of changed sources (and the config), in order
     outputs: tuple[str, ...]  # the bundles built
     seconds: float
-    outcome: InstallOutcome | None = None  # None when the build failed
+    outcome: InstallOutcome | None = None  # what was installed (None when nothing was)
     error: AssetbuildError | None = None
     fixed: tuple[str, ...] = ()  # bundles that had failed and now installed
+    failed: tuple[str, ...] = ()  # bundles not installed because of `error`
     first: bool = False  # the build at start-up
     config_changed: bool = False
 
@@ -315,8 +316,6 @@ class Watcher:
         first: bool = False,
         config_changed: bool = False,
     ) -> None:
-        from .pipeline import install
-
         config = self._config
         assert config is not None
         specs = tuple(specs)
@@ -328,41 +327,51 @@ class Watcher:
             # A PHP manifest is written from this install's bundles alone: build them all for it.
             only = frozenset(outputs)
         options = replace(self.options, only=only)
-        shown = tuple(_display(Path(p)) for p in changed)
         start = time.perf_counter()
         self.building = True
         try:
-            outcome = install(config, options, policy=self.policy, compress=self.compress)
-        except AssetbuildError as exc:
-            self.building = False
-            self._failed.update(outputs)
-            self.on_error(
-                Rebuild(
-                    shown,
-                    outputs,
-                    time.perf_counter() - start,
-                    error=exc,
-                    first=first,
-                    config_changed=config_changed,
-                )
-            )
-            return
+            outcome, error = self._install(config, options, outputs)
         finally:
             self.building = False
-        built = tuple(b.output for b in outcome.build.bundles)
-        fixed = tuple(o for o in built if o in self._failed)
-        self._failed.difference_update(built)
-        self.on_build(
-            Rebuild(
-                shown,
-                built,
-                time.perf_counter() - start,
-                outcome=outcome,
-                fixed=fixed,
-                first=first,
-                config_changed=config_changed,
-            )
+        installed = tuple(b.output for b in outcome.build.bundles) if outcome is not None else ()
+        failed = tuple(o for o in outputs if o not in installed) if error is not None else ()
+        fixed = tuple(o for o in installed if o in self._failed)
+        self._failed.difference_update(installed)
+        self._failed.update(failed)
+        rebuild = Rebuild(
+            tuple(_display(Path(p)) for p in changed),
+            outputs,
+            time.perf_counter() - start,
+            outcome=outcome,
+            error=error,
+            fixed=fixed,
+            failed=failed,
+            first=first,
+            config_changed=config_changed,
         )
+        (self.on_build if error is None else self.on_error)(rebuild)
+
+    def _install(
+        self, config: Config, options: BuildOptions, outputs: tuple[str, ...]
+    ) -> tuple[InstallOutcome | None, AssetbuildError | None]:
+        """Install everything; when sources have errors, still install the bundles without any."""
+        from .pipeline import build, install
+
+        try:
+            return install(config, options, policy=self.policy, compress=self.compress), None
+        except SourceError as exc:
+            error: AssetbuildError = exc
+        except AssetbuildError as exc:
+            return None, exc
+        result = build(config, options)  # cache hits: this only sorts good bundles from bad
+        good = frozenset(b.output for b in result.bundles if b.ok)
+        if not good or (config.manifest_format != "json" and len(good) < len(config.bundles)):
+            return None, error
+        try:
+            only = replace(options, only=good)
+            return install(config, only, policy=self.policy, compress=self.compress), error
+        except AssetbuildError as exc:
+            return None, exc
 
 
 def _display(path: Path | None) -> str:

@@ -1,0 +1,343 @@
+"""Watch mode against a real watchdog observer: real writes, renames, deletes, and the real command."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assetbuild.config import load_config
+from assetbuild.pipeline import BuildOptions
+from assetbuild.watch import Rebuild, WatchDir, Watcher, watch_dirs
+
+TIMEOUT = 15.0
+
+CONFIG = """\
+[[bundle]]
+output = "js/main.js"
+sources = ["js/**/*.js"]
+
+[[bundle]]
+output = "css/main.css"
+sources = ["css/source/*.css"]
+"""
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
+    """Poll until `predicate()` is truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    pytest.fail(f"timed out after {timeout} s waiting for {predicate}")
+
+
+class Harness:
+    """A Watcher on its own thread; results arrive on a queue."""
+
+    def __init__(self, site: Path, debounce: float = 0.05) -> None:
+        self.site = site
+        self.results: queue.Queue[Rebuild] = queue.Queue()
+        self.ready = threading.Event()
+        self.directories = 0
+        self.watcher = Watcher(
+            lambda: load_config(site, None),
+            BuildOptions(),
+            debounce=debounce,
+            on_build=self.results.put,
+            on_error=self.results.put,
+            on_ready=self._ready,
+        )
+        self.thread = threading.Thread(target=self.watcher.run, daemon=True)
+
+    def _ready(self, n: int) -> None:
+        self.directories = n
+        self.ready.set()
+
+    def start(self) -> Rebuild:
+        self.thread.start()
+        first = self.next()
+        assert first.first
+        assert self.ready.wait(TIMEOUT)
+        return first
+
+    def next(self, timeout: float = TIMEOUT) -> Rebuild:
+        try:
+            return self.results.get(timeout=timeout)
+        except queue.Empty:
+            pytest.fail(f"no rebuild within {timeout} s")
+
+    def quiet(self, seconds: float = 0.4) -> list[Rebuild]:
+        """Rebuilds that arrive within `seconds` (there should usually be none)."""
+        got = []
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got.append(self.results.get(timeout=left))
+            except queue.Empty:
+                break
+        return got
+
+    def stop(self) -> None:
+        self.watcher.stop()
+        self.thread.join(TIMEOUT)
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def site(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path: Path = make_site(
+        {
+            "js/source/a.js": "var a = 1;\n",
+            "js/source/b.js": "function b() { return a; }\n",
+            "css/source/a.css": "body { color: red; }\n",
+        },
+        CONFIG,
+    )
+    monkeypatch.chdir(path)
+    return path
+
+
+@pytest.fixture
+def harness(site: Path) -> Iterator[Harness]:
+    h = Harness(site)
+    first = h.start()
+    assert first.ok, first.error
+    yield h
+    h.stop()
+
+
+def installed(site: Path, name: str = "js/main.js") -> str:
+    area, base = name.split("/")
+    return (site / area / "1" / base).read_text()
+
+
+def test_first_build_installs_and_reports_ready(harness: Harness, site: Path) -> None:
+    assert "var a=1" in installed(site) or "var a = 1" in installed(site)
+    assert (site / "css/1/main.css").is_file()
+    assert harness.directories >= 2
+    assert harness.quiet() == []  # our own install wakes nothing
+
+
+def test_edit_rebuilds_only_that_bundle(harness: Harness, site: Path) -> None:
+    (site / "js/source/a.js").write_text("var a = 42;\n")
+    r = harness.next()
+    assert r.ok
+    assert r.changed == ("js/source/a.js",)
+    assert r.outputs == ("js/main.js",)
+    assert "42" in installed(site)
+    assert r.seconds < 5
+    assert harness.quiet() == []
+
+
+def test_new_file_matching_a_glob(harness: Harness, site: Path) -> None:
+    (site / "js/source/sub").mkdir()
+    (site / "js/source/sub/c.js").write_text("var newcomer = 7;\n")
+    r = wait_for(lambda: [x for x in [harness.next()] if "js/source/sub/c.js" in x.changed])
+    assert r[0].ok
+    assert "newcomer" in installed(site)
+
+
+def test_delete_and_rename(harness: Harness, site: Path) -> None:
+    (site / "js/source/b.js").rename(site / "js/source/c.js")
+    r = harness.next()
+    assert set(r.changed) == {"js/source/b.js", "js/source/c.js"}
+    (site / "js/source/c.js").unlink()
+    r = harness.next()
+    assert r.changed == ("js/source/c.js",)
+    assert "function b" not in installed(site) and "b(){" not in installed(site)
+
+
+def test_atomic_save_and_vim_backup_rename(harness: Harness, site: Path) -> None:
+    target = site / "js/source/a.js"
+    tmp = site / "js/source/.a.js.tmp.123"
+    tmp.write_text("var a = 'atomic';\n")
+    os.replace(tmp, target)
+    r = harness.next()
+    assert r.changed == ("js/source/a.js",)
+    assert "atomic" in installed(site)
+    # vim with backupcopy=no: rename the original away, write a new file, delete the backup.
+    backup = site / "js/source/a.js~"
+    target.rename(backup)
+    target.write_text("var a = 'vim';\n")
+    backup.unlink()
+    rebuilt = [harness.next(), *harness.quiet()]
+    assert "vim" in installed(site)
+    assert all(x.ok for x in rebuilt[-1:])
+
+
+def test_a_burst_is_one_rebuild(site: Path) -> None:
+    h = Harness(site, debounce=0.3)
+    h.start()
+    try:
+        for i in range(60):
+            (site / f"js/source/n{i:02d}.js").write_text(f"var n{i} = {i};\n")
+        r = h.next()
+        assert len(r.changed) == 60
+        assert h.quiet(0.8) == []
+        assert "n59" in installed(site)
+    finally:
+        h.stop()
+
+
+def test_error_keeps_last_good_output_then_recovers(harness: Harness, site: Path) -> None:
+    good = installed(site)
+    (site / "js/source/a.js").write_text("var a = ;\n")
+    r = harness.next()
+    assert not r.ok and r.error is not None
+    (diag,) = [d for d in r.error.diagnostics if d.is_error]
+    assert diag.location is not None and (diag.location.path, diag.location.line) == (
+        "js/source/a.js",
+        1,
+    )
+    assert installed(site) == good
+    (site / "js/source/a.js").write_text("var a = 'fixed';\n")
+    r = harness.next()
+    assert r.ok and r.fixed == ("js/main.js",)
+    assert "fixed" in installed(site)
+
+
+def test_config_edit_reloads_and_broken_config_keeps_last_good(
+    harness: Harness, site: Path
+) -> None:
+    (site / "assetbuild.toml").write_text(CONFIG.replace('"js/main.js"', '"js/app.js"'))
+    r = harness.next()
+    assert r.ok and r.config_changed
+    assert "js/app.js" in r.outputs
+    assert (site / "js/1/app.js").is_file()
+    (site / "assetbuild.toml").write_text("[[bundle]\n")
+    r = harness.next()
+    assert not r.ok and r.config_changed and r.outputs == ()
+    (site / "js/source/a.js").write_text("var a = 'still watching';\n")
+    r = harness.next()
+    assert r.ok and r.outputs == ("js/app.js",)
+    assert "still watching" in (site / "js/1/app.js").read_text()
+
+
+def test_watching_starts_even_when_the_first_build_fails(site: Path) -> None:
+    (site / "js/source/a.js").write_text("var a = ;\n")
+    h = Harness(site)
+    h.thread.start()
+    try:
+        first = h.next()
+        assert first.first and not first.ok
+        assert first.failed == ("js/main.js",)
+        assert (site / "css/1/main.css").is_file()  # the good bundle went in regardless
+        assert not (site / "js/1").exists()
+        assert h.ready.wait(TIMEOUT)
+        (site / "js/source/a.js").write_text("var a = 1;\n")
+        r = h.next()
+        assert r.ok and r.fixed == ("js/main.js",)
+        assert (site / "js/1/main.js").is_file()
+    finally:
+        h.stop()
+
+
+@pytest.mark.parametrize(
+    ("sources", "expected"),
+    [
+        (["js/source/*.js"], [("js/source", False)]),
+        (["js/**/*.js"], [("js", True)]),
+        (["js/*/x.js"], [("js", True)]),
+        (["js/vendor/jquery.js", "js/source/*.js"], [("js/source", False), ("js/vendor", False)]),
+        (["js/**/*.js", "js/source/*.js"], [("js", True)]),  # covered by the recursive watch
+        (["js/missing/deeper/*.js"], [("js", False)]),  # nearest existing directory, for creation
+        (["*.js"], []),  # the root itself, holding the config
+    ],
+)
+def test_watch_dirs(make_site: Any, sources: list[str], expected: list[tuple[str, bool]]) -> None:
+    listed = ", ".join(f'"{s}"' for s in sources)
+    site = make_site(
+        {"js/source/a.js": "1;\n", "js/vendor/jquery.js": "2;\n", "a.js": "3;\n"},
+        f'[[bundle]]\noutput = "out/main.js"\nsources = [{listed}]\n',
+    )
+    dirs = watch_dirs(load_config(site))
+    want = {WatchDir(site.joinpath(*rel.split("/")), rec) for rel, rec in expected}
+    want.add(WatchDir(site, False))  # the config file's directory
+    assert set(dirs) == want
+
+
+def test_stop_ends_run(site: Path) -> None:
+    h = Harness(site)
+    h.start()
+    started = time.monotonic()
+    h.stop()
+    assert time.monotonic() - started < 3
+
+
+# --- the real command ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_command_rebuilds_and_exits_cleanly(site: Path, sig: signal.Signals) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
+    env["NO_COLOR"] = "1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assetbuild.cli", "watch"],
+        cwd=site,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        try:
+            for line in proc.stdout or ():
+                lines.put(line)
+        except (OSError, ValueError):
+            pass  # closed at the end of the test
+
+    threading.Thread(target=pump, daemon=True).start()
+
+    def line_with(text: str) -> str:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if text in line:
+                return line
+        proc.kill()
+        pytest.fail(f"no line with {text!r}; stderr: {proc.stderr.read() if proc.stderr else ''}")
+
+    try:
+        assert "started" in line_with("installed into js/1")
+        line_with("watching")
+        (site / "js/source/a.js").write_text("var a = 'from the test';\n")
+        line = line_with("js/source/a.js changed -> js/main.js installed into js/1")
+        assert line.rstrip().endswith(" ms)")
+        assert "from the test" in installed(site)
+        (site / "js/source/a.js").write_text("var a = ;\n")
+        line = line_with("failed")
+        assert "js/main.js failed: 1 error; the last good output stays installed" in line
+        (site / "js/source/a.js").write_text("var a = 'again';\n")
+        line_with("js/source/a.js changed -> js/main.js installed into js/1")
+        assert "fixed: js/main.js rebuilt" in line_with("fixed")
+        proc.send_signal(sig)
+        assert proc.wait(timeout=20) == 0
+        stderr = proc.stderr.read() if proc.stderr else ""
+        assert "js/source/a.js:1:9: error:" in stderr  # compiler-style, with the source line
+        assert "    var a = ;" in stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    leftovers = [p for p in site.rglob("*") if p.name.startswith((".assetbuild-tmp-", ".tmp-"))]
+    assert leftovers == []
