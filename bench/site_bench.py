@@ -90,6 +90,7 @@ class Run:
     seconds: float
     max_rss_kb: int | None
     returncode: int
+    cpu_seconds: float | None = None  # user + system, of the process and the children it waited for
 
 
 @dataclass
@@ -117,6 +118,11 @@ class Measurement:
         return statistics.median(self.times) if self.ok else None
 
     @property
+    def median_cpu(self) -> float | None:
+        values = [r.cpu_seconds for r in self.runs if r.cpu_seconds is not None]
+        return statistics.median(values) if self.ok and values else None
+
+    @property
     def peak_rss_mb(self) -> float | None:
         values = [r.max_rss_kb for r in self.runs if r.max_rss_kb is not None]
         return max(values) / 1024 if values else None
@@ -129,6 +135,7 @@ class Measurement:
             "min_s": min(self.times) if self.ok else None,
             "max_s": max(self.times) if self.ok else None,
             "times_s": self.times,
+            "median_cpu_s": self.median_cpu,
             "peak_rss_mb": self.peak_rss_mb,
             "unavailable": self.unavailable,
             "failed": self.failed,
@@ -159,8 +166,9 @@ def run_process(argv: Sequence[str], cwd: Path, timeout: float = PROCESS_TIMEOUT
         out.seek(0)
         err.seek(0)
         code = os.waitstatus_to_exitcode(status) if status is not None else -9
+        cpu = rusage.ru_utime + rusage.ru_stime if rusage else None
         return Completed(
-            Run(seconds, rusage.ru_maxrss if rusage else None, code),
+            Run(seconds, rusage.ru_maxrss if rusage else None, code, cpu),
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
         )
@@ -535,11 +543,11 @@ def webassets_in_process(bench: Bench, site: Site, static_url: str) -> Measureme
         env.register(f"b{i}", wb)
         wa_bundles.append(wb)
     for i in range(-1, bench.reps):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for wb in wa_bundles:
             wb.build(force=True, disable_cache=True)
         if i >= 0:
-            m.runs.append(Run(time.perf_counter() - start, None, 0))
+            m.runs.append(Run(time.perf_counter() - start, None, 0, time.process_time() - cpu))
     m.notes.append("imports already loaded; no process start-up")
     return m
 
@@ -571,7 +579,7 @@ def detect_features(exe: str, cwd: Path) -> dict[str, Any]:
 def parse_debounce(help_text: str) -> tuple[float | None, str | None]:
     """The watch debounce in seconds from `watch --help` (e.g. "--debounce MS ... [default: 50]")."""
     flat = " ".join(help_text.split())
-    match = re.search(r"(--debounce[\w-]*)(.{0,300}?)\[default:\s*([\d.]+)\s*(ms|s)?\]", flat)
+    match = re.search(r"(--debounce[\w-]*)(.{0,300}?)\[default:\s*([\d.]+)\s*(ms|s)?[;,\]]", flat)
     if not match:
         match = re.search(
             r"(debounce)(.{0,200}?)([\d.]+)\s*(ms|milliseconds|s|seconds)\b", flat, re.I
@@ -617,6 +625,7 @@ def measure_assetbuild(bench: Bench, site: Site, scales: dict[int, Site]) -> Non
         argv,
         site.base,
         before=lambda _: reset_installed(site),
+        warmup=False,
     )
     cold.extra["scale"] = 1
     if not cold.ok:
@@ -645,6 +654,7 @@ def measure_assetbuild(bench: Bench, site: Site, scales: dict[int, Site]) -> Non
             scaled.base,
             before=lambda _, s=scaled: reset_installed(s),  # type: ignore[misc]
             reps=max(2, bench.reps // 2) if scale >= 4 else None,
+            warmup=False,
         )
         g.extra["scale"] = scale
         g.extra["source_bytes"] = scaled.source_bytes
@@ -841,7 +851,14 @@ BASELINES = (
     ("wa_inproc", "webassets in-process"),
     ("esbuild", "esbuild --minify"),
 )
-SUBJECTS = ("ab_cold", "ab_nochange", "ab_edit", "ab_watch", "ab_cold_2x", "ab_cold_4x")
+SUBJECTS = {
+    "ab_cold": "cold install",
+    "ab_nochange": "no-change install",
+    "ab_edit": "one-file-edit install",
+    "ab_watch": "watch (write -> installed)",
+    "ab_cold_2x": "cold install, 2x corpus",
+    "ab_cold_4x": "cold install, 4x corpus",
+}
 
 
 def ratio(bench: Bench, a: str, b: str) -> float | None:
@@ -955,14 +972,15 @@ def render(bench: Bench) -> str:
         f"{bench.info['cpus']} CPUs, Python {bench.info['python']}",
         f"assetbuild: {bench.features.get('version') or 'n/a'}",
         "",
-        f"{'measurement':<66} {'median':>9} {'min-max':>19} {'peak RSS':>9}",
-        "-" * 106,
+        f"{'measurement':<66} {'median':>9} {'min-max':>19} {'CPU':>9} {'peak RSS':>9}",
+        "-" * 116,
     ]
     for m in bench.results.values():
         if m.ok:
             spread = f"{fmt_s(min(m.times))}-{fmt_s(max(m.times))}"
             rss = f"{m.peak_rss_mb:.0f} MB" if m.peak_rss_mb is not None else "-"
-            lines.append(f"{m.label:<66} {fmt_s(m.median):>9} {spread:>19} {rss:>9}")
+            cpu = fmt_s(m.median_cpu) if m.median_cpu is not None else "-"
+            lines.append(f"{m.label:<66} {fmt_s(m.median):>9} {spread:>19} {cpu:>9} {rss:>9}")
         else:
             lines.append(f"{m.label:<66} {'n/a':>9}   {m.unavailable or m.failed}")
         for note in m.notes:
@@ -972,9 +990,7 @@ def render(bench: Bench) -> str:
     names = dict(BASELINES)
     for subject, rs in ratios(bench).items():
         text = ", ".join(f"{r:.2f}x {names[k]}" for k, r in rs.items())
-        lines.append(
-            f"  {bench.results[subject].label.split(',')[0].split(':')[0]} [{subject}] = {text}"
-        )
+        lines.append(f"  {SUBJECTS[subject]} = {text}")
     lines.append("")
     lines.append("targets:")
     for t in targets(bench):

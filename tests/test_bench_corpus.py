@@ -304,6 +304,7 @@ def test_css_features_are_present() -> None:
     ("help_text", "seconds"),
     [
         ("  --debounce MS  Wait this long after a change.  [default: 50]", 0.05),
+        ("  --debounce MS       Quiet time that ends a burst.  [default: 50; x>=0]", 0.05),
         ("  --debounce-ms INTEGER  quiet period  [default: 80]", 0.08),
         ("  --debounce SECONDS  quiet period in seconds  [default: 0.2]", 0.2),
         ("Rebuilds after a 100 ms debounce.", 0.1),
