@@ -1044,6 +1044,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary directory and say where"
     )
+    parser.add_argument("--save", type=Path, help="also write the JSON results to this file")
     ns = parser.parse_args(argv)
     reps = ns.reps or (2 if ns.quick else 5)
     if reps < 1:
@@ -1093,7 +1094,10 @@ def main(argv: list[str] | None = None) -> int:
         measure_baselines(bench, site, static_url, interpreter_of(assetbuild))
         progress("assetbuild ...")
         measure_assetbuild(bench, site, scales)
-        print(json.dumps(as_json(bench), indent=2) if ns.json else render(bench))
+        data = json.dumps(as_json(bench), indent=2)
+        if ns.save:
+            ns.save.write_text(data + "\n", encoding="utf-8")
+        print(data if ns.json else render(bench))
     finally:
         if ns.keep:
             progress(f"kept {work}")
