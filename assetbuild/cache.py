@@ -208,12 +208,14 @@ def _max_bytes_from_env() -> int:
 class ContentCache:
     """A directory of checksummed entries plus a bounded in-memory layer (watch mode rebuilds)."""
 
-    def __init__(self, directory: Path, *, max_bytes: int | None = None) -> None:
+    def __init__(
+        self, directory: Path, *, max_bytes: int | None = None, read_only: bool = False
+    ) -> None:
         self.directory = Path(directory)
         self.entries = self.directory / ENTRIES_DIR
         self.max_bytes = _max_bytes_from_env() if max_bytes is None else max_bytes
         self.warnings: list[str] = []
-        self.writable = True
+        self.writable = not read_only
         self.wrote = 0
         self._memory: OrderedDict[str, Any] = OrderedDict()
         self._memory_chars = 0
@@ -234,7 +236,8 @@ class ContentCache:
         parsed = _parse_entry(raw, key)
         if parsed is None:
             return None
-        self._touch(path)
+        if self.writable:
+            self._touch(path)
         return parsed
 
     def put_raw(self, namespace: str, key: str, meta: Any, blobs: Sequence[bytes] = ()) -> None:
@@ -268,8 +271,7 @@ class ContentCache:
             _write_markers(self.directory)
         directory.mkdir(parents=True, exist_ok=True)
 
-    @staticmethod
-    def _touch(path: Path) -> None:
+    def _touch(self, path: Path) -> None:
         # mtime is our "last used" time for trimming; refreshing it at most every few minutes keeps
         # hits cheap.
         try:
@@ -402,15 +404,18 @@ def _compressor_versions() -> str:
     return f"zlib={zlib.ZLIB_RUNTIME_VERSION};brotli={brotli_version}"
 
 
-_shared: dict[Path, ContentCache] = {}
+_shared: dict[tuple[Path, bool], ContentCache] = {}
 
 
-def open_cache(directory: Path) -> ContentCache:
-    """The process-wide cache for a directory, so a long-lived process (watch) keeps its memory layer."""
+def open_cache(directory: Path, *, read_only: bool = False) -> ContentCache:
+    """The process-wide cache for a directory, so a long-lived process (watch) keeps its memory layer.
+
+    A read-only cache (for `assetbuild check`, which writes nothing) serves hits and stores nothing.
+    """
     path = Path(os.path.abspath(directory))
-    cache = _shared.get(path)
-    if cache is None or not cache.writable:
-        cache = _shared[path] = ContentCache(path)
+    cache = _shared.get((path, read_only))
+    if cache is None or (not cache.writable and not read_only):
+        cache = _shared[(path, read_only)] = ContentCache(path, read_only=read_only)
     return cache
 
 

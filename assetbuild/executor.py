@@ -31,8 +31,12 @@ def run_jobs(
     *,
     cache_dir: Path | None = None,
     on_progress: Progress | None = None,
+    read_only: bool = False,
 ) -> list[FileResult]:
-    """Results for `jobs`, in order; identical whichever way they were computed."""
+    """Results for `jobs`, in order; identical whichever way they were computed.
+
+    With `cache_dir`, results come from and go to the content cache (only from it when `read_only`).
+    """
     total = len(jobs)
     results: list[FileResult | None] = [None] * total
     done = 0
@@ -49,7 +53,7 @@ def run_jobs(
     if cache_dir is not None and jobs:
         from .cache import job_key, open_cache
 
-        cache = open_cache(cache_dir)
+        cache = open_cache(cache_dir, read_only=read_only)
         keys = [job_key(job) for job in jobs]
     todo: list[int] = []
     for i in range(total):
@@ -97,7 +101,10 @@ def _cpu_count() -> int:
 
 
 def _run_pool(
-    jobs: Sequence[FileJob], todo: list[int], workers: int, computed: Callable[[int, FileResult], None]
+    jobs: Sequence[FileJob],
+    todo: list[int],
+    workers: int,
+    computed: Callable[[int, FileResult], None],
 ) -> list[int]:
     """Run `todo` on a process pool, biggest first; return the indexes left for the serial path."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -141,8 +148,16 @@ def _context() -> Any:
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         # Workers fork from a server that imported the checkers once, so none pays the import.
-        ctx.set_forkserver_preload(["assetbuild.bundle", "assetbuild.jscheck", "assetbuild.csscheck",
-                                    "assetbuild.jsminify", "assetbuild.cssminify", "esprima"])
+        ctx.set_forkserver_preload(
+            [
+                "assetbuild.bundle",
+                "assetbuild.jscheck",
+                "assetbuild.csscheck",
+                "assetbuild.jsminify",
+                "assetbuild.cssminify",
+                "esprima",
+            ]
+        )
         return ctx
     return multiprocessing.get_context("spawn")
 

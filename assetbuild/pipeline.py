@@ -100,6 +100,7 @@ def build(config: Config, options: BuildOptions, on_progress: Progress | None = 
         all_jobs,
         cache_dir=config.cache_dir if options.use_cache else None,
         on_progress=on_progress,
+        read_only=options.check_only,  # `check` writes nothing, not even the cache
     )
     built: list[Built] = []
     start = 0
@@ -126,7 +127,7 @@ def _cache(config: Config, options: BuildOptions) -> ContentCache | None:
         return None
     from .cache import open_cache
 
-    return open_cache(config.cache_dir)
+    return open_cache(config.cache_dir, read_only=options.check_only)
 
 
 def require_ok(result: BuildResult, consequence: str = "") -> BuildResult:

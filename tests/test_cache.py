@@ -462,3 +462,29 @@ def test_cli_cache_clear(make_site: Any) -> None:
     )
     assert again.returncode == 0
     assert "nothing to remove" in again.stdout
+
+
+def test_check_reads_the_cache_but_writes_nothing(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetbuild import executor
+    from assetbuild.config import load_config
+    from assetbuild.pipeline import BuildOptions, build
+
+    site = make_site({"js/source/a.js": "var a = 1;\n", "css/source/a.css": "a { b: c; }\n"})
+    monkeypatch.chdir(site)
+    config = load_config(site)
+    build(config, BuildOptions(check_only=True))
+    assert not config.cache_dir.exists()  # nothing written, not even the directory
+    build(config, BuildOptions())  # an ordinary build fills the cache
+    before = sorted((p, p.stat().st_mtime_ns) for p in config.cache_dir.rglob("*"))
+    cache._shared.clear()
+    calls: list[str] = []
+    real = executor.process_file
+    monkeypatch.setattr(
+        executor, "process_file", lambda job: calls.append(job.display) or real(job)
+    )
+    (site / "js/source/b.js").write_text("var b = 2;\n")
+    build(config, BuildOptions(check_only=True))
+    assert calls == ["js/source/b.js"]  # the others were hits
+    assert sorted((p, p.stat().st_mtime_ns) for p in config.cache_dir.rglob("*")) == before
