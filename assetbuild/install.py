@@ -177,14 +177,17 @@ _HINTS = {
 }
 
 
-def _install_error(exc: OSError, root: Path) -> InstallError:
+def _install_error(exc: OSError, root: Path, manifest_replaced: bool = False) -> InstallError:
     where = exc.filename if exc.filename is not None else root
     what = exc.strerror or str(exc)
     hint = _HINTS.get(exc.errno or 0, "check the directory and run again")
-    return InstallError(
-        f"cannot install into {root}: {where}: {what}; {hint}. "
-        "Versions installed before and the manifest were left as they were"
+    # The error can come after the manifest's rename (flushing its directory): say so, not "untouched".
+    kept = (
+        "The new manifest was already in place when this happened; run again to make sure it is on disk"
+        if manifest_replaced
+        else "Versions installed before and the manifest were left as they were"
     )
+    return InstallError(f"cannot install into {root}: {where}: {what}; {hint}. {kept}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -564,6 +567,13 @@ def install(
             )
             return _report(plans, manifest, changed, True)
         root.mkdir(parents=True, exist_ok=True)
+        replacing = False
+
+        def before_replace() -> None:
+            nonlocal replacing
+            _fault_point("manifest-temp")
+            replacing = True
+
         with install_lock(root, lock_timeout, on_wait):
             _fault_point("locked")
             _clean(root, groups, manifest)
@@ -576,12 +586,18 @@ def install(
                     manifest.path,
                     manifest.format,
                     _manifest_entries(root, plans, manifest),
-                    before_replace=lambda: _fault_point("manifest-temp"),
+                    before_replace=before_replace,
                 )
             _fault_point("done")
             return _report(plans, manifest, changed, False)
     except OSError as exc:
-        raise _install_error(exc, root) from exc
+        # After before_replace, only os.replace itself failing leaves the old manifest in place.
+        replaced = replacing and manifest is not None and not _failed_replace(exc, manifest.path)
+        raise _install_error(exc, root, replaced) from exc
+
+
+def _failed_replace(exc: OSError, path: Path) -> bool:
+    return exc.filename2 is not None and Path(exc.filename2) == path
 
 
 def _apply(root: Path, plans: Sequence[_AreaPlan]) -> None:
