@@ -146,7 +146,9 @@ def _injector(
         if where.startswith(str(under) + os.sep) or where == str(under):
             calls.append(where)
             if len(calls) == nth:
-                raise OSError(code, os.strerror(code))
+                # As the real calls do: path arguments become filename (and filename2).
+                paths = [a for a in args[:2] if isinstance(a, str | os.PathLike)]
+                raise OSError(code, os.strerror(code), *paths[:1], None, *paths[1:2])
         return real(*args, **kwargs)
 
     return fake
@@ -335,7 +337,10 @@ def test_full_file_system_under_the_manifest(tmp_path: Path, mounts: Callable[..
     edit_sources(site, 1, 2000)
     assert rel.run_cli(site).returncode == 0
     manifest = (root / "meta/manifest.json").read_bytes()
-    with open(root / "meta/filler", "wb", buffering=0) as filler, pytest.raises(OSError, match="No space"):
+    with (
+        open(root / "meta/filler", "wb", buffering=0) as filler,
+        pytest.raises(OSError, match="No space"),
+    ):
         while True:
             filler.write(b"x" * 4096)
     edit_sources(site, 2, 2000)
@@ -495,3 +500,35 @@ def test_lock_of_a_dead_process_is_recovered(site: Path, how: str) -> None:
     # The lock held nothing of its own: flock, not the file's content, excludes.
     with open(lock) as fd:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_error_after_the_manifest_rename_says_so(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fsync of the manifest's directory fails after the rename: exit 3, but no claim it is untouched."""
+    root = site / "static"
+    rel.write_state(site, 1)
+    real_replace, real_fsync = os.replace, os.fsync
+    renamed: list[str] = []
+
+    def replace(src: Any, dst: Any, **kwargs: Any) -> None:
+        real_replace(src, dst, **kwargs)
+        if os.fspath(dst).endswith("manifest.json"):
+            renamed.append(os.fspath(dst))
+
+    def fsync(fd: int) -> None:
+        if renamed:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.chdir(site)
+    result = CliRunner().invoke(main, ["install", "-q"])
+    monkeypatch.undo()
+    assert renamed and result.exit_code == 3, result.output
+    message = result.output.strip().splitlines()[-1]
+    assert "Input/output error" in message and "new manifest was already in place" in message
+    assert "left as they were" not in message
+    assert rel.check_tree(root, goods(site, 0, 1)) == []
+    assert rel.served(root) == rel.expected_outputs(site, 1)
