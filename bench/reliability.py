@@ -136,6 +136,17 @@ def expected_outputs(site: Path, state: int, lines: int = 60) -> dict[str, bytes
         return {b.output: b.data for b in result.bundles}
 
 
+def built_outputs(site: Path) -> dict[str, bytes]:
+    """What a clean install of the site's current sources serves, built in memory."""
+    from assetbuild.config import load_config
+    from assetbuild.pipeline import BuildOptions, build
+
+    result = build(load_config(site), BuildOptions(use_cache=False))
+    if not result.ok:
+        raise RuntimeError(f"{site} does not build: {result.diagnostics}")
+    return {b.output: b.data for b in result.bundles}
+
+
 def run_cli(
     site: Path, *args: str, fault: str | None = None, timeout: float = RUN_TIMEOUT
 ) -> subprocess.CompletedProcess[str]:
@@ -512,6 +523,8 @@ def stress_scenario(work: Path, seconds: float, writers: int = 3) -> Tally:
     )
     problems += [p for p in check_manifest(root, manifest.read_bytes())]
     problems += [f"leftover {p}" for p in leftovers(root)]
+    if not problems and served(root) != built_outputs(site):
+        problems.append("after the last run the manifest does not serve the current sources")
     tally.runs_survived += 0 if problems else 1
     if problems:
         tally.fail("final", problems)
