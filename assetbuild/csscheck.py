@@ -27,8 +27,11 @@ _ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f0-9A-Fa-f])"
 _NAME_CHAR = r"[\w\-\u0080-\U0010ffff]"
 # Where the scan must look: comments, strings, brackets, statement ends, at-keywords,
 # escapes, and function names that may spell `url(` (not `-url(`, `#url(`, `xurl(`).
+# The escaped name is one atomic group, read greedily as CSS tokenizes it, and bounded: with
+# backtracking `\41 \41 ...` took exponential time, and unbounded, every escape that ate a space
+# starts a new search to the name's end (quadratic). A name of more units is never "url" anyway.
 _INTERESTING = re.compile(
-    rf"""/\*|(?:(?<![\w\-#@\\\u0080-\U0010ffff])(?<!<!)|(?<=<!--)(?<!\\<!--))(?:url|(?:{_NAME_CHAR}|{_ESCAPE})*{_ESCAPE}(?:{_NAME_CHAR}|{_ESCAPE})*)\(|["'{{}}()\[\];@\\]""",
+    rf"""/\*|(?:(?<![\w\-#@\\\u0080-\U0010ffff])(?<!<!)|(?<=<!--)(?<!\\<!--))(?:url|(?>{_NAME_CHAR}{{0,32}}{_ESCAPE}(?:{_NAME_CHAR}|{_ESCAPE}){{0,32}}))\(|["'{{}}()\[\];@\\]""",
     re.IGNORECASE,
 )
 _HEX_ESCAPE_BEFORE = re.compile(r"\\[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])\Z")
