@@ -278,6 +278,8 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     compress = _compress_list(problems, data.get("compress"), "compress")
     cache_value = _get(problems, data, "cache_dir", str, "a path")
     cache_dir = base_dir / (cache_value or ".assetbuild-cache")
+    _check_written_path(problems, "manifest", manifest_path, root, cwd, manifest=True)
+    _check_written_path(problems, "cache_dir", cache_dir, root, cwd, manifest=False)
     strict_tokens = _get(problems, data, "strict_tokens", bool, "true or false")
     allow_outside = _get(problems, data, "allow_symlinks_outside", bool, "true or false")
     lock_timeout = _lock_timeout(problems, data.get("lock_timeout"))
@@ -303,6 +305,31 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
         overrides,
         environ,
     )
+
+
+def _check_written_path(
+    problems: _Problems, key: str, path: Path, root: Path, cwd: Path, *, manifest: bool
+) -> None:
+    """Refuse a manifest or cache path that would write into a version directory or over a source."""
+    path = Path(os.path.normpath(path))
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        parts = ()
+    numbered = [p for p in parts[: -1 if manifest else None] if is_version_name(p)]
+    shown = _display(path, cwd)
+    if numbered:
+        problems.add(
+            key,
+            f'{shown} is inside version directory "{numbered[0]}", whose files must never '
+            "change once installed; choose a path outside numbered directories",
+        )
+    elif manifest and path.suffix.lower() in KINDS:
+        problems.add(
+            key, f"{shown} would overwrite a {path.suffix} file; name it manifest.json or .php"
+        )
+    elif manifest and path.is_dir():
+        problems.add(key, f"{shown} is a directory; give the manifest's file name")
 
 
 def _check_keys(
