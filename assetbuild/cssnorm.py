@@ -48,6 +48,13 @@ _SELECTOR_FUNCTIONS = frozenset(
 _BLOCKS = frozenset({"() block", "[] block", "{} block", "function"})
 _CLOSE = {"() block": ")", "[] block": "]", "{} block": "}", "function": ")"}
 _WS = frozenset({"whitespace", "comment"})
+# Adjacent tokens that would tokenize differently: tinycss2's table, plus pairs it misses
+# (found by tokenizing every pair of sample tokens): `-` `-` is the ident `--`, `1` `%` is `1%`.
+_MERGES = BAD_PAIRS | {
+    ("#", "-"), ("#", "-->"), ("-", "-"), ("-", "-->"), ("@", "-->"),
+    ("number", "%"), ("number", "-->"), ("/", "*="), ("|", "|="), ("|", "||"),
+    ("--", ">"),  # the ident `--` (last type "--") and `>` make `-->`
+} | {("--", after) for before, after in BAD_PAIRS if before == "ident"}  # fmt: skip
 
 
 class Atom(NamedTuple):
@@ -174,7 +181,7 @@ class _Walker:
             self.block(nodes[j])
         else:
             self.emit(("end-at",), "", None, None)
-            self.atoms.append(Atom("semi", None, ";"))
+            self.semicolon(nodes, j)
         return j + 1
 
     def statement(self, nodes: Sequence[Node], i: int) -> int:
@@ -182,7 +189,8 @@ class _Walker:
         colon = _declaration_colon(nodes, i)
         if colon is not None and nodes[i].value.startswith("--"):
             end = next((k for k in range(colon, n) if nodes[k] == ";"), n)
-            self.declaration(nodes[i], nodes[colon + 1 : end], custom=True)
+            self.declaration(nodes[i : colon + 1], nodes[colon + 1 : end], custom=True)
+            self.semicolon(nodes, end)
             return end + 1
         j = i
         while j < n and nodes[j] != ";" and nodes[j].type != "{} block":
@@ -192,14 +200,21 @@ class _Walker:
             self.items(nodes[i:j], _SELECTOR, trim=True)
             self.block(nodes[j])
         elif colon is not None:
-            self.declaration(nodes[i], nodes[colon + 1 : j], custom=False)
+            self.declaration(nodes[i : colon + 1], nodes[colon + 1 : j], custom=False)
+            self.semicolon(nodes, j)
         else:
             self.emit(("junk",), "", None, None)
             self.items(nodes[i:j], _JUNK, trim=True)
-            self.atoms.append(Atom("semi", None, ";"))
+            self.semicolon(nodes, j)
         return j + 1
 
-    def declaration(self, name: Node, value: Sequence[Node], *, custom: bool) -> None:
+    def semicolon(self, nodes: Sequence[Node], j: int) -> None:
+        """The `;` that ended a statement, if the source had one (dropped before `}`)."""
+        if j < len(nodes):
+            self.atoms.append(Atom("semi", None, ";"))
+
+    def declaration(self, head: Sequence[Node], value: Sequence[Node], *, custom: bool) -> None:
+        """`name :` in `head`, then the value, with `!important` split off."""
         significant = [k for k, v in enumerate(value) if v.type not in _WS]
         important = (
             len(significant) >= 2
@@ -207,17 +222,27 @@ class _Walker:
             and value[significant[-1]].lower_value == "important"
             and value[significant[-2]] == "!"
         )
+        tail: Sequence[Node] = ()
         if important:
-            value = value[: significant[-2]]
+            value, tail = value[: significant[-2]], value[significant[-2] :]
+        name = head[0]
         self.emit(("decl", name.value), self.source(name) + ":", "ident", ":")
-        if custom and not any(v.type != "whitespace" for v in value):
+        self.comments(head)
+        if custom and not any(v.type not in _WS for v in value):
             # `--x:;` and `--x: ;` differ for browsers that predate empty custom properties.
-            spaced = bool(value)
+            spaced = any(v.type == "whitespace" for v in value)
+            self.comments(value)
             self.emit(("custom-empty", spaced), " " if spaced else "", None, "whitespace")
         else:
             self.items(value, _CUSTOM if custom else _VALUE, trim=True)
         self.emit(("end-decl", important), "!important" if important else "", "!", "ident")
-        self.atoms.append(Atom("semi", None, ";"))
+        self.comments(tail)
+
+    def comments(self, nodes: Sequence[Node]) -> None:
+        """Comments from a part whose tokens are written in a fixed form."""
+        for node in nodes:
+            if node.type == "comment":
+                self.atoms.append(Atom("comment", None, f"/*{node.value}*/"))
 
     def block(self, node: Node) -> None:
         self.emit(("{",), "{", "{} block", "{")
@@ -259,7 +284,8 @@ class _Walker:
                 self.nested(node, context)
             else:
                 first = node.value if kind == "literal" else kind
-                self.emit(_leaf_key(node), self.source(node), first, first)
+                last = "--" if kind == "ident" and node.value == "--" else first
+                self.emit(_leaf_key(node), self.source(node), first, last)
 
     def nested(self, node: Node, context: int) -> None:
         kind = node.type
@@ -381,8 +407,10 @@ def _assemble(atoms: Sequence[Atom]) -> str:
             out.append("\n")  # a lone backslash is only a delimiter before a line break
         elif space:
             out.append(" ")
-        elif gap is not None and (last, first) in BAD_PAIRS:
+        elif gap is not None and (last, first) in _MERGES:
             out.append(" " if gap == "ws" else "/**/")
+        elif gap == "ws" and last == "at-keyword":
+            out.append(" ")  # `@media (...)`: old parsers want the space that was there
         out.append(piece)
         last, gap, space = after, None, False
 
@@ -402,10 +430,12 @@ def _assemble(atoms: Sequence[Atom]) -> str:
         elif atom.kind == "semi":
             semi = True
         elif atom.out:
-            if semi and atom.out != "}":
+            if semi and atom.key != ("}",):
                 write(";", ";", ";")
             semi = False
             write(atom.out, atom.first, atom.last)
     if semi:
-        out.append(";")
+        write(";", ";", ";")
+    if last == "\\":
+        out.append("\n")
     return "".join(out)
