@@ -1,0 +1,247 @@
+"""Optional fast first pass for JavaScript: acorn and V8 inside mini-racer, compile only.
+
+Installed with the `fast` extra (`mini-racer`). The engine never runs the code it checks: acorn
+(vendored, MIT) parses it, and V8 compiles it with `new Function(text)`, which builds a function
+without calling it (V8 refuses a body that closes the wrapper: "Single function literal required").
+
+Combination rule for callers (never weaker than esprima alone):
+- `check_scripts`: None means acorn AND V8 both accepted the text as a classic script (acorn alone
+  for modules). Any EngineVerdict, of any kind, means "not accepted here": run esprima on that text,
+  and report esprima's verdict, message and location. The engine's message is a hint only.
+- `same_programs`: True means both texts parse and their acorn ESTrees are equal (positions and
+  Literal `raw` ignored; regex pattern/flags, bigint digits, template cooked and raw compared) and
+  the second text also compiles in V8. False means "not proven the same": treat it as esprima's
+  `same_program` returning False, or ask esprima to decide.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import importlib.util
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+
+Kind = Literal["syntax", "compile", "limit"]
+
+# Generous: acorn parses megabytes per second, so only a runaway or a stuck engine reaches this.
+_TIMEOUT_BASE = 20.0
+_TIMEOUT_PER_MB = 10.0
+
+_HARNESS = r"""
+(function (acorn) {
+  "use strict";
+  var SCRIPT = {ecmaVersion: "latest", sourceType: "script", allowHashBang: true};
+  var MODULE = {ecmaVersion: "latest", sourceType: "module", allowHashBang: true};
+  var SKIP = {start: 1, end: 1, loc: 1, range: 1};
+  var recent = [];  // the last few (text, tree) pairs: a checked source is compared next
+
+  function parse(text, module) {
+    for (var i = 0; i < recent.length; i++) if (recent[i][0] === text) return recent[i][1];
+    var tree = acorn.parse(text, module ? MODULE : SCRIPT);
+    recent.push([text, tree]);
+    if (recent.length > 4) recent.shift();
+    return tree;
+  }
+
+  function compile(text) {
+    // A hashbang is legal only at the start of a script; blank it, keeping offsets.
+    if (text.charCodeAt(0) === 35 && text.charCodeAt(1) === 33) text = "//" + text.slice(2);
+    new Function(text);  // compiles, never calls
+  }
+
+  function limited(e) {
+    return !(e instanceof SyntaxError) || e.pos === undefined && /stack|memory/i.test(e.message);
+  }
+
+  function check(text, module) {
+    try {
+      parse(text, module);
+    } catch (e) {
+      if (limited(e)) return "limit\u0000-1\u0000" + e;
+      return "syntax\u0000" + e.pos + "\u0000" + e.message.replace(/ \(\d+:\d+\)$/, "");
+    }
+    if (module) return null;
+    try {
+      compile(text);
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) return "limit\u0000-1\u0000" + e;
+      return "compile\u0000-1\u0000" + e.message;
+    }
+    return null;
+  }
+
+  function same(x, y) {
+    if (x === y) return true;
+    if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+    var list = Array.isArray(x);
+    if (list !== Array.isArray(y)) return false;
+    if (list) {
+      if (x.length !== y.length) return false;
+      for (var i = 0; i < x.length; i++) if (!same(x[i], y[i])) return false;
+      return true;
+    }
+    if (x.type !== y.type) return false;
+    var literal = x.type === "Literal", keys = 0, k;
+    for (k in x) {
+      if (SKIP[k] === 1 || literal && (k === "raw" || k === "value")) continue;
+      keys++;
+      if (!Object.prototype.hasOwnProperty.call(y, k) || !same(x[k], y[k])) return false;
+    }
+    for (k in y) if (!(SKIP[k] === 1 || literal && (k === "raw" || k === "value"))) keys--;
+    if (keys !== 0) return false;
+    // RegExp and BigInt literals are compared through their `regex` and `bigint` fields.
+    return !literal || x.regex !== undefined || x.bigint !== undefined || Object.is(x.value, y.value);
+  }
+
+  function sameProgram(a, b) {
+    try {
+      var left = parse(a, false), right = parse(b, false);
+      if (!same(left, right)) return 0;
+      compile(b);
+      return 1;
+    } catch (e) {
+      return limited(e) ? -1 : 0;
+    }
+  }
+
+  return [check, sameProgram];
+})(acorn)
+"""
+
+
+@dataclass(frozen=True)
+class EngineVerdict:
+    """Why the engine did not accept a text; run esprima on it for the authoritative answer."""
+
+    message: str
+    offset: int | None  # index into the Python string; None when the engine gives no position
+    kind: Kind  # "syntax" (acorn), "compile" (V8 only), "limit" (the engine could not decide)
+
+
+class _Engine:
+    """One V8 isolate with acorn and the harness loaded; calls are serialized."""
+
+    def __init__(self) -> None:
+        from py_mini_racer import MiniRacer
+
+        started = time.perf_counter()
+        self._racer = MiniRacer()
+        acorn = resources.files("assetbuild.vendor").joinpath("acorn.js").read_text("utf-8")
+        self._racer.eval(acorn)
+        functions: Any = self._racer.eval(_HARNESS)
+        self._check: Callable[..., Any] = functions[0]
+        self._same: Callable[..., Any] = functions[1]
+        self._lock = threading.Lock()
+        self.pid = os.getpid()
+        self.startup_seconds = time.perf_counter() - started
+
+    def close(self) -> None:
+        # mini-racer's own finalizer joins its event-loop thread, which hangs once the
+        # interpreter has frozen daemon threads at exit: close while threads still run.
+        with self._lock:
+            del self._check, self._same
+            self._racer.close()
+
+    def call(self, function: Callable[..., Any], size: int, *args: object) -> Any:
+        timeout = _TIMEOUT_BASE + _TIMEOUT_PER_MB * size / 1_000_000
+        with self._lock:
+            return function(*args, timeout_sec=timeout)
+
+    def check(self, text: str, module: bool) -> EngineVerdict | None:
+        from py_mini_racer import JSEvalException, JSTimeoutException
+
+        try:
+            answer = self.call(self._check, len(text), text, module)
+        except (JSEvalException, JSTimeoutException, UnicodeEncodeError) as exc:
+            return EngineVerdict(f"engine could not check: {type(exc).__name__}", None, "limit")
+        if answer is None:
+            return None
+        kind, pos, message = str(answer).split("\x00", 2)
+        offset = _code_point_offset(text, int(pos)) if int(pos) >= 0 else None
+        return EngineVerdict(message, offset, _KINDS[kind])
+
+    def same(self, a: str, b: str) -> bool:
+        from py_mini_racer import JSEvalException, JSTimeoutException
+
+        try:
+            return bool(self.call(self._same, len(a) + len(b), a, b) == 1)
+        except (JSEvalException, JSTimeoutException, UnicodeEncodeError):
+            return False
+
+
+_KINDS: dict[str, Kind] = {"syntax": "syntax", "compile": "compile", "limit": "limit"}
+_ENGINE: _Engine | None = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def available() -> bool:
+    """True when the `fast` extra (mini-racer) is installed; does not load the engine."""
+    if _ENGINE is not None:
+        # V8 does not survive fork(): a child of a process that loaded it must not use it.
+        return _ENGINE.pid == os.getpid()
+    return importlib.util.find_spec("py_mini_racer") is not None
+
+
+def _engine() -> _Engine:
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is not None and _ENGINE.pid != os.getpid():
+            raise RuntimeError("the JavaScript engine was loaded before fork(); use esprima")
+        if _ENGINE is None:
+            _ENGINE = _Engine()
+            atexit.register(_close)
+        return _ENGINE
+
+
+def _keep_forever_in_child() -> None:
+    # V8's threads do not survive fork(): finalizing the engine in the child would join a thread
+    # that is gone and hang at exit, so the child never frees it.
+    if _ENGINE is not None:
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(_ENGINE))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_keep_forever_in_child)
+
+
+def _close() -> None:
+    global _ENGINE
+    with _ENGINE_LOCK:
+        engine, _ENGINE = _ENGINE, None
+    if engine is not None and engine.pid == os.getpid():  # a forked child has no loop thread
+        engine.close()
+
+
+def startup_seconds() -> float:
+    """Load the engine now (once per process); the seconds its start-up took."""
+    return _engine().startup_seconds
+
+
+def check_scripts(texts: Sequence[str], *, module: bool = False) -> list[EngineVerdict | None]:
+    """None per text the engine accepts as a classic script (or module); else why not."""
+    engine = _engine()
+    return [engine.check(text, module) for text in texts]
+
+
+def same_programs(pairs: Sequence[tuple[str, str]]) -> list[bool]:
+    """True per pair proven to be the same program; False means not proven (ask esprima)."""
+    engine = _engine()
+    return [engine.same(a, b) for a, b in pairs]
+
+
+def _code_point_offset(text: str, utf16_offset: int) -> int:
+    """Map an offset in UTF-16 code units (the engine's) to an index into `text`."""
+    if text.isascii() or utf16_offset <= 0:
+        return min(utf16_offset, len(text))
+    units = 0
+    for index, char in enumerate(text):
+        if units >= utf16_offset:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(text)
