@@ -8,14 +8,7 @@ from typing import Literal
 import rcssmin
 import tinycss2
 
-from .cssnorm import (
-    is_license,
-    license_comments,
-    line_starts,
-    preprocess,
-    safe_minify,
-    stylesheet_key,
-)
+from .cssnorm import is_license, line_starts, preprocess, safe_minify, stylesheet_facts
 
 Method = Literal["rcssmin", "safe", "none"]
 
@@ -30,22 +23,17 @@ class Minified:
 
 def minify_css(text: str) -> Minified:
     """rcssmin when it provably keeps the stylesheet and its license comments, else the safe path."""
-    expected = stylesheet_key(text)
+    expected = stylesheet_facts(text)
     if expected is None:
         return Minified(text, "none")
-    licenses = license_comments(text)
-
-    def verified(candidate: str) -> bool:
-        return stylesheet_key(candidate) == expected and license_comments(candidate) == licenses
-
     fast = _rcssmin(text)
-    if verified(fast):
+    if stylesheet_facts(fast) == expected:
         return Minified(fast, "rcssmin")
     try:
         safe = safe_minify(text)
     except RecursionError:
         return Minified(text, "none")
-    if verified(safe):
+    if stylesheet_facts(safe) == expected:
         return Minified(safe, "safe")
     return Minified(text, "none")
 

@@ -72,18 +72,33 @@ class Atom(NamedTuple):
     last: str | None = None
 
 
-def stylesheet_key(text: str) -> tuple[Key, ...] | None:
-    """The comparable form of a stylesheet; None when it is too deeply nested to walk."""
+Facts = tuple[tuple[Key, ...], tuple[str, ...]]
+
+
+def stylesheet_facts(text: str) -> Facts | None:
+    """What minification must keep: the comparable form and the license comments, in order.
+
+    None when the stylesheet is too deeply nested to walk.
+    """
     try:
         atoms = _Walker(text, with_text=False).run()
     except RecursionError:
         return None
     keys: list[Key] = []
+    licenses: list[str] = []
     for atom in atoms:
-        if atom.key is None or (atom.kind == "ws" and keys and keys[-1] == ("ws",)):
-            continue
-        keys.append(atom.key)
-    return tuple(keys)
+        if atom.kind == "comment":
+            if is_license(atom.out[2:-2]):
+                licenses.append(atom.out[2:-2])
+        elif atom.key is not None and not (atom.kind == "ws" and keys and keys[-1] == ("ws",)):
+            keys.append(atom.key)
+    return tuple(keys), tuple(licenses)
+
+
+def stylesheet_key(text: str) -> tuple[Key, ...] | None:
+    """The comparable form of a stylesheet; None when it is too deeply nested to walk."""
+    facts = stylesheet_facts(text)
+    return None if facts is None else facts[0]
 
 
 def is_license(comment: str) -> bool:
