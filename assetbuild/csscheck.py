@@ -34,6 +34,8 @@ _INTERESTING = re.compile(
     rf"""/\*|(?:(?<![\w\-#@\\\u0080-\U0010ffff])(?<!<!)|(?<=<!--)(?<!\\<!--))(?:url|(?>{_NAME_CHAR}{{0,32}}{_ESCAPE}(?:{_NAME_CHAR}|{_ESCAPE}){{0,32}}))\(|["'{{}}()\[\];@\\]""",
     re.IGNORECASE,
 )
+# Per file: one lost bracket in a large file can echo as thousands of errors, each holding its line.
+_MAX_ERRORS = 100
 _HEX_ESCAPE_BEFORE = re.compile(r"\\[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])\Z")
 _UNESCAPE = re.compile(_ESCAPE)
 _STRING_BODY = {
@@ -101,9 +103,21 @@ class _Scan:
         # The top-level statement being read: (start, at-rule name or None).
         self.statement: tuple[int, str | None] | None = None
         self.rules_seen = False
+        self.errors = 0
+        self.stopped = False  # after _MAX_ERRORS errors: the rest is most likely their echo
 
     def error(self, message: str, offset: int, notes: tuple[Diagnostic, ...] = ()) -> None:
+        if self.stopped:
+            return
         self.diagnostics.append(self.src.diagnostic("error", message, offset, notes))
+        self.errors += 1
+        if self.errors >= _MAX_ERRORS:
+            self.stopped = True
+            self.diagnostics.append(
+                self.src.diagnostic(
+                    "warning", f"stopped checking this file after {_MAX_ERRORS} errors", offset
+                )
+            )
 
     def lost_tokens(self, message: str, offset: int) -> None:
         """An error that may swallow a bracket: later "never closed" errors may be its echo."""
@@ -113,7 +127,7 @@ class _Scan:
 
     def run(self) -> None:
         text, pos, n = self.text, 0, len(self.text)
-        while pos < n:
+        while pos < n and not self.stopped:
             match = _INTERESTING.search(text, pos)
             if match is None:
                 self.notice_start(pos, n)
@@ -263,6 +277,8 @@ class _Scan:
             self.error(f"unexpected '{token}': no '{opener}' is open here", start)
             return start + 1
         for inner, offset in reversed(self.stack[depth + 1 :]):
+            if self.stopped:
+                break
             found_here = self.src.diagnostic("warning", f"'{token}' found here", start)
             self.error(
                 f"unclosed '{inner}': '{token}' comes before its '{_CLOSER[inner]}'",
@@ -277,6 +293,8 @@ class _Scan:
         return start + 1
 
     def finish(self) -> None:
+        if self.stopped:
+            return
         for depth, (opener, offset) in enumerate(self.stack):
             if self.suspect_depth is not None and depth < self.suspect_depth:
                 continue  # most likely the echo of the earlier error inside it
