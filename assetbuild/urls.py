@@ -120,7 +120,7 @@ def _written(value: str, quote_char: str) -> str:
         return f"{quote_char}{escaped}{quote_char}"
     out = []
     for char in value:
-        if char in "\\()'\"":
+        if char in "\\()'\" ":
             out.append("\\" + char)
         elif char in " \t\r\n\f" or ord(char) < 0x20 or ord(char) == 0x7F:
             out.append(f"\\{ord(char):x} ")
