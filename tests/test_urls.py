@@ -191,10 +191,7 @@ def test_rewritten_urls_reach_the_same_file(
     segments: list[str], source_parts: list[str], output_parts: list[str], suffix: str, quote: str
 ) -> None:
     reference = "/".join(segments) + suffix
-    if quote == "" and " " in reference:
-        reference_css = reference.replace(" ", "\\ ")
-    else:
-        reference_css = reference
+    reference_css = reference if quote else reference.replace(" ", "\\ ")
     text = f"a {{ b: url({quote}{reference_css}{quote}) }}"
     source_dir = ROOT.joinpath(*source_parts)
     output_dir = ROOT.joinpath("out", *output_parts)
