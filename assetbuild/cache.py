@@ -217,6 +217,7 @@ class ContentCache:
         self.warnings: list[str] = []
         self.writable = not read_only
         self.wrote = 0
+        self._size: int | None = None  # bytes on disk, once scanned
         self._memory: OrderedDict[str, Any] = OrderedDict()
         self._memory_chars = 0
 
@@ -387,8 +388,19 @@ class ContentCache:
         )
 
     def trim(self) -> tuple[Path, ...]:
-        """Drop the least recently used entries (and stale temp files) while over the size bound."""
-        return trim(self.directory, self.max_bytes)
+        """Drop the least recently used entries while over the size bound.
+
+        The directory is scanned once per process; after that the size is tracked from what this
+        process wrote, and scanned again only when that estimate passes the bound (watch mode writes
+        an entry per rebuild and must not walk a large cache each time).
+        """
+        if self._size is not None and self._size + self.wrote <= self.max_bytes:
+            self._size += self.wrote
+            self.wrote = 0
+            return ()
+        removed, self._size = _trim(self.directory, self.max_bytes)
+        self.wrote = 0
+        return removed
 
 
 @functools.lru_cache(maxsize=1)
@@ -493,6 +505,11 @@ def _entry_files(entries: Path) -> list[tuple[Path, int, float]]:
 
 def trim(directory: Path, max_bytes: int, *, target: float = 0.8) -> tuple[Path, ...]:
     """Delete oldest-used entries until the cache is under `target` of `max_bytes`, if it is over."""
+    return _trim(directory, max_bytes, target)[0]
+
+
+def _trim(directory: Path, max_bytes: int, target: float = 0.8) -> tuple[tuple[Path, ...], int]:
+    """`trim`, also returning the bytes left."""
     files = _entry_files(Path(directory) / ENTRIES_DIR)
     removed: list[Path] = []
     now = time.time()
@@ -504,14 +521,14 @@ def trim(directory: Path, max_bytes: int, *, target: float = 0.8) -> tuple[Path,
             kept.append((path, size, used))
     total = sum(size for _, size, _ in kept)
     if total <= max_bytes:
-        return tuple(removed)
+        return tuple(removed), total
     limit = max_bytes * target
     for path, size, _ in sorted(kept, key=lambda item: item[2]):
         if total <= limit:
             break
         if _unlink(path, removed):
             total -= size
-    return tuple(removed)
+    return tuple(removed), total
 
 
 def _unlink(path: Path, removed: list[Path]) -> bool:

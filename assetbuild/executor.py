@@ -77,7 +77,6 @@ def run_jobs(
         computed(i, process_file(jobs[i]))
     if cache is not None and cache.wrote:
         cache.trim()
-        cache.wrote = 0
     return [r for r in results if r is not None]
 
 

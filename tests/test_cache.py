@@ -488,3 +488,16 @@ def test_check_reads_the_cache_but_writes_nothing(
     build(config, BuildOptions(check_only=True))
     assert calls == ["js/source/b.js"]  # the others were hits
     assert sorted((p, p.stat().st_mtime_ns) for p in config.cache_dir.rglob("*")) == before
+
+
+def test_trim_scans_once_then_tracks_what_it_wrote(tmp_path: Path) -> None:
+    c = ContentCache(tmp_path / "c", max_bytes=10_000)
+    c.put_raw("ns", "aa" * 32, "v", [b"x" * 4000])
+    assert c.trim() == ()
+    # Written behind this instance's back: not seen until its own writes pass the bound.
+    ContentCache(tmp_path / "c").put_raw("ns", "ab" * 32, "v", [b"y" * 4000])
+    c.put_raw("ns", "ac" * 32, "v", [b"z" * 4000])
+    assert c.trim() == ()
+    c.put_raw("ns", "ad" * 32, "v", [b"w" * 4000])  # the estimate passes the bound: a real scan
+    removed = c.trim()
+    assert removed and cache.cache_size(tmp_path / "c") <= 10_000
