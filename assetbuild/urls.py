@@ -21,7 +21,7 @@ import tinycss2
 
 from .cssnorm import preprocess
 from .diagnostics import Diagnostic
-from .sources import SourceFile
+from .sources import Edit, SourceFile
 
 Node = Any  # a tinycss2 node; tinycss2 has no type annotations
 
@@ -58,11 +58,26 @@ def rewrite_urls(
     check_exists: bool = True,
 ) -> tuple[str, tuple[Diagnostic, ...]]:
     """Rewrite relative url()s of `src.text` for a bundle installed in `output_dir`; warn on missing files."""
+    rewritten, diagnostics = rewrite_source(
+        src, source_dir, output_dir, root, check_exists=check_exists
+    )
+    return rewritten.text, diagnostics
+
+
+def rewrite_source(
+    src: SourceFile,
+    source_dir: Path,
+    output_dir: Path,
+    root: Path,
+    *,
+    check_exists: bool = True,
+) -> tuple[SourceFile, tuple[Diagnostic, ...]]:
+    """Like `rewrite_urls`, returning the file with its edits, so later offsets map to the original."""
     source_abs = os.path.abspath(source_dir)
     dir_rel = quote(Path(os.path.relpath(source_abs, os.path.abspath(output_dir))).as_posix())
-    root_abs = os.path.abspath(root)
     pieces: list[str] = []
     pos = 0
+    url_edits: list[tuple[int, int, str]] = []  # (start, end) in src.text, replacement
     missing: dict[str, list[_Reference]] = {}
     for ref in _references(src.text):
         if not _rewritable(src, ref):
@@ -73,14 +88,41 @@ def rewrite_urls(
             if not os.path.exists(target):
                 missing.setdefault(target, []).append(ref)
         new_path = _relocate(path, dir_rel)
-        if new_path is None:
-            continue
-        pieces.append(src.text[pos : ref.span[0]])
-        pieces.append(_written(new_path + rest, ref.quote))
-        pos = ref.span[1]
+        if new_path is not None:
+            url_edits.append((*ref.span, _written(new_path + rest, ref.quote)))
+    for start, end, replacement in url_edits:
+        pieces.append(src.text[pos:start])
+        pieces.append(replacement)
+        pos = end
     pieces.append(src.text[pos:])
+    root_abs = os.path.abspath(root)
     diagnostics = tuple(_missing(src, refs, target, root_abs) for target, refs in missing.items())
-    return "".join(pieces), diagnostics
+    if not url_edits:
+        return src, diagnostics
+    rewritten = SourceFile(
+        src.path, src.display, src.original, "".join(pieces), _compose(src, url_edits)
+    )
+    return rewritten, diagnostics
+
+
+def _compose(src: SourceFile, url_edits: list[tuple[int, int, str]]) -> tuple[Edit, ...]:
+    """The token edits and the url edits, in the new text's offsets, mapped to the original."""
+    # (start, end) in src.text, new length, original span, and whether the text moved there.
+    # Url edits never overlap token edits: references holding a token are left alone.
+    changes = sorted(
+        [(e.start, e.end, e.end - e.start, e.orig_start, e.orig_end, False) for e in src.edits]
+        + [
+            (start, end, len(text), src.original_offset(start), src.original_offset(end), True)
+            for start, end, text in url_edits
+        ]
+    )
+    edits: list[Edit] = []
+    delta = 0  # how far the url edits so far moved the text
+    for start, end, length, orig_start, orig_end, moves in changes:
+        edits.append(Edit(start + delta, start + delta + length, orig_start, orig_end))
+        if moves:
+            delta += length - (end - start)
+    return tuple(edits)
 
 
 def _relocate(path: str, dir_rel: str) -> str | None:

@@ -12,9 +12,10 @@ import tinycss2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assetbuild.csscheck import check_css
 from assetbuild.sources import Edit, SourceFile
 from assetbuild.tokens import substitute
-from assetbuild.urls import rewrite_urls
+from assetbuild.urls import rewrite_source, rewrite_urls
 
 ROOT = Path("/site")
 SOURCE_DIR = ROOT / "css" / "source"
@@ -202,3 +203,29 @@ def test_rewritten_urls_reach_the_same_file(
     assert after.endswith(suffix)
     if quote:
         assert f"url({quote}" in out
+
+
+def test_rewritten_source_keeps_original_locations() -> None:
+    original = (
+        "a { b: url({$static}/x.png) url(img/a.png) }\n"
+        "c { d: url(../img/b.png) } @import 'late.css';\n"
+        "e {\n"
+    )
+    substituted, _ = substitute(src(original), {"static": "/s"})
+    rewritten, _ = rewrite_source(
+        substituted, SOURCE_DIR, ROOT / "out" / "deeper", ROOT, check_exists=False
+    )
+    assert rewritten.text != substituted.text
+    report = check_css(rewritten)
+    (late,) = report.at_rules
+    assert (late.location.line, late.location.column) == (2, 28)
+    (unclosed,) = report.diagnostics
+    assert unclosed.location is not None
+    assert (unclosed.location.line, unclosed.location.column) == (3, 3)
+    for offset in range(len(rewritten.text)):
+        assert 0 <= rewritten.original_offset(offset) <= len(original)
+
+
+def test_nothing_to_rewrite_returns_the_same_source() -> None:
+    source = src("a { b: url(http://x/y.png) }")
+    assert rewrite_source(source, SOURCE_DIR, ROOT, ROOT, check_exists=False) == (source, ())
