@@ -8,7 +8,7 @@ from typing import Literal
 import rcssmin
 import tinycss2
 
-from .cssnorm import is_license, line_starts, preprocess, safe_minify, stylesheet_facts
+from .cssnorm import is_license, line_starts, minified_with_facts, preprocess, stylesheet_facts
 
 Method = Literal["rcssmin", "safe", "none"]
 
@@ -23,16 +23,14 @@ class Minified:
 
 def minify_css(text: str) -> Minified:
     """rcssmin when it provably keeps the stylesheet and its license comments, else the safe path."""
-    expected = stylesheet_facts(text)
-    if expected is None:
+    try:
+        # One walk of the source gives both what must be kept and the safe candidate.
+        safe, expected = minified_with_facts(text)
+    except RecursionError:
         return Minified(text, "none")
     fast = _rcssmin(text)
     if stylesheet_facts(fast) == expected:
         return Minified(fast, "rcssmin")
-    try:
-        safe = safe_minify(text)
-    except RecursionError:
-        return Minified(text, "none")
     if stylesheet_facts(safe) == expected:
         return Minified(safe, "safe")
     return Minified(text, "none")

@@ -81,9 +81,18 @@ def stylesheet_facts(text: str) -> Facts | None:
     None when the stylesheet is too deeply nested to walk.
     """
     try:
-        atoms = _Walker(text, with_text=False).run()
+        return _facts(_Walker(text, with_text=False).run())
     except RecursionError:
         return None
+
+
+def minified_with_facts(text: str) -> tuple[str, Facts]:
+    """The safe minifier's output and the source's facts, from one walk (RecursionError when too deep)."""
+    atoms = _Walker(text, with_text=True).run()
+    return _assemble(atoms), _facts(atoms)
+
+
+def _facts(atoms: Sequence[Atom]) -> Facts:
     keys: list[Key] = []
     licenses: list[str] = []
     for atom in atoms:
