@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from .pipeline import BuildOptions, InstallOutcome
 
 DEFAULT_DEBOUNCE = 0.05
-MAX_BATCH_WAIT = 2.0  # a never-quiet tree still gets rebuilt this often
+MAX_BATCH_WAIT = 2.0
+MAX_WATCHED_DIRS = 2000  # beyond this, one recursive watch per base directory instead  # a never-quiet tree still gets rebuilt this often
 _MAGIC = frozenset("*?[")
 _OWN_TEMP_PREFIXES = (".assetbuild-tmp-", ".tmp-")
 
@@ -58,7 +59,7 @@ class Rebuild:
 
 @dataclass(frozen=True)
 class WatchDir:
-    """A directory to observe; recursive when a bundle's glob can match below it."""
+    """A directory to observe; recursive only for very large trees (events are filtered anyway)."""
 
     path: Path
     recursive: bool
@@ -88,14 +89,45 @@ def watch_dirs(config: Config) -> tuple[WatchDir, ...]:
         wanted.setdefault(config.config_path.parent, False)
     else:
         wanted.setdefault(config.root, False)  # zero-config: a new <area>/source/ is a new bundle
-    dirs = sorted(wanted.items(), key=lambda item: len(item[0].parts))
-    kept: list[WatchDir] = []
-    for path, recursive in dirs:
-        if any(k.recursive and _inside(path, k.path) for k in kept):
+    hidden_ok = any(
+        seg.startswith(".") and seg not in (".", "..")
+        for spec in config.bundles
+        for entry in spec.sources
+        for seg in entry.split("/")
+    )
+    dirs: dict[Path, bool] = {}
+    for path, recursive in sorted(wanted.items(), key=lambda item: len(item[0].parts)):
+        if not path.is_dir() or any(rec and _inside(path, d) for d, rec in dirs.items()):
             continue
-        if path.is_dir():
-            kept.append(WatchDir(path, recursive))
-    return tuple(kept)
+        below = _subdirs(path, config.cache_dir, hidden_ok) if recursive else []
+        if below is None:
+            dirs[path] = True  # too many to list: one recursive watch, its events filtered
+            continue
+        for directory in (path, *below):
+            dirs.setdefault(directory, False)
+    return tuple(WatchDir(d, rec) for d, rec in sorted(dirs.items()))
+
+
+def _subdirs(top: Path, cache_dir: Path, hidden_ok: bool) -> list[Path] | None:
+    """Directories below `top` that a glob can enter (not hidden, not versions, not the cache)."""
+    found: list[Path] = []
+    seen = {os.path.realpath(top)}
+    for current, names, _files in os.walk(top, followlinks=True):
+        keep = []
+        for name in sorted(names):
+            path = Path(current, name)
+            if (name.startswith(".") and not hidden_ok) or is_version_name(name):
+                continue
+            real = os.path.realpath(path)
+            if real in seen or path == cache_dir:
+                continue  # a symlink loop, or our own cache
+            seen.add(real)
+            keep.append(name)
+            found.append(path)
+        names[:] = keep
+        if len(found) > MAX_WATCHED_DIRS:
+            return None
+    return found
 
 
 def _inside(path: Path, directory: Path) -> bool:

@@ -247,25 +247,66 @@ def test_watching_starts_even_when_the_first_build_fails(site: Path) -> None:
 @pytest.mark.parametrize(
     ("sources", "expected"),
     [
-        (["js/source/*.js"], [("js/source", False)]),
-        (["js/**/*.js"], [("js", True)]),
-        (["js/*/x.js"], [("js", True)]),
-        (["js/vendor/jquery.js", "js/source/*.js"], [("js/source", False), ("js/vendor", False)]),
-        (["js/**/*.js", "js/source/*.js"], [("js", True)]),  # covered by the recursive watch
-        (["js/missing/deeper/*.js"], [("js", False)]),  # nearest existing directory, for creation
-        (["*.js"], []),  # the root itself, holding the config
+        (["js/source/*.js"], ["js/source"]),
+        (["js/**/*.js"], ["js", "js/source", "js/source/sub", "js/vendor"]),
+        (["js/*/x.js"], ["js", "js/source", "js/source/sub", "js/vendor"]),
+        (["js/vendor/jquery.js", "js/source/*.js"], ["js/source", "js/vendor"]),
+        (["js/**/*.js", "js/source/*.js"], ["js", "js/source", "js/source/sub", "js/vendor"]),
+        (["js/missing/deeper/*.js"], ["js"]),  # nearest existing directory, to see it created
+        (["*.js"], []),  # the root itself, which holds the config
+        (["js/.hidden/*.js"], ["js"]),  # a pattern may name a hidden directory
     ],
 )
-def test_watch_dirs(make_site: Any, sources: list[str], expected: list[tuple[str, bool]]) -> None:
+def test_watch_dirs(make_site: Any, sources: list[str], expected: list[str]) -> None:
     listed = ", ".join(f'"{s}"' for s in sources)
     site = make_site(
-        {"js/source/a.js": "1;\n", "js/vendor/jquery.js": "2;\n", "a.js": "3;\n"},
+        {
+            "js/source/a.js": "1;\n",
+            "js/source/sub/b.js": "1;\n",
+            "js/vendor/jquery.js": "2;\n",
+            "js/.cache/c.js": "3;\n",  # hidden: a glob never enters it
+            "js/3/main.js": "4;\n",  # a version directory: never watched
+            "a.js": "5;\n",
+        },
         f'[[bundle]]\noutput = "out/main.js"\nsources = [{listed}]\n',
     )
     dirs = watch_dirs(load_config(site))
-    want = {WatchDir(site.joinpath(*rel.split("/")), rec) for rel, rec in expected}
+    want = {WatchDir(site.joinpath(*rel.split("/")), False) for rel in expected}
     want.add(WatchDir(site, False))  # the config file's directory
     assert set(dirs) == want
+
+
+def test_huge_trees_get_one_recursive_watch(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetbuild import watch
+
+    files = {f"js/d{i}/a.js": "1;\n" for i in range(5)}
+    site = make_site(files, '[[bundle]]\noutput = "out/main.js"\nsources = ["js/**/*.js"]\n')
+    monkeypatch.setattr(watch, "MAX_WATCHED_DIRS", 3)
+    assert set(watch_dirs(load_config(site))) == {
+        WatchDir(site / "js", True),
+        WatchDir(site, False),
+    }
+
+
+def test_recursive_glob_ignores_its_own_version_dirs(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site({"js/source/a.js": "var a = 1;\n"}, CONFIG.split("\n\n")[0] + "\n")
+    monkeypatch.chdir(site)
+    h = Harness(site)
+    h.start()
+    try:
+        for i in range(3):
+            (site / "js/source/a.js").write_text(f"var a = {i + 10};\n")
+            assert h.next().ok
+        assert h.quiet(0.5) == []  # installing into js/1 under the watched js/ woke nothing
+        (site / "js/source/new").mkdir()
+        (site / "js/source/new/b.js").write_text("var fresh = 1;\n")
+        wait_for(lambda: "fresh" in installed(site))
+    finally:
+        h.stop()
 
 
 def test_stop_ends_run(site: Path) -> None:
