@@ -491,15 +491,23 @@ def cache_size(directory: Path) -> int:
 
 
 def _entry_files(entries: Path) -> list[tuple[Path, int, float]]:
-    found = []
-    for top, _dirs, files in os.walk(entries):
-        for name in files:
-            path = Path(top, name)
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            found.append((path, st.st_size, max(st.st_mtime, st.st_atime)))
+    """(path, size, last used) of every file under `entries`; plain scandir, it runs per build."""
+    found: list[tuple[Path, int, float]] = []
+    stack = [str(entries)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                            continue
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    found.append((Path(entry.path), st.st_size, max(st.st_mtime, st.st_atime)))
+        except OSError:
+            continue
     return found
 
 
