@@ -102,7 +102,6 @@ class _Scan:
         self.suspect_depth: int | None = None  # blocks open at the first lost-token error
         # The top-level statement being read: (start, at-rule name or None).
         self.statement: tuple[int, str | None] | None = None
-        self.rules_seen = False
         self.errors = 0
         self.stopped = False  # after _MAX_ERRORS errors: the rest is most likely their echo
 

@@ -410,11 +410,14 @@ def _spans(nodes: Sequence[Node], norm: str) -> dict[int, tuple[int, int]]:
 
 
 def _present_suffix(norm: str, expected: str) -> int:
-    """How many of the expected closers (innermost first) the text really ends with."""
-    for count in range(len(expected), 0, -1):
-        if norm.endswith(expected[:count]):
-            return count
-    return 0
+    """How many of the expected closers (innermost first) the text really ends with.
+
+    Valid CSS closes every block, so the whole run is there; otherwise count none (a wrong
+    guess only makes the safe candidate fail verification). Linear, for any nesting.
+    """
+    run = len(norm) - len(norm.rstrip(")]}"))
+    count = min(run, len(expected))
+    return count if norm.endswith(expected[:count]) else 0
 
 
 def _assemble(atoms: Sequence[Atom]) -> str:

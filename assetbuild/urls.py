@@ -8,6 +8,7 @@ that already does (same depth: `../img/a.png`) is left byte for byte as written.
 
 from __future__ import annotations
 
+import bisect
 import os
 import posixpath
 import re
@@ -79,8 +80,9 @@ def rewrite_source(
     pos = 0
     url_edits: list[tuple[int, int, str]] = []  # (start, end) in src.text, replacement
     missing: dict[str, list[_Reference]] = {}
+    edits = _Edits(src)
     for ref in _references(src.text):
-        if not _rewritable(src, ref):
+        if not _rewritable(src, edits, ref):
             continue
         path, rest = _split(ref.value.strip(" \t\r\n\f"))
         if check_exists:
@@ -100,29 +102,31 @@ def rewrite_source(
     if not url_edits:
         return src, diagnostics
     rewritten = SourceFile(
-        src.path, src.display, src.original, "".join(pieces), _compose(src, url_edits)
+        src.path, src.display, src.original, "".join(pieces), _compose(src, edits, url_edits)
     )
     return rewritten, diagnostics
 
 
-def _compose(src: SourceFile, url_edits: list[tuple[int, int, str]]) -> tuple[Edit, ...]:
+def _compose(
+    src: SourceFile, edits: _Edits, url_edits: list[tuple[int, int, str]]
+) -> tuple[Edit, ...]:
     """The token edits and the url edits, in the new text's offsets, mapped to the original."""
     # (start, end) in src.text, new length, original span, and whether the text moved there.
     # Url edits never overlap token edits: references holding a token are left alone.
     changes = sorted(
         [(e.start, e.end, e.end - e.start, e.orig_start, e.orig_end, False) for e in src.edits]
         + [
-            (start, end, len(text), src.original_offset(start), src.original_offset(end), True)
+            (start, end, len(text), edits.original_offset(start), edits.original_offset(end), True)
             for start, end, text in url_edits
         ]
     )
-    edits: list[Edit] = []
+    composed: list[Edit] = []
     delta = 0  # how far the url edits so far moved the text
     for start, end, length, orig_start, orig_end, moves in changes:
-        edits.append(Edit(start + delta, start + delta + length, orig_start, orig_end))
+        composed.append(Edit(start + delta, start + delta + length, orig_start, orig_end))
         if moves:
             delta += length - (end - start)
-    return tuple(edits)
+    return tuple(composed)
 
 
 def _relocate(path: str, dir_rel: str) -> str | None:
@@ -137,15 +141,35 @@ def _relocate(path: str, dir_rel: str) -> str | None:
     return moved
 
 
-def _rewritable(src: SourceFile, ref: _Reference) -> bool:
+class _Edits:
+    """The token edits of a file, searchable in log time (a sprite sheet has thousands)."""
+
+    def __init__(self, src: SourceFile) -> None:
+        self.edits = src.edits
+        self.ends = [edit.end for edit in src.edits]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self.ends, start)
+        return i < len(self.edits) and self.edits[i].start < end
+
+    def original_offset(self, offset: int) -> int:
+        """Like SourceFile.original_offset, for an offset outside every edit."""
+        i = bisect.bisect_right(self.ends, offset)
+        if i == 0:
+            return offset
+        before = self.edits[i - 1]
+        return offset + before.orig_end - before.end
+
+
+def _rewritable(src: SourceFile, edits: _Edits, ref: _Reference) -> bool:
     """Relative references only, and none that a token substitution wrote or could write."""
     value = ref.value.strip(" \t\r\n\f")
     if not value or value[0] in "#/?" or _SCHEME.match(value) or "\\" in value:
         return False
     start, end = ref.span
-    if any(edit.start < end and edit.end > start for edit in src.edits):
+    if edits.overlaps(start, end):
         return False
-    original = src.original[src.original_offset(start) : src.original_offset(end)]
+    original = src.original[edits.original_offset(start) : edits.original_offset(end)]
     return _TOKEN.search(original) is None and _TOKEN.search(value) is None
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from assetbuild.csscheck import check_css
 from assetbuild.sources import Edit, SourceFile
 from assetbuild.tokens import substitute
-from assetbuild.urls import rewrite_source, rewrite_urls
+from assetbuild.urls import _Edits, rewrite_source, rewrite_urls
 
 ROOT = Path("/site")
 SOURCE_DIR = ROOT / "css" / "source"
@@ -229,3 +229,20 @@ def test_rewritten_source_keeps_original_locations() -> None:
 def test_nothing_to_rewrite_returns_the_same_source() -> None:
     source = src("a { b: url(http://x/y.png) }")
     assert rewrite_source(source, SOURCE_DIR, ROOT, ROOT, check_exists=False) == (source, ())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4), st.integers(0, 4)), max_size=6))
+def test_edit_index_agrees_with_source_file(gaps: list[tuple[int, int, int]]) -> None:
+    edits, pos, orig = [], 0, 0
+    for gap, new_len, old_len in gaps:
+        pos, orig = pos + gap, orig + gap
+        edits.append(Edit(pos, pos + new_len, orig, orig + old_len))
+        pos, orig = pos + new_len, orig + old_len
+    source = SourceFile(Path("x.css"), "x.css", "o" * (orig + 3), "t" * (pos + 3), tuple(edits))
+    index = _Edits(source)
+    for offset in range(pos + 3):
+        inside = any(e.start <= offset < e.end for e in edits)
+        assert index.overlaps(offset, offset + 1) == inside
+        if not inside:
+            assert index.original_offset(offset) == source.original_offset(offset)
