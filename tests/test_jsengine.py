@@ -1,0 +1,307 @@
+"""The optional fast engine (acorn + V8 in mini-racer): strictness, offsets, no execution, equality."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("py_mini_racer", reason="the fast extra (mini-racer) is not installed")
+
+from assetbuild import jsengine
+
+MODERN_VALID = [
+    "a?.b?.[c]?.(d);",
+    "x = a ?? b;",
+    "x = (a || b) ?? c;",
+    "class A { x = 1; static y = 2; #z = 3; }",
+    "class A { #x; has(o) { return #x in o; } }",
+    "class A { #m() {} static #s = 1; get #g() { return 1; } }",
+    "class A { static { this.x = 1; } }",
+    "x = 123n * 0x1fn;",
+    "x = 1_000_000 + 0b1010_1010 + 1_0.5e1_0;",
+    "try { f(); } catch { g(); }",
+    "a ||= b; a &&= c; a ??= d;",
+    "async function* g() { for await (const x of y) yield x; }",
+    "x = /[^]/;",
+    r"x = /(?<y>\d+)/u;",
+    r"x = /\p{L}/u;",
+    r"x = /[\p{L}--\p{N}]/v;",
+    "x = /a/dgimsuy;",
+    "#!/usr/bin/env node\nx = 1;",
+    "label: for (;;) { break label; }",
+    "x = `a${b}c${`d${e}`}`;",
+    "x = tag`\\unicode and \\u{55}`;",
+    "({ a, ...rest } = obj); [x, ...ys] = zs;",
+    "x = import.meta === undefined ? 1 : 2;".replace("import.meta", "globalThis.meta"),
+    "const f = async (a = 1, { b } = {}) => await a;",
+    "x = a ** b ** c;",
+    "var await = 1; var yield = 2;",
+    "<!-- an HTML-like comment\nx = 1;\n--> so is this, at the start of a line\n",
+    "x = 1 /* a */ / 2 / 3;",
+    "if (a) function f() {}",
+    "x = '\\u{1F600}'; y = '\U0001f600';",
+]
+
+INVALID = [
+    "x = 1 +",
+    "a?.b = 1;",
+    "x = a ?? b || c;",
+    "class A { #x; #x; }",
+    "class A { m() { delete this.#x; } #x; }",
+    "#x in {};",
+    "class A { static { await; } }",
+    "x = 1_000_;",
+    "x = 1__0;",
+    "x = 0_1;",
+    "let let = 1;",
+    "'use strict'; x = 010;",
+    "'use strict'; with (a) {}",
+    "async function f() { await; }",
+    "try {} catch {} finally",
+    "return 1;",
+    "new.target;",
+    "super();",
+    "x = import.meta;",
+    "export default 1;",
+    "import x from 'y';",
+    "await 1;",
+    "for await (x of y) {}",
+    "({a: 1} = b);",
+    "l: l: ;",
+    "break;",
+    "x => { 'use strict'; with (a) {} }",
+    "x = /(?<a>x)(?<a>y)/;",
+    r"x = /\p{Nope}/u;",
+    "x = /[(]/v;",
+    "x = /a/gg;",
+    "(class eval {});",
+    "function* g() { yield\n* 2; }",
+    "x\n#!/not/first\n",
+    "}); globalThis.escaped = 1; (function () {",
+    "let [a] ;",
+    "for (let of x) ;",
+    "x = { a = 1 };",
+]
+
+
+@pytest.mark.parametrize("text", MODERN_VALID)
+def test_accepts_modern_scripts(text: str) -> None:
+    assert jsengine.check_scripts([text]) == [None]
+
+
+@pytest.mark.parametrize("text", INVALID)
+def test_rejects_invalid_scripts(text: str) -> None:
+    (verdict,) = jsengine.check_scripts([text])
+    assert verdict is not None
+    assert verdict.kind in ("syntax", "compile")
+    assert verdict.message
+
+
+@pytest.mark.parametrize(
+    ("text", "module", "accepted"),
+    [
+        ("await 1;", True, True),
+        ("await 1;", False, False),
+        ("export const a = 1; import.meta;", True, True),
+        ("with (a) {}", True, False),  # modules are strict
+        ("x = 010;", True, False),
+    ],
+)
+def test_modules(text: str, module: bool, accepted: bool) -> None:
+    (verdict,) = jsengine.check_scripts([text], module=module)
+    assert (verdict is None) is accepted
+
+
+@pytest.mark.parametrize(
+    ("text", "marker"),
+    [
+        ("x = 1 + ;", ";"),
+        ("var a = 1;\nvar b = 2 3;", "3"),
+        ("'\U0001f600\U0001f600'; a + * b;", "*"),  # astral characters: two UTF-16 units each
+        ("x = '\U0001f600'; y = 'é';\n  return;", "return"),
+        ("class A { #x; #x; }", "#x; }"),
+        (
+            "let a; let a;",
+            "a;",
+        ),
+    ],
+)
+def test_offset_points_at_the_error(text: str, marker: str) -> None:
+    (verdict,) = jsengine.check_scripts([text])
+    assert verdict is not None and verdict.kind == "syntax"
+    assert verdict.offset == text.rindex(marker)
+
+
+def test_batches_keep_order() -> None:
+    texts = ["a = 1;", "a = ;", "b = 2;", "return;"]
+    verdicts = jsengine.check_scripts(texts)
+    assert [v is None for v in verdicts] == [True, False, True, False]
+    assert jsengine.check_scripts([]) == []
+    assert jsengine.same_programs([]) == []
+
+
+def test_never_runs_the_code() -> None:
+    # If any of these ran, acorn and Function would be gone and the engine would accept anything.
+    hostile = [
+        "acorn.parse = function () { return {}; }; Function = function () {};",
+        "Object.defineProperty(Object.prototype, 'type', { get() { throw 1; } });",
+        "}); acorn.parse = null; (function () {",
+        "for (;;) {}",
+        "while (true) { acorn = null; }",
+    ]
+    started = time.monotonic()
+    jsengine.check_scripts(hostile)
+    jsengine.same_programs([(text, text) for text in hostile])
+    assert time.monotonic() - started < 10
+    (verdict,) = jsengine.check_scripts(["x = 1 +"])
+    assert verdict is not None and verdict.kind == "syntax"
+    assert jsengine.same_programs([("a = 1", "a = 2"), ("a = 1", "a=1")]) == [False, True]
+
+
+def test_texts_the_engine_cannot_take_are_left_to_esprima() -> None:
+    lone_surrogate = "x = '\ud800';"
+    deep = "x = " + "[" * 100_000 + "]" * 100_000 + ";"
+    verdicts = jsengine.check_scripts([lone_surrogate, deep])
+    for verdict in verdicts:
+        assert verdict is not None and verdict.kind == "limit" and verdict.offset is None
+    assert jsengine.same_programs([(lone_surrogate, lone_surrogate), (deep, deep)]) == [
+        False,
+        False,
+    ]
+
+
+SAME = [
+    ("a = 1", "a=1"),
+    ("a = 1\nb = 2", "a=1;b=2;"),
+    ("x = 'a'", 'x="a"'),
+    ("x = '\\x41'", "x='A'"),
+    ("x = 1.0", "x=1"),
+    ("x = .5", "x=0.5"),
+    ("x = 1n", "x=0x1n"),
+    ("x = /a/g", "x=/a/g"),
+    ("#!/usr/bin/env node\nx = 1", "x=1"),
+    ("if (a) { b() } else c()", "if(a){b()}else c()"),
+    ("x = a /* c */ + b // d\n", "x=a+b"),
+    ("'use strict'; x = 1", '"use strict";x=1'),
+]
+
+DIFFERENT = [
+    # rjsmin's known breaking outputs (research notes), each a different program or no program
+    ("class A {\n #a = 1\n #b }", "class A{#a=1#b}"),
+    ("x = `${a ? ` b` : ''}`", "x=`${a?`b`:''}`"),
+    ("function f() { return /*\n*/ x }", "function f(){return x}"),
+    ("x = typeof / a/g", "x=typeof/a/g"),
+    ("x = 1 .toString()", "x=1.toString()"),
+    ("x = a\n++b", "x=a++b"),
+    # values and flags
+    ("x = /a/g", "x=/a/i"),
+    ("x = /a/", "x=/b/"),
+    ("x = 1n", "x=2n"),
+    ("x = 1n", "x=1"),
+    ("x = '1'", "x=1"),
+    ("x = 1", "x=2"),
+    ("x = null", "x=0"),
+    ("x = tag`\\x41`", "x=tag`A`"),  # same cooked, different raw: visible to the tag
+    ("'use strict'; x = 1", "'use\\x20strict';x=1"),  # an escaped directive is not a directive
+    ("a; b", "a, b"),
+    ("a\n(b)", "a;(b)"),
+    ("x = a + b * c", "x=(a+b)*c"),
+    ("x = 1", "x = 1;;"),
+    ("x = 1", "x ="),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), SAME)
+def test_same_programs(a: str, b: str) -> None:
+    assert jsengine.same_programs([(a, b), (b, a)]) == [True, True]
+
+
+@pytest.mark.parametrize(("a", "b"), DIFFERENT)
+def test_different_programs(a: str, b: str) -> None:
+    assert jsengine.same_programs([(a, b), (b, a)]) == [False, False]
+
+
+def test_rjsmin_breaking_inputs_are_caught() -> None:
+    rjsmin = pytest.importorskip("rjsmin")
+    breakers = [
+        "class A {\n #a = 1\n #b }",
+        "x = `${a ? ` b` : ''}`;",
+        "function f() { return /*\n*/ x }",
+        "if (typeof / a/g) {}",
+    ]
+    for source in breakers:
+        minified = rjsmin.jsmin(source)
+        assert jsengine.same_programs([(source, minified)]) == [False], (source, minified)
+
+
+operand = st.sampled_from(["a", "b", "1", "2.5", "'s'", "f()", "x.y", "0x10n"])
+operator = st.sampled_from(["+", "-", "*", "/", "%", "==", "&&", "||", "??", "<<", "**"])
+space = st.sampled_from(["", " ", "\n", " /* c */ ", "\t"])
+
+
+@st.composite
+def expressions(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    """Parallel token lists of a flat binary expression; spacing is added separately."""
+    count = draw(st.integers(1, 6))
+    operands = [draw(operand) for _ in range(count + 1)]
+    operators = [draw(operator) for _ in range(count)]
+    return operands, operators
+
+
+def spell(operands: list[str], operators: list[str], gaps: list[str]) -> str:
+    parts = [operands[0]]
+    for i, (op, right) in enumerate(zip(operators, operands[1:], strict=True)):
+        parts.append(f"{gaps[2 * i % len(gaps)]}{op}{gaps[(2 * i + 1) % len(gaps)]}{right}")
+    # parenthesize: `??` may not mix with `&&`/`||` and `**` may not follow a unary-free mix
+    return "x = (" + "".join(parts) + ");"
+
+
+@settings(max_examples=60, deadline=None)
+@given(expressions(), st.lists(space, min_size=1, max_size=5), st.data())
+def test_spacing_never_matters_and_operators_do(
+    expression: tuple[list[str], list[str]], gaps: list[str], data: st.DataObject
+) -> None:
+    operands, operators = expression
+    compact, spaced = spell(operands, operators, [""]), spell(operands, operators, gaps)
+    valid = jsengine.check_scripts([compact])[0] is None
+    assert jsengine.same_programs([(compact, spaced)]) == [valid]
+    index = data.draw(st.integers(0, len(operators) - 1))
+    other = data.draw(operator.filter(lambda op: op != operators[index]))
+    changed = spell(operands, [*operators[:index], other, *operators[index + 1 :]], gaps)
+    assert jsengine.same_programs([(compact, changed)]) == [False]
+
+
+def test_available_and_startup() -> None:
+    assert jsengine.available()
+    assert 0 < jsengine.startup_seconds() < 30
+
+
+def test_a_module_tree_is_never_reused_for_a_script() -> None:
+    text = "await ready;"
+    assert jsengine.check_scripts([text], module=True) == [None]
+    assert jsengine.same_programs([(text, text)]) == [False]
+    assert jsengine.check_scripts([text]) != [None]
+
+
+def test_available_is_false_in_a_forked_child() -> None:
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork() here")
+    jsengine.check_scripts(["a = 1;"])  # the engine is loaded in this process
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # 3.12+ warns about fork() in a threaded process: intended
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(write, b"1" if jsengine.available() else b"0")
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.close(read)
+    os.waitpid(child, 0)
+    assert answer == b"0"
+    assert jsengine.available()
