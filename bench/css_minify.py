@@ -27,7 +27,9 @@ def stylesheets(args: list[str], include_min: bool) -> list[Path]:
         path = Path(arg)
         candidates = sorted(path.rglob("*.css")) if path.is_dir() else [path]
         found.update(
-            p for p in candidates if p.is_file() and (include_min or not p.name.endswith(".min.css"))
+            p
+            for p in candidates
+            if p.is_file() and (include_min or not p.name.endswith(".min.css"))
         )
     return sorted(found)
 
@@ -56,8 +58,12 @@ def main(argv: list[str]) -> int:
         for counter, value in ((size_in, raw), (size_out, out), (size_rc, rc)):
             counter[result.method] += value
             counter["all"] += value
-        errors = f" errors={sum(1 for d in report.diagnostics if d.is_error)}" if not report.ok else ""
-        print(f"{result.method:8} {raw:9} -> {out:9} (rcssmin {rc:9}) {elapsed:6.2f}s {path}{errors}")
+        errors = (
+            f" errors={sum(1 for d in report.diagnostics if d.is_error)}" if not report.ok else ""
+        )
+        print(
+            f"{result.method:8} {raw:9} -> {out:9} (rcssmin {rc:9}) {elapsed:6.2f}s {path}{errors}"
+        )
     print()
     for method in ("rcssmin", "safe", "none", "all"):
         count = methods[method] if method != "all" else sum(methods.values())
