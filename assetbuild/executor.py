@@ -19,12 +19,13 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 
-# Measured on 2 cores: the first pool of a process costs ~0.2-0.45 s (the forkserver starts and
-# preloads the checkers; later pools ~0.1 s), and checking plus verified minifying runs at ~0.3 MB/s
-# of JavaScript per core. The pool pays off from roughly 300-400 KB of uncached source, whatever the
-# number of files (per-file overhead in the serial path is negligible).
+# Measured on 2 busy cores: the first pool of a process costs ~0.3-0.5 s (the forkserver starts and
+# preloads the checkers; later pools ~0.1 s), and checking plus verified minifying runs at ~0.3-0.5 MB/s
+# of JavaScript per core. At 350 KB the pool was still slower than serial; from ~1 MB it breaks even
+# or wins, more so on an idle machine. The number of files does not matter (per-file overhead in the
+# serial path is negligible).
 POOL_MIN_FILES = 2
-POOL_MIN_BYTES = 384 * 1024
+POOL_MIN_BYTES = 1024 * 1024
 ENV_JOBS = "ASSETBUILD_JOBS"  # "1" forces the serial path; N caps the workers
 
 
