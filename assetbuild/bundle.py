@@ -87,18 +87,18 @@ def _process_css(src: Any, job: FileJob) -> FileResult:
     diags = tuple(report.diagnostics)
     if not report.ok:
         return FileResult(job.display, report.text, report.text, "off", diags, report)
-    text = report.text
     if job.output_dir:
-        from .urls import rewrite_urls
+        from .urls import rewrite_source
 
-        text, url_diags = rewrite_urls(
+        rewritten, url_diags = rewrite_source(
             src, Path(job.path).parent, Path(job.output_dir), Path(job.root)
         )
         diags += tuple(url_diags)
-        if text != report.text:
-            # Offsets moved: re-read the at-rules from the text that will ship.
-            report = check_css(src.with_text(text))
-    return FileResult(job.display, text, text, "off", diags, report)
+        if rewritten.text != src.text:
+            # Offsets moved: re-read the at-rules from the text that will ship; the
+            # rewritten file's edits still map them to the original lines and columns.
+            report = check_css(rewritten)
+    return FileResult(job.display, report.text, report.text, "off", diags, report)
 
 
 def _fallback_warning(src: Any, language: str, fast: str, method: str) -> tuple[Diagnostic, ...]:
