@@ -61,13 +61,13 @@ def force_pool(monkeypatch: pytest.MonkeyPatch) -> None:
         (1, 10**6, 8, "", 1),  # one file: nothing to share
         (10, 1000, 8, "", 1),  # small build: no pool
         (300, 30_000, 8, "", 1),  # many tiny files: the pool would cost more than it saves
-        (100, 1024 * 1024, 8, "", 8),  # much work in many files
+        (100, 2 * 10**6, 8, "", 8),  # much work in many files
         (3, 1200 * 1024, 2, "", 2),  # few but big
         (30, 600 * 1024, 2, "", 1),  # not enough work to repay starting processes
         (100, 10**6, 1, "", 1),  # one core
         (100, 10**6, 8, "1", 1),  # ASSETBUILD_JOBS=1: serial
-        (100, 10**6, 8, "3", 3),  # ASSETBUILD_JOBS caps the workers
-        (4, 10**6, 8, "", 4),  # never more workers than jobs
+        (100, 2 * 10**6, 8, "3", 3),  # ASSETBUILD_JOBS caps the workers
+        (4, 2 * 10**6, 8, "", 4),  # never more workers than jobs
     ],
 )
 def test_pool_size(
