@@ -144,7 +144,7 @@ def _has_tool_table(pyproject: Path) -> bool:
         return False
     try:
         data = tomllib.loads(text.removeprefix("\ufeff"))
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         # Only ours if it mentions us; then load_config reports the syntax error with its location.
         return "tool.assetbuild" in text
     tool = data.get("tool")
@@ -172,6 +172,12 @@ def _read_toml(path: Path, shown: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(exc, text, shown) from None
+    except RecursionError:
+        # tomllib recurses per nested inline table or array: `a = {a = {...` thousands deep.
+        message = "invalid TOML: arrays or inline tables nested too deeply"
+        raise ConfigError(
+            f"{shown}: {message}", [Diagnostic("error", message, Location(shown))]
+        ) from None
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError, text: str, shown: str) -> ConfigError:

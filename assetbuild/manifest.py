@@ -172,7 +172,7 @@ def parse_manifest(path: Path, raw: bytes) -> ManifestData:
     """Parse and check the JSON manifest read from `path`."""
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: [[[[...
         raise _invalid(path, f"invalid JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("bundles"), dict):
         raise _invalid(path, 'no "bundles" object')

@@ -78,7 +78,9 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-_PHP_STRING = re.compile(r"'((?:[^'\\]|\\.)*)'", re.DOTALL)
+# An unterminated string runs to the end (keeping more, never less): otherwise every escaped quote of
+# a long unterminated one starts a new scan to the end, which is quadratic.
+_PHP_STRING = re.compile(r"'((?:[^'\\]|\\.)*)(?:'|\Z)", re.DOTALL)
 
 
 def _json_strings(value: object) -> list[str]:
@@ -109,7 +111,7 @@ def referenced_paths(manifest_path: Path | None) -> frozenset[str]:
         return frozenset(re.sub(r"\\([\\'])", r"\1", m) for m in _PHP_STRING.findall(text))
     try:
         return frozenset(_json_strings(json.loads(text)))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InstallError(
             f"{manifest_path}: the manifest is not valid JSON ({exc}); refusing to prune without "
             "knowing which versions it references. Rebuild it with `assetbuild build` first"

@@ -268,7 +268,7 @@ def _manifest_names(config: Config, manifest: Path) -> tuple[list[Path], set[str
             base = config.root / entry["path"]
             paths.extend([base, *(base.with_name(base.name + s) for s in _SUFFIXES)])
         return paths, areas
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return [], set()
 
 
