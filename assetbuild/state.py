@@ -165,7 +165,11 @@ def _file_record(path: Path, expect: bytes | None = None) -> dict[str, Any] | No
         return None
     if _stamp(str(path)) != before or (expect is not None and data != expect):
         return None
-    return {"stamp": list(before), "sha256": hashlib.sha256(data).hexdigest(), "racy": _racy(before)}
+    return {
+        "stamp": list(before),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "racy": _racy(before),
+    }
 
 
 def _racy(stamp: Stamp) -> bool:
@@ -204,8 +208,14 @@ def record(
             variant = path.with_name(path.name + suffix)
             files[str(variant)] = _file_record(variant)
         saved_bundles.append(
-            {"name": b.output, "kind": b.kind, "sources": list(b.sources), "raw_size": b.raw_size,
-             "methods": list(b.methods), "path": rel}
+            {
+                "name": b.output,
+                "kind": b.kind,
+                "sources": list(b.sources),
+                "raw_size": b.raw_size,
+                "methods": list(b.methods),
+                "path": rel,
+            }
         )
     manifest = report.manifest_path
     files[str(manifest)] = _file_record(manifest)
@@ -353,12 +363,24 @@ def up_to_date(config: Config, state: Mapping[str, Any], dry_run: bool = False) 
         for b in state["bundles"]:
             data = (config.root / b["path"]).read_bytes()
             built.append(
-                Built(b["name"], b["kind"], tuple(b["sources"]), int(b["raw_size"]), data,
-                      tuple(b["methods"]), tuple(d for d in diags if _concerns(d, b)))
+                Built(
+                    b["name"],
+                    b["kind"],
+                    tuple(b["sources"]),
+                    int(b["raw_size"]),
+                    data,
+                    tuple(b["methods"]),
+                    tuple(d for d in diags if _concerns(d, b)),
+                )
             )
         areas = tuple(
-            AreaResult(a["area"], "up-to-date", int(a["version"]), int(a["version"]),
-                       tuple(FileResult(name, path, "unchanged") for name, path in a["files"]))
+            AreaResult(
+                a["area"],
+                "up-to-date",
+                int(a["version"]),
+                int(a["version"]),
+                tuple(FileResult(name, path, "unchanged") for name, path in a["files"]),
+            )
             for a in state["areas"]
         )
     except (OSError, ValueError, KeyError, TypeError):
