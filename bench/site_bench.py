@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -356,6 +357,31 @@ def find_executable(name: str, explicit: str | None) -> str | None:
     if beside.is_file():
         return str(beside)
     return shutil.which(name)
+
+
+def package_commit() -> str | None:
+    """The git commit of the assetbuild package measured ("+dirty" when its files differ from it)."""
+    try:
+        spec = importlib.util.find_spec("assetbuild")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    repo = Path(spec.origin).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--", "assetbuild"],
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 def interpreter_of(script: str | None) -> str:
@@ -970,7 +996,8 @@ def render(bench: Bench) -> str:
         f"sources: {bench.info['source_files']} files, {bench.info['source_bytes'] / 1e6:.2f} MB in "
         f"{bench.info['bundles']} bundles; {bench.reps} reps (median, min-max); "
         f"{bench.info['cpus']} CPUs, Python {bench.info['python']}",
-        f"assetbuild: {bench.features.get('version') or 'n/a'}",
+        f"assetbuild: {bench.features.get('version') or 'n/a'} (commit {bench.info.get('assetbuild_commit')}); "
+        f"load average at start {' '.join(f'{x:.1f}' for x in bench.info.get('load_average', ()))}",
         "",
         f"{'measurement':<66} {'median':>9} {'min-max':>19} {'CPU':>9} {'peak RSS':>9}",
         "-" * 116,
@@ -1088,6 +1115,8 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "assetbuild_commit": package_commit(),
+            "load_average": os.getloadavg(),
         }
         static_url = site.static_url or "/static"
         progress("baselines ...")
