@@ -10,6 +10,7 @@ reported as median and min-max, with each process's peak memory. See bench/READM
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import importlib
 import importlib.util
@@ -205,7 +206,7 @@ def load_site(base: Path) -> Site:
         from assetbuild.sources import collect
     except ImportError:
         return _load_site_fallback(base)
-    config = load_config(base, environ={})
+    config = load_config(base)
     bundles = tuple(
         Bundle(
             spec.output,
@@ -807,8 +808,11 @@ def measure_watch(bench: Bench, site: Site, exe: str, feats: dict[str, Any]) -> 
             time.sleep(0.5 + (debounce or 0))
     finally:
         path.write_bytes(original)
-        stop_child(proc)
+        rss = stop_child(proc)
         reader.thread.join(timeout=5)
+        if rss is not None:
+            m.extra["watch_peak_rss_mb"] = rss / 1024
+            m.notes.append(f"watch process peak RSS {rss / 1024:.0f} MB")
         if proc.returncode not in (0, -signal.SIGINT, 130, 1, None):
             m.notes.append(f"watch exited with {proc.returncode}")
         m.extra["debounce_s"] = debounce
@@ -850,20 +854,13 @@ def _stat_key(path: Path | None) -> tuple[Any, ...] | None:
     return (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def stop_child(proc: subprocess.Popen[bytes]) -> None:
-    """Ctrl-C the watch we started, then terminate it if it lingers."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def stop_child(proc: subprocess.Popen[bytes]) -> int | None:
+    """Ctrl-C the watch we started (killed after 10 s); its peak RSS in KB."""
+    # os.kill, not proc.send_signal: that polls and could reap the child, losing its rusage.
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGINT)
+    _, rusage = _wait4(proc, 10.0)
+    return rusage.ru_maxrss if rusage is not None else None
 
 
 # --------------------------------------------------------------------------- report
@@ -1096,7 +1093,11 @@ def main(argv: list[str] | None = None) -> int:
         if ns.site:
             progress(f"copying {ns.site} ...")
             copy_site(ns.site.resolve(), work / "site")
-            site = load_site(work / "site")
+            try:
+                site = load_site(work / "site")
+            except Exception as exc:  # the site's own config error, reported like the CLI would
+                progress(f"cannot read the site's configuration: {exc}")
+                return 2
             label = f"{ns.site} (copied)"
         else:
             progress("generating the corpus ...")
