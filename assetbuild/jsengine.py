@@ -4,14 +4,18 @@ Installed with the `fast` extra (`mini-racer`). The engine never runs the code i
 (vendored, MIT) parses it, and V8 compiles it with `new Function(text)`, which builds a function
 without calling it (V8 refuses a body that closes the wrapper: "Single function literal required").
 
-Combination rule for callers (never weaker than esprima alone):
-- `check_scripts`: None means acorn AND V8 both accepted the text as a classic script (acorn alone
-  for modules). Any EngineVerdict, of any kind, means "not accepted here": run esprima on that text,
-  and report esprima's verdict, message and location. The engine's message is a hint only.
-- `same_programs`: True means both texts parse and their acorn ESTrees are equal (positions and
-  Literal `raw` ignored; regex pattern/flags, bigint digits, template cooked and raw compared) and
-  the second text also compiles in V8. False means "not proven the same": treat it as esprima's
-  `same_program` returning False, or ask esprima to decide.
+Combination rule for callers (measured on test262: never weaker than esprima alone, see the report):
+- `check_scripts` returns None: accepted, esprima is not run. (acorn AND V8 accepted it as a classic
+  script; acorn alone for modules.)
+- An EngineVerdict: run esprima on that text. If esprima rejects, report esprima's message and
+  location, exactly as without the engine. If esprima accepts and the verdict's kind is "limit", the
+  engine could not decide (stack, memory, lone surrogates): accept, as without the engine. If esprima
+  accepts and the kind is "syntax" or "compile", the engine found an error esprima misses: reject
+  with the engine's message at `offset` (None: no position, report the whole file).
+- `same_programs` returns True: the pair is the same program (both parse, their acorn ESTrees are
+  equal ignoring positions and Literal `raw`; regex pattern/flags, bigint digits, directives,
+  template cooked and raw compared; the second text also compiles in V8). False means "not proven
+  the same": handle it as esprima's `same_program` returning False (or ask esprima to decide).
 """
 
 from __future__ import annotations
