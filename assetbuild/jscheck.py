@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .diagnostics import Diagnostic, Location, line_col
+from .diagnostics import Diagnostic, Location
 from .sources import SourceFile
 
 T = TypeVar("T")
@@ -281,9 +281,8 @@ _VAR_CONTAINERS = {
 
 def _bindings(src: SourceFile, program: Any) -> Iterator[TopLevelBinding]:
     def binding(identifier: Any, kind: Kind) -> TopLevelBinding:
-        offset = identifier.range[0]
-        line = line_col(src.original, src.original_offset(offset))[2]
-        return TopLevelBinding(identifier.name, kind, src.location(offset), line)
+        line, column, text = src.line_col(identifier.range[0])
+        return TopLevelBinding(identifier.name, kind, Location(src.display, line, column), text)
 
     for statement in program.body:
         kind = statement.type

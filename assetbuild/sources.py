@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import bisect
 import difflib
 import errno
@@ -60,10 +61,35 @@ class SourceFile:
             return edit.orig_start
         return offset + edit.orig_end - edit.end
 
+    @functools.cached_property
+    def _newlines(self) -> array.array[int]:
+        found, text = array.array("q"), self.original
+        at = text.find("\n")
+        while at >= 0:
+            found.append(at)
+            at = text.find("\n", at + 1)
+        return found
+
+    def line_col(self, offset: int) -> tuple[int, int, str]:
+        """`diagnostics.line_col` of the original file at an offset of `text`, for many offsets.
+
+        Each line_col call scans the text before the offset, so locating every top-level binding
+        of a large one-line vendor file was quadratic; this indexes the newlines once.
+        """
+        original = self.original
+        at = max(0, min(self.original_offset(offset), len(original)))
+        if len(original) < 4096:
+            return line_col(original, at)
+        newlines = self._newlines
+        i = bisect.bisect_left(newlines, at)  # newlines before `at`
+        start = newlines[i - 1] + 1 if i else 0
+        end = newlines[i] if i < len(newlines) else len(original)
+        return i + 1, at - start + 1, original[start:end]
+
     def location(self, offset: int | None) -> Location:
         if offset is None:
             return Location(self.display)
-        line, col, _ = line_col(self.original, self.original_offset(offset))
+        line, col, _ = self.line_col(offset)
         return Location(self.display, line, col)
 
     def diagnostic(
@@ -76,7 +102,7 @@ class SourceFile:
         """A diagnostic at an offset of `text`, reported at the original line and column."""
         if offset is None:
             return Diagnostic(severity, message, Location(self.display), None, notes)
-        line, col, src_line = line_col(self.original, self.original_offset(offset))
+        line, col, src_line = self.line_col(offset)
         return Diagnostic(severity, message, Location(self.display, line, col), src_line, notes)
 
     def with_text(self, text: str) -> SourceFile:
