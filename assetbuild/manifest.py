@@ -199,7 +199,7 @@ def read_manifest(path: Path) -> ManifestData:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ManifestError(
-            f"{path}: manifest not found; run `assetbuild build` to write it, "
+            f"{path}: manifest not found; run `assetbuild install` to write it, "
             "or point the template integration at the right file"
         ) from None
     except OSError as exc:
@@ -232,7 +232,7 @@ class Manifest:
             st = file.stat()
         except FileNotFoundError:
             raise ManifestError(
-                f"{file}: manifest not found; run `assetbuild build` to write it, "
+                f"{file}: manifest not found; run `assetbuild install` to write it, "
                 "or point the template integration at the right file"
             ) from None
         except OSError as exc:

@@ -197,13 +197,15 @@ def _variants(
 
 def _previous_sizes(config: Config) -> dict[str, int]:
     """Sizes of the bundles the manifest named before this run, for the summary's change column."""
-    import json
+    from .manifest import ManifestError, read_manifest
 
-    try:
-        data = json.loads(config.manifest_path.read_text("utf-8"))
-        return {name: int(entry["size"]) for name, entry in data["bundles"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    if config.manifest_format != "json":
         return {}
+    try:
+        data = read_manifest(config.manifest_path)
+    except ManifestError:
+        return {}
+    return {name: entry["size"] for name, entry in data["bundles"].items()}
 
 
 def export(result: BuildResult, out_dir: Path) -> tuple[Path, ...]:

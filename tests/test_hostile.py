@@ -420,12 +420,7 @@ def test_config_that_is_not_utf8_or_is_a_directory(sandbox: Path) -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        pytest.param(
-            ("install", "-q"),
-            marks=pytest.mark.xfail(
-                strict=True, reason="pipeline._previous_sizes lets RecursionError through (lead's)"
-            ),
-        ),
+        ("install", "-q"),
         ("prune", "--keep", "1"),
         ("status",),
     ],
