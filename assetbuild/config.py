@@ -247,11 +247,10 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     root_value = _get(problems, data, "root", str, "a string")
     if root_value is not None:
         root = Path(os.path.abspath(base_dir / root_value))
-        if not root.exists():
-            problems.add("root", f"directory {_display(root, cwd)} does not exist")
-        elif not root.is_dir():
-            problems.add("root", f"{_display(root, cwd)} is not a directory")
-    root = root.resolve() if root.is_dir() else root
+        problem = _dir_problem(root_value, root)
+        if problem:
+            problems.add("root", f"directory {_display(root, cwd)} {problem}")
+    root = root.resolve() if _dir_problem(str(root), root) is None else root
 
     static_url = _get(problems, data, "static_url", str, "a string")
     tokens: dict[str, str] = {}
@@ -313,6 +312,20 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     )
 
 
+def _dir_problem(value: str, path: Path) -> str | None:
+    """Why `path` is not a usable directory; stat errors (a name too long) are answers, not crashes."""
+    if "\0" in value:
+        return "contains a NUL character"
+    try:
+        if not path.exists():
+            return "does not exist"
+        if not path.is_dir():
+            return "is not a directory"
+    except OSError as exc:
+        return f"cannot be used: {exc.strerror or exc}"
+    return None
+
+
 def _check_written_path(
     problems: _Problems, key: str, path: Path, root: Path, cwd: Path, *, manifest: bool
 ) -> None:
@@ -324,7 +337,9 @@ def _check_written_path(
         parts = ()
     numbered = [p for p in parts[: -1 if manifest else None] if is_version_name(p)]
     shown = _display(path, cwd)
-    if numbered:
+    if "\0" in str(path):
+        problems.add(key, "contains a NUL character")
+    elif numbered:
         problems.add(
             key,
             f'{shown} is inside version directory "{numbered[0]}", whose files must never '
@@ -334,7 +349,7 @@ def _check_written_path(
         problems.add(
             key, f"{shown} would overwrite a {path.suffix} file; name it manifest.json or .php"
         )
-    elif manifest and path.is_dir():
+    elif manifest and _dir_problem(str(path), path) is None:
         problems.add(key, f"{shown} is a directory; give the manifest's file name")
 
 
