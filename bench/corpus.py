@@ -544,10 +544,11 @@ class JsGen:
             self.refs.append(name)
             return f"{kw} {name} = {value};"
         if roll < 0.25:
+            source, default = self.ref(), self.atom(1)  # before the new names: no self-reference
             a, b, rest = self.fresh(), self.fresh(), self.fresh()
             if r.random() < 0.5:
-                return f"const {{ {a}, {self.prop()}: {b} = {self.atom(1)}, ...{rest} }} = {self.ref()};"
-            return f"let [{a}, , {b} = {self.number()}, ...{rest}] = {self.ref()} ?? [];"
+                return f"const {{ {a}, {self.prop()}: {b} = {default}, ...{rest} }} = {source};"
+            return f"let [{a}, , {b} = {self.number()}, ...{rest}] = {source} ?? [];"
         if roll < 0.38 or deep:
             roll2 = r.random()
             target = f"{self.ref()}.{self.prop()}"
@@ -649,7 +650,8 @@ class JsGen:
         if roll < 0.92:
             return f"// {' '.join(r.sample(WORDS, r.randint(3, 9)))}"
         method = r.choice(("replace", "split", "match", "search"))
-        return f"const {self.fresh('const')} = String({self.ref()}).{method}({r.choice(self.REGEXES)}, {self.string()});"
+        value = f"String({self.ref()}).{method}({r.choice(self.REGEXES)}, {self.string()})"
+        return f"const {self.fresh('const')} = {value};"
 
     def function_decl(self, level: int, name: str | None = None) -> str:
         r = self.rng
