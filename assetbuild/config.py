@@ -249,7 +249,9 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
         root = Path(os.path.abspath(base_dir / root_value))
         problem = _dir_problem(root_value, root)
         if problem:
-            problems.add("root", f"directory {_display(root, cwd)} {problem}")
+            shown_root = _display(root, cwd)
+            where = f"directory {shown_root}" if problem == "does not exist" else shown_root
+            problems.add("root", f"{where} {problem}")
     root = root.resolve() if _dir_problem(str(root), root) is None else root
 
     static_url = _get(problems, data, "static_url", str, "a string")
