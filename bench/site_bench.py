@@ -170,14 +170,19 @@ def become_subreaper() -> bool:
     assetbuild's worker pool forks from a multiprocessing forkserver that outlives the main
     process; without this its CPU time and memory would be missing from every figure.
     """
+    global _subreaper
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+        _subreaper = bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
     except (OSError, AttributeError):
-        return False
+        _subreaper = False
+    return _subreaper
 
 
 PR_SET_CHILD_SUBREAPER = 36
+_subreaper = (
+    False  # only a subreaper reaps "any child": elsewhere that could steal others' children
+)
 ORPHAN_GRACE = 10.0  # seconds to wait for a tool's leftover helper processes to exit
 SAMPLE_INTERVAL = 0.05
 
@@ -200,7 +205,7 @@ def run_process(argv: Sequence[str], cwd: Path, timeout: float = PROCESS_TIMEOUT
         tree_kb = sampler.stop()
         cpu = rusage.ru_utime + rusage.ru_stime if rusage else 0.0
         rss = rusage.ru_maxrss if rusage else 0
-        for orphan in reap_orphans():
+        for orphan in reap_orphans() if _subreaper else ():
             cpu += orphan.ru_utime + orphan.ru_stime
             rss = max(rss, orphan.ru_maxrss)
         out.seek(0)
@@ -907,7 +912,7 @@ def measure_watch(bench: Bench, site: Site, exe: str, feats: dict[str, Any]) -> 
         path.write_bytes(original)
         rss = stop_child(proc)
         tree_kb = sampler.stop()
-        reaped = reap_orphans()
+        reaped = reap_orphans() if _subreaper else []
         reader.thread.join(timeout=5)
         rss = max([rss or 0, *(o.ru_maxrss for o in reaped)])
         m.extra["watch_peak_rss_mb"] = rss / 1024

@@ -356,3 +356,20 @@ def test_webassets_module_builds_the_same_bundles(tmp_path: Path) -> None:
     assert len(list(env)) == len(site.bundles)
     for wa_bundle, bundle in zip(env, site.bundles, strict=True):
         assert [Path(site.root, c) for c in wa_bundle.contents[:]] == list(bundle.files)
+
+
+@pytest.mark.parametrize("code", [0, 3])
+def test_run_process_reports_exit_output_and_resources(tmp_path: Path, code: int) -> None:
+    script = f"import sys; data = bytearray(30_000_000); print('out'); print('err', file=sys.stderr); sys.exit({code})"
+    done = site_bench.run_process([sys.executable, "-c", script], tmp_path)
+    assert done.run.returncode == code
+    assert (done.stdout, done.stderr) == ("out\n", "err\n")
+    assert done.run.max_rss_kb is not None and done.run.max_rss_kb > 30_000
+    assert done.run.cpu_seconds is not None and done.run.cpu_seconds > 0
+
+
+def test_run_process_kills_a_process_that_overruns(tmp_path: Path) -> None:
+    done = site_bench.run_process(
+        [sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, timeout=0.5
+    )
+    assert done.run.returncode == -9  # killed by the deadline, not finished
