@@ -67,7 +67,7 @@ def site(tmp_path: Path) -> Path:
     first = rel.run_cli(site)
     assert first.returncode == 0, first.stderr
     rel.place_hand_files(site / "static")
-    return site
+    return Path(site)
 
 
 # ----------------------------------------------------------------------------------------------- SIGKILL

@@ -22,6 +22,7 @@ import pytest
 
 from assetbuild import config as config_mod
 from assetbuild import csscheck, cssminify, jscheck, jsminify, prune, tokens, urls
+from assetbuild.errors import ConfigError
 from assetbuild.sources import SourceFile
 
 ASSETBUILD = str(Path(sys.executable).with_name("assetbuild"))
@@ -407,6 +408,25 @@ def test_invalid_toml_is_a_located_config_error(sandbox: Path, text: str, where:
     assert changed(before, tree(sandbox)) == set()
 
 
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        ('root = "' + "x" * 300 + '"', "File name too long"),  # found by fuzz/fuzz_config.py
+        ('root = "a\\u0000b"', "contains a NUL character"),
+        ('manifest = "a\\u0000b.json"', "contains a NUL character"),
+        ('cache_dir = "a\\u0000b"', "contains a NUL character"),
+    ],
+)
+def test_unusable_path_names_are_config_errors(sandbox: Path, line: str, fragment: str) -> None:
+    site = sandbox / "site"
+    (site / "assetbuild.toml").write_text(
+        line + "\n" + BUNDLE.format(output="js/main.js", sources='["js/source/*.js"]')
+    )
+    before = tree(sandbox)
+    expect(run(site), 2, fragment)
+    assert changed(before, tree(sandbox)) == set()
+
+
 def test_config_that_is_not_utf8_or_is_a_directory(sandbox: Path) -> None:
     site = sandbox / "site"
     (site / "assetbuild.toml").write_bytes(b'root = "\xff"\n')
@@ -531,7 +551,7 @@ PATHOLOGICAL: dict[str, Callable[[], object]] = {
 def _refused(fn: Callable[[], object]) -> object:
     try:
         return fn()
-    except config_mod.ConfigError as exc:
+    except ConfigError as exc:
         return exc
 
 

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -41,6 +42,8 @@ from assetbuild.sources import SourceFile
 from assetbuild.tokens import substitute
 from assetbuild.versions import list_versions
 
+NO_SURROGATES: tuple[Literal["Cs"]] = ("Cs",)
+NO_SURROGATES_OR_CONTROLS: tuple[Literal["Cs"], Literal["Cc"]] = ("Cs", "Cc")
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -54,7 +57,7 @@ def site_dir() -> Iterator[Path]:
 
 NAMES = st.sampled_from(["a", "b", "static", "long_name", "x1"])
 VALUE_CHARS = st.characters(
-    codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="*\\"
+    codec="utf-8", exclude_categories=NO_SURROGATES_OR_CONTROLS, exclude_characters="*\\"
 )
 VALUES = st.text(VALUE_CHARS, max_size=12) | st.sampled_from(
     ["{$a}", "<$b>", "{$static}/", "/", ""]
@@ -123,7 +126,9 @@ def test_line_col_of_a_source_agrees_with_diagnostics(
 # ---------------------------------------------------------------------------------- source ordering
 
 SEGMENT = st.text(
-    st.characters(codec="utf-8", exclude_characters="/\\*?[]\x00", exclude_categories=("Cs",)),
+    st.characters(
+        codec="utf-8", exclude_characters="/\\*?[]\x00", exclude_categories=NO_SURROGATES
+    ),
     min_size=1,
     max_size=6,
 ).filter(
@@ -237,11 +242,13 @@ def test_auto_policy_over_random_edits_through_the_pipeline(
 # ------------------------------------------------------------------------------------------ manifests
 
 BUNDLE_NAME = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20
+    st.characters(codec="utf-8", exclude_categories=NO_SURROGATES), min_size=1, max_size=20
 )
 ENTRY = st.builds(
     lambda path, version, data, gz, url: (path, version, data, gz, url),
-    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30),
+    st.text(
+        st.characters(codec="utf-8", exclude_categories=NO_SURROGATES), min_size=1, max_size=30
+    ),
     st.integers(1, 10**9),
     st.binary(max_size=64),
     st.none() | st.integers(0, 10**6),
