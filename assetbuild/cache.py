@@ -68,6 +68,8 @@ def environment_key() -> str:
 
     digest = hashlib.sha256()
     digest.update(f"{__version__}\0{RESULT_FORMAT}\0".encode())
+    # The fast engine may reject what esprima accepts: results depend on which checker ran.
+    digest.update(f"engine={os.environ.get('ASSETBUILD_ENGINE', 'auto')}\0".encode())
     for dist, module in _TOOL_PACKAGES:
         try:
             version = metadata.version(dist)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
 import threading
@@ -31,6 +32,7 @@ _MODULE_HINT = "this file is a module; assetbuild bundles are classic scripts"
 _LINE_PREFIX = re.compile(r"^Line \d+: ")
 _LINE_TERMINATORS = "\n\r\u2028\u2029"
 _LINES = re.compile("[\n\r\u2028\u2029]")
+ENV_ENGINE = "ASSETBUILD_ENGINE"  # "auto" (default: the fast engine when installed) or "esprima"
 _MODULE_KEYWORD = re.compile(r"(import|export)\b(?!\s*\()")
 
 Kind = str  # "var" | "function" | "let" | "const" | "class"
@@ -142,10 +144,29 @@ def parse_script(text: str, *, tokens: bool = False, comments: bool = False) -> 
 # check_js
 
 
+def engine_name() -> str:
+    """Which checker decides: "v8" (the optional fast engine, esprima for errors) or "esprima"."""
+    choice = os.environ.get(ENV_ENGINE, "auto").strip().lower() or "auto"
+    if choice == "esprima":
+        return "esprima"
+    from . import jsengine
+
+    return "v8" if jsengine.available() else "esprima"
+
+
 def check_js(src: SourceFile, *, first: bool) -> JsReport:
     """Syntax-check one file as a classic script; collect its top-level bindings."""
     text = src.text
     shipped = text if first else _blank_hashbang(text)
+    engine_verdict = None
+    if engine_name() == "v8":
+        from . import jsengine
+
+        answer = jsengine.analyze_script(text)
+        if isinstance(answer, jsengine.ScriptFacts):
+            return _engine_report(src, shipped, answer)
+        # Rejected, or undecided: esprima gives the authoritative message and location.
+        engine_verdict = answer
     try:
         program, facts = run_deep(lambda: _check_parse(text))
     except _ParserCrash as exc:
@@ -161,11 +182,60 @@ def check_js(src: SourceFile, *, first: bool) -> JsReport:
             "error", exc.message, exc.index
         )
         return JsReport(shipped, (diagnostic,), (), None)
+    if engine_verdict is not None and engine_verdict.kind != "limit":
+        # The engine (acorn + V8) found an error esprima misses: never weaker than esprima alone.
+        return JsReport(
+            shipped,
+            (src.diagnostic("error", engine_verdict.message, engine_verdict.offset),),
+            (),
+            None,
+        )
     shift = len(text) - len(shipped)
     licenses = tuple((offset - shift, comment) for offset, comment in facts.licenses)
     _remember(shipped, ProgramFacts(facts.fingerprint, licenses))
     bindings = tuple(_bindings(src, program))
     return JsReport(shipped, (), bindings, _use_strict(src, program))
+
+
+def _engine_report(src: SourceFile, shipped: str, facts: Any) -> JsReport:
+    """A report from the fast engine's facts about an accepted script."""
+    text = src.text
+    shift = len(text) - len(shipped)
+    licenses = tuple((start - shift, text[start:end]) for start, end in facts.licenses)
+    _ENGINE_LICENSES.remember(shipped, licenses)
+    bindings = []
+    for name, kind, offset in facts.bindings:
+        line, column, line_text = src.line_col(offset)
+        bindings.append(TopLevelBinding(name, kind, Location(src.display, line, column), line_text))
+    strict = src.location(facts.use_strict) if facts.use_strict is not None else None
+    return JsReport(shipped, (), tuple(bindings), strict)
+
+
+class _LicenseMemo:
+    """License comments of recently checked texts, so minifying right after checking needs no parse."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._items: dict[bytes, tuple[tuple[int, str], ...]] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def remember(self, text: str, licenses: tuple[tuple[int, str], ...]) -> None:
+        with self._lock:
+            if len(self._items) >= self._size:
+                self._items.pop(next(iter(self._items)))
+            self._items[_text_key(text)] = licenses
+
+    def get(self, text: str) -> tuple[tuple[int, str], ...] | None:
+        with self._lock:
+            return self._items.get(_text_key(text))
+
+
+_ENGINE_LICENSES = _LicenseMemo()
+
+
+def license_comments(text: str) -> tuple[tuple[int, str], ...] | None:
+    """License comments (offset, text) the fast engine found when it checked this text, if it did."""
+    return _ENGINE_LICENSES.get(text)
 
 
 def _check_parse(text: str) -> tuple[Any, ProgramFacts]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import importlib.util
+import json
 import os
 import threading
 import time
@@ -117,9 +118,125 @@ _HARNESS = r"""
     }
   }
 
-  return [check, sameProgram];
+  // Top-level bindings, the "use strict" prologue and license comments of an accepted script:
+  // what assetbuild's bundle checks and minifier need, so that esprima need not parse it again.
+  var CONTAINERS = {
+    BlockStatement: ["body"], IfStatement: ["consequent", "alternate"],
+    ForStatement: ["init", "body"], ForInStatement: ["left", "body"], ForOfStatement: ["left", "body"],
+    WhileStatement: ["body"], DoWhileStatement: ["body"], LabeledStatement: ["body"],
+    WithStatement: ["body"], TryStatement: ["block", "handler", "finalizer"], CatchClause: ["body"],
+    SwitchStatement: ["cases"], SwitchCase: ["consequent"]
+  };
+
+  function names(pattern, kind, out) {
+    var stack = [pattern];
+    while (stack.length) {
+      var node = stack.pop();
+      if (!node) continue;
+      if (node.type === "Identifier") out.push([node.name, kind, node.start]);
+      else if (node.type === "ObjectPattern") {
+        for (var i = node.properties.length - 1; i >= 0; i--) {
+          var p = node.properties[i];
+          stack.push(p.type === "RestElement" ? p.argument : p.value);
+        }
+      } else if (node.type === "ArrayPattern") {
+        for (var j = node.elements.length - 1; j >= 0; j--) stack.push(node.elements[j]);
+      } else if (node.type === "RestElement") stack.push(node.argument);
+      else if (node.type === "AssignmentPattern") stack.push(node.left);
+    }
+  }
+
+  function analyze(text) {
+    var verdict = check(text, false);
+    if (verdict !== null) return verdict;
+    var licenses = [];
+    var tree = acorn.parse(text, {
+      ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
+      onComment: function (block, body, start, end) {
+        if ((block && body.charAt(0) === "!") || body.indexOf("@license") >= 0 ||
+            body.indexOf("@preserve") >= 0) licenses.push([start, end]);
+      }
+    });
+    var body = tree.body, bindings = [], strict = -1, i, s;
+    for (i = 0; i < body.length; i++) {
+      s = body[i];
+      if (s.type !== "ExpressionStatement" || s.directive === undefined) break;
+      if (s.directive === "use strict") { strict = s.start; break; }
+    }
+    for (i = 0; i < body.length; i++) {
+      s = body[i];
+      if (s.type === "VariableDeclaration" && s.kind !== "var") {
+        for (var d = 0; d < s.declarations.length; d++) names(s.declarations[d].id, s.kind, bindings);
+      } else if (s.type === "FunctionDeclaration" && s.id) bindings.push([s.id.name, "function", s.id.start]);
+      else if (s.type === "ClassDeclaration" && s.id) bindings.push([s.id.name, "class", s.id.start]);
+    }
+    var stack = body.slice().reverse();
+    while (stack.length) {
+      var node = stack.pop();
+      if (!node) continue;
+      if (node.type === "VariableDeclaration") {
+        if (node.kind === "var") {
+          for (var k = 0; k < node.declarations.length; k++) names(node.declarations[k].id, "var", bindings);
+        }
+        continue;
+      }
+      var keys = CONTAINERS[node.type] || [];
+      for (var m = keys.length - 1; m >= 0; m--) {
+        var child = node[keys[m]];
+        if (Array.isArray(child)) { for (var n = child.length - 1; n >= 0; n--) stack.push(child[n]); }
+        else stack.push(child);
+      }
+    }
+    return JSON.stringify({bindings: bindings, strict: strict, licenses: licenses});
+  }
+
+  // Tokens for the safe minifier, in esprima's vocabulary: a template literal's pieces between
+  // substitutions are single "Template" tokens, as esprima makes them. Flat: kind, start, end, ...
+  function tokens(text) {
+    var tt = acorn.tokTypes, out = [], braces = [], tpl = -1;
+    acorn.parse(text, {
+      ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
+      onComment: function (block, body, start, end) {
+        if ((block && body.charAt(0) === "!") || body.indexOf("@license") >= 0 ||
+            body.indexOf("@preserve") >= 0) out.push(block ? "BlockComment" : "LineComment", start, end);
+      },
+      onToken: function (t) {
+        var type = t.type;
+        if (type === tt.eof) return;
+        if (tpl >= 0) {
+          if (type === tt.dollarBraceL) { out.push("Template", tpl, t.end); tpl = -1; braces.push(true); }
+          else if (type === tt.backQuote) { out.push("Template", tpl, t.end); tpl = -1; }
+          return;
+        }
+        if (type === tt.backQuote) { tpl = t.start; return; }
+        if (type === tt.braceL || type === tt.dollarBraceL) braces.push(false);
+        if (type === tt.braceR && braces.pop() === true) { tpl = t.start; return; }
+        var kind = "Punctuator";
+        if (type === tt.num) kind = "Numeric";
+        else if (type === tt.regexp) kind = "RegularExpression";
+        else if (type === tt.string) kind = "String";
+        else if (type === tt.name || type === tt.privateId) kind = "Identifier";
+        else if (type.keyword) kind = "Keyword";
+        out.push(kind, t.start, t.end);
+      }
+    });
+    return JSON.stringify(out);
+  }
+
+  return [check, sameProgram, analyze, tokens];
 })(acorn)
 """
+
+
+@dataclass(frozen=True)
+class ScriptFacts:
+    """What the bundle checks and the minifier need of an accepted script (offsets index the text)."""
+
+    bindings: tuple[
+        tuple[str, str, int], ...
+    ]  # (name, "var"|"let"|"const"|"function"|"class", offset)
+    use_strict: int | None  # offset of a top-level "use strict" directive
+    licenses: tuple[tuple[int, int], ...]  # (start, end) of comments that must survive
 
 
 @dataclass(frozen=True)
@@ -144,6 +261,8 @@ class _Engine:
         functions: Any = self._racer.eval(_HARNESS)
         self._check: Callable[..., Any] = functions[0]
         self._same: Callable[..., Any] = functions[1]
+        self._analyze: Callable[..., Any] = functions[2]
+        self._tokens: Callable[..., Any] = functions[3]
         self._lock = threading.Lock()
         self.pid = os.getpid()
         self.startup_seconds = time.perf_counter() - started
@@ -152,7 +271,7 @@ class _Engine:
         # mini-racer's own finalizer joins its event-loop thread, which hangs once the
         # interpreter has frozen daemon threads at exit: close while threads still run.
         with self._lock:
-            del self._check, self._same
+            del self._check, self._same, self._analyze, self._tokens
             self._racer.close()
 
     def call(self, function: Callable[..., Any], size: int, *args: object) -> Any:
@@ -172,6 +291,40 @@ class _Engine:
         kind, pos, message = str(answer).split("\x00", 2)
         offset = _code_point_offset(text, int(pos)) if int(pos) >= 0 else None
         return EngineVerdict(message, offset, _KINDS[kind])
+
+    def analyze(self, text: str) -> ScriptFacts | EngineVerdict:
+        from py_mini_racer import JSEvalException, JSTimeoutException
+
+        try:
+            answer = str(self.call(self._analyze, len(text), text))
+        except (JSEvalException, JSTimeoutException, UnicodeEncodeError) as exc:
+            return EngineVerdict(f"engine could not check: {type(exc).__name__}", None, "limit")
+        if not answer.startswith("{"):
+            kind, pos, message = answer.split("\x00", 2)
+            offset = _code_point_offset(text, int(pos)) if int(pos) >= 0 else None
+            return EngineVerdict(message, offset, _KINDS[kind])
+        data = json.loads(answer)
+        to_index = _offset_mapper(text)
+        strict = data["strict"]
+        return ScriptFacts(
+            bindings=tuple((name, kind, to_index(at)) for name, kind, at in data["bindings"]),
+            use_strict=to_index(strict) if strict >= 0 else None,
+            licenses=tuple((to_index(a), to_index(b)) for a, b in data["licenses"]),
+        )
+
+    def tokens(self, text: str) -> list[tuple[str, int, int]] | None:
+        from py_mini_racer import JSEvalException, JSTimeoutException
+
+        try:
+            flat = json.loads(str(self.call(self._tokens, len(text), text)))
+        except (JSEvalException, JSTimeoutException, UnicodeEncodeError, ValueError):
+            return None
+        to_index = _offset_mapper(text)
+        found = [
+            (flat[i], to_index(flat[i + 1]), to_index(flat[i + 2])) for i in range(0, len(flat), 3)
+        ]
+        found.sort(key=lambda token: token[1])  # comments arrive out of order
+        return found
 
     def same(self, a: str, b: str) -> bool:
         from py_mini_racer import JSEvalException, JSTimeoutException
@@ -236,10 +389,36 @@ def check_scripts(texts: Sequence[str], *, module: bool = False) -> list[EngineV
     return [engine.check(text, module) for text in texts]
 
 
+def analyze_script(text: str) -> ScriptFacts | EngineVerdict:
+    """Check a classic script; when accepted, its top-level bindings, strict directive and licenses."""
+    return _engine().analyze(text)
+
+
+def script_tokens(text: str) -> list[tuple[str, int, int]] | None:
+    """(esprima token type, start, end) of a valid script's tokens and license comments, in order."""
+    return _engine().tokens(text)
+
+
 def same_programs(pairs: Sequence[tuple[str, str]]) -> list[bool]:
     """True per pair proven to be the same program; False means not proven (ask esprima)."""
     engine = _engine()
     return [engine.same(a, b) for a, b in pairs]
+
+
+def _offset_mapper(text: str) -> Callable[[int], int]:
+    """UTF-16 offsets to indexes into `text`, in O(log n) per offset after one pass."""
+    if text.isascii():
+        return lambda offset: max(0, min(offset, len(text)))
+    import bisect
+
+    # Code-point indexes of astral characters: each one shifts later UTF-16 offsets by one.
+    astral = [i for i, char in enumerate(text) if ord(char) > 0xFFFF]
+    units = [i + n for n, i in enumerate(astral)]  # UTF-16 offset of each astral character
+
+    def to_index(offset: int) -> int:
+        return max(0, min(offset - bisect.bisect_left(units, offset), len(text)))
+
+    return to_index
 
 
 def _code_point_offset(text: str, utf16_offset: int) -> int:

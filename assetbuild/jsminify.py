@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from . import jssafe
-from .jscheck import program_facts, program_fingerprint
+from .jscheck import engine_name, license_comments, program_facts, program_fingerprint
 
 Method = Literal["rjsmin", "safe", "none"]
 
@@ -21,6 +21,10 @@ class Minified:
 
 def minify_js(text: str) -> Minified:
     """rjsmin when it provably keeps the program and its license comments, else the safe path."""
+    if engine_name() == "v8":
+        minified = _minify_with_engine(text)
+        if minified is not None:
+            return minified
     facts = program_facts(text)
     if facts is None:
         return Minified(text, "none")
@@ -31,6 +35,29 @@ def minify_js(text: str) -> Minified:
     candidate = jssafe.minify(text)
     if candidate is not None and _keeps(candidate, facts.fingerprint, licenses):
         return Minified(candidate, "safe")
+    return Minified(text, "none")
+
+
+def _minify_with_engine(text: str) -> Minified | None:
+    """The same choice, verified by the fast engine; None when the engine cannot decide."""
+    from . import jsengine
+
+    licenses = license_comments(text)
+    if licenses is None:
+        answer = jsengine.analyze_script(text)
+        if not isinstance(answer, jsengine.ScriptFacts):
+            return None
+        licenses = tuple((start, text[start:end]) for start, end in answer.licenses)
+    kept = tuple(comment for _, comment in licenses)
+    fast = _rjsmin(text, licenses)
+    if fast is not None and _in_order(fast, kept) and jsengine.same_programs([(text, fast)])[0]:
+        return Minified(fast, "rjsmin")
+    tokens = jsengine.script_tokens(text)
+    if tokens is None:
+        return None
+    safe = jssafe.emit(text, [jssafe.Piece(kind, text[a:b], a, b) for kind, a, b in tokens])
+    if _in_order(safe, kept) and jsengine.same_programs([(text, safe)])[0]:
+        return Minified(safe, "safe")
     return Minified(text, "none")
 
 

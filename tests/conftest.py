@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -47,3 +47,17 @@ def make_site(tmp_path: Path) -> SiteFactory:
         return write_site(tmp_path / subdir, files, config, config_name=config_name)
 
     return factory
+
+
+def _engines() -> list[str]:
+    from assetbuild import jsengine
+
+    return ["esprima", "auto"] if jsengine.available() else ["esprima"]
+
+
+@pytest.fixture(scope="module", params=_engines())
+def js_engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a JS test module once with esprima alone and once with the fast engine (when installed)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ASSETBUILD_ENGINE", request.param)
+        yield request.param

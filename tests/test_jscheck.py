@@ -22,6 +22,12 @@ from assetbuild.jscheck import (
 from assetbuild.sources import Edit, SourceFile
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _both_engines(js_engine: str) -> str:
+    """Every test here runs with esprima alone and with the fast engine when it is installed."""
+    return js_engine
+
+
 def source(text: str, name: str = "app.js", original: str | None = None, edits=()) -> SourceFile:
     return SourceFile(Path(name), name, text if original is None else original, text, tuple(edits))
 
@@ -119,6 +125,8 @@ def test_deep_parse_leaves_the_recursion_limit_alone() -> None:
 
 def test_parser_crash_is_reported_as_the_tools_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     import esprima
+
+    monkeypatch.setenv("ASSETBUILD_ENGINE", "esprima")  # the crash is esprima's
 
     def broken(*args: object, **kwargs: object) -> None:
         raise IndexError("string index out of range")

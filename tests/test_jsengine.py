@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -305,3 +306,56 @@ def test_available_is_false_in_a_forked_child() -> None:
     os.waitpid(child, 0)
     assert answer == b"0"
     assert jsengine.available()
+
+
+FACTS_CASES = [
+    '"use strict";\n/*! lic */ let a = 1; var {b, c: [d]} = x; if (1) { var e; }\n'
+    "function f() { var g; } class H {} // @license x\n",
+    "for (var i = 0;;) {} try { var t; } catch { var u; } switch (1) { case 1: var w; }",
+    "label: { var \U0001d49c = 1; } let [p, ...q] = r; const {s = 1, ...v} = y;",
+    "'use asm'; 'use strict'; var z;",
+    "x; 'use strict';",
+]
+
+
+@pytest.mark.parametrize("text", FACTS_CASES)
+def test_engine_facts_match_esprimas(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's bindings, strict directive and licenses equal what esprima's walk finds."""
+    from assetbuild.jscheck import check_js
+    from assetbuild.sources import SourceFile
+
+    src = SourceFile(Path("a.js"), "a.js", text, text)
+    monkeypatch.setenv("ASSETBUILD_ENGINE", "esprima")
+    slow = check_js(src, first=True)
+    monkeypatch.setenv("ASSETBUILD_ENGINE", "auto")
+    fast = check_js(src, first=True)
+    assert fast.ok and slow.ok
+    assert sorted(fast.bindings, key=repr) == sorted(slow.bindings, key=repr)
+    assert fast.use_strict == slow.use_strict
+    facts = jsengine.analyze_script(text)
+    assert isinstance(facts, jsengine.ScriptFacts)
+    licenses = [text[a:b] for a, b in facts.licenses]
+    assert licenses == [c for c in ("/*! lic */", "// @license x") if c in text]
+
+
+TOKEN_CASES = [
+    "a = `x${b}y${`z${ {a:1}.a }`}` / 2; 1n; this?.x; /re/g.test(s);",
+    "class A { #p; m() { return #p in this } static { this.q = 1 } }",
+    "x\n++y; a = b\n/re/g.exec(c); i = typeof /a/; if (a) /b/.test(c)",
+    "/*! keep */ var s = 'str' + \"s2\"; // @preserve me\nlet t = `${`${`deep`}`}`;",
+    "a = 1 .toString(); b = x - -y; c = x + +y; d = a-- > b; e = c < !--d;",
+    "async function* g() { for await (const x of y) yield* x; }",
+    "var \U0001d49c = '\U0001d49c'; label: for (;;) { break label; }",
+]
+
+
+@pytest.mark.parametrize("text", TOKEN_CASES)
+def test_engine_tokens_give_the_safe_minifiers_output(text: str) -> None:
+    """The engine's tokens, emitted by the safe minifier, equal esprima's path byte for byte."""
+    from assetbuild import jssafe
+
+    tokens = jsengine.script_tokens(text)
+    assert tokens is not None
+    fast = jssafe.emit(text, [jssafe.Piece(kind, text[a:b], a, b) for kind, a, b in tokens])
+    assert fast == jssafe.minify(text)
+    assert jsengine.same_programs([(text, fast)]) == [True]

@@ -10,6 +10,12 @@ from assetbuild.jscheck import same_program
 from assetbuild.jssafe import minify, tokens_of
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _both_engines(js_engine: str) -> str:
+    """Every test here runs with esprima alone and with the fast engine when it is installed."""
+    return js_engine
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
