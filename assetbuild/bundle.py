@@ -7,7 +7,7 @@ is the unit of work that the content cache stores and the process pool runs.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -16,7 +16,7 @@ from .diagnostics import Diagnostic, Location
 
 # Bumped whenever a change to the code below can change a file's result, so
 # that cached results of older versions are never trusted.
-RESULT_FORMAT = 1
+RESULT_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _process_js(src: Any, job: FileJob) -> FileResult:
 
 
 def _process_css(src: Any, job: FileJob) -> FileResult:
-    from .csscheck import check_css
+    from .csscheck import check_css, without_charsets
 
     report = check_css(src)
     diags = tuple(report.diagnostics)
@@ -98,17 +98,20 @@ def _process_css(src: Any, job: FileJob) -> FileResult:
             # Offsets moved: re-read the at-rules from the text that will ship; the
             # rewritten file's edits still map them to the original lines and columns.
             report = check_css(rewritten)
-    return FileResult(job.display, report.text, report.text, "off", diags, report)
+    body = without_charsets(report)
+    if not job.minify:
+        return FileResult(job.display, body, body, "off", diags, report)
+    from .cssminify import minify_css
+
+    minified = minify_css(body)
+    diags += _fallback_warning(src, "CSS", "rcssmin", minified.method)
+    return FileResult(job.display, minified.text, body, minified.method, diags, report)
 
 
 def _fallback_warning(src: Any, language: str, fast: str, method: str) -> tuple[Diagnostic, ...]:
     if method == fast or method == "off":
         return ()
-    what = (
-        "shipped minified by the safe token minifier"
-        if method == "safe"
-        else "shipped unminified"
-    )
+    what = "shipped minified by the safe minifier" if method == "safe" else "shipped unminified"
     return (
         Diagnostic(
             "warning",
@@ -148,9 +151,6 @@ def join_bundle(
     kind: str,
     results: Sequence[FileResult],
     raw_size: int,
-    *,
-    minify: bool,
-    minify_css: Callable[[str], tuple[str, str]] | None = None,
 ) -> Built:
     """Join checked files into one bundle, with the checks that only the whole bundle can make."""
     diags: list[Diagnostic] = [d for r in results for d in r.diagnostics]
@@ -166,28 +166,9 @@ def join_bundle(
     else:
         from .csscheck import join_css
 
-        text, join_diags = join_css([r.facts for r in results])
+        text, join_diags = join_css([r.facts for r in results], [r.text for r in results])
         diags.extend(join_diags)
-        if minify and not any(d.is_error for d in join_diags):
-            text, method = (minify_css or _minify_css)(text)
-            methods = (method,) * len(results)
-            if method != "rcssmin":
-                diags.append(
-                    Diagnostic(
-                        "warning",
-                        "rcssmin would change this stylesheet's meaning; "
-                        + ("shipped minified by the safe minifier" if method == "safe" else "shipped unminified"),
-                        Location(output),
-                    )
-                )
     return Built(output, kind, sources, raw_size, text.encode("utf-8"), methods, tuple(diags))
-
-
-def _minify_css(text: str) -> tuple[str, str]:
-    from .cssminify import minify_css
-
-    minified = minify_css(text)
-    return minified.text, minified.method
 
 
 def output_dir_for(root: Path, output: str) -> Path:

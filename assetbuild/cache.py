@@ -331,27 +331,6 @@ class ContentCache:
             return
         self.put_raw("file", key, meta)
 
-    def minify_css(self, text: str) -> tuple[str, str]:
-        """The whole-bundle CSS minification, cached (a `minify_css=` callable for join_bundle)."""
-        key = _key("css-min", text)
-        hit = self._recall(key)
-        if hit is not None:
-            return hit  # type: ignore[no-any-return]
-        entry = self.get_raw("css-min", key)
-        value: tuple[str, str] | None = None
-        if entry is not None:
-            meta = entry[0]
-            if isinstance(meta, list) and len(meta) == 2 and all(isinstance(m, str) for m in meta):
-                value = (meta[0], meta[1])
-        if value is None:
-            from .cssminify import minify_css
-
-            minified = minify_css(text)
-            value = (minified.text, minified.method)
-            self.put_raw("css-min", key, list(value))
-        self._remember(key, value, len(value[0]))
-        return value
-
     def precompress(self, data: bytes, methods: Sequence[str]) -> tuple[tuple[str, bytes], ...]:
         """`compress.precompress`, cached by the data's hash and the methods."""
         from . import compress

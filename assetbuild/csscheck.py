@@ -323,8 +323,14 @@ def _at_name(text: str, pos: int) -> str:
     return match.group() if match else ""
 
 
-def join_css(reports: Sequence[CssReport]) -> tuple[str, tuple[Diagnostic, ...]]:
-    """Concatenate checked files into one stylesheet; report what concatenation breaks."""
+def join_css(
+    reports: Sequence[CssReport], texts: Sequence[str] | None = None
+) -> tuple[str, tuple[Diagnostic, ...]]:
+    """Concatenate checked files into one stylesheet; report what concatenation breaks.
+
+    `texts`, when given, are what to join for each report instead of its text without @charset
+    rules (the caller's minified `without_charsets(report)`).
+    """
     diagnostics: list[Diagnostic] = []
     first_rule: tuple[CssReport, int] | None = None  # the first rule of the bundle so far
     first_namespace: tuple[CssReport, AtRule] | None = None
@@ -351,7 +357,9 @@ def join_css(reports: Sequence[CssReport]) -> tuple[str, tuple[Diagnostic, ...]]
                     first_namespace = (report, rule)
         if first_rule is None and report.first_rule is not None:
             first_rule = (report, report.first_rule)
-        parts.append(_without_charsets(report))
+        parts.append(without_charsets(report))
+    if texts is not None:
+        parts = [_separated(text) for text in texts]
     header, charset_diags = _charset_header(charsets)
     diagnostics.extend(charset_diags)
     return header + "".join(parts), tuple(diagnostics)
@@ -382,7 +390,14 @@ def _charset_value(prelude: str) -> str:
     return prelude.strip(_WS).strip("\"'")
 
 
-def _without_charsets(report: CssReport) -> str:
+def _separated(text: str) -> str:
+    """A part that cannot run into the next one (a minified part may end in a bare token)."""
+    tail = text.rstrip()
+    return text if not tail or tail.endswith(("}", ";", "*/")) else text + "\n"
+
+
+def without_charsets(report: CssReport) -> str:
+    """The report's text without its @charset rules (the bundle gets one at its start)."""
     text = report.text
     pieces: list[str] = []
     pos = 0

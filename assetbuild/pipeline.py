@@ -47,7 +47,9 @@ class InstallOutcome:
     previous_sizes: dict[str, int] = field(default_factory=dict)
 
 
-def build(config: Config, options: BuildOptions, on_progress: Progress | None = None) -> BuildResult:
+def build(
+    config: Config, options: BuildOptions, on_progress: Progress | None = None
+) -> BuildResult:
     """Build every bundle in memory; source problems come back as diagnostics, never half-done output."""
     from .sources import collect, display_path, read_source
     from .tokens import substitute
@@ -86,7 +88,7 @@ def build(config: Config, options: BuildOptions, on_progress: Progress | None = 
                     original=src.original,
                     text=src.text,
                     edits=tuple((e.start, e.end, e.orig_start, e.orig_end) for e in src.edits),
-                    minify=spec.minify and options.minify and spec.kind == "js",
+                    minify=spec.minify and options.minify,
                     first=index == 0,
                     output_dir=str(output_dir_for(config.root, spec.output)),
                     root=str(config.root),
@@ -112,8 +114,6 @@ def build(config: Config, options: BuildOptions, on_progress: Progress | None = 
             spec.kind,
             mine,
             raw_size,
-            minify=spec.minify and options.minify,
-            minify_css=cache.minify_css if cache is not None else None,
         )
         diags.extend(bundle.diagnostics)
         built.append(bundle)
@@ -165,9 +165,7 @@ def install(
             return outcome  # type: ignore[no-any-return]
     result = require_ok(build(config, options, on_progress), "nothing was installed")
     cache = _cache(config, options)
-    outputs = [
-        Output(b.output, b.data, _variants(b.data, methods, cache)) for b in result.bundles
-    ]
+    outputs = [Output(b.output, b.data, _variants(b.data, methods, cache)) for b in result.bundles]
     previous = _previous_sizes(config)
     report = install_outputs(
         config.root,

@@ -257,24 +257,6 @@ def test_memory_layer_serves_without_disk(tmp_path: Path) -> None:
     assert ContentCache(tmp_path / "c").get_result(job_key(job)) is None
 
 
-def test_css_minify_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetbuild import cssminify
-
-    calls: list[str] = []
-    real = cssminify.minify_css
-
-    def counting(text: str) -> Any:
-        calls.append(text)
-        return real(text)
-
-    monkeypatch.setattr(cssminify, "minify_css", counting)
-    text = "a {  color : red ; }\n\nb { margin: 0 0 0 0; }\n"
-    first = ContentCache(tmp_path / "c").minify_css(text)
-    second = ContentCache(tmp_path / "c").minify_css(text)
-    assert first == second == (real(text).text, real(text).method)
-    assert calls == [text]
-
-
 @pytest.mark.parametrize("methods", [("gzip",), ("br",), ("gzip", "br")])
 def test_precompress_is_cached_and_identical(tmp_path: Path, methods: tuple[str, ...]) -> None:
     from assetbuild import compress

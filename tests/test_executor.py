@@ -51,6 +51,7 @@ def mixed_jobs(n: int = 24) -> list[FileJob]:
 def force_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "POOL_MIN_FILES", 0)
     monkeypatch.setattr(executor, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(executor, "POOL_MIN_BYTES_FAST", 0)
     monkeypatch.setattr(executor, "_cpu_count", lambda: 2)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
 
@@ -75,7 +76,23 @@ def test_pool_size(
 ) -> None:
     monkeypatch.setattr(executor, "_cpu_count", lambda: cpus)
     monkeypatch.setenv(executor.ENV_JOBS, env)
+    monkeypatch.setenv("ASSETBUILD_ENGINE", "esprima")
     jobs = [job(i, "x" * (size // files)) for i in range(files)]
+    assert pool_size(jobs) == expected
+
+
+@pytest.mark.parametrize(("size", "expected"), [(2 * 10**6, 1), (8 * 10**6, 2)])
+def test_pool_starts_later_with_the_fast_engine(
+    monkeypatch: pytest.MonkeyPatch, size: int, expected: int
+) -> None:
+    from assetbuild import jsengine
+
+    if not jsengine.available():
+        pytest.skip("the fast engine (mini-racer) is not installed")
+    monkeypatch.setattr(executor, "_cpu_count", lambda: 2)
+    monkeypatch.delenv(executor.ENV_JOBS, raising=False)
+    monkeypatch.setenv("ASSETBUILD_ENGINE", "auto")
+    jobs = [job(i, "x" * (size // 20)) for i in range(20)]
     assert pool_size(jobs) == expected
 
 
