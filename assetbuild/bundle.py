@@ -6,6 +6,7 @@ is the unit of work that the content cache stores and the process pool runs.
 
 from __future__ import annotations
 
+import functools
 import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,6 +133,7 @@ class Built:
     data: bytes
     methods: tuple[str, ...]  # per file
     diagnostics: tuple[Diagnostic, ...]
+    known_gzip_size: int | None = None  # when already measured (the no-change fast path)
 
     @property
     def ok(self) -> bool:
@@ -141,8 +143,11 @@ class Built:
     def size(self) -> int:
         return len(self.data)
 
-    @property
+    @functools.cached_property
     def gzip_size(self) -> int:
+        """Bytes served to a browser that accepts gzip (level 9, as the .gz variant)."""
+        if self.known_gzip_size is not None:
+            return self.known_gzip_size
         return len(gzip.compress(self.data, 9, mtime=0))
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .install import InstallReport, Output
     from .pipeline import BuildOptions
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 RACY_NS = 2_000_000_000
 _PACKAGES = ("esprima", "rjsmin", "rcssmin", "tinycss2", "brotli", "py_mini_racer")
 _SUFFIXES = (".gz", ".br")  # compress.SUFFIXES, without importing gzip here
@@ -213,6 +213,7 @@ def record(
                 "kind": b.kind,
                 "sources": list(b.sources),
                 "raw_size": b.raw_size,
+                "gzip_size": b.gzip_size,
                 "methods": list(b.methods),
                 "path": rel,
             }
@@ -371,6 +372,7 @@ def up_to_date(config: Config, state: Mapping[str, Any], dry_run: bool = False) 
                     data,
                     tuple(b["methods"]),
                     tuple(d for d in diags if _concerns(d, b)),
+                    int(b["gzip_size"]),
                 )
             )
         areas = tuple(
