@@ -279,19 +279,28 @@ def _emit_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True))
 
 
-def _bundle_rows(result: BuildResult, where: dict[str, tuple[str, str]], previous: dict[str, int]) -> list[list[str]]:
+def _bundle_rows(
+    result: BuildResult,
+    where: dict[str, tuple[str, str]],
+    previous: dict[str, int],
+    variants: dict[str, dict[str, int]],
+) -> list[list[str]]:
     from .render import delta, size
 
-    rows = [["bundle", "files", "raw", "min", "gzip", "change", "installed", "action"]]
+    brotli = any("br" in v for v in variants.values())
+    rows = [["bundle", "files", "raw", "min", "gzip", *(["br"] if brotli else []),
+             "change", "installed", "action"]]
     for b in result.bundles:
         path, action = where.get(b.output, ("", ""))
+        mine = variants.get(b.output, {})
         rows.append(
             [
                 b.output,
                 str(len(b.sources)),
                 size(b.raw_size),
                 size(b.size),
-                size(b.gzip_size),
+                size(mine.get("gz", b.gzip_size)),
+                *([size(mine.get("br"))] if brotli else []),
                 delta(b.size, previous.get(b.output)),
                 path,
                 action,
@@ -319,13 +328,16 @@ def _bundle_json(result: BuildResult, where: dict[str, tuple[str, str]]) -> list
 
 
 def _print_summary(settings: Settings, result: BuildResult, where: dict[str, tuple[str, str]],
-                   previous: dict[str, int], tail: str) -> None:
+                   previous: dict[str, int], tail: str,
+                   variants: dict[str, dict[str, int]] | None = None) -> None:
     from .render import table
 
     _print_diagnostics([d for d in result.diagnostics if not d.is_error])
     if settings.quiet or settings.json:
         return
-    for line in table(_bundle_rows(result, where, previous), right=frozenset({1, 2, 3, 4, 5})):
+    rows = _bundle_rows(result, where, previous, variants or {})
+    numeric = frozenset(range(1, len(rows[0]) - 2))
+    for line in table(rows, right=numeric):
         click.echo(line)
     if tail:
         click.echo(tail)
@@ -436,7 +448,24 @@ def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str
                     "diagnostics": _diagnostics_json(outcome.build.diagnostics),
                 }
             )
-        _print_summary(settings, outcome.build, where, outcome.previous_sizes, _install_tail(report, dry_run))
+        _print_summary(settings, outcome.build, where, outcome.previous_sizes,
+                       _install_tail(report, dry_run), _variant_sizes(config, dry_run))
+
+
+def _variant_sizes(config: Config, dry_run: bool) -> dict[str, dict[str, int]]:
+    """Sizes of the precompressed files the manifest lists (what browsers really download)."""
+    from .manifest import ManifestError, read_manifest
+
+    if dry_run or config.manifest_format != "json":
+        return {}
+    try:
+        entries = read_manifest(config.manifest_path)["bundles"]
+    except ManifestError:
+        return {}
+    return {
+        name: {suffix: variant["size"] for suffix, variant in entry.get("variants", {}).items()}
+        for name, entry in entries.items()
+    }
 
 
 def _parse_compress(value: str | None) -> tuple[str, ...] | None:

@@ -256,3 +256,22 @@ def test_version_flag() -> None:
     result = run("--version", cwd=REPO)
     assert result.returncode == 0
     assert "assetbuild" in result.stdout
+
+
+def test_compress_writes_variants_and_summary_shows_their_sizes(site: Path) -> None:
+    result = run("install", "--compress", "gzip,br", "--static-url", STATIC, cwd=site)
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[0].split()
+    assert header[:6] == ["bundle", "files", "raw", "min", "gzip", "br"]
+    manifest = json.loads((site / "manifest.json").read_text())
+    variants = manifest["bundles"]["js/main.js"]["variants"]
+    assert (site / variants["gz"]["path"]).stat().st_size == variants["gz"]["size"]
+    assert (site / variants["br"]["path"]).stat().st_size == variants["br"]["size"]
+    row = next(line for line in result.stdout.splitlines() if line.startswith("js/main.js")).split()
+    assert f"{variants['br']['size']} B" in " ".join(row)
+
+
+def test_unknown_compress_method_is_a_usage_error(site: Path) -> None:
+    result = run("install", "--compress", "zip", "--static-url", STATIC, cwd=site)
+    assert result.returncode == 2
+    assert "zip" in result.stderr
