@@ -991,18 +991,20 @@ SUBJECTS = {
 }
 
 
-def ratio(bench: Bench, a: str, b: str) -> float | None:
+def ratio(bench: Bench, a: str, b: str, *, cpu: bool = False) -> float | None:
+    """Median of a over median of b (wall time, or CPU time when `cpu`); None when either is missing."""
     ma, mb = bench.results.get(a), bench.results.get(b)
-    if ma is None or mb is None or not ma.ok or not mb.ok or not mb.median:
+    if ma is None or mb is None or not ma.ok or not mb.ok:
         return None
-    return (ma.median or 0) / mb.median
+    x, y = (ma.median_cpu, mb.median_cpu) if cpu else (ma.median, mb.median)
+    return x / y if x is not None and y else None
 
 
-def ratios(bench: Bench) -> dict[str, dict[str, float]]:
+def ratios(bench: Bench, *, cpu: bool = False) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for s in SUBJECTS:
         for key, _ in BASELINES:
-            r = ratio(bench, s, key)
+            r = ratio(bench, s, key, cpu=cpu)
             if r is not None:
                 out.setdefault(s, {})[key] = r
     return out
@@ -1019,7 +1021,12 @@ def targets(bench: Bench) -> list[Target]:
     res = bench.results
     out = []
     wa, py = ratio(bench, "ab_nochange", "wa_nochange"), ratio(bench, "ab_nochange", "python")
-    detail = f"{_x(wa)} webassets no-change CLI (<= 0.5x), {_x(py)} python -c pass (<= 6x)"
+    wa_cpu = ratio(bench, "ab_nochange", "wa_nochange", cpu=True)
+    py_cpu = ratio(bench, "ab_nochange", "python", cpu=True)
+    detail = (
+        f"{_x(wa)} webassets no-change CLI (<= 0.5x), {_x(py)} python -c pass (<= 6x); "
+        f"by CPU time {_x(wa_cpu)} and {_x(py_cpu)}"
+    )
     out.append(
         Target(
             "no-change install as a process",
@@ -1062,7 +1069,7 @@ def targets(bench: Bench) -> list[Target]:
         Target(
             "cold build <= 3x esbuild --minify",
             None if es is None else es <= 3,
-            f"{_x(es)} esbuild",
+            f"{_x(es)} esbuild (by CPU time {_x(ratio(bench, 'ab_cold', 'esbuild', cpu=True))})",
         )
     )
 
@@ -1122,10 +1129,15 @@ def render(bench: Bench) -> str:
         for note in m.notes:
             lines.append(f"    {note}")
     lines.append("")
-    lines.append("ratios (median / median):")
+    lines.append("ratios (median wall time / median wall time; CPU time / CPU time in brackets):")
     names = dict(BASELINES)
+    by_cpu = ratios(bench, cpu=True)
     for subject, rs in ratios(bench).items():
-        text = ", ".join(f"{r:.2f}x {names[k]}" for k, r in rs.items())
+        cpus = by_cpu.get(subject, {})
+        text = ", ".join(
+            f"{r:.2f}x {names[k]}" + (f" [CPU {cpus[k]:.2f}x]" if k in cpus else "")
+            for k, r in rs.items()
+        )
         lines.append(f"  {SUBJECTS[subject]} = {text}")
     lines.append("")
     lines.append("targets:")
@@ -1148,6 +1160,7 @@ def as_json(bench: Bench) -> dict[str, Any]:
         "assetbuild_features": bench.features,
         "measurements": {k: m.as_json() for k, m in bench.results.items()},
         "ratios": ratios(bench),
+        "cpu_ratios": ratios(bench, cpu=True),
         "targets": [{"name": t.name, "met": t.met, "detail": t.detail} for t in targets(bench)],
         "output_sizes": bench.sizes,
     }
