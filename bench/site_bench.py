@@ -1073,17 +1073,27 @@ def targets(bench: Bench) -> list[Target]:
         )
     )
 
-    growth = [(k, ratio(bench, f"ab_cold_{k}x", "ab_cold")) for k in (2, 4)]
-    measured = [(k, r) for k, r in growth if r is not None]
-    if measured:
-        ok = all(r <= k * LINEAR_SLACK for k, r in measured)
-        detail = ", ".join(
-            f"{k}x corpus = {r:.2f}x the 1x time (linear: <= {k * LINEAR_SLACK:.1f})"
-            for k, r in measured
+    # Judged on CPU time: growth is a question of work done, and wall time on a shared machine
+    # moves with the load; wall-time ratios are shown beside it.
+    growth = [
+        (
+            k,
+            ratio(bench, f"ab_cold_{k}x", "ab_cold", cpu=True),
+            ratio(bench, f"ab_cold_{k}x", "ab_cold"),
         )
-        out.append(Target("cold time grows at most linearly", ok, detail))
+        for k in (2, 4)
+    ]
+    measured = [(k, c, w) for k, c, w in growth if c is not None]
+    name = "cold time grows at most linearly (CPU time)"
+    if measured:
+        ok = all(c <= k * LINEAR_SLACK for k, c, _ in measured)
+        detail = ", ".join(
+            f"{k}x corpus = {c:.2f}x the 1x CPU time (linear: <= {k * LINEAR_SLACK:.1f}; wall {_x(w)})"
+            for k, c, w in measured
+        )
+        out.append(Target(name, ok, detail))
     else:
-        out.append(Target("cold time grows at most linearly", None, "n/a"))
+        out.append(Target(name, None, "n/a"))
 
     big = res.get("ab_cold_4x")
     rss = big.peak_tree_mb if big is not None and big.ok else None

@@ -373,3 +373,56 @@ def test_run_process_kills_a_process_that_overruns(tmp_path: Path) -> None:
         [sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, timeout=0.5
     )
     assert done.run.returncode == -9  # killed by the deadline, not finished
+
+
+def _bench_with(medians: dict[str, tuple[float, float]], tree_mb: float = 100.0) -> Any:
+    """A Bench holding one run per key with the given (wall, cpu) seconds."""
+    bench = site_bench.Bench(
+        work=Path("."),
+        reps=1,
+        quick=True,
+        assetbuild=None,
+        webassets_cli=None,
+        esbuild=None,
+        progress=lambda _: None,
+    )
+    for key, (wall, cpu) in medians.items():
+        m = site_bench.Measurement(key, key)
+        m.runs.append(site_bench.Run(wall, 1024, 0, cpu, int(tree_mb * 1024)))
+        bench.results[key] = m
+    return bench
+
+
+@pytest.mark.parametrize(
+    ("nochange", "python", "wa", "expected"),
+    [(0.1, 0.05, 0.3, True), (0.2, 0.05, 0.3, False), (0.1, 0.01, 0.3, False)],
+)
+def test_no_change_target(nochange: float, python: float, wa: float, expected: bool) -> None:
+    bench = _bench_with(
+        {"ab_nochange": (nochange, nochange), "python": (python, python), "wa_nochange": (wa, wa)}
+    )
+    (target,) = [t for t in site_bench.targets(bench) if t.name.startswith("no-change")]
+    assert target.met is expected
+
+
+@pytest.mark.parametrize(
+    ("cpu_2x", "cpu_4x", "expected"), [(2.0, 4.0, True), (1.5, 3.0, True), (2.0, 5.0, False)]
+)
+def test_growth_target_uses_cpu_time(cpu_2x: float, cpu_4x: float, expected: bool) -> None:
+    # Wall times that would fail the check, to show they are not what is judged.
+    bench = _bench_with(
+        {"ab_cold": (1.0, 1.0), "ab_cold_2x": (9.0, cpu_2x), "ab_cold_4x": (20.0, cpu_4x)}
+    )
+    (target,) = [t for t in site_bench.targets(bench) if t.name.startswith("cold time grows")]
+    assert target.met is expected
+
+
+@pytest.mark.parametrize(("tree_mb", "expected"), [(250.0, True), (350.0, False)])
+def test_memory_target_uses_the_process_tree(tree_mb: float, expected: bool) -> None:
+    bench = _bench_with({"ab_cold": (1.0, 1.0), "ab_cold_4x": (4.0, 4.0)}, tree_mb=tree_mb)
+    (target,) = [t for t in site_bench.targets(bench) if t.name.startswith("peak memory")]
+    assert target.met is expected
+
+
+def test_unmeasured_targets_are_not_judged() -> None:
+    assert {t.met for t in site_bench.targets(_bench_with({}))} == {None}
