@@ -439,12 +439,8 @@ def webassets_env_module(site: Site, out: Path, cache: Path, static_url: str) ->
 def find_esbuild(explicit: str | None) -> str | None:
     candidates = [explicit, os.environ.get("ESBUILD"), shutil.which("esbuild")]
     here = Path(__file__).resolve().parent
-    for d in (
-        Path.cwd(),
-        here.parent,
-        here.parent.parent / "bench-tools",
-        Path("/work/bench-tools"),
-    ):
+    # The repository's sibling bench-tools/ is where bench/README.md suggests installing it.
+    for d in (Path.cwd(), here.parent, here.parent.parent / "bench-tools"):
         candidates.append(str(d / "node_modules" / ".bin" / "esbuild"))
     for c in candidates:
         if c and Path(c).is_file() and os.access(c, os.X_OK):
