@@ -11,7 +11,7 @@ import functools
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, NoReturn
 
 from .diagnostics import Diagnostic, Location, Severity, line_col
@@ -209,9 +209,18 @@ class _Walker:
 
     def _files(self, directory: Path, rel: str, pattern: str, out: list[str]) -> None:
         for entry in self._entries(directory, pattern):
-            # os.path.isdir is False for broken links and loops; those are reported later.
-            if not os.path.isdir(entry.path):
+            # Not a directory (as os.path.isdir, without its stat when the entry's type is known):
+            # broken links and loops are reported later.
+            if not _entry_is_dir(entry):
                 out.append(f"{rel}{entry.name}")
+
+
+def _entry_is_dir(entry: os.DirEntry[str]) -> bool:
+    """`os.path.isdir(entry.path)`, using the type the directory listing already gave."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _inside(real: str, real_root: str) -> bool:
@@ -238,6 +247,7 @@ def collect(root: Path, spec: BundleSpec, *, allow_outside: bool = False) -> tup
     result: list[Path] = []
     seen: set[str] = set()
     suffixes = _KIND_SUFFIXES[spec.kind]
+    real_dirs: dict[str, str] = {}  # realpath of each directory, resolved once per call
 
     def problem(entry: str, message: str) -> None:
         problems.append(Diagnostic("error", f'bundle "{spec.output}": source "{entry}": {message}'))
@@ -264,11 +274,11 @@ def collect(root: Path, spec: BundleSpec, *, allow_outside: bool = False) -> tup
             rels = ["/".join(segments)]
         for rel in rels:
             path = root.joinpath(*rel.split("/"))
-            bad = _file_problem(path, rel, spec, suffixes, real_root, allow_outside)
+            real = _realpath(path, real_dirs)
+            bad = _file_problem(path, rel, spec, suffixes, real_root, allow_outside, real)
             if bad:
                 problem(entry, f'match "{rel}" {bad}' if is_glob else bad)
                 continue
-            real = os.path.realpath(path)
             if real not in seen:
                 seen.add(real)
                 result.append(path)
@@ -286,6 +296,7 @@ def _file_problem(
     suffixes: tuple[str, ...],
     real_root: str,
     allow_outside: bool,
+    real: str | None = None,
 ) -> str | None:
     """Why one collected path cannot be a source of this bundle (a predicate phrase), or None."""
     try:
@@ -305,20 +316,48 @@ def _file_problem(
     if not rel.lower().endswith(suffixes):
         return f"is not a {spec.kind.upper()} file (a {spec.kind} bundle takes {', '.join(suffixes)} files)"
     parts = rel.split("/")
-    area = spec.area.split("/") if spec.area else []
-    below = parts[len(area) : -1] if parts[: len(area)] == area else []
+    area = _area_parts(spec.output)
+    below = parts[len(area) : -1] if tuple(parts[: len(area)]) == area else []
     version = next((p for p in below if is_version_name(p)), None)
     if version is not None:
         return (
             f'is inside version directory "{version}", which assetbuild manages; '
             "sources must live outside numbered directories"
         )
-    real = os.path.realpath(path)
+    real = os.path.realpath(path) if real is None else real
     if not allow_outside and not _inside(real, real_root):
         return (
             f"resolves to {real}, outside the root; set allow_symlinks_outside = true to allow it"
         )
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _area_parts(output: str) -> tuple[str, ...]:
+    """The output's area as path segments (`BundleSpec.area`, computed once per output)."""
+    parent = PurePosixPath(output).parent.as_posix()
+    return () if parent == "." else tuple(parent.split("/"))
+
+
+def _realpath(path: Path, real_dirs: dict[str, str]) -> str:
+    """`os.path.realpath(path)`, resolving each parent directory once (a glob matches many siblings).
+
+    When the last component is not a symlink, the real path is the parent's real path plus the name,
+    which is what realpath computes component by component anyway.
+    """
+    text = str(path)
+    try:
+        if stat.S_ISLNK(os.lstat(text).st_mode):
+            return os.path.realpath(text)
+    except OSError:
+        return os.path.realpath(text)
+    parent, name = os.path.split(text)
+    if not name or name in (".", ".."):
+        return os.path.realpath(text)
+    real_parent = real_dirs.get(parent)
+    if real_parent is None:
+        real_parent = real_dirs[parent] = os.path.realpath(parent)
+    return os.path.join(real_parent, name)
 
 
 def _suggest(path: Path) -> str:
@@ -393,13 +432,14 @@ def display_path(path: Path, start: Path | None = None) -> str:
         base = Path(os.path.abspath(start)) if start is not None else Path(os.getcwd())
     except OSError:
         return absolute.as_posix()
-    for candidate, under in (
-        (absolute, base),
-        (Path(os.path.realpath(absolute)), Path(os.path.realpath(base))),
-    ):
-        # The second try covers a resolved root under a symlinked working directory (/tmp on macOS).
-        try:
-            return candidate.relative_to(under).as_posix() or "."
-        except ValueError:
-            continue
-    return absolute.as_posix()
+    try:
+        return absolute.relative_to(base).as_posix() or "."
+    except ValueError:
+        pass
+    # A resolved root under a symlinked working directory (/tmp on macOS); resolved only when needed.
+    try:
+        return (
+            Path(os.path.realpath(absolute)).relative_to(os.path.realpath(base)).as_posix() or "."
+        )
+    except ValueError:
+        return absolute.as_posix()
