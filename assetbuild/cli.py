@@ -269,6 +269,19 @@ def _progress(settings: Settings, label: str) -> Any:
     return Progress(sys.stderr, label, enabled=not settings.quiet and not settings.json)
 
 
+def _build_checked(
+    settings: Settings, config: Config, label: str, consequence: str = "", *, check_only: bool = False
+) -> BuildResult:
+    """Build every bundle in memory with a progress bar; SourceError when any has errors."""
+    from .pipeline import build, require_ok
+
+    progress = _progress(settings, label)
+    try:
+        return require_ok(build(config, _options(settings, check_only=check_only), progress), consequence)
+    finally:
+        progress.close()
+
+
 def _diagnostics_json(diags: Sequence[Diagnostic]) -> list[dict[str, Any]]:
     from .render import diagnostic_json
 
@@ -353,14 +366,8 @@ def check(ctx: click.Context) -> None:
     """Check every source (syntax, tokens, bundle hazards); write nothing."""
     settings = _settings(ctx)
     with _reporting(settings):
-        from .pipeline import build, require_ok
-
         config = _load(settings)
-        progress = _progress(settings, "checking")
-        try:
-            result = require_ok(build(config, _options(settings, check_only=True), progress))
-        finally:
-            progress.close()
+        result = _build_checked(settings, config, "checking", check_only=True)
         _print_diagnostics([d for d in result.diagnostics if not d.is_error])
         files = sum(len(b.sources) for b in result.bundles)
         if settings.json:
@@ -380,15 +387,10 @@ def build(ctx: click.Context, out_dir: Path) -> None:
     """Build the bundles into a plain directory, without versions or manifest."""
     settings = _settings(ctx)
     with _reporting(settings):
-        from .pipeline import build as build_all
-        from .pipeline import export, require_ok
+        from .pipeline import export
 
         config = _load(settings)
-        progress = _progress(settings, "building")
-        try:
-            result = require_ok(build_all(config, _options(settings), progress), "nothing was written")
-        finally:
-            progress.close()
+        result = _build_checked(settings, config, "building", "nothing was written")
         export(result, out_dir.resolve())
         where = {b.output: (str(out_dir / b.output), "written") for b in result.bundles}
         if settings.json:
@@ -527,12 +529,10 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
     """Show versions per area and whether sources changed since the current one was built."""
     settings = _settings(ctx)
     with _reporting(settings):
-        from .pipeline import build as build_all
-        from .pipeline import require_ok
         from .versions import list_versions
 
         config = _load(settings)
-        result = require_ok(build_all(config, _options(settings)))
+        result = _build_checked(settings, config, "checking")
         rows = [["bundle", "versions", "current", "state"]]
         changed = []
         entries = []
