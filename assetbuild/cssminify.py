@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import rcssmin
 import tinycss2
 
 from .cssnorm import is_license, line_starts, minified_with_facts, preprocess, stylesheet_facts
-
-Method = Literal["rcssmin", "safe", "none"]
-
-
-@dataclass(frozen=True)
-class Minified:
-    """Minified text and how it was made ("none" = the input, unchanged)."""
-
-    text: str
-    method: Method
+from .minified import Minified
 
 
 def minify_css(text: str) -> Minified:

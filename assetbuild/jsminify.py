@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from . import jssafe
 from .jscheck import engine_name, license_comments, program_facts, program_fingerprint
-
-Method = Literal["rjsmin", "safe", "none"]
-
-
-@dataclass(frozen=True)
-class Minified:
-    """Minified text and how it was made ("none" = the input, unchanged)."""
-
-    text: str
-    method: Method
+from .minified import Minified
 
 
 def minify_js(text: str) -> Minified:
