@@ -96,6 +96,13 @@ def _key(kind: str, *parts: object) -> str:
 
 def job_key(job: FileJob) -> str:
     """The cache key of one file job: every field, since every field can change the result."""
+    return _job_key(environment_key(), job)
+
+
+@functools.lru_cache(maxsize=4096)
+def _job_key(environment: str, job: FileJob) -> str:
+    # Memoized on the (frozen, hashable) job and the environment: watch mode hands in the same
+    # unchanged jobs on every rebuild, and an equal job has the same key by definition.
     fields = [getattr(job, f.name) for f in dataclasses.fields(job)]
     return _key("file", [list(e) if isinstance(e, tuple) else e for e in fields])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ def build(
     diags: list[Diagnostic] = []
     plans: list[tuple[BundleSpec, list[FileJob], int]] = []
     values = dict(config.tokens)
+    token_values = tuple(sorted(values.items(), key=lambda item: item[0]))
     strict = options.strict_tokens or config.strict_tokens
     for spec in config.bundles:
         if options.only is not None and spec.output not in options.only:
@@ -68,20 +70,35 @@ def build(
             continue
         jobs: list[FileJob] = []
         raw_size = 0
+        output_dir = str(output_dir_for(config.root, spec.output))
         for index, path in enumerate(paths):
             try:
                 src = read_source(path, display_path(path))
             except SourceError as exc:
                 diags.extend(exc.diagnostics)
                 continue
-            raw_size += len(src.original.encode("utf-8"))
-            if spec.tokens:
-                src, token_diags = substitute(
-                    src, values, strict=strict, check_only=options.check_only
-                )
-                diags.extend(token_diags)
-            jobs.append(
-                FileJob(
+            key = (
+                src.original,
+                src.display,
+                spec.kind,
+                spec.tokens,
+                token_values,
+                strict,
+                options.check_only,
+                spec.minify and options.minify,
+                index == 0,
+                output_dir,
+                str(config.root),
+            )
+            prepared = _PREPARED.get(str(path), key)
+            if prepared is None:
+                size = len(src.original.encode("utf-8"))
+                token_diags: tuple[Diagnostic, ...] = ()
+                if spec.tokens:
+                    src, token_diags = substitute(
+                        src, values, strict=strict, check_only=options.check_only
+                    )
+                job = FileJob(
                     kind=spec.kind,
                     path=str(path),
                     display=src.display,
@@ -90,10 +107,15 @@ def build(
                     edits=tuple((e.start, e.end, e.orig_start, e.orig_end) for e in src.edits),
                     minify=spec.minify and options.minify,
                     first=index == 0,
-                    output_dir=str(output_dir_for(config.root, spec.output)),
+                    output_dir=output_dir,
                     root=str(config.root),
                 )
-            )
+                prepared = (job, size, token_diags)
+                _PREPARED.put(str(path), key, prepared)
+            job, size, token_diags = prepared
+            raw_size += size
+            diags.extend(token_diags)
+            jobs.append(job)
         plans.append((spec, jobs, raw_size))
 
     all_jobs = [job for _, jobs, _ in plans for job in jobs]
@@ -120,6 +142,49 @@ def build(
     if cache is not None:
         diags.extend(cache.diagnostics())
     return BuildResult(tuple(built), tuple(diags))
+
+
+Prepared = tuple[FileJob, int, tuple[Diagnostic, ...]]  # job, raw size, token diagnostics
+
+
+class _PreparedJobs:
+    """Each source's job as last prepared (read, decoded, substituted), for a long-lived process.
+
+    Watch mode rebuilds a bundle after one edit: the other files are read again (cheap) but, when
+    their text and every setting are equal, not substituted or hashed again. One entry per path,
+    bounded in total size, keyed by the file's full text, so a hit is never stale.
+    """
+
+    MAX_BYTES = 64 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, tuple[tuple[object, ...], Prepared]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, path: str, key: tuple[object, ...]) -> Prepared | None:
+        entry = self._entries.get(path)
+        if entry is None or entry[0] != key:
+            return None
+        self._entries.move_to_end(path)
+        return entry[1]
+
+    def put(self, path: str, key: tuple[object, ...], prepared: Prepared) -> None:
+        old = self._entries.pop(path, None)
+        if old is not None:
+            self._bytes -= _weight(old[1])
+        self._entries[path] = (key, prepared)
+        self._bytes += _weight(prepared)
+        while self._bytes > self.MAX_BYTES and self._entries:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._bytes -= _weight(dropped)
+
+
+def _weight(prepared: Prepared) -> int:
+    job = prepared[0]
+    return len(job.original) + len(job.text)
+
+
+_PREPARED = _PreparedJobs()
 
 
 def _cache(config: Config, options: BuildOptions) -> ContentCache | None:
