@@ -622,12 +622,23 @@ def join_js(texts: Sequence[str]) -> str:
 
 def _may_continue(text: str) -> bool:
     """False only when the file surely ends with a `;` token, which nothing can continue."""
-    last = ""
-    for line in reversed(_LINES.split(text)):
-        if line.strip():
-            last = line.strip()
-            break
+    last = _last_line(text)
     if not last.endswith(";"):
         return True
     # The `;` could sit inside a comment: `//`, `/* */`, `<!--`, or a `-->` line.
     return "/" in last or "<!--" in last or last.startswith(("-->", "#!"))
+
+
+def _last_line(text: str) -> str:
+    """The last non-blank line, stripped; reads only the end of the text (the bundle's files are big)."""
+    size = 4096
+    while True:
+        start = max(0, len(text) - size)
+        lines = _LINES.split(text[start:])
+        # The window's first line may be cut short; every later one is complete.
+        for line in reversed(lines if start == 0 else lines[1:]):
+            if line.strip():
+                return line.strip()
+        if start == 0:
+            return ""
+        size *= 8

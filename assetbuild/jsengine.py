@@ -25,6 +25,7 @@ import ctypes
 import importlib.util
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +38,7 @@ Kind = Literal["syntax", "compile", "limit"]
 # Generous: acorn parses megabytes per second, so only a runaway or a stuck engine reaches this.
 _TIMEOUT_BASE = 20.0
 _TIMEOUT_PER_MB = 10.0
+_HEAP_LIMIT = 1_000_000_000  # bytes of V8 heap
 
 _HARNESS = r"""
 (function (acorn) {
@@ -256,6 +258,9 @@ class _Engine:
 
         started = time.perf_counter()
         self._racer = MiniRacer()
+        # Past V8's own heap ceiling (~1.4 GB) V8 aborts the whole process (SIGTRAP; a 100 MB
+        # script's tree reached it); under this limit it raises instead: a "limit", esprima decides.
+        self._racer.set_hard_memory_limit(_HEAP_LIMIT)
         acorn = resources.files("assetbuild.vendor").joinpath("acorn.js").read_text("utf-8")
         self._racer.eval(acorn)
         functions: Any = self._racer.eval(_HARNESS)
@@ -405,6 +410,9 @@ def same_programs(pairs: Sequence[tuple[str, str]]) -> list[bool]:
     return [engine.same(a, b) for a, b in pairs]
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
 def _offset_mapper(text: str) -> Callable[[int], int]:
     """UTF-16 offsets to indexes into `text`, in O(log n) per offset after one pass."""
     if text.isascii():
@@ -412,7 +420,7 @@ def _offset_mapper(text: str) -> Callable[[int], int]:
     import bisect
 
     # Code-point indexes of astral characters: each one shifts later UTF-16 offsets by one.
-    astral = [i for i, char in enumerate(text) if ord(char) > 0xFFFF]
+    astral = [m.start() for m in _ASTRAL.finditer(text)]
     units = [i + n for n, i in enumerate(astral)]  # UTF-16 offset of each astral character
 
     def to_index(offset: int) -> int:

@@ -59,6 +59,7 @@ def build(
     plans: list[tuple[BundleSpec, list[FileJob], int]] = []
     values = dict(config.tokens)
     token_values = tuple(sorted(values.items(), key=lambda item: item[0]))
+    cwd = _cwd()  # once, not per file
     strict = options.strict_tokens or config.strict_tokens
     for spec in config.bundles:
         if options.only is not None and spec.output not in options.only:
@@ -73,7 +74,7 @@ def build(
         output_dir = str(output_dir_for(config.root, spec.output))
         for index, path in enumerate(paths):
             try:
-                src = read_source(path, display_path(path))
+                src = read_source(path, display_path(path, cwd))
             except SourceError as exc:
                 diags.extend(exc.diagnostics)
                 continue
@@ -142,6 +143,15 @@ def build(
     if cache is not None:
         diags.extend(cache.diagnostics())
     return BuildResult(tuple(built), tuple(diags))
+
+
+def _cwd() -> Path | None:
+    import os
+
+    try:
+        return Path(os.getcwd())
+    except OSError:
+        return None  # display_path shows absolute paths then
 
 
 Prepared = tuple[FileJob, int, tuple[Diagnostic, ...]]  # job, raw size, token diagnostics

@@ -325,8 +325,9 @@ class Watcher:
         names = {str(p) for p in batch}
         todo: list[BundleSpec] = []
         changed: list[str] = []
+        taken: dict[str, Stamps] = {}
         for spec in config.bundles:
-            stamps = _bundle_stamps(config, spec)
+            stamps = taken[spec.output] = _bundle_stamps(config, spec)
             old = self._stamps.get(spec.output)
             sources = {s[0] for s in stamps} if stamps[:1] != ("error",) else set()
             touched = [p for p in sorted(names & sources)]
@@ -338,7 +339,7 @@ class Watcher:
         if config_changed and config.config_path is not None:
             changed.insert(0, str(config.config_path))
         if todo:
-            self._build(tuple(todo), changed, config_changed=config_changed)
+            self._build(tuple(todo), changed, config_changed=config_changed, stamps=taken)
 
     def _build(
         self,
@@ -347,13 +348,15 @@ class Watcher:
         *,
         first: bool = False,
         config_changed: bool = False,
+        stamps: Mapping[str, Stamps] | None = None,
     ) -> None:
         config = self._config
         assert config is not None
         specs = tuple(specs)
         outputs = tuple(s.output for s in specs)
         for spec in specs:  # stamped before reading, so a change during the build is seen next time
-            self._stamps[spec.output] = _bundle_stamps(config, spec)
+            taken = stamps.get(spec.output) if stamps is not None else None
+            self._stamps[spec.output] = taken if taken is not None else _bundle_stamps(config, spec)
         only = None
         if not first and config.manifest_format == "json":
             # A PHP manifest is written from this install's bundles alone: build them all for it.
