@@ -16,7 +16,6 @@ import functools
 import hashlib
 import json
 import os
-import secrets
 import struct
 import time
 from collections import OrderedDict
@@ -256,7 +255,7 @@ class ContentCache:
             return
         data = _format_entry(key, meta, blobs)
         path = self._path(namespace, key)
-        tmp = path.parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+        tmp = path.parent / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
         try:
             self._prepare(path.parent)
             with open(tmp, "wb") as f:

@@ -12,7 +12,6 @@ import errno
 import fcntl
 import os
 import posixpath
-import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -112,6 +111,8 @@ def _fault_point(name: str) -> None:
         return
     seen = _fault_counts[name] = _fault_counts.get(name, 0) + 1
     if seen == int(count or "1"):
+        import signal
+
         os.kill(os.getpid(), signal.SIGKILL)
 
 

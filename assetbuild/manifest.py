@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import os
 import posixpath
@@ -293,6 +292,8 @@ class Manifest:
                 f"{self.path_on_disk}: no HTML tag for {name!r} (only .js, .mjs and .css); "
                 "use its url instead"
             )
+        import html  # templates only; the CLI never needs it
+
         return template.format(
             url=html.escape(entry["url"], quote=True),
             sri=html.escape(entry["integrity"], quote=True),
