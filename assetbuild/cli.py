@@ -774,11 +774,19 @@ def cache_clear(ctx: click.Context) -> None:
 
 
 def run() -> None:
-    """Entry point that never shows a traceback for a broken pipe."""
+    """Entry point that never shows a traceback for a broken pipe.
+
+    A quiet install with nothing to do is answered by `quick` without click's dispatch.
+    """
+    from .quick import answer
+
     try:
-        main()
+        code = answer(sys.argv[1:])
+        if code is None:
+            main()
     except BrokenPipeError:
         sys.exit(1)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
