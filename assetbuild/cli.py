@@ -50,7 +50,9 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.ensure_object(Settings)
 
 
-def _parse_token(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> list[tuple[str, str]]:
+def _parse_token(
+    ctx: click.Context, param: click.Parameter, values: Sequence[str]
+) -> list[tuple[str, str]]:
     pairs = []
     for value in values:
         name, sep, text = value.partition("=")
@@ -215,8 +217,14 @@ def _reporting(settings: Settings) -> Iterator[None]:
         else:
             write_err(f"assetbuild: error: {exc.message}")
         if settings.json:
-            _emit_json({"ok": False, "exit_code": exc.exit_code, "error": exc.message,
-                        "diagnostics": _diagnostics_json(exc.diagnostics)})
+            _emit_json(
+                {
+                    "ok": False,
+                    "exit_code": exc.exit_code,
+                    "error": exc.message,
+                    "diagnostics": _diagnostics_json(exc.diagnostics),
+                }
+            )
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         write_err("assetbuild: interrupted")
@@ -243,7 +251,9 @@ def _load(settings: Settings) -> Config:
         try:
             os.chdir(settings.directory)
         except OSError as exc:
-            raise ConfigError(f"cannot change to directory {settings.directory}: {exc.strerror}") from None
+            raise ConfigError(
+                f"cannot change to directory {settings.directory}: {exc.strerror}"
+            ) from None
     overrides = Overrides(
         static_url=settings.static_url,
         tokens=tuple(settings.tokens),
@@ -270,14 +280,21 @@ def _progress(settings: Settings, label: str) -> Any:
 
 
 def _build_checked(
-    settings: Settings, config: Config, label: str, consequence: str = "", *, check_only: bool = False
+    settings: Settings,
+    config: Config,
+    label: str,
+    consequence: str = "",
+    *,
+    check_only: bool = False,
 ) -> BuildResult:
     """Build every bundle in memory with a progress bar; SourceError when any has errors."""
     from .pipeline import build, require_ok
 
     progress = _progress(settings, label)
     try:
-        return require_ok(build(config, _options(settings, check_only=check_only), progress), consequence)
+        return require_ok(
+            build(config, _options(settings, check_only=check_only), progress), consequence
+        )
     finally:
         progress.close()
 
@@ -301,8 +318,19 @@ def _bundle_rows(
     from .render import delta, size
 
     brotli = any("br" in v for v in variants.values())
-    rows = [["bundle", "files", "raw", "min", "gzip", *(["br"] if brotli else []),
-             "change", "installed", "action"]]
+    rows = [
+        [
+            "bundle",
+            "files",
+            "raw",
+            "min",
+            "gzip",
+            *(["br"] if brotli else []),
+            "change",
+            "installed",
+            "action",
+        ]
+    ]
     for b in result.bundles:
         path, action = where.get(b.output, ("", ""))
         mine = variants.get(b.output, {})
@@ -340,9 +368,14 @@ def _bundle_json(result: BuildResult, where: dict[str, tuple[str, str]]) -> list
     ]
 
 
-def _print_summary(settings: Settings, result: BuildResult, where: dict[str, tuple[str, str]],
-                   previous: dict[str, int], tail: str,
-                   variants: dict[str, dict[str, int]] | None = None) -> None:
+def _print_summary(
+    settings: Settings,
+    result: BuildResult,
+    where: dict[str, tuple[str, str]],
+    previous: dict[str, int],
+    tail: str,
+    variants: dict[str, dict[str, int]] | None = None,
+) -> None:
     from .render import table
 
     _print_diagnostics([d for d in result.diagnostics if not d.is_error])
@@ -371,17 +404,30 @@ def check(ctx: click.Context) -> None:
         _print_diagnostics([d for d in result.diagnostics if not d.is_error])
         files = sum(len(b.sources) for b in result.bundles)
         if settings.json:
-            _emit_json({"ok": True, "command": "check", "bundles": _bundle_json(result, {}),
-                        "diagnostics": _diagnostics_json(result.diagnostics)})
+            _emit_json(
+                {
+                    "ok": True,
+                    "command": "check",
+                    "bundles": _bundle_json(result, {}),
+                    "diagnostics": _diagnostics_json(result.diagnostics),
+                }
+            )
         elif not settings.quiet:
-            click.echo(f"checked {files} file{'s' if files != 1 else ''} in "
-                       f"{len(result.bundles)} bundle{'s' if len(result.bundles) != 1 else ''}: ok")
+            click.echo(
+                f"checked {files} file{'s' if files != 1 else ''} in "
+                f"{len(result.bundles)} bundle{'s' if len(result.bundles) != 1 else ''}: ok"
+            )
 
 
 @main.command()
 @_build_options
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Directory to write the bundles to (no version directories).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the bundles to (no version directories).",
+)
 @click.pass_context
 def build(ctx: click.Context, out_dir: Path) -> None:
     """Build the bundles into a plain directory, without versions or manifest."""
@@ -394,19 +440,34 @@ def build(ctx: click.Context, out_dir: Path) -> None:
         export(result, out_dir.resolve())
         where = {b.output: (str(out_dir / b.output), "written") for b in result.bundles}
         if settings.json:
-            _emit_json({"ok": True, "command": "build", "bundles": _bundle_json(result, where),
-                        "diagnostics": _diagnostics_json(result.diagnostics)})
+            _emit_json(
+                {
+                    "ok": True,
+                    "command": "build",
+                    "bundles": _bundle_json(result, where),
+                    "diagnostics": _diagnostics_json(result.diagnostics),
+                }
+            )
         _print_summary(settings, result, where, {}, "")
 
 
 @main.command()
 @_build_options
 @click.option("--bump", "policy", flag_value="bump", help="Always create the next version.")
-@click.option("--into-current", "policy", flag_value="into-current",
-              help="Overwrite files in the current version (development servers only).")
+@click.option(
+    "--into-current",
+    "policy",
+    flag_value="into-current",
+    help="Overwrite files in the current version (development servers only).",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would happen; write nothing.")
-@click.option("--compress", "compress", metavar="LIST", default=None,
-              help="Precompressed variants to write: gzip, br or gzip,br (overrides the config).")
+@click.option(
+    "--compress",
+    "compress",
+    metavar="LIST",
+    default=None,
+    help="Precompressed variants to write: gzip, br or gzip,br (overrides the config).",
+)
 @click.pass_context
 def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str | None) -> None:
     """Build and install into numbered version directories, then write the manifest.
@@ -443,15 +504,26 @@ def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str
                     "dry_run": dry_run,
                     "bundles": _bundle_json(outcome.build, where),
                     "areas": [
-                        {"area": a.area, "action": a.action, "version": a.version, "previous": a.previous}
+                        {
+                            "area": a.area,
+                            "action": a.action,
+                            "version": a.version,
+                            "previous": a.previous,
+                        }
                         for a in report.areas
                     ],
                     "manifest": str(report.manifest_path) if report.manifest_path else None,
                     "diagnostics": _diagnostics_json(outcome.build.diagnostics),
                 }
             )
-        _print_summary(settings, outcome.build, where, outcome.previous_sizes,
-                       _install_tail(report, dry_run), _variant_sizes(config, dry_run))
+        _print_summary(
+            settings,
+            outcome.build,
+            where,
+            outcome.previous_sizes,
+            _install_tail(report, dry_run),
+            _variant_sizes(config, dry_run),
+        )
 
 
 def _variant_sizes(config: Config, dry_run: bool) -> dict[str, dict[str, int]]:
@@ -522,8 +594,12 @@ def _display(path: Path) -> str:
 
 @main.command()
 @_build_options
-@click.option("--check", "exit_if_changed", is_flag=True,
-              help="Exit 1 when sources changed since the current version was built (for CI).")
+@click.option(
+    "--check",
+    "exit_if_changed",
+    is_flag=True,
+    help="Exit 1 when sources changed since the current version was built (for CI).",
+)
 @click.pass_context
 def status(ctx: click.Context, exit_if_changed: bool) -> None:
     """Show versions per area and whether sources changed since the current one was built."""
@@ -550,8 +626,14 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
             if not same:
                 changed.append(b.output)
             rows.append([b.output, _ranges(versions), str(current or "-"), state])
-            entries.append({"name": b.output, "versions": list(versions), "current": current,
-                            "state": state.replace(" ", "-")})
+            entries.append(
+                {
+                    "name": b.output,
+                    "versions": list(versions),
+                    "current": current,
+                    "state": state.replace(" ", "-"),
+                }
+            )
         if settings.json:
             _emit_json({"ok": True, "command": "status", "bundles": entries, "changed": changed})
         elif not settings.quiet:
@@ -574,9 +656,16 @@ def _ranges(versions: Sequence[int]) -> str:
 @main.command()
 @_location_options
 @_output_options
-@click.option("--keep", type=click.IntRange(min=1), required=True, help="Versions to keep per area.")
-@click.option("--min-age", default="1h", show_default=True, metavar="DURATION",
-              help="Never delete a version younger than this (0, 90s, 30m, 12h, 7d).")
+@click.option(
+    "--keep", type=click.IntRange(min=1), required=True, help="Versions to keep per area."
+)
+@click.option(
+    "--min-age",
+    default="1h",
+    show_default=True,
+    metavar="DURATION",
+    help="Never delete a version younger than this (0, 90s, 30m, 12h, 7d).",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would be deleted; delete nothing.")
 @click.pass_context
 def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
@@ -599,7 +688,9 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
             lock_timeout=config.lock_timeout,
         )
         if settings.json:
-            _emit_json({"ok": True, "command": "prune", "dry_run": dry_run, "report": _plain(report)})
+            _emit_json(
+                {"ok": True, "command": "prune", "dry_run": dry_run, "report": _plain(report)}
+            )
         elif not settings.quiet:
             click.echo(_plain_text(report, dry_run))
 
@@ -626,10 +717,21 @@ def _plain_text(report: Any, dry_run: bool) -> str:
 @main.command()
 @_build_options
 @click.option("--bump", "policy", flag_value="bump", help="Install every rebuild as a new version.")
-@click.option("--auto", "policy", flag_value="auto",
-              help="New version only when an installed file changes (as `install` does).")
-@click.option("--debounce", "debounce_ms", type=click.IntRange(min=0), default=50, show_default=True,
-              metavar="MS", help="Quiet time that ends a burst of changes before rebuilding.")
+@click.option(
+    "--auto",
+    "policy",
+    flag_value="auto",
+    help="New version only when an installed file changes (as `install` does).",
+)
+@click.option(
+    "--debounce",
+    "debounce_ms",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    metavar="MS",
+    help="Quiet time that ends a burst of changes before rebuilding.",
+)
 @click.pass_context
 def watch(ctx: click.Context, policy: str | None, debounce_ms: int) -> None:
     """Install, then rebuild and reinstall whenever a source or the config changes.
@@ -692,7 +794,7 @@ def _watch_what(r: Any) -> str:
 
 
 def _watch_installed(r: Any) -> list[str]:
-    """"js/main.js installed into js/3" for each area a rebuild installed into."""
+    """ "js/main.js installed into js/3" for each area a rebuild installed into."""
     from .watch import installed_paths
 
     if r.outcome is None:

@@ -48,7 +48,9 @@ _BOLD, _GREEN, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[0m"
 def _format_lines(diag: Diagnostic, color: bool, label: str) -> list[str]:
     where = f"{diag.location}: " if diag.location else ""
     if color:
-        head = f"{_BOLD}{where}{_RESET}{_COLORS[label]}{label}:{_RESET} {_BOLD}{diag.message}{_RESET}"
+        head = (
+            f"{_BOLD}{where}{_RESET}{_COLORS[label]}{label}:{_RESET} {_BOLD}{diag.message}{_RESET}"
+        )
     else:
         head = f"{where}{label}: {diag.message}"
     lines = [head]
@@ -92,7 +94,7 @@ def has_errors(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
 
 
 def summarize(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> str:
-    """"2 errors, 1 warning"; empty when there are none."""
+    """ "2 errors, 1 warning"; empty when there are none."""
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors
     parts = []

@@ -373,9 +373,31 @@ def _suggest(path: Path) -> str:
 # --- reading ---------------------------------------------------------------------------
 
 
+ENV_MAX_SOURCE_MB = "ASSETBUILD_MAX_SOURCE_MB"
+_DEFAULT_MAX_SOURCE_MB = 32  # the largest real vendor files are a few MB; memory stays bounded
+
+
+def max_source_bytes() -> int:
+    """The largest source file assetbuild will check, in bytes."""
+    value = os.environ.get(ENV_MAX_SOURCE_MB, "").strip()
+    try:
+        megabytes = float(value) if value else _DEFAULT_MAX_SOURCE_MB
+    except ValueError:
+        megabytes = _DEFAULT_MAX_SOURCE_MB
+    return int(max(megabytes, 0) * 1_000_000)
+
+
 def read_source(path: Path, display: str) -> SourceFile:
     """Read a source as UTF-8 (dropping a BOM); bad bytes, binaries and OS errors become SourceError."""
     try:
+        size = path.stat().st_size
+        if size > max_source_bytes():
+            _fail(
+                display,
+                f"file is {size / 1e6:.1f} MB; assetbuild checks sources of up to "
+                f"{max_source_bytes() / 1e6:.0f} MB (checking needs tens of bytes of memory per "
+                f"source byte); split it, or raise the limit with {ENV_MAX_SOURCE_MB}",
+            )
         data = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or str(exc)

@@ -22,7 +22,9 @@ def assetbuild_exe() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "assetbuild.cli"]
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
     full_env["NO_COLOR"] = "1"
     full_env.update(env or {})
@@ -40,11 +42,14 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
 def site(tmp_path: Path) -> Path:
     """A copy of the bundled example site (zero-config layout)."""
     dest = tmp_path / "static"
+
     def ignore(directory: str, names: list[str]) -> set[str]:
         # Leave out what an earlier run of the README's command installed there.
         return {
-            n for n in names
-            if n.startswith(".") or n == "manifest.json"
+            n
+            for n in names
+            if n.startswith(".")
+            or n == "manifest.json"
             or (n.isdigit() and os.path.isdir(os.path.join(directory, n)))
         }
 
@@ -107,7 +112,10 @@ def test_syntax_error_reports_original_location_and_installs_nothing(site: Path)
     result = run("install", "--static-url", STATIC, cwd=site)
     assert result.returncode == 1
     first_line = next(line for line in result.stderr.splitlines() if ": error: " in line)
-    assert first_line == os.path.join("js", "source", "25-broken.js") + ":2:14: error: Unexpected token )"
+    assert (
+        first_line
+        == os.path.join("js", "source", "25-broken.js") + ":2:14: error: Unexpected token )"
+    )
     assert "Traceback" not in result.stderr
     assert not (site / "js" / "1").exists()
     assert not (site / "css" / "1").exists()  # a build with any error installs nothing
@@ -192,7 +200,9 @@ def test_bump_and_into_current(site: Path) -> None:
     assert run("install", "--static-url", STATIC, cwd=site).returncode == 0
     bumped = run("install", "--bump", "--static-url", STATIC, cwd=site)
     assert bumped.returncode == 0, bumped.stderr
-    assert (site / "js" / "2" / "main.js").read_bytes() == (site / "js" / "1" / "main.js").read_bytes()
+    assert (site / "js" / "2" / "main.js").read_bytes() == (
+        site / "js" / "1" / "main.js"
+    ).read_bytes()
     write(site / "js" / "source" / "40-extra.js", "window.extra = 2;\n")
     current = run("install", "--into-current", "--static-url", STATIC, cwd=site)
     assert current.returncode == 0, current.stderr

@@ -278,6 +278,10 @@ def _measured(site: Path, *args: str) -> tuple[subprocess.CompletedProcess[str],
 
 def test_very_large_file_bounded_memory(sandbox: Path) -> None:
     megabytes = float(os.environ.get("ASSETBUILD_BIG_MB", "1"))
+    if megabytes > 32:
+        pytest.skip(
+            "over the 32 MB source limit: see test_file_over_the_size_limit_is_a_clear_error"
+        )
     site = sandbox / "site"
     statement = "x = x + 1; // a repeated statement\n"
     body = "var x = 0;\n" + statement * int(megabytes * 2**20 / len(statement))
@@ -290,6 +294,17 @@ def test_very_large_file_bounded_memory(sandbox: Path) -> None:
     assert (site / "js/1/main.js").read_text() == body
     # Generous: esprima's tree costs about 75 bytes per source byte (measured, see the report).
     assert rss_kib / 1024 < 300 + 150 * megabytes
+
+
+def test_file_over_the_size_limit_is_a_clear_error(sandbox: Path) -> None:
+    """A 100 MB source is refused up front (memory stays bounded), never a crash or a swap storm."""
+    site = sandbox / "site"
+    with (site / "js/source/a.js").open("w") as f:
+        f.truncate(100 * 1000 * 1000 + 1)  # sparse: size is what is checked, before reading
+    result, _seconds, rss_kib = _measured(site, "install", "-q", "--no-cache")
+    expect(result, 1, "js/source/a.js", "100.0 MB", "up to 32 MB", "ASSETBUILD_MAX_SOURCE_MB")
+    assert rss_kib / 1024 < 300
+    assert not (site / "js/1").exists()
 
 
 def test_very_long_line(sandbox: Path) -> None:
