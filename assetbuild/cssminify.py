@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import rcssmin
-import tinycss2
 
-from .cssnorm import is_license, line_starts, minified_with_facts, preprocess, stylesheet_facts
+from .cssnorm import (
+    is_license,
+    line_starts,
+    minified_with_facts,
+    parse,
+    preprocess,
+    stylesheet_facts,
+)
 from .minified import Minified
 
 
 def minify_css(text: str) -> Minified:
     """rcssmin when it provably keeps the stylesheet and its license comments, else the safe path."""
+    expected = stylesheet_facts(text)
+    if expected is None:
+        return Minified(text, "none")  # too deeply nested to walk: nothing can be verified
+    fast = _rcssmin(text)
+    # Output equal to the source is the source's stylesheet: nothing to verify.
+    if fast == text or stylesheet_facts(fast) == expected:
+        return Minified(fast, "rcssmin")
     try:
-        # One walk of the source gives both what must be kept and the safe candidate.
-        safe, expected = minified_with_facts(text)
+        # Built only when rcssmin fails; the walk reuses the source's parse (cssnorm.parse).
+        safe, _ = minified_with_facts(text)
     except RecursionError:
         return Minified(text, "none")
-    fast = _rcssmin(text)
-    if stylesheet_facts(fast) == expected:
-        return Minified(fast, "rcssmin")
     if stylesheet_facts(safe) == expected:
         return Minified(safe, "safe")
     return Minified(text, "none")
@@ -54,9 +64,11 @@ def _rcssmin(text: str) -> str:
 
 def _plain_license_comments(norm: str) -> list[int]:
     """Offsets of the @license/@preserve comments that do not start with `!`."""
+    if "@license" not in norm and "@preserve" not in norm:
+        return []  # no comment can be one (is_license): skip the walk
     starts = line_starts(norm)
     found: list[int] = []
-    pending = list(reversed(tinycss2.parse_component_value_list(norm)))
+    pending = list(reversed(parse(norm)))
     while pending:
         node = pending.pop()
         if node.type == "comment":

@@ -18,6 +18,8 @@ integer or not, an explicit sign, the unit as written. Comments are not compared
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -55,6 +57,31 @@ _MERGES = BAD_PAIRS | {
     ("number", "%"), ("number", "-->"), ("/", "*="), ("|", "|="), ("|", "||"),
     ("--", ">"),  # the ident `--` (last type "--") and `>` make `-->`
 } | {("--", after) for before, after in BAD_PAIRS if before == "ident"}  # fmt: skip
+
+
+# The last few parses, so one text is tokenized once per process however many steps read it
+# (the url rewriter, the source's facts, the safe minifier, the license scan). Bounded in
+# characters: a parse tree costs tens of bytes per character, and a worker keeps it after its job.
+_PARSED: OrderedDict[str, list[Node]] = OrderedDict()
+_PARSED_CHARS = 2_000_000
+_PARSED_LOCK = threading.Lock()
+
+
+def parse(norm: str) -> list[Node]:
+    """tinycss2's component values of preprocessed text, comments included; shared, never mutate."""
+    with _PARSED_LOCK:
+        nodes = _PARSED.get(norm)
+        if nodes is not None:
+            _PARSED.move_to_end(norm)
+            return nodes
+    nodes: list[Node] = tinycss2.parse_component_value_list(norm)
+    if len(norm) <= _PARSED_CHARS:
+        with _PARSED_LOCK:
+            _PARSED[norm] = nodes
+            total = sum(len(key) for key in _PARSED)
+            while total > _PARSED_CHARS or len(_PARSED) > 4:
+                total -= len(_PARSED.popitem(last=False)[0])
+    return nodes
 
 
 class Atom(NamedTuple):
@@ -156,7 +183,7 @@ class _Walker:
 
     def __init__(self, text: str, *, with_text: bool) -> None:
         self.norm = preprocess(text)
-        self.nodes: list[Node] = tinycss2.parse_component_value_list(self.norm)
+        self.nodes: list[Node] = parse(self.norm)
         self.spans: dict[int, tuple[int, int]] = _spans(self.nodes, self.norm) if with_text else {}
         self.atoms: list[Atom] = []
 

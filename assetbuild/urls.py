@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-import tinycss2
-
-from .cssnorm import preprocess
+from .cssnorm import parse, preprocess
 from .diagnostics import Diagnostic
 from .sources import Edit, SourceFile
 
@@ -38,6 +36,10 @@ _QUOTED = {
     "'": re.compile(r"'((?:[^'\\\r\n\f]|\\(?:\r\n|[\s\S]))*)'"),
 }
 _IMAGE_SETS = frozenset({"image-set", "-webkit-image-set"})
+# Text without any of these holds no reference: every url token, url()/src()/image-set()
+# function and @import spells its name in the text, unless an escape writes it (`u\72l(`).
+# Case-insensitively, and a superset under Unicode case folding (the Kelvin sign matches k).
+_MAY_REFER = re.compile(r"url\(|src\(|image-set\(|@import|\\", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,8 @@ def _references(text: str) -> list[_Reference]:
 
 
 def _find_references(text: str) -> Iterator[_Reference]:
+    if _MAY_REFER.search(text) is None:
+        return
     starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
 
     def offset(node: Node) -> int:
@@ -230,7 +234,8 @@ def _find_references(text: str) -> Iterator[_Reference]:
             return None
         return _Reference(start, (start, match.end()), node.value, quote_char)
 
-    top = tinycss2.parse_component_value_list(preprocess(text), skip_comments=True)
+    # Comments are skipped below: the shared parse (cssnorm.parse) keeps them for the minifier.
+    top = parse(preprocess(text))
     pending: list[tuple[list[Node], bool]] = [(top, True)]
     while pending:
         nodes, is_top = pending.pop()
@@ -238,6 +243,8 @@ def _find_references(text: str) -> Iterator[_Reference]:
         expect_import = False
         for node in nodes:
             kind = node.type
+            if kind == "comment":
+                continue
             if is_top and kind == "at-keyword":
                 name = node.lower_value
                 skip_until_semicolon = name == "namespace"  # its URL names a namespace, not a file
@@ -261,7 +268,7 @@ def _find_references(text: str) -> Iterator[_Reference]:
                 name = node.lower_name
                 args = node.arguments
                 if name in ("url", "src"):
-                    first = next((a for a in args if a.type != "whitespace"), None)
+                    first = next((a for a in args if a.type not in ("whitespace", "comment")), None)
                     if first is not None and first.type == "string":
                         ref = quoted(first)
                         if ref is not None:
