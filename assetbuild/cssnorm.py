@@ -70,10 +70,10 @@ _PARSED_LOCK = threading.Lock()
 def parse(norm: str) -> list[Node]:
     """tinycss2's component values of preprocessed text, comments included; shared, never mutate."""
     with _PARSED_LOCK:
-        nodes = _PARSED.get(norm)
-        if nodes is not None:
+        known = _PARSED.get(norm)
+        if known is not None:
             _PARSED.move_to_end(norm)
-            return nodes
+            return known
     nodes: list[Node] = tinycss2.parse_component_value_list(norm)
     if len(norm) <= _PARSED_CHARS:
         with _PARSED_LOCK:
