@@ -100,6 +100,7 @@ class Atom(NamedTuple):
 
 
 Facts = tuple[tuple[Key, ...], tuple[str, ...]]
+_WS_KEY: Key = ("ws",)
 
 
 def stylesheet_facts(text: str) -> Facts | None:
@@ -108,7 +109,9 @@ def stylesheet_facts(text: str) -> Facts | None:
     None when the stylesheet is too deeply nested to walk.
     """
     try:
-        return _facts(_Walker(text, with_text=False).run())
+        walker = _Walker(text, with_text=False)
+        walker.run()
+        return tuple(walker.keys), tuple(walker.licenses)
     except RecursionError:
         return None
 
@@ -185,7 +188,12 @@ class _Walker:
         self.norm = preprocess(text)
         self.nodes: list[Node] = parse(self.norm)
         self.spans: dict[int, tuple[int, int]] = _spans(self.nodes, self.norm) if with_text else {}
+        self.with_text = with_text
+        # With text: atoms to assemble. Without: straight into the facts (what _facts would
+        # derive from the atoms), as verification walks every text and needs nothing else.
         self.atoms: list[Atom] = []
+        self.keys: list[Key] = []
+        self.licenses: list[str] = []
 
     def run(self) -> list[Atom]:
         self.rules(self.nodes, top=True)
@@ -195,8 +203,23 @@ class _Walker:
         span = self.spans.get(id(node))
         return "" if span is None else self.norm[span[0] : span[1]]
 
-    def emit(self, key: Key | None, out: str, first: str | None, last: str | None) -> None:
-        self.atoms.append(Atom("tok", key, out, first, last))
+    def emit(self, key: Key, out: str, first: str | None, last: str | None) -> None:
+        if self.with_text:
+            self.atoms.append(Atom("tok", key, out, first, last))
+        else:
+            self.keys.append(key)
+
+    def space(self, significant: bool) -> None:
+        if self.with_text:
+            self.atoms.append(Atom("ws", _WS_KEY, " ") if significant else Atom("dws", None, ""))
+        elif significant and not (self.keys and self.keys[-1] == _WS_KEY):
+            self.keys.append(_WS_KEY)
+
+    def comment(self, value: str) -> None:
+        if self.with_text:
+            self.atoms.append(Atom("comment", None, f"/*{value}*/"))
+        elif is_license(value):
+            self.licenses.append(value)
 
     # Rule level: a stylesheet or a block's contents (declarations and rules).
     def rules(self, nodes: Sequence[Node], top: bool = False) -> None:
@@ -205,10 +228,10 @@ class _Walker:
             node = nodes[i]
             kind = node.type
             if kind == "whitespace":
-                self.atoms.append(Atom("dws", None, ""))
+                self.space(False)
                 i += 1
             elif kind == "comment":
-                self.atoms.append(Atom("comment", None, f"/*{node.value}*/"))
+                self.comment(node.value)
                 i += 1
             elif kind == "literal" and (
                 node.value == ";" or (top and node.value in ("<!--", "-->"))
@@ -261,7 +284,7 @@ class _Walker:
 
     def semicolon(self, nodes: Sequence[Node], j: int) -> None:
         """The `;` that ended a statement, if the source had one (dropped before `}`)."""
-        if j < len(nodes):
+        if j < len(nodes) and self.with_text:
             self.atoms.append(Atom("semi", None, ";"))
 
     def declaration(self, head: Sequence[Node], value: Sequence[Node], *, custom: bool) -> None:
@@ -293,7 +316,7 @@ class _Walker:
         """Comments from a part whose tokens are written in a fixed form."""
         for node in nodes:
             if node.type == "comment":
-                self.atoms.append(Atom("comment", None, f"/*{node.value}*/"))
+                self.comment(node.value)
 
     def block(self, node: Node) -> None:
         self.emit(("{",), "{", "{} block", "{")
@@ -325,10 +348,10 @@ class _Walker:
                     droppable = False  # `> =` is not `>=`
                 else:
                     droppable = _literal(previous) in separators or _literal(after) in separators
-                self.atoms.append(Atom("dws", None, "") if droppable else Atom("ws", ("ws",), " "))
+                self.space(not droppable)
                 continue
             if kind == "comment":
-                self.atoms.append(Atom("comment", None, f"/*{node.value}*/"))
+                self.comment(node.value)
                 continue
             previous = node
             if kind in _BLOCKS:
