@@ -326,17 +326,19 @@ class _Walker:
     # Component value level: preludes, selectors, values.
     def items(self, nodes: Sequence[Node], context: int, *, trim: bool) -> None:
         separators = _SEPARATORS[context]
-        following: list[Node | None] = [None] * len(nodes)
-        upcoming: Node | None = None
-        for k in range(len(nodes) - 1, -1, -1):
-            following[k] = upcoming
-            if nodes[k].type not in _WS:
-                upcoming = nodes[k]
+        with_text, keys = self.with_text, self.keys
+        n = len(nodes)
+        ahead = 0  # index of the first significant node after the last whitespace seen (or n)
         previous: Node | None = None
         for k, node in enumerate(nodes):
             kind = node.type
             if kind == "whitespace":
-                after = following[k]
+                if ahead <= k:
+                    # Linear overall: whitespace before `ahead` shares it.
+                    ahead = k + 1
+                    while ahead < n and nodes[ahead].type in _WS:
+                        ahead += 1
+                after = nodes[ahead] if ahead < n else None
                 if previous is None or after is None:
                     droppable = trim
                 elif (
@@ -356,6 +358,8 @@ class _Walker:
             previous = node
             if kind in _BLOCKS:
                 self.nested(node, context)
+            elif not with_text:
+                keys.append(_leaf_key(node))
             else:
                 first = node.value if kind == "literal" else kind
                 last = "--" if kind == "ident" and node.value == "--" else first
@@ -365,7 +369,9 @@ class _Walker:
         kind = node.type
         if kind == "function":
             key: Key = ("fn", node.name)
-            head = self.source(node) or tinycss2.serialize_identifier(node.name) + "("
+            head = ""
+            if self.with_text:
+                head = self.source(node) or tinycss2.serialize_identifier(node.name) + "("
             children = node.arguments
         else:
             key = (kind,)
@@ -484,7 +490,12 @@ def _assemble(atoms: Sequence[Atom]) -> str:
             out.append("\n")  # a lone backslash is only a delimiter before a line break
         elif space:
             out.append(" ")
-        elif gap is not None and (last, first) in _MERGES:
+        elif gap is not None and (
+            (last, first) in _MERGES
+            # `<` `!` `--p` written together is `<!--` (CDO) `p`: keep a gap on either side.
+            or (last == "!" and piece.startswith("-"))
+            or (last == "<" and piece.startswith("!"))
+        ):
             out.append(" " if gap == "ws" else "/**/")
         elif gap == "ws" and last == "at-keyword":
             out.append(" ")  # `@media (...)`: old parsers want the space that was there
