@@ -63,7 +63,7 @@ _MERGES = BAD_PAIRS | {
 # (the url rewriter, the source's facts, the safe minifier, the license scan). Bounded in
 # characters: a parse tree costs tens of bytes per character, and a worker keeps it after its job.
 _PARSED: OrderedDict[str, list[Node]] = OrderedDict()
-_PARSED_CHARS = 2_000_000
+_PARSED_CHARS = 1_000_000  # ~40 MB of tree at ~38 bytes a character
 _PARSED_LOCK = threading.Lock()
 
 
