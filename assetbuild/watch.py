@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -143,13 +144,65 @@ def _bundle_stamps(config: Config, spec: BundleSpec) -> Stamps:
     except SourceError as exc:
         return ("error", exc.message)
     stamps: list[Any] = []
+    linked_dirs: dict[str, bool] = {}
     for path in paths:
+        name = str(path)
+        parent = os.path.dirname(name)
+        if parent not in linked_dirs:
+            linked_dirs[parent] = os.path.realpath(parent) != os.path.abspath(parent)
         try:
-            st = os.stat(path)
-            stamps.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+            st = os.lstat(name)
+            linked = linked_dirs[parent] or stat.S_ISLNK(st.st_mode)
+            if stat.S_ISLNK(st.st_mode):
+                st = os.stat(name)
+            stamps.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, linked))
         except OSError:
-            stamps.append((str(path), None))
+            stamps.append((name, None))
     return tuple(stamps)
+
+
+def _has_links(stamps: Stamps) -> bool:
+    """Whether a source is reached through a symbolic link (its edits may show up elsewhere)."""
+    return stamps[:1] == ("error",) or any(len(s) > 5 and s[5] for s in stamps)
+
+
+def _glob_bases(config: Config, spec: BundleSpec) -> tuple[str, ...] | None:
+    """The directories the bundle's globs start from (normalized); None when that cannot be told."""
+    bases: list[str] = []
+    for entry in spec.sources:
+        segments = [s for s in entry.split("/") if s not in ("", ".")]
+        if entry.startswith("/") or ".." in segments or "\\" in entry:
+            return None  # leaves the root or is unusual: always look again
+        base: list[str] = []
+        for seg in segments[:-1]:
+            if _MAGIC & set(seg):
+                break
+            base.append(seg)
+        bases.append(os.path.abspath(os.path.join(str(config.root), *base)))
+    return tuple(bases)
+
+
+def _may_concern(config: Config, spec: BundleSpec, names: Iterable[str]) -> bool:
+    """Whether an event path is at, below or above one of the bundle's glob directories.
+
+    Events only come from the directories `watch_dirs` derives from the same globs (or an existing
+    parent of one not created yet), so a bundle with no event path related to its glob directories
+    cannot have gained, lost or changed a source: its stamps need not be taken again.
+    """
+    bases = _glob_bases(config, spec)
+    if bases is None:
+        return True
+    for name in names:
+        path = os.path.abspath(name)
+        for base in bases:
+            if (
+                path == base
+                or path.startswith(base + os.sep)
+                or base.startswith(path + os.sep)
+                or base == os.sep
+            ):
+                return True
+    return False
 
 
 def _changed_paths(old: Stamps | None, new: Stamps) -> list[str]:
@@ -327,8 +380,11 @@ class Watcher:
         changed: list[str] = []
         taken: dict[str, Stamps] = {}
         for spec in config.bundles:
-            stamps = taken[spec.output] = _bundle_stamps(config, spec)
             old = self._stamps.get(spec.output)
+            if old is not None and not _has_links(old) and not _may_concern(config, spec, names):
+                taken[spec.output] = old  # no event at or below its globs' directories
+                continue
+            stamps = taken[spec.output] = _bundle_stamps(config, spec)
             sources = {s[0] for s in stamps} if stamps[:1] != ("error",) else set()
             touched = [p for p in sorted(names & sources)]
             if stamps != old or touched:
