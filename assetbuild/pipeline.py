@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +54,7 @@ def build(
     config: Config, options: BuildOptions, on_progress: Progress | None = None
 ) -> BuildResult:
     """Build every bundle in memory; source problems come back as diagnostics, never half-done output."""
-    from .sources import collect, display_path, read_source
+    from .sources import collect, display_path, max_source_bytes, read_source
     from .tokens import substitute
 
     diags: list[Diagnostic] = []
@@ -60,6 +62,7 @@ def build(
     values = dict(config.tokens)
     token_values = tuple(sorted(values.items(), key=lambda item: item[0]))
     cwd = _cwd()  # once, not per file
+    limit = max_source_bytes()
     strict = options.strict_tokens or config.strict_tokens
     for spec in config.bundles:
         if options.only is not None and spec.output not in options.only:
@@ -73,6 +76,26 @@ def build(
         raw_size = 0
         output_dir = str(output_dir_for(config.root, spec.output))
         for index, path in enumerate(paths):
+            settings = (
+                str(cwd),
+                spec.kind,
+                spec.tokens,
+                token_values,
+                strict,
+                options.check_only,
+                spec.minify and options.minify,
+                index == 0,
+                output_dir,
+                str(config.root),
+                limit,
+            )
+            stamp = _stamp(path)
+            prepared = _PREPARED.unchanged(str(path), stamp, settings)
+            if prepared is not None:  # not read again: its stamp proves the text is the same
+                jobs.append(prepared[0])
+                raw_size += prepared[1]
+                diags.extend(prepared[2])
+                continue
             try:
                 src = read_source(path, display_path(path, cwd))
             except SourceError as exc:
@@ -112,7 +135,7 @@ def build(
                     root=str(config.root),
                 )
                 prepared = (job, size, token_diags)
-                _PREPARED.put(str(path), key, prepared)
+            _PREPARED.put(str(path), key, prepared, (stamp, settings) if stamp else None)
             job, size, token_diags = prepared
             raw_size += size
             diags.extend(token_diags)
@@ -145,9 +168,23 @@ def build(
     return BuildResult(tuple(built), tuple(diags))
 
 
-def _cwd() -> Path | None:
-    import os
+Stamp = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
 
+RACY_NS = 2_000_000_000  # as state.RACY_NS: a younger mtime cannot prove a later write absent
+
+
+def _stamp(path: Path) -> Stamp | None:
+    """The file's stat stamp, or None when it is missing or too recent to prove anything."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if time.time_ns() - st.st_mtime_ns < RACY_NS:
+        return None  # written just now: another write in the same tick would keep this stamp
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def _cwd() -> Path | None:
     try:
         return Path(os.getcwd())
     except OSError:
@@ -155,20 +192,23 @@ def _cwd() -> Path | None:
 
 
 Prepared = tuple[FileJob, int, tuple[Diagnostic, ...]]  # job, raw size, token diagnostics
+# key (full text and settings), the prepared job, and the stamp and settings it was read under
+_Entry = tuple[tuple[object, ...], Prepared, "tuple[Stamp, tuple[object, ...]] | None"]
 
 
 class _PreparedJobs:
     """Each source's job as last prepared (read, decoded, substituted), for a long-lived process.
 
-    Watch mode rebuilds a bundle after one edit: the other files are read again (cheap) but, when
-    their text and every setting are equal, not substituted or hashed again. One entry per path,
-    bounded in total size, keyed by the file's full text, so a hit is never stale.
+    Watch mode rebuilds a bundle after one edit: a file whose stat stamp (taken before its last
+    read, and old enough to be trusted, as in state.py) and settings are unchanged is not read again;
+    a file read again whose text and settings are equal is not substituted or hashed again. One
+    entry per path, bounded in total size.
     """
 
     MAX_BYTES = 64 * 1024 * 1024
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[str, tuple[tuple[object, ...], Prepared]] = OrderedDict()
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._bytes = 0
 
     def get(self, path: str, key: tuple[object, ...]) -> Prepared | None:
@@ -178,14 +218,30 @@ class _PreparedJobs:
         self._entries.move_to_end(path)
         return entry[1]
 
-    def put(self, path: str, key: tuple[object, ...], prepared: Prepared) -> None:
+    def unchanged(
+        self, path: str, stamp: Stamp | None, settings: tuple[object, ...]
+    ) -> Prepared | None:
+        """The job prepared from this path when its stamp (taken before that read) is the same."""
+        entry = self._entries.get(path)
+        if stamp is None or entry is None or entry[2] is None or entry[2] != (stamp, settings):
+            return None
+        self._entries.move_to_end(path)
+        return entry[1]
+
+    def put(
+        self,
+        path: str,
+        key: tuple[object, ...],
+        prepared: Prepared,
+        seen: tuple[Stamp, tuple[object, ...]] | None = None,
+    ) -> None:
         old = self._entries.pop(path, None)
         if old is not None:
             self._bytes -= _weight(old[1])
-        self._entries[path] = (key, prepared)
+        self._entries[path] = (key, prepared, seen)
         self._bytes += _weight(prepared)
         while self._bytes > self.MAX_BYTES and self._entries:
-            _, (_, dropped) = self._entries.popitem(last=False)
+            _, (_, dropped, _) = self._entries.popitem(last=False)
             self._bytes -= _weight(dropped)
 
 
