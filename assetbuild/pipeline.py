@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -209,6 +210,7 @@ class _PreparedJobs:
 
     def __init__(self) -> None:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.watchers = 0  # stamps are trusted only while a long-lived watcher runs
         self._bytes = 0
 
     def get(self, path: str, key: tuple[object, ...]) -> Prepared | None:
@@ -223,7 +225,7 @@ class _PreparedJobs:
     ) -> Prepared | None:
         """The job prepared from this path when its stamp (taken before that read) is the same."""
         entry = self._entries.get(path)
-        if stamp is None or entry is None or entry[2] is None or entry[2] != (stamp, settings):
+        if not self.watchers or stamp is None or entry is None or entry[2] != (stamp, settings):
             return None
         self._entries.move_to_end(path)
         return entry[1]
@@ -251,6 +253,16 @@ def _weight(prepared: Prepared) -> int:
 
 
 _PREPARED = _PreparedJobs()
+
+
+@contextmanager
+def long_lived() -> Iterator[None]:
+    """While inside, a source whose trusted stat stamp is unchanged is not read again (watch mode)."""
+    _PREPARED.watchers += 1
+    try:
+        yield
+    finally:
+        _PREPARED.watchers -= 1
 
 
 def _cache(config: Config, options: BuildOptions) -> ContentCache | None:

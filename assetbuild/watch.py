@@ -226,6 +226,8 @@ class _Events:
     def dispatch(self, event: Any) -> None:
         if event.event_type not in _CHANGES:
             return  # opened / closed-without-writing: our own reads would wake us forever
+        if event.event_type == "modified" and getattr(event, "is_directory", False):
+            return  # a listing changed: the entry itself has its own created/deleted/moved event
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if not raw:
                 continue
@@ -281,8 +283,14 @@ class Watcher:
         """Load the config (errors propagate), build once, then watch until stopped."""
         from watchdog.observers import Observer
 
+        from .pipeline import long_lived
+
+        with long_lived():
+            self._run(Observer)
+
+    def _run(self, observer_class: Any) -> None:
         self._config = self.load()
-        self._observer = Observer()
+        self._observer = observer_class()
         self._observer.daemon = True
         try:
             self._reschedule()

@@ -1,0 +1,206 @@
+"""Watch rebuild shortcuts: which bundles a batch re-stamps, and which sources a build reads again."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_watch import Harness, installed
+
+from assetbuild import pipeline, sources
+from assetbuild.config import load_config
+from assetbuild.pipeline import BuildOptions, build
+from assetbuild.watch import _has_links, _may_concern
+
+CONFIG = """\
+[[bundle]]
+output = "js/main.js"
+sources = ["js/source/*.js"]
+
+[[bundle]]
+output = "lib/all.js"
+sources = ["lib/**/*.js"]
+"""
+
+OLD_NS = 1_600_000_000 * 10**9  # long before any test runs: stamps this old are trusted
+
+
+def _age(*paths: Path) -> None:
+    for path in paths:
+        os.utime(path, ns=(OLD_NS, OLD_NS))
+
+
+@pytest.fixture
+def two(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path: Path = make_site(
+        {"js/source/a.js": "var a = 1;\n", "lib/x/b.js": "var b = 2;\n"},
+        CONFIG,
+    )
+    monkeypatch.chdir(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("event", "main", "lib"),
+    [
+        ("js/source/a.js", True, False),
+        ("js/source", True, False),
+        ("js", True, False),  # a parent renamed or created
+        ("", True, True),  # the root itself
+        ("js/sourcex/a.js", False, False),  # a sibling with a common prefix
+        ("lib/x/y/deep.js", False, True),  # recursive glob
+        ("lib", False, True),
+        ("css/a.css", False, False),
+        ("assetbuild.toml", False, False),
+    ],
+)
+def test_may_concern(two: Path, event: str, main: bool, lib: bool) -> None:
+    config = load_config(two, None)
+    specs = {s.output: s for s in config.bundles}
+    path = str(config.root / event) if event else str(config.root)
+    assert _may_concern(config, specs["js/main.js"], [path]) is main
+    assert _may_concern(config, specs["lib/all.js"], [path]) is lib
+
+
+def test_relative_event_paths_are_resolved(two: Path) -> None:
+    config = load_config(two, None)
+    spec = next(s for s in config.bundles if s.output == "js/main.js")
+    rel = os.path.relpath(config.root / "js/source/a.js")
+    assert _may_concern(config, spec, [rel])
+
+
+@pytest.mark.parametrize(
+    ("stamps", "expected"),
+    [
+        ((("a", 1, 2, 3, 4, False),), False),
+        ((("a", 1, 2, 3, 4, False), ("b", 1, 2, 3, 4, True)), True),
+        ((("a", None),), False),
+        (("error", "message"), True),
+    ],
+)
+def test_has_links(stamps: tuple[Any, ...], expected: bool) -> None:
+    assert _has_links(stamps) is expected
+
+
+def test_edit_through_a_symlink_in_another_bundle_rebuilds_both(two: Path) -> None:
+    (two / "js/source/link.js").symlink_to(two / "lib/x/b.js")
+    h = Harness(two)
+    first = h.start()
+    try:
+        assert first.ok, first.error
+        (two / "lib/x/b.js").write_text("var b = 77;\n")
+        got = {h.next().outputs[0]}
+        deadline = time.monotonic() + 5
+        while "77" not in installed(two) and time.monotonic() < deadline:
+            got.update(r.outputs[0] for r in h.quiet(0.2))
+        assert "77" in installed(two)
+        assert "77" in installed(two, "lib/all.js")
+    finally:
+        h.stop()
+
+
+def test_an_edit_elsewhere_does_not_restamp_a_bundle(
+    two: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetbuild import watch
+
+    h = Harness(two)
+    first = h.start()
+    stamped: list[str] = []
+    real = watch._bundle_stamps
+
+    def counting(config: Any, spec: Any) -> Any:
+        stamped.append(spec.output)
+        return real(config, spec)
+
+    monkeypatch.setattr(watch, "_bundle_stamps", counting)
+    try:
+        assert first.ok, first.error
+        (two / "lib/x/b.js").write_text("var b = 3;\n")
+        r = h.next()
+        assert r.outputs == ("lib/all.js",)
+        assert "js/main.js" not in stamped
+        assert "lib/all.js" in stamped
+    finally:
+        h.stop()
+
+
+@pytest.fixture
+def counted_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    reads: list[str] = []
+    real = sources.read_source
+
+    def counting(path: Path, display: str) -> Any:
+        reads.append(path.name)
+        return real(path, display)
+
+    monkeypatch.setattr(sources, "read_source", counting)
+    with pipeline.long_lived():
+        yield reads
+
+
+def test_one_shot_builds_read_every_source(two: Path, counted_reads: list[str]) -> None:
+    _age(two / "js/source/a.js", two / "lib/x/b.js")
+    config = load_config(two, None)
+    pipeline._PREPARED.watchers -= 1  # as outside watch mode
+    try:
+        build(config, BuildOptions())
+        build(config, BuildOptions())
+    finally:
+        pipeline._PREPARED.watchers += 1
+    assert sorted(counted_reads) == ["a.js", "a.js", "b.js", "b.js"]
+
+
+@pytest.mark.parametrize("aged", [True, False])
+def test_old_unchanged_sources_are_not_read_again(
+    two: Path, counted_reads: list[str], aged: bool
+) -> None:
+    files = [two / "js/source" / f"f{i}.js" for i in range(4)]
+    for i, path in enumerate(files):
+        path.write_text(f"var f{i} = {i};\n")
+    if aged:
+        _age(*files, two / "js/source/a.js", two / "lib/x/b.js")
+    config = load_config(two, None)
+    first = build(config, BuildOptions())
+    counted_reads.clear()
+    files[1].write_text("var f1 = 100;\n")  # same size class, new stamp (and racy: just written)
+    second = build(config, BuildOptions())
+    assert second.ok
+    if aged:
+        assert counted_reads == ["f1.js"]
+    else:
+        assert len(counted_reads) == 6  # too recent to trust a stamp: every file read
+    main = {b.output: b.data for b in second.bundles}["js/main.js"]
+    assert b"100" in main
+    assert {b.output: b.data for b in first.bundles}["lib/all.js"] in {
+        b.data for b in second.bundles
+    }
+
+
+def test_same_size_same_mtime_rewrite_is_seen(two: Path, counted_reads: list[str]) -> None:
+    path = two / "js/source/a.js"
+    _age(path, two / "lib/x/b.js")
+    config = load_config(two, None)
+    build(config, BuildOptions())
+    path.write_text("var a = 9;\n")  # same size
+    _age(path)  # same mtime as before: only the ctime tells
+    counted_reads.clear()
+    result = build(config, BuildOptions())
+    assert counted_reads == ["a.js"]
+    assert b"9" in {b.output: b.data for b in result.bundles}["js/main.js"]
+
+
+def test_settings_change_prepares_again(two: Path, counted_reads: list[str]) -> None:
+    _age(two / "js/source/a.js", two / "lib/x/b.js")
+    config = load_config(two, None)
+    minified = build(config, BuildOptions())
+    counted_reads.clear()
+    plain = build(config, BuildOptions(minify=False))
+    assert sorted(counted_reads) == ["a.js", "b.js"]
+    assert b"var a = 1;" in plain.bundles[0].data
+    assert b"var a = 1;" not in minified.bundles[0].data
+    assert pipeline._PREPARED.unchanged("nowhere", None, ()) is None
