@@ -204,3 +204,34 @@ def test_settings_change_prepares_again(two: Path, counted_reads: list[str]) -> 
     assert b"var a = 1;" in plain.bundles[0].data
     assert b"var a = 1;" not in minified.bundles[0].data
     assert pipeline._PREPARED.unchanged("nowhere", None, ()) is None
+
+
+def test_installed_entries_are_hashed_once_while_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetbuild import install
+
+    calls: list[bytes] = []
+    real = install.bundle_entry  # type: ignore[attr-defined]
+
+    def counting(rel: str, version: int, data: bytes, *args: Any) -> Any:
+        calls.append(data)
+        return real(rel, version, data, *args)
+
+    monkeypatch.setattr(install, "bundle_entry", counting)
+    path = tmp_path / "main.js"
+    path.write_bytes(b"var a=1;")
+    _age(path)
+    first = install._disk_entry("js/1/main.js", path, 1, "/static")
+    again = install._disk_entry("js/1/main.js", path, 1, "/static")
+    assert first == again
+    assert len(calls) == 1
+    path.write_bytes(b"var a=2;")  # same size
+    _age(path)  # same mtime: only the ctime differs
+    changed = install._disk_entry("js/1/main.js", path, 1, "/static")
+    assert len(calls) == 2
+    assert changed is not None and first is not None
+    assert changed["integrity"] != first["integrity"]
+    (tmp_path / "main.js.gz").write_bytes(b"x")
+    assert install._disk_entry("js/1/main.js", path, 1, "/static") != changed  # a new variant
+    assert len(calls) == 3
