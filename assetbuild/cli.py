@@ -876,19 +876,10 @@ def cache_clear(ctx: click.Context) -> None:
 
 
 def run() -> None:
-    """Entry point that never shows a traceback for a broken pipe.
+    """`python -m assetbuild.cli`: the same as the console script (`quick.run`)."""
+    from .quick import run as quick_run
 
-    A quiet install with nothing to do is answered by `quick` without click's dispatch.
-    """
-    from .quick import answer
-
-    try:
-        code = answer(sys.argv[1:])
-        if code is None:
-            main()
-    except BrokenPipeError:
-        sys.exit(1)
-    sys.exit(code)
+    quick_run()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,16 +55,11 @@ def build(
     config: Config, options: BuildOptions, on_progress: Progress | None = None
 ) -> BuildResult:
     """Build every bundle in memory; source problems come back as diagnostics, never half-done output."""
-    from .sources import collect, display_path, max_source_bytes, read_source
-    from .tokens import substitute
+    from .sources import collect
 
     diags: list[Diagnostic] = []
     plans: list[tuple[BundleSpec, list[FileJob], int]] = []
-    values = dict(config.tokens)
-    token_values = tuple(sorted(values.items(), key=lambda item: item[0]))
-    cwd = _cwd()  # once, not per file
-    limit = max_source_bytes()
-    strict = options.strict_tokens or config.strict_tokens
+    run = _RunSettings.of(config, options)
     for spec in config.bundles:
         if options.only is not None and spec.output not in options.only:
             continue
@@ -75,72 +70,15 @@ def build(
             continue
         jobs: list[FileJob] = []
         raw_size = 0
-        output_dir = str(output_dir_for(config.root, spec.output))
         for index, path in enumerate(paths):
-            settings = (
-                str(cwd),
-                spec.kind,
-                spec.tokens,
-                token_values,
-                strict,
-                options.check_only,
-                spec.minify and options.minify,
-                index == 0,
-                output_dir,
-                str(config.root),
-                limit,
-            )
-            stamp = _stamp(path)
-            prepared = _PREPARED.unchanged(str(path), stamp, settings)
-            if prepared is not None:  # not read again: its stamp proves the text is the same
-                jobs.append(prepared[0])
-                raw_size += prepared[1]
-                diags.extend(prepared[2])
-                continue
             try:
-                src = read_source(path, display_path(path, cwd))
+                job, size, token_diags = _prepare(path, index, spec, run)
             except SourceError as exc:
                 diags.extend(exc.diagnostics)
                 continue
-            key = (
-                src.original,
-                src.display,
-                spec.kind,
-                spec.tokens,
-                token_values,
-                strict,
-                options.check_only,
-                spec.minify and options.minify,
-                index == 0,
-                output_dir,
-                str(config.root),
-            )
-            prepared = _PREPARED.get(str(path), key)
-            if prepared is None:
-                size = len(src.original.encode("utf-8"))
-                token_diags: tuple[Diagnostic, ...] = ()
-                if spec.tokens:
-                    src, token_diags = substitute(
-                        src, values, strict=strict, check_only=options.check_only
-                    )
-                job = FileJob(
-                    kind=spec.kind,
-                    path=str(path),
-                    display=src.display,
-                    original=src.original,
-                    text=src.text,
-                    edits=tuple((e.start, e.end, e.orig_start, e.orig_end) for e in src.edits),
-                    minify=spec.minify and options.minify,
-                    first=index == 0,
-                    output_dir=output_dir,
-                    root=str(config.root),
-                )
-                prepared = (job, size, token_diags)
-            _PREPARED.put(str(path), key, prepared, (stamp, settings) if stamp else None)
-            job, size, token_diags = prepared
+            jobs.append(job)
             raw_size += size
             diags.extend(token_diags)
-            jobs.append(job)
         plans.append((spec, jobs, raw_size))
 
     all_jobs = [job for _, jobs, _ in plans for job in jobs]
@@ -263,6 +201,79 @@ def long_lived() -> Iterator[None]:
         yield
     finally:
         _PREPARED.watchers -= 1
+
+
+@dataclass(frozen=True)
+class _RunSettings:
+    """What every file of one build shares, computed once."""
+
+    config: Config
+    options: BuildOptions
+    values: tuple[tuple[str, str | None], ...]  # declared tokens, sorted
+    strict: bool
+    cwd: Path | None  # None when the working directory is gone
+    limit: int  # the largest source, in bytes
+
+    @classmethod
+    def of(cls, config: Config, options: BuildOptions) -> _RunSettings:
+        from .sources import max_source_bytes
+
+        return cls(
+            config,
+            options,
+            tuple(sorted(config.tokens, key=lambda item: item[0])),
+            options.strict_tokens or config.strict_tokens,
+            _cwd(),
+            max_source_bytes(),
+        )
+
+
+def _prepare(path: Path, index: int, spec: BundleSpec, run: _RunSettings) -> Prepared:
+    """One source read and substituted into a job, with its size and token diagnostics.
+
+    In a long-lived process (watch) a file whose stamp is unchanged is not read again, and a file
+    whose text is unchanged is not substituted again.
+    """
+    from .sources import display_path, read_source
+    from .tokens import substitute
+
+    options, root = run.options, str(run.config.root)
+    minify = spec.minify and options.minify
+    output_dir = str(output_dir_for(run.config.root, spec.output))
+    settings = (
+        spec.kind, spec.tokens, run.values, run.strict, options.check_only, minify,
+        index == 0, output_dir, root,
+    )  # fmt: skip
+    stamp = _stamp(path)
+    remembered = _PREPARED.unchanged(str(path), stamp, (str(run.cwd), *settings, run.limit))
+    if remembered is not None:  # not read again: its stamp proves the text is the same
+        return remembered
+    src = read_source(path, display_path(path, run.cwd))
+    key = (src.original, src.display, *settings)
+    prepared = _PREPARED.get(str(path), key)
+    if prepared is None:
+        size = len(src.original.encode("utf-8"))
+        token_diags: tuple[Diagnostic, ...] = ()
+        if spec.tokens:
+            src, token_diags = substitute(
+                src, dict(run.values), strict=run.strict, check_only=options.check_only
+            )
+        job = FileJob(
+            kind=spec.kind,
+            path=str(path),
+            display=src.display,
+            original=src.original,
+            text=src.text,
+            edits=tuple((e.start, e.end, e.orig_start, e.orig_end) for e in src.edits),
+            minify=minify,
+            first=index == 0,
+            output_dir=output_dir,
+            root=root,
+        )
+        prepared = (job, size, token_diags)
+    stamped = (stamp, (str(run.cwd), *settings, run.limit)) if stamp else None
+    _PREPARED.put(str(path), key, prepared, stamped)
+    return prepared
 
 
 def _cache(config: Config, options: BuildOptions) -> ContentCache | None:
