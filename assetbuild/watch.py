@@ -219,7 +219,7 @@ def _changed_paths(old: Stamps | None, new: Stamps) -> list[str]:
 class _Events:
     """A watchdog handler that queues the paths worth a look (thread-safe, no decisions)."""
 
-    def __init__(self, sink: queue.Queue[str], ignore: Callable[[str], bool]) -> None:
+    def __init__(self, sink: queue.SimpleQueue[str], ignore: Callable[[str], bool]) -> None:
         self.sink = sink
         self.ignore = ignore
 
@@ -259,7 +259,9 @@ class Watcher:
         self.on_build = on_build or (lambda r: None)
         self.on_error = on_error or (lambda r: None)
         self.on_ready = on_ready or (lambda n: None)
-        self.events: queue.Queue[str] = queue.Queue()
+        # SimpleQueue: its put() is reentrant, so stop() may call it from a signal handler that
+        # interrupted a put() or get() of this very queue (a Queue's lock would deadlock there).
+        self.events: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._config: Config | None = None
         self._stamps: dict[str, Stamps] = {}
