@@ -876,19 +876,10 @@ def cache_clear(ctx: click.Context) -> None:
 
 
 def run() -> None:
-    """`python -m assetbuild.cli`: the console script's behaviour, with this module's commands.
+    """`python -m assetbuild.cli`: the console script, falling back to this module's commands."""
+    from .quick import run as quick_run
 
-    (Calling `quick.run` here would import this file a second time as `assetbuild.cli`.)
-    """
-    from .quick import answer
-
-    try:
-        code = answer(sys.argv[1:])
-        if code is None:
-            main()
-    except BrokenPipeError:
-        sys.exit(1)
-    sys.exit(code)
+    quick_run(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -135,14 +135,19 @@ def _up_to_date(line: _Line) -> list[Diagnostic] | None:
     return [d for d in outcome.build.diagnostics if not d.is_error]
 
 
-def run() -> None:
-    """Console entry point that imports click only when the quick answer does not apply."""
+def run(command: Callable[[], object] | None = None) -> None:
+    """Console entry point that imports click only when the quick answer does not apply.
+
+    `command` is the click group to fall back to (default: `assetbuild.cli.main`).
+    """
     try:
         code = answer(sys.argv[1:])
         if code is None:
-            from .cli import main
+            if command is None:
+                from .cli import main
 
-            main()
+                command = main
+            command()
     except BrokenPipeError:
         sys.exit(1)
     sys.exit(code)
