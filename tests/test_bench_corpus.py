@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
 import subprocess
@@ -11,29 +10,18 @@ import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import esprima
 import pytest
 import tinycss2
+from benchload import load_bench
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-def _load(name: str) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load("corpus")
-site_bench = _load("site_bench")
+corpus = load_bench("corpus")
+site_bench = load_bench("site_bench")
 
 # The documented site, shrunk: same groups and bundles, a few small files each.
 TINY = tuple(

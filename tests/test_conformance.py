@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from benchload import load_bench
 
 REPO = Path(__file__).resolve().parent.parent
 SUITE = REPO.parent / "shared" / "test262-parser-tests"
@@ -16,20 +15,9 @@ SAMPLE = 40
 pytestmark = pytest.mark.skipif(not SUITE.is_dir(), reason=f"no test262 parser suite at {SUITE}")
 
 
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "bench_conformance", REPO / "bench" / "conformance.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    return _bench()
+    return load_bench("conformance")
 
 
 def _sample(bench: ModuleType, directory: str) -> list[Path]:

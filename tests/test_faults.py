@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import importlib.util
 import json
 import os
 import shutil
@@ -20,27 +19,15 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from benchload import load_bench
 from click.testing import CliRunner
 
 from assetbuild.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("reliability", REPO / "bench" / "reliability.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-rel = _load_bench()
+rel = load_bench("reliability")
 
 
 def goods(site: Path, *states: int) -> dict[str, set[bytes]]:

@@ -5,26 +5,15 @@ The scenario lives in bench/reliability.py (run it longer there); this runs it f
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 
-REPO = Path(__file__).resolve().parent.parent
+from benchload import load_bench
+
 SECONDS = float(os.environ.get("ASSETBUILD_STRESS_SECONDS", "8"))
 
 
-def _load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("reliability", REPO / "bench" / "reliability.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-rel = _load_bench()
+rel = load_bench("reliability")
 
 
 def test_concurrent_installs_under_polling(tmp_path: Path) -> None:
