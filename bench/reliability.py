@@ -309,14 +309,13 @@ def _count_versions(root: Path) -> int:
 # ------------------------------------------------------------------------------------------- scenarios
 
 
-def fault_scenario(work: Path, points: tuple[str, ...] | None = None) -> Tally:
-    """SIGKILL at every fault point (and several staging counts), each followed by a recovery run."""
-    tally = Tally("fault points")
-    start = time.monotonic()
-    site = make_site(work / "faults")
+def _first_install(site: Path) -> tuple[dict[str, set[bytes]], Ledger, float]:
+    """Install state 0 cleanly, add hand-placed files: the good outputs, a ledger, the seconds taken."""
     root = site / "static"
     good: dict[str, set[bytes]] = {name: set() for name in BUNDLES}
+    t0 = time.monotonic()
     first = run_cli(site)
+    duration = time.monotonic() - t0
     if first.returncode != 0:
         raise RuntimeError(first.stderr)
     place_hand_files(root)
@@ -324,6 +323,16 @@ def fault_scenario(work: Path, points: tuple[str, ...] | None = None) -> Tally:
         good[name].add(data)
     ledger = Ledger()
     ledger.scan(root)
+    return good, ledger, duration
+
+
+def fault_scenario(work: Path, points: tuple[str, ...] | None = None) -> Tally:
+    """SIGKILL at every fault point (and several staging counts), each followed by a recovery run."""
+    tally = Tally("fault points")
+    start = time.monotonic()
+    site = make_site(work / "faults")
+    root = site / "static"
+    good, ledger, _ = _first_install(site)
     if points is None:
         staging = tuple(f"staging:{n}" for n in (1, 2, 3, 5, 8, 13, 21))
         points = (*FAULT_POINTS, *staging, "renamed:2")
@@ -376,17 +385,7 @@ def timed_kill_scenario(work: Path, kills: int, seed: int = 0, recover_every: in
     start = time.monotonic()
     site = make_site(work / "timed")
     root = site / "static"
-    good: dict[str, set[bytes]] = {name: set() for name in BUNDLES}
-    t0 = time.monotonic()
-    first = run_cli(site)
-    duration = time.monotonic() - t0
-    if first.returncode != 0:
-        raise RuntimeError(first.stderr)
-    place_hand_files(root)
-    for name, data in expected_outputs(site, 0).items():
-        good[name].add(data)
-    ledger = Ledger()
-    ledger.scan(root)
+    good, ledger, duration = _first_install(site)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
     for n in range(1, kills + 1):
         state = n
