@@ -9,7 +9,9 @@ droppable; the decision depends on where it stands:
 - selectors: whitespace is the descendant combinator (`.a .b` is not `.a.b`), except next
   to `,` `>` `+` `~` `||`; inside `[...]` it can go next to `=`-style matchers;
 - declaration values: droppable only next to `,` (`calc(1px + 2px)` needs its spaces);
-- custom properties (`--x`): the exact token sequence, whitespace kept everywhere inside;
+- custom properties (`--x`): like declaration values. A browser substitutes the value token by
+  token where `var()` uses it, and there whitespace next to `,` never matters; `--x:;` and
+  `--x: ;` still differ (empty custom properties, see `declaration`);
 - at-rule preludes: next to `,`; inside `(...)` also next to `:` `<` `>` `=` (not inside `>=`).
 
 Tokens are compared by value (`.5` = `0.5`, `"a"` = `'a'`), keeping what can matter:
@@ -29,11 +31,10 @@ from tinycss2.serializer import BAD_PAIRS
 Key = tuple[Any, ...]
 Node = Any  # a tinycss2 node; tinycss2 has no type annotations
 
-_SELECTOR, _VALUE, _CUSTOM, _PRELUDE, _MEDIA, _ATTR, _JUNK = range(7)
+_SELECTOR, _VALUE, _PRELUDE, _MEDIA, _ATTR, _JUNK = range(6)
 _SEPARATORS: dict[int, frozenset[str]] = {
     _SELECTOR: frozenset({",", ">", "+", "~", "||"}),
     _VALUE: frozenset({","}),
-    _CUSTOM: frozenset(),
     _PRELUDE: frozenset({","}),
     _MEDIA: frozenset({",", ":", "<", ">", "="}),
     _ATTR: frozenset({"=", "~=", "|=", "^=", "$=", "*="}),
@@ -308,7 +309,7 @@ class _Walker:
             self.comments(value)
             self.emit(("custom-empty", spaced), " " if spaced else "", None, "whitespace")
         else:
-            self.items(value, _CUSTOM if custom else _VALUE, trim=True)
+            self.items(value, _VALUE, trim=True)
         self.emit(("end-decl", important), "!important" if important else "", "!", "ident")
         self.comments(tail)
 
@@ -378,15 +379,13 @@ class _Walker:
             head = kind[0]
             children = node.content
         self.emit(key, head, kind, "(")
-        self.items(children, _inner_context(node, context), trim=context != _CUSTOM)
+        self.items(children, _inner_context(node, context), trim=True)
         self.emit(("end", kind), _CLOSE[kind], ")", ")")
 
 
 def _inner_context(node: Node, context: int) -> int:
     kind = node.type
     name = node.lower_name if kind == "function" else ""
-    if context == _CUSTOM:
-        return _CUSTOM
     if context == _SELECTOR:
         if kind == "[] block":
             return _ATTR

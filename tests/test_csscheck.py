@@ -288,6 +288,10 @@ SAME = [
     ("a { & .b { c: d } }", "a{& .b{c:d}}"),
     (":root { --x: a  b }", ":root{--x:a b}"),
     (":root { --x:  a }", ":root{--x:a}"),
+    # Custom properties compare like values: a comma's spaces never matter where var() lands.
+    (":root { --x: a, b }", ":root { --x: a,b }"),
+    (":root { --c: rgba(1, 2, 3, 0.5) }", ":root{--c:rgba(1,2,3,.5)}"),
+    (":root { --x: { a: b } }", ":root{--x:{a: b}}"),
     ("@charset \"UTF-8\";\na{}", "@charset \"UTF-8\";a{}"),
 ]  # fmt: skip
 
@@ -302,7 +306,8 @@ DIFFERENT = [
     (".a/**/.b { }", ".a .b { }"),  # rcssmin's comment-in-selector change
     ('a { background: url("a b.png") }', 'a { background: url("ab.png") }'),  # rcssmin's url change
     (":root { --x: { a: b } }", ":root{--x:{a:b}}"),  # rcssmin's custom property change
-    (":root { --x: a, b }", ":root { --x: a,b }"),
+    (":root { --x: calc(1px + 2px) }", ":root { --x: calc(1px +2px) }"),
+    (":root { --x: a b }", ":root { --x: a/**/b }"),
     (":root { --e: ; }", ":root { --e:; }"),
     ("a :hover { }", "a:hover { }"),
     (".a .b { }", ".a.b { }"),
