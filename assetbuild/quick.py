@@ -3,7 +3,10 @@
 `cli.run()` asks `answer(argv)` first. Only the plain form is handled here:
 `[-C DIR] [-c FILE] install (-q | --quiet) [-C DIR] [-c FILE] [--static-url URL] [--token N=V]...`,
 and only when the install state proves everything up to date (the same `state` calls as
-`pipeline.install`). Anything else - another option or command, a repeated option, a value that
+`pipeline.install`). Once that proof holds with stamps old enough to trust, the paths it rests on
+(config and where discovery looked, our code and the checkers', the sources and the directories
+their globs listed, the installed files and version directories) are stamped into a quick record;
+while every stamp is unchanged the next such run answers from it, importing only `json`. Anything else - another option or command, a repeated option, a value that
 click would reject, a config error, any change, any doubt - returns None with nothing printed and the
 working directory restored, and the click command runs as before. Nothing here decides differently
 from the click path; it only skips importing click and the build modules.
@@ -14,24 +17,21 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .diagnostics import Diagnostic
 
 _VALUED = {"-C": "directory", "-c": "config", "--config": "config", "--static-url": "static_url"}
 _GROUP_OPTIONS = frozenset({"directory", "config"})
 
+# The quick record: stamps that prove the last up-to-date answer still holds, so the next one
+# needs neither the config parser nor the build modules. Kept in the default cache directory of
+# the directory the command runs in (a configured elsewhere cache_dir goes without).
+QUICK_FORMAT = 1
+QUICK_CACHE = ".assetbuild-cache"  # config.py's default cache_dir
+QUICK_FILE = os.path.join(QUICK_CACHE, "state", "quick.json")  # `cache clear` removes state/
+QUICK_ENTRIES = 16  # command lines remembered per directory
+RACY_NS = 2_000_000_000  # state.RACY_NS: a stamp younger than this proves nothing yet
 
-@dataclass(frozen=True)
-class _Line:
-    """The settings of a plain quiet install command line."""
-
-    directory: str | None
-    config: str | None
-    static_url: str | None
-    tokens: tuple[tuple[str, str], ...]
+# (directory, config, static_url, tokens) of a plain quiet install line.
+_Line = tuple[str | None, str | None, str | None, tuple[tuple[str, str], ...]]
 
 
 def _parse(argv: Sequence[str]) -> _Line | None:
@@ -80,9 +80,7 @@ def _parse(argv: Sequence[str]) -> _Line | None:
         found[key] = value
     if not seen_command or not quiet:
         return None
-    return _Line(
-        found.get("directory"), found.get("config"), found.get("static_url"), tuple(tokens)
-    )
+    return (found.get("directory"), found.get("config"), found.get("static_url"), tuple(tokens))
 
 
 def answer(argv: Sequence[str]) -> int | None:
@@ -95,44 +93,144 @@ def answer(argv: Sequence[str]) -> int | None:
     except OSError:
         return None
     try:
-        warnings = _up_to_date(line)
+        warnings = _answer(line, start)
     except Exception:  # any doubt: the click path decides and reports
         warnings = None
     if warnings is None:
         os.chdir(start)
         return None
     if warnings:
-        from .render import format_diagnostics, use_color, write_err
-
-        write_err(format_diagnostics(warnings, use_color(sys.stderr)))
+        sys.stderr.write(warnings)
     return 0
 
 
-def _up_to_date(line: _Line) -> list[Diagnostic] | None:
+def _answer(line: _Line, start: str) -> str | None:
+    """What to print when the install is proven up to date (from the quick record, else the state)."""
+    directory, config = line[0], line[1]
+    if directory is not None:
+        if os.path.exists(directory) and not os.path.isdir(directory):
+            return None  # click's "is a file" error
+        os.chdir(directory)
+    if config is not None and os.path.isdir(config):
+        return None  # click's "is a directory" error
+    key = _key(line, start)
+    recorded = _recorded(key)
+    if recorded is not None:
+        return recorded
+    return _up_to_date(line, key)
+
+
+def _identity() -> list[object]:
+    """What besides stamps must match: this interpreter, this install, the ASSETBUILD_* variables."""
+    return [
+        sys.version,
+        sys.executable,
+        list(sys.path),
+        os.path.dirname(os.path.abspath(__file__)),
+        sorted([k, v] for k, v in os.environ.items() if k.startswith("ASSETBUILD_")),
+    ]
+
+
+def _key(line: _Line, start: str) -> str:
+    import json
+
+    return json.dumps([start, line[0], line[1], line[2], [list(t) for t in line[3]]])
+
+
+def _stamp(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _recorded(key: str) -> str | None:
+    """The recorded warnings text when the quick record for this line still holds, else None."""
+    import json
+
+    try:
+        with open(QUICK_FILE, "rb") as f:
+            data = json.loads(f.read())
+        record = data["entries"][key]
+        if data["format"] != QUICK_FORMAT or record["identity"] != json.loads(
+            json.dumps(_identity())
+        ):
+            return None
+        for path, stamp in record["stamps"]:
+            if _stamp(path) != stamp:
+                return None
+        if not record["warnings"]:
+            return ""
+        from .render import use_color
+
+        return str(record["warnings"][1 if use_color(sys.stderr) else 0])
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def _up_to_date(line: _Line, key: str) -> str | None:
     """The warnings to print when the state proves the install up to date, else None."""
     from pathlib import Path
 
-    if line.directory is not None:
-        if os.path.exists(line.directory) and not os.path.isdir(line.directory):
-            return None  # click's "is a file" error
-        os.chdir(line.directory)
-    if line.config is not None and os.path.isdir(line.config):
-        return None  # click's "is a directory" error
     from . import state
     from .config import Overrides, load_config
     from .pipeline import BuildOptions
+    from .render import format_diagnostics, use_color
 
-    overrides = Overrides(static_url=line.static_url, tokens=line.tokens, strict_tokens=None)
-    config_file = Path(line.config) if line.config is not None else None
+    overrides = Overrides(static_url=line[2], tokens=line[3], strict_tokens=None)
+    config_file = Path(line[1]) if line[1] is not None else None
     config = load_config(Path.cwd(), config_file, overrides, os.environ)
     build_options = BuildOptions()  # what cli._options makes of these settings
     methods = tuple(config.compress)
     snapshot = state.take_snapshot(config, state.settings_key(config, build_options, methods))
     saved = state.check(config, snapshot) if snapshot is not None else None
     outcome = state.up_to_date(config, saved, False) if saved is not None else None
-    if outcome is None:
+    if snapshot is None or saved is None or outcome is None:
         return None
-    return [d for d in outcome.build.diagnostics if not d.is_error]
+    warnings = [d for d in outcome.build.diagnostics if not d.is_error]
+    shown = [format_diagnostics(warnings, color) for color in (False, True)]
+    texts = [t if not t or t.endswith("\n") else t + "\n" for t in shown]
+    if os.path.abspath(config.cache_dir) == os.path.abspath(QUICK_CACHE):
+        _remember(key, state.quick_paths(config, snapshot, saved), texts)
+    return texts[1 if use_color(sys.stderr) else 0]
+
+
+def _remember(key: str, paths: Sequence[str], warnings: list[str]) -> None:
+    """Record the stamps of `paths` for the next run, unless one is too recent to prove anything."""
+    import contextlib
+    import json
+    import time
+    from pathlib import Path
+
+    from .fsutil import atomic_write
+
+    now = time.time_ns()
+    stamps = []
+    for path in paths:
+        stamp = _stamp(path)
+        if stamp is not None and now - max(stamp[1], stamp[2]) < RACY_NS:
+            return  # changed moments ago: the stamp could miss a change within its granularity
+        stamps.append([path, stamp])
+    try:
+        with open(QUICK_FILE, "rb") as f:
+            data = json.loads(f.read())
+        entries = data["entries"] if data.get("format") == QUICK_FORMAT else {}
+        if not isinstance(entries, dict):
+            entries = {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        entries = {}
+    entries.pop(key, None)
+    entries[key] = {
+        "identity": _identity(),
+        "stamps": stamps,
+        "warnings": warnings if any(warnings) else [],
+    }
+    while len(entries) > QUICK_ENTRIES:
+        entries.pop(next(iter(entries)))
+    blob = json.dumps({"format": QUICK_FORMAT, "entries": entries}).encode("utf-8")
+    with contextlib.suppress(OSError):  # an unwritable cache only costs speed
+        atomic_write(Path(QUICK_FILE), blob)
 
 
 def run(command: Callable[[], object] | None = None) -> None:

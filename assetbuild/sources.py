@@ -134,11 +134,14 @@ def _ignored(name: str, pattern: str) -> bool:
 class _Walker:
     """Expands one glob pattern under root without following symlink loops."""
 
-    def __init__(self, root: Path, allow_outside: bool, problems: list[str]) -> None:
+    def __init__(
+        self, root: Path, allow_outside: bool, problems: list[str], listed: set[str] | None = None
+    ) -> None:
         self.root = root
         self.real_root = os.path.realpath(root)
         self.allow_outside = allow_outside
         self.problems = problems
+        self.listed = listed  # every directory the expansion looked into, when asked
 
     def expand(self, segments: list[str]) -> list[str]:
         found: list[str] = []
@@ -148,6 +151,8 @@ class _Walker:
     def _match(
         self, directory: Path, rel: str, segs: list[str], out: list[str], chain: tuple[str, ...]
     ) -> None:
+        if self.listed is not None:
+            self.listed.add(str(directory))
         seg, rest = segs[0], segs[1:]
         if seg == "**":
             if rest:
@@ -239,8 +244,18 @@ def _entry_problem(entry: str) -> str | None:
     return None
 
 
-def collect(root: Path, spec: BundleSpec, *, allow_outside: bool = False) -> tuple[Path, ...]:
-    """The bundle's source files in order: globs in byte order, duplicates kept at first place."""
+def collect(
+    root: Path,
+    spec: BundleSpec,
+    *,
+    allow_outside: bool = False,
+    listed: set[str] | None = None,
+) -> tuple[Path, ...]:
+    """The bundle's source files in order: globs in byte order, duplicates kept at first place.
+
+    With `listed`, every directory whose listing (or lack of an entry) decided the result is
+    added to it: a file created, deleted or renamed in one of them changes its stamp.
+    """
     root = Path(os.path.abspath(root))
     real_root = os.path.realpath(root)
     problems: list[Diagnostic] = []
@@ -264,7 +279,7 @@ def collect(root: Path, spec: BundleSpec, *, allow_outside: bool = False) -> tup
         is_glob = bool(_MAGIC & set(entry))
         if is_glob:
             walk_problems: list[str] = []
-            matches = _Walker(root, allow_outside, walk_problems).expand(segments)
+            matches = _Walker(root, allow_outside, walk_problems, listed).expand(segments)
             for walk_problem in dict.fromkeys(walk_problems):
                 problem(entry, walk_problem)
             if not matches and not walk_problems:

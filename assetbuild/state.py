@@ -50,6 +50,7 @@ class Snapshot:
     settings: str
     sources: tuple[tuple[str, Stamp], ...]
     racy: bool
+    dirs: tuple[str, ...] = ()  # every directory the globs listed (quick.py stamps them)
 
 
 def _stamp(path: str) -> Stamp | None:
@@ -79,20 +80,66 @@ def _canonical(value: Any) -> Any:
 
 def _code_stamps() -> list[Any]:
     """Stamps of our own code and of the checkers' and compressors' installed files."""
-    import importlib.util
-
     here = Path(__file__).parent
     stamps: list[Any] = [__version__]
     for path in sorted([*here.glob("*.py"), *here.glob("vendor/*")]):
         stamps.append([path.name, _stamp(str(path))])
+    for name, origin in _package_origins():
+        stamps.append([name, origin, _stamp(origin) if origin else None])
+    return stamps
+
+
+def _package_origins() -> list[tuple[str, str | None]]:
+    """Where each checker and compressor is installed (None: not installed)."""
+    import importlib.util
+
+    found: list[tuple[str, str | None]] = []
     for name in _PACKAGES:
         try:
             spec = importlib.util.find_spec(name)
         except (ImportError, ValueError):
             spec = None
-        origin = spec.origin if spec is not None else None
-        stamps.append([name, origin, _stamp(origin) if origin else None])
-    return stamps
+        found.append((name, spec.origin if spec is not None else None))
+    return found
+
+
+def quick_paths(config: Config, snapshot: Snapshot, saved: Mapping[str, Any]) -> list[str]:
+    """Every path whose stamp, unchanged, proves this up-to-date answer still holds (for quick.py).
+
+    The answer came from the config file (and where discovery looked for one), our code and the
+    checkers' (and sys.path, where a newly installed one would appear), the sources and the
+    directories their globs listed, and the installed files with their areas' version listings.
+    """
+    import sys
+
+    here = Path(__file__).parent
+    paths = [str(here), str(here / "vendor")]
+    paths += [str(p) for p in sorted([*here.glob("*.py"), *here.glob("vendor/*")])]
+    paths += [origin for _, origin in _package_origins() if origin]
+    paths += [os.path.abspath(entry or ".") for entry in sys.path]
+    # Config discovery (config.find_config) looks in the working directory and upwards.
+    config_dir = str(config.config_path.parent) if config.config_path is not None else None
+    folder = os.getcwd()
+    while True:
+        paths += [os.path.join(folder, "assetbuild.toml"), os.path.join(folder, "pyproject.toml")]
+        parent = os.path.dirname(folder)
+        if folder == config_dir or parent == folder:
+            break
+        folder = parent
+    if config.config_path is not None:
+        paths.append(str(config.config_path))
+    else:  # zero-config mode: its bundles come from listing <root>/<area>/source
+        root = str(config.root)
+        paths.append(root)
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(root):
+                if entry.is_dir() and not entry.name.startswith("."):
+                    paths += [entry.path, os.path.join(entry.path, "source")]
+    paths += [p for p, _ in snapshot.sources]
+    paths += snapshot.dirs
+    paths += list(saved["files"])
+    paths += [str(config.root / area) if area else str(config.root) for area in saved["versions"]]
+    return list(dict.fromkeys(paths))
 
 
 def settings_key(
@@ -129,10 +176,13 @@ def take_snapshot(config: Config, settings: str) -> Snapshot | None:
 
     now = time.time_ns()
     sources: list[tuple[str, Stamp]] = []
+    listed: set[str] = set()
     racy = False
     for spec in config.bundles:
         try:
-            paths = collect(config.root, spec, allow_outside=config.allow_symlinks_outside)
+            paths = collect(
+                config.root, spec, allow_outside=config.allow_symlinks_outside, listed=listed
+            )
         except SourceError:
             return None
         for path in paths:
@@ -141,7 +191,7 @@ def take_snapshot(config: Config, settings: str) -> Snapshot | None:
                 return None
             racy = racy or now - stamp[1] < RACY_NS
             sources.append((str(path), stamp))
-    return Snapshot(settings, tuple(sources), racy)
+    return Snapshot(settings, tuple(sources), racy, tuple(sorted(listed)))
 
 
 def state_path(config: Config) -> Path:

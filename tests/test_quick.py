@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assetbuild import quick
+from assetbuild import quick, state
 from assetbuild.cli import main
 
 CONFIG = """\
@@ -51,16 +56,16 @@ def test_unusual_lines_get_no_answer(argv: list[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["install", "-q"], quick._Line(None, None, None, ())),
-        (["install", "--quiet", "-Cdir"], quick._Line("dir", None, None, ())),
-        (["-C", "d", "install", "-q", "--config=x.toml"], quick._Line("d", "x.toml", None, ())),
+        (["install", "-q"], (None, None, None, ())),
+        (["install", "--quiet", "-Cdir"], ("dir", None, None, ())),
+        (["-C", "d", "install", "-q", "--config=x.toml"], ("d", "x.toml", None, ())),
         (
             ["install", "-q", "--token", "a=1", "--token=b=", "--static-url=/s"],
-            quick._Line(None, None, "/s", (("a", "1"), ("b", ""))),
+            (None, None, "/s", (("a", "1"), ("b", ""))),
         ),
     ],
 )
-def test_plain_lines_parse(argv: list[str], expected: quick._Line) -> None:
+def test_plain_lines_parse(argv: list[str], expected: tuple[object, ...]) -> None:
     assert quick._parse(argv) == expected
 
 
@@ -91,3 +96,164 @@ def test_answers_only_when_up_to_date_and_prints_what_click_prints(
     (site / "js/source/a.js").write_text("var a = 3;\n")
     monkeypatch.chdir(site.parent)
     assert quick.answer(argv) is None  # changed: the build decides
+
+
+# --- the quick record ------------------------------------------------------------------------------
+
+GLOB_CONFIG = """\
+[[bundle]]
+output = "js/main.js"
+sources = ["js/source/**/*.js"]
+
+[[bundle]]
+output = "css/main.css"
+sources = ["css/source/*.css"]
+"""
+
+GLOB_FILES = {
+    "js/source/a.js": "var a = 1;\n",
+    "js/source/lib/b.js": "var b = 2;\n",
+    "css/source/a.css": "a { color: red }\n",
+}
+
+
+def _same_size_edit(path: Path) -> None:
+    """New bytes, same size, the old mtime put back: only the ctime tells."""
+    st = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"1", b"7").replace(b"red", b"tan"))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+MUTATIONS: dict[str, Callable[[Path], object]] = {
+    "source edited, same size and mtime": lambda s: _same_size_edit(s / "js/source/a.js"),
+    "css source edited": lambda s: _same_size_edit(s / "css/source/a.css"),
+    "new file matching a glob": lambda s: (s / "js/source/c.js").write_text("var c;\n"),
+    "new file deep in a ** glob": lambda s: (s / "js/source/lib/d.js").write_text("var d;\n"),
+    "new directory under a ** glob": lambda s: (s / "js/source/new").mkdir(),
+    "source deleted": lambda s: (s / "js/source/lib/b.js").unlink(),
+    "source renamed": lambda s: (s / "js/source/a.js").rename(s / "js/source/z.js"),
+    "installed bundle edited": lambda s: _same_size_edit(s / "js/1/main.js"),
+    "installed bundle deleted": lambda s: (s / "js/1/main.js").unlink(),
+    "gzip variant appeared": lambda s: (s / "js/1/main.js.gz").write_bytes(b"x"),
+    "new version directory": lambda s: (s / "js/2").mkdir(),
+    "manifest edited": lambda s: (s / "manifest.json").write_text("{}"),
+    "config edited": lambda s: (s / "assetbuild.toml").write_text(GLOB_CONFIG + "\n"),
+    "pyproject.toml appeared": lambda s: (s / "pyproject.toml").write_text("[tool.x]\n"),
+}
+
+
+@pytest.fixture
+def recorded_site(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[Path, str]:
+    """A site installed, then answered once by the state, which left a quick record."""
+    monkeypatch.setattr(quick, "RACY_NS", 0)
+    monkeypatch.setattr(state, "RACY_NS", 0)
+    site = make_site(GLOB_FILES, GLOB_CONFIG)
+    monkeypatch.chdir(site)
+    assert _click(["install", "-q"]) == 0
+    assert not (site / quick.QUICK_FILE).exists()
+    assert quick.answer(["install", "-q"]) == 0  # proven by the state, recorded
+    assert (site / quick.QUICK_FILE).exists()
+    capsys.readouterr()
+    return site, quick._key((None, None, None, ()), str(site))
+
+
+def test_the_record_answers_while_nothing_changed(recorded_site: tuple[Path, str]) -> None:
+    site, key = recorded_site
+    assert quick._recorded(key) == ""
+    record = json.loads((site / quick.QUICK_FILE).read_bytes())["entries"][key]
+    stamped = {path for path, _ in record["stamps"]}
+    assert {str(site / "js/source/lib"), str(site / "js/source/lib/b.js")} <= stamped
+    assert {str(site / "js/1/main.js"), str(site / "manifest.json"), str(site / "js")} <= stamped
+    assert quick.answer(["install", "-q"]) == 0
+
+
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+def test_any_change_voids_the_record(recorded_site: tuple[Path, str], mutation: str) -> None:
+    site, key = recorded_site
+    MUTATIONS[mutation](site)
+    assert quick._recorded(key) is None
+
+
+def test_another_environment_voids_the_record(
+    recorded_site: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, key = recorded_site
+    monkeypatch.setenv("ASSETBUILD_STATIC_URL", "https://cdn.example/")
+    assert quick._recorded(key) is None
+    monkeypatch.delenv("ASSETBUILD_STATIC_URL")
+    monkeypatch.setattr(sys, "path", [*sys.path, "/elsewhere"])
+    assert quick._recorded(key) is None
+
+
+def test_other_command_lines_have_their_own_record(recorded_site: tuple[Path, str]) -> None:
+    site, _ = recorded_site
+    assert quick._recorded(quick._key((None, None, "/other", ()), str(site))) is None
+    assert quick._recorded(quick._key((None, None, None, ()), str(site.parent))) is None
+
+
+def test_no_record_from_stamps_too_young_to_trust(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state, "RACY_NS", 0)  # the state may answer; the record must not be made
+    site = make_site(GLOB_FILES, GLOB_CONFIG)
+    monkeypatch.chdir(site)
+    assert _click(["install", "-q"]) == 0
+    assert quick.answer(["install", "-q"]) == 0
+    assert not (site / quick.QUICK_FILE).exists()
+
+
+def test_cache_clear_removes_the_record(recorded_site: tuple[Path, str]) -> None:
+    site, key = recorded_site
+    assert _click(["cache", "clear"]) == 0
+    assert not (site / quick.QUICK_FILE).exists()
+    assert quick._recorded(key) is None
+
+
+def test_a_corrupt_record_is_ignored_and_replaced(recorded_site: tuple[Path, str]) -> None:
+    site, key = recorded_site
+    for junk in (b"", b"{", b"[]", b'{"format": 1, "entries": []}', b"\xff\xfe"):
+        (site / quick.QUICK_FILE).write_bytes(junk)
+        assert quick._recorded(key) is None
+        assert quick.answer(["install", "-q"]) == 0  # the state still proves it
+        assert quick._recorded(key) == ""
+
+
+def test_a_cache_dir_elsewhere_gets_no_record(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quick, "RACY_NS", 0)
+    monkeypatch.setattr(state, "RACY_NS", 0)
+    site = make_site(GLOB_FILES, 'cache_dir = "../cache"\n' + GLOB_CONFIG)
+    monkeypatch.chdir(site)
+    assert _click(["install", "-q"]) == 0
+    assert quick.answer(["install", "-q"]) == 0
+    assert not (site / quick.QUICK_FILE).exists()
+    assert not (site.parent / "cache" / "state" / "quick.json").exists()
+
+
+_PROBE = (
+    "import sys; from assetbuild import quick; code = quick.answer(sys.argv[1:]); "
+    "print(code, ' '.join(sorted(m for m in sys.modules if m.startswith('assetbuild'))))"
+)
+
+
+def test_a_recorded_answer_imports_nothing_of_the_build(make_site: Any) -> None:
+    """Real processes, real clock: installed, then proven by the state, then by the record alone."""
+    site = make_site(GLOB_FILES, GLOB_CONFIG)
+    past = time.time() - 60  # old sources: the state is recorded (see state.RACY_NS)
+    for path in [*site.rglob("*.js"), *site.rglob("*.css"), site / "assetbuild.toml"]:
+        os.utime(path, (past, past))
+    run = {"cwd": site, "capture_output": True, "text": True, "check": True}
+    subprocess.run([sys.executable, "-m", "assetbuild.cli", "install", "-q"], **run)
+    time.sleep(2.2)  # past RACY_NS: the stamps can now prove "unchanged"
+    second = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)
+    assert second.stdout.split()[0] == "0" and "assetbuild.config" in second.stdout
+    third = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)
+    assert third.stdout.split() == ["0", "assetbuild", "assetbuild.quick"]
+    assert third.stderr == ""
+    (site / "js/source/lib/new.js").write_text("let fresh = 1;\n")
+    fourth = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)
+    assert fourth.stdout.split()[0] == "None"  # changed: the full build decides

@@ -265,7 +265,7 @@ def test_no_cache_neither_reads_nor_writes_state(runner: Runner) -> None:
 
 
 def test_warnings_are_replayed(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    site = make_site({"js/source/a.js": "class A {\n  #a = 1\n  #b\n}\n"})
+    site = make_site({"js/source/a.js": "var a = '{$undeclared}';\n"})
     age(site)
     r = Runner(site, monkeypatch)
     _, slow = r.install()
