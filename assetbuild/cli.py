@@ -773,7 +773,9 @@ def watch(ctx: click.Context, policy: str | None, debounce_ms: int) -> None:
         signal.signal(signal.SIGTERM, stop)
         with suppress(KeyboardInterrupt):
             watcher.run()
-        if not settings.quiet:
+        if settings.json:
+            click.echo(json.dumps({"event": "stopped"}))
+        elif not settings.quiet:
             click.echo("stopped", err=True)
 
 
@@ -810,8 +812,32 @@ def _watch_installed(r: Any) -> list[str]:
     return parts
 
 
+def _watch_event(event: str, r: Any, diagnostics: Sequence[Diagnostic], **extra: Any) -> None:
+    """`watch --json`: one JSON object per line on stdout for each build (JSON Lines)."""
+    from .watch import installed_paths
+
+    placed = installed_paths(r.outcome) if r.outcome is not None else {}
+    data = {
+        "event": event,
+        "ok": r.ok,
+        "first": r.first,
+        "changed": list(r.changed),
+        "outputs": list(r.outputs),
+        "installed": {name: placed[name] for name in r.outputs if name in placed},
+        "fixed": list(r.fixed),
+        "ms": round(r.seconds * 1000),
+        "diagnostics": _diagnostics_json(diagnostics),
+        **extra,
+    }
+    click.echo(json.dumps(data, sort_keys=True))
+
+
 def _watch_built(settings: Settings, r: Any) -> None:
-    _print_diagnostics([d for d in r.outcome.build.diagnostics if not d.is_error])
+    warnings = [d for d in r.outcome.build.diagnostics if not d.is_error]
+    _print_diagnostics(warnings)
+    if settings.json:
+        _watch_event("build", r, warnings)
+        return
     if settings.quiet:
         return
     parts = _watch_installed(r) or ["nothing to install"]
@@ -825,6 +851,13 @@ def _watch_failed(settings: Settings, r: Any) -> None:
 
     exc = r.error
     _print_diagnostics(exc.diagnostics)
+    if settings.json:
+        failed = [] if r.config_changed and not r.outputs else list(r.failed or r.outputs)
+        _watch_event(
+            "build", r, exc.diagnostics, error=exc.message, failed=failed,
+            config_reloaded=not (r.config_changed and not r.outputs),
+        )  # fmt: skip
+        return
     if not isinstance(exc, SourceError) and (
         not exc.diagnostics or exc.message != exc.diagnostics[0].message
     ):
@@ -842,7 +875,9 @@ def _watch_failed(settings: Settings, r: Any) -> None:
 
 
 def _watch_ready(settings: Settings, directories: int) -> None:
-    if not settings.quiet:
+    if settings.json:
+        click.echo(json.dumps({"event": "ready", "directories": directories}))
+    elif not settings.quiet:
         plural = "y" if directories == 1 else "ies"
         click.echo(f"watching {directories} director{plural}; Ctrl-C to stop")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -382,3 +383,70 @@ def test_command_rebuilds_and_exits_cleanly(site: Path, sig: signal.Signals) -> 
                 stream.close()
     leftovers = [p for p in site.rglob("*") if p.name.startswith((".assetbuild-tmp-", ".tmp-"))]
     assert leftovers == []
+
+
+def test_command_json_prints_one_object_per_line(site: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assetbuild.cli", "watch", "--json"],
+        cwd=site,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    events: queue.Queue[dict[str, Any]] = queue.Queue()
+
+    def pump() -> None:
+        try:
+            for line in proc.stdout or ():
+                events.put(json.loads(line))  # every stdout line is one JSON object
+        except (OSError, ValueError):
+            pass
+
+    threading.Thread(target=pump, daemon=True).start()
+
+    def next_event() -> dict[str, Any]:
+        try:
+            return events.get(timeout=30)
+        except queue.Empty:
+            proc.kill()
+            pytest.fail(f"no event; stderr: {proc.stderr.read() if proc.stderr else ''}")
+
+    try:
+        first = next_event()
+        assert (first["event"], first["ok"], first["first"]) == ("build", True, True)
+        assert first["installed"]["js/main.js"] == "js/1/main.js"
+        assert set(first["installed"]) == set(first["outputs"])
+        assert next_event() == {"event": "ready", "directories": first_dirs(site)}
+        (site / "js/source/a.js").write_text("var a = ;\n")
+        failed = next_event()
+        assert (failed["ok"], failed["failed"], failed["changed"]) == (
+            False,
+            ["js/main.js"],
+            ["js/source/a.js"],
+        )
+        [diag] = failed["diagnostics"]
+        assert (diag["path"], diag["line"], diag["column"]) == ("js/source/a.js", 1, 9)
+        (site / "js/source/a.js").write_text("var a = 'again';\n")
+        fixed = next_event()
+        assert (fixed["ok"], fixed["fixed"], fixed["outputs"]) == (
+            True,
+            ["js/main.js"],
+            ["js/main.js"],
+        )
+        assert isinstance(fixed["ms"], int)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        assert next_event() == {"event": "stopped"}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def first_dirs(site: Path) -> int:
+    return len(watch_dirs(load_config(site)))
