@@ -24,7 +24,7 @@ from .errors import AssetbuildError, ConfigError, SourceError
 if TYPE_CHECKING:
     from .config import Config
     from .diagnostics import Diagnostic
-    from .pipeline import BuildOptions, BuildResult
+    from .pipeline import BuildOptions, BuildResult, InstallOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -376,17 +376,37 @@ def _print_summary(
     tail: str,
     variants: dict[str, dict[str, int]] | None = None,
 ) -> None:
-    from .render import table
-
     _print_diagnostics([d for d in result.diagnostics if not d.is_error])
     if settings.quiet or settings.json:
         return
-    rows = _bundle_rows(result, where, previous, variants or {})
-    numeric = frozenset(range(1, len(rows[0]) - 2))
-    for line in table(rows, right=numeric):
+    for line in _summary_lines(result, where, previous, tail, variants or {}):
         click.echo(line)
-    if tail:
-        click.echo(tail)
+
+
+def _summary_lines(
+    result: BuildResult,
+    where: dict[str, tuple[str, str]],
+    previous: dict[str, int],
+    tail: str,
+    variants: dict[str, dict[str, int]],
+) -> list[str]:
+    from .render import table
+
+    rows = _bundle_rows(result, where, previous, variants)
+    numeric = frozenset(range(1, len(rows[0]) - 2))
+    return table(rows, right=numeric) + ([tail] if tail else [])
+
+
+def install_summary(config: Config, outcome: InstallOutcome, dry_run: bool = False) -> list[str]:
+    """The lines `install` prints on stdout for this outcome (the quick path records them)."""
+    report: Any = outcome.report
+    return _summary_lines(
+        outcome.build,
+        _where(report),
+        outcome.previous_sizes,
+        _install_tail(report, dry_run),
+        _variant_sizes(config, dry_run),
+    )
 
 
 # -- commands ----------------------------------------------------------------
@@ -516,14 +536,10 @@ def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str
                     "diagnostics": _diagnostics_json(outcome.build.diagnostics),
                 }
             )
-        _print_summary(
-            settings,
-            outcome.build,
-            where,
-            outcome.previous_sizes,
-            _install_tail(report, dry_run),
-            _variant_sizes(config, dry_run),
-        )
+        _print_diagnostics([d for d in outcome.build.diagnostics if not d.is_error])
+        if not settings.quiet and not settings.json:
+            for line in install_summary(config, outcome, dry_run):
+                click.echo(line)
 
 
 def _variant_sizes(config: Config, dry_run: bool) -> dict[str, dict[str, int]]:
@@ -852,9 +868,9 @@ def _watch_failed(settings: Settings, r: Any) -> None:
     exc = r.error
     _print_diagnostics(exc.diagnostics)
     if settings.json:
-        failed = [] if r.config_changed and not r.outputs else list(r.failed or r.outputs)
+        not_built = [] if r.config_changed and not r.outputs else list(r.failed or r.outputs)
         _watch_event(
-            "build", r, exc.diagnostics, error=exc.message, failed=failed,
+            "build", r, exc.diagnostics, error=exc.message, failed=not_built,
             config_reloaded=not (r.config_changed and not r.outputs),
         )  # fmt: skip
         return

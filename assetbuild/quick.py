@@ -1,15 +1,17 @@
-"""A quiet `assetbuild install` with nothing to do, answered before click is imported.
+"""A plain `assetbuild install` with nothing to do, answered before click is imported.
 
 `cli.run()` asks `answer(argv)` first. Only the plain form is handled here:
-`[-C DIR] [-c FILE] install (-q | --quiet) [-C DIR] [-c FILE] [--static-url URL] [--token N=V]...`,
+`[-C DIR] [-c FILE] install [-q | --quiet] [-C DIR] [-c FILE] [--static-url URL] [--token N=V]...`,
 and only when the install state proves everything up to date (the same `state` calls as
-`pipeline.install`). Once that proof holds with stamps old enough to trust, the paths it rests on
+`pipeline.install`); it prints what click's `install` prints then (the same `cli.install_summary`,
+the same warnings). Once that proof holds with stamps old enough to trust, the paths it rests on
 (config and where discovery looked, our code and the checkers', the sources and the directories
-their globs listed, the installed files and version directories) are stamped into a quick record;
-while every stamp is unchanged the next such run answers from it, importing only `json`. Anything else - another option or command, a repeated option, a value that
-click would reject, a config error, any change, any doubt - returns None with nothing printed and the
-working directory restored, and the click command runs as before. Nothing here decides differently
-from the click path; it only skips importing click and the build modules.
+their globs listed, the installed files and version directories) are stamped into a quick record,
+with the output; while every stamp is unchanged the next such run answers from it, importing only
+`json`. Anything else - another option or command, a repeated option, a value that click would
+reject, a config error, any change, any doubt - returns None with nothing printed and the working
+directory restored, and the click command runs as before. Nothing here decides differently from
+the click path; it only skips importing click and the build modules.
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ QUICK_FILE = os.path.join(QUICK_CACHE, "state", "quick.json")  # `cache clear` r
 QUICK_ENTRIES = 16  # command lines remembered per directory
 RACY_NS = 2_000_000_000  # state.RACY_NS: a stamp younger than this proves nothing yet
 
-# (directory, config, static_url, tokens) of a plain quiet install line.
-_Line = tuple[str | None, str | None, str | None, tuple[tuple[str, str], ...]]
+# (directory, config, static_url, tokens, quiet) of a plain install line.
+_Line = tuple[str | None, str | None, str | None, tuple[tuple[str, str], ...], bool]
 
 
 def _parse(argv: Sequence[str]) -> _Line | None:
-    """The options of a plain quiet install, or None when the line is anything else."""
+    """The options of a plain install, or None when the line is anything else."""
     found: dict[str, str] = {}
     tokens: list[tuple[str, str]] = []
     seen_command = False
@@ -78,13 +80,19 @@ def _parse(argv: Sequence[str]) -> _Line | None:
         if not seen_command:
             group.add(key)
         found[key] = value
-    if not seen_command or not quiet:
+    if not seen_command:
         return None
-    return (found.get("directory"), found.get("config"), found.get("static_url"), tuple(tokens))
+    return (
+        found.get("directory"),
+        found.get("config"),
+        found.get("static_url"),
+        tuple(tokens),
+        quiet,
+    )
 
 
 def answer(argv: Sequence[str]) -> int | None:
-    """Exit status when this is a quiet install that is up to date (warnings printed), else None."""
+    """Exit status when this is a plain install that is up to date (its output printed), else None."""
     line = _parse(argv)
     if line is None:
         return None
@@ -93,19 +101,23 @@ def answer(argv: Sequence[str]) -> int | None:
     except OSError:
         return None
     try:
-        warnings = _answer(line, start)
+        printed = _answer(line, start)
     except Exception:  # any doubt: the click path decides and reports
-        warnings = None
-    if warnings is None:
+        printed = None
+    if printed is None:
         os.chdir(start)
         return None
-    if warnings:
-        sys.stderr.write(warnings)
+    out, err = printed
+    if err:
+        sys.stderr.write(err)
+    if out:
+        sys.stdout.write(out)
+        sys.stdout.flush()
     return 0
 
 
-def _answer(line: _Line, start: str) -> str | None:
-    """What to print when the install is proven up to date (from the quick record, else the state)."""
+def _answer(line: _Line, start: str) -> tuple[str, str] | None:
+    """(stdout, stderr) when the install is proven up to date (by the quick record, else the state)."""
     directory, config = line[0], line[1]
     if directory is not None:
         if os.path.exists(directory) and not os.path.isdir(directory):
@@ -134,7 +146,7 @@ def _identity() -> list[object]:
 def _key(line: _Line, start: str) -> str:
     import json
 
-    return json.dumps([start, line[0], line[1], line[2], [list(t) for t in line[3]]])
+    return json.dumps([start, line[0], line[1], line[2], [list(t) for t in line[3]], line[4]])
 
 
 def _stamp(path: str) -> list[int] | None:
@@ -145,8 +157,8 @@ def _stamp(path: str) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
-def _recorded(key: str) -> str | None:
-    """The recorded warnings text when the quick record for this line still holds, else None."""
+def _recorded(key: str) -> tuple[str, str] | None:
+    """The recorded (stdout, stderr) when the quick record for this line still holds, else None."""
     import json
 
     try:
@@ -160,17 +172,18 @@ def _recorded(key: str) -> str | None:
         for path, stamp in record["stamps"]:
             if _stamp(path) != stamp:
                 return None
+        out = str(record["stdout"])
         if not record["warnings"]:
-            return ""
+            return out, ""
         from .render import use_color
 
-        return str(record["warnings"][1 if use_color(sys.stderr) else 0])
+        return out, str(record["warnings"][1 if use_color(sys.stderr) else 0])
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
 
-def _up_to_date(line: _Line, key: str) -> str | None:
-    """The warnings to print when the state proves the install up to date, else None."""
+def _up_to_date(line: _Line, key: str) -> tuple[str, str] | None:
+    """(stdout, stderr) when the state proves the install up to date, else None."""
     from pathlib import Path
 
     from . import state
@@ -191,12 +204,17 @@ def _up_to_date(line: _Line, key: str) -> str | None:
     warnings = [d for d in outcome.build.diagnostics if not d.is_error]
     shown = [format_diagnostics(warnings, color) for color in (False, True)]
     texts = [t if not t or t.endswith("\n") else t + "\n" for t in shown]
+    out = ""
+    if not line[4]:
+        from .cli import install_summary  # what click's `install` prints: the same function
+
+        out = "".join(f"{text}\n" for text in install_summary(config, outcome))
     if os.path.abspath(config.cache_dir) == os.path.abspath(QUICK_CACHE):
-        _remember(key, state.quick_paths(config, snapshot, saved), texts)
-    return texts[1 if use_color(sys.stderr) else 0]
+        _remember(key, state.quick_paths(config, snapshot, saved), out, texts)
+    return out, texts[1 if use_color(sys.stderr) else 0]
 
 
-def _remember(key: str, paths: Sequence[str], warnings: list[str]) -> None:
+def _remember(key: str, paths: Sequence[str], out: str, warnings: list[str]) -> None:
     """Record the stamps of `paths` for the next run, unless one is too recent to prove anything."""
     import contextlib
     import json
@@ -224,6 +242,7 @@ def _remember(key: str, paths: Sequence[str], warnings: list[str]) -> None:
     entries[key] = {
         "identity": _identity(),
         "stamps": stamps,
+        "stdout": out,
         "warnings": warnings if any(warnings) else [],
     }
     while len(entries) > QUICK_ENTRIES:

@@ -31,7 +31,6 @@ FILES = {"js/source/a.js": "var a = 1;\n", "js/source/b.js": "var b = '{$undecla
     "argv",
     [
         [],
-        ["install"],  # not quiet: the summary table is click's
         ["-q", "install"],
         ["install", "-q", "--json"],
         ["install", "-q", "--bump"],
@@ -56,12 +55,13 @@ def test_unusual_lines_get_no_answer(argv: list[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["install", "-q"], (None, None, None, ())),
-        (["install", "--quiet", "-Cdir"], ("dir", None, None, ())),
-        (["-C", "d", "install", "-q", "--config=x.toml"], ("d", "x.toml", None, ())),
+        (["install", "-q"], (None, None, None, (), True)),
+        (["install"], (None, None, None, (), False)),
+        (["install", "--quiet", "-Cdir"], ("dir", None, None, (), True)),
+        (["-C", "d", "install", "-q", "--config=x.toml"], ("d", "x.toml", None, (), True)),
         (
             ["install", "-q", "--token", "a=1", "--token=b=", "--static-url=/s"],
-            (None, None, "/s", (("a", "1"), ("b", ""))),
+            (None, None, "/s", (("a", "1"), ("b", "")), True),
         ),
     ],
 )
@@ -157,12 +157,12 @@ def recorded_site(
     assert quick.answer(["install", "-q"]) == 0  # proven by the state, recorded
     assert (site / quick.QUICK_FILE).exists()
     capsys.readouterr()
-    return site, quick._key((None, None, None, ()), str(site))
+    return site, quick._key((None, None, None, (), True), str(site))
 
 
 def test_the_record_answers_while_nothing_changed(recorded_site: tuple[Path, str]) -> None:
     site, key = recorded_site
-    assert quick._recorded(key) == ""
+    assert quick._recorded(key) == ("", "")
     record = json.loads((site / quick.QUICK_FILE).read_bytes())["entries"][key]
     stamped = {path for path, _ in record["stamps"]}
     assert {str(site / "js/source/lib"), str(site / "js/source/lib/b.js")} <= stamped
@@ -190,8 +190,8 @@ def test_another_environment_voids_the_record(
 
 def test_other_command_lines_have_their_own_record(recorded_site: tuple[Path, str]) -> None:
     site, _ = recorded_site
-    assert quick._recorded(quick._key((None, None, "/other", ()), str(site))) is None
-    assert quick._recorded(quick._key((None, None, None, ()), str(site.parent))) is None
+    assert quick._recorded(quick._key((None, None, "/other", (), True), str(site))) is None
+    assert quick._recorded(quick._key((None, None, None, (), True), str(site.parent))) is None
 
 
 def test_no_record_from_stamps_too_young_to_trust(
@@ -218,7 +218,7 @@ def test_a_corrupt_record_is_ignored_and_replaced(recorded_site: tuple[Path, str
         (site / quick.QUICK_FILE).write_bytes(junk)
         assert quick._recorded(key) is None
         assert quick.answer(["install", "-q"]) == 0  # the state still proves it
-        assert quick._recorded(key) == ""
+        assert quick._recorded(key) == ("", "")
 
 
 def test_a_cache_dir_elsewhere_gets_no_record(
@@ -257,3 +257,30 @@ def test_a_recorded_answer_imports_nothing_of_the_build(make_site: Any) -> None:
     (site / "js/source/lib/new.js").write_text("let fresh = 1;\n")
     fourth = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)
     assert fourth.stdout.split()[0] == "None"  # changed: the full build decides
+
+
+def test_a_plain_install_prints_what_click_prints_from_state_and_record(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(quick, "RACY_NS", 0)
+    monkeypatch.setattr(state, "RACY_NS", 0)
+    site = make_site({**GLOB_FILES, "js/source/t.js": "var t = '{$undeclared}';\n"}, GLOB_CONFIG)
+    monkeypatch.chdir(site)
+    assert _click(["install"]) == 0
+    built = capsys.readouterr()
+    assert "new" in built.out  # the first install: the change column says "new"
+    assert _click(["install"]) == 0  # click's own no-change output
+    clicked = capsys.readouterr()
+    assert "up to date" in clicked.out and "undeclared" in clicked.err
+    key = quick._key((None, None, None, (), False), str(site))
+    assert quick._recorded(key) is None
+    assert quick.answer(["install"]) == 0  # the state proves it and records the output
+    by_state = capsys.readouterr()
+    assert quick._recorded(key) is not None
+    assert quick.answer(["install"]) == 0  # the record alone
+    by_record = capsys.readouterr()
+    assert (by_state.out, by_state.err) == (clicked.out, clicked.err)
+    assert (by_record.out, by_record.err) == (clicked.out, clicked.err)
+    # The quiet line has its own record: no table.
+    assert quick.answer(["install", "-q"]) == 0
+    assert capsys.readouterr().out == ""
