@@ -244,9 +244,8 @@ def _reporting(settings: Settings) -> Iterator[None]:
         sys.exit(EXIT_INTERNAL)
 
 
-def _load(settings: Settings) -> Config:
-    from .config import Overrides, load_config
-
+def _load_directory(settings: Settings) -> None:
+    """Change to -C DIRECTORY, once: later loads read from there."""
     if settings.directory is not None:
         try:
             os.chdir(settings.directory)
@@ -254,6 +253,13 @@ def _load(settings: Settings) -> Config:
             raise ConfigError(
                 f"cannot change to directory {settings.directory}: {exc.strerror}"
             ) from None
+        settings.directory = None
+
+
+def _load(settings: Settings) -> Config:
+    from .config import Overrides, load_config
+
+    _load_directory(settings)
     overrides = Overrides(
         static_url=settings.static_url,
         tokens=tuple(settings.tokens),
@@ -761,17 +767,11 @@ def watch(ctx: click.Context, policy: str | None, debounce_ms: int) -> None:
 
         from .watch import Watcher
 
-        first_load = [True]
-
-        def load() -> Config:
-            config = _load(settings)
-            if first_load[0]:
-                first_load[0] = False
-                settings.directory = None  # -C applies once; reloads read the same path
-            return config
+        if settings.directory is not None:
+            _load_directory(settings)  # -C applies once (a missing one is fatal); reloads stay
 
         watcher = Watcher(
-            load,
+            lambda: _load(settings),
             _options(settings),
             policy=policy or "into-current",
             debounce=debounce_ms / 1000,
@@ -879,7 +879,9 @@ def _watch_failed(settings: Settings, r: Any) -> None:
     ):
         click.echo(f"assetbuild: {exc.message}", err=True)
     summary = summarize(exc.diagnostics) if exc.diagnostics else "error"
-    if r.config_changed and not r.outputs:
+    if r.first and r.config_changed:
+        parts = [f"configuration: {summary}; nothing built, waiting for a change"]
+    elif r.config_changed and not r.outputs:
         parts = [f"configuration not reloaded: {summary}; kept the last good one"]
     else:
         failed = ", ".join(r.failed or r.outputs)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import AssetbuildError, SourceError
+from .errors import AssetbuildError, ConfigError, SourceError
 from .versions import is_version_name
 
 if TYPE_CHECKING:
@@ -282,7 +282,7 @@ class Watcher:
         return self._stop.is_set()
 
     def run(self) -> None:
-        """Load the config (errors propagate), build once, then watch until stopped."""
+        """Load the config (waiting out a broken one), build once, then watch until stopped."""
         from watchdog.observers import Observer
 
         from .pipeline import long_lived
@@ -291,13 +291,14 @@ class Watcher:
             self._run(Observer)
 
     def _run(self, observer_class: Any) -> None:
-        self._config = self.load()
         self._observer = observer_class()
         self._observer.daemon = True
         try:
-            self._reschedule()
             self._observer.start()
-            self._build(self._config.bundles, [], first=True)
+            if not self._first_config():
+                return
+            self._reschedule()
+            self._build(self._config.bundles if self._config else (), [], first=True)
             if not self.stopping:
                 self.on_ready(len(self._watches))
             while not self.stopping:
@@ -307,6 +308,40 @@ class Watcher:
         finally:
             self._observer.stop()
             self._observer.join(timeout=5)
+
+    def _first_config(self) -> bool:
+        """Load the config; while it is broken, report it and wait for a change. False: stopped."""
+        waiting: list[Any] = []
+        try:
+            while not self.stopping:
+                try:
+                    self._config = self.load()
+                    return True
+                except ConfigError as exc:
+                    self.on_error(Rebuild((), (), 0.0, error=exc, first=True, config_changed=True))
+                    if not waiting:
+                        waiting = self._watch_for_config(exc)
+                        self.on_ready(len(waiting))
+                while not self.stopping and not self._next_batch():
+                    pass
+            return False
+        finally:
+            for watch in waiting:
+                with contextlib.suppress(KeyError, ValueError):
+                    self._observer.unschedule(watch)
+
+    def _watch_for_config(self, exc: ConfigError) -> list[Any]:
+        """Watch where a config can appear or be fixed: here, and the files the error names."""
+        folders = {os.getcwd()}
+        for diag in exc.diagnostics:
+            if diag.location is not None:
+                folders.add(os.path.dirname(os.path.abspath(diag.location.path)))
+        handler = _Events(self.events, lambda path: False)  # any change: try loading again
+        watches = []
+        for folder in sorted(folders):
+            with contextlib.suppress(OSError):
+                watches.append(self._observer.schedule(handler, folder, recursive=False))
+        return watches
 
     # -- events
 

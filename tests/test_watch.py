@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from assetbuild.config import load_config
+from assetbuild.errors import ConfigError
 from assetbuild.pipeline import BuildOptions
 from assetbuild.watch import Rebuild, WatchDir, Watcher, watch_dirs
 
@@ -245,6 +246,36 @@ def test_watching_starts_even_when_the_first_build_fails(site: Path) -> None:
         h.stop()
 
 
+def test_a_config_broken_at_start_is_reported_and_waited_out(site: Path) -> None:
+    (site / "assetbuild.toml").write_text("[[bundle]\n")
+    h = Harness(site)
+    h.thread.start()
+    try:
+        first = h.next()
+        assert first.first and first.config_changed and not first.ok
+        assert isinstance(first.error, ConfigError)
+        assert h.ready.wait(TIMEOUT)  # watching for the config to be fixed
+        assert not (site / "js/1").exists()
+        (site / "assetbuild.toml").write_text(CONFIG)
+        r = h.next()
+        assert r.first and r.ok and set(r.outputs) == {"js/main.js", "css/main.css"}
+        assert (site / "js/1/main.js").is_file()
+        (site / "js/source/a.js").write_text("var a = 'then as usual';\n")
+        r = h.next()
+        assert r.ok and not r.first and "then as usual" in installed(site)
+    finally:
+        h.stop()
+
+
+def test_stop_while_waiting_for_a_config(site: Path) -> None:
+    (site / "assetbuild.toml").write_text("bundle = 3\n")
+    h = Harness(site)
+    h.thread.start()
+    assert not h.next().ok
+    assert h.ready.wait(TIMEOUT)
+    h.stop()  # returns: the loop ended
+
+
 @pytest.mark.parametrize(
     ("sources", "expected"),
     [
@@ -321,132 +352,143 @@ def test_stop_ends_run(site: Path) -> None:
 # --- the real command ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_command_rebuilds_and_exits_cleanly(site: Path, sig: signal.Signals) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
-    env["NO_COLOR"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assetbuild.cli", "watch"],
-        cwd=site,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
+class WatchProcess:
+    """A real `assetbuild watch` process; its stdout lines arrive on a queue, read with a deadline."""
 
-    def pump() -> None:
+    def __init__(self, site: Path, *args: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
+        env["NO_COLOR"] = "1"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "assetbuild.cli", "watch", *args],
+            cwd=site,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
         try:
-            for line in proc.stdout or ():
-                lines.put(line)
+            for line in self.proc.stdout or ():
+                self.lines.put(line)
         except (OSError, ValueError):
             pass  # closed at the end of the test
 
-    threading.Thread(target=pump, daemon=True).start()
-
-    def line_with(text: str) -> str:
+    def line(self, containing: str = "") -> str:
+        """The next stdout line holding `containing` (earlier ones are skipped)."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                line = lines.get(timeout=0.1)
+                line = self.lines.get(timeout=0.1)
             except queue.Empty:
                 continue
-            if text in line:
+            if containing in line:
                 return line
-        proc.kill()
-        pytest.fail(f"no line with {text!r}; stderr: {proc.stderr.read() if proc.stderr else ''}")
+        self.proc.kill()
+        stderr = self.proc.stderr.read() if self.proc.stderr else ""
+        pytest.fail(f"no line with {containing!r}; stderr: {stderr}")
 
-    try:
-        assert "started" in line_with("installed into js/1")
-        line_with("watching")
-        (site / "js/source/a.js").write_text("var a = 'from the test';\n")
-        line = line_with("js/source/a.js changed -> js/main.js installed into js/1")
-        assert line.rstrip().endswith(" ms)")
-        assert "from the test" in installed(site)
-        (site / "js/source/a.js").write_text("var a = ;\n")
-        line = line_with("failed")
-        assert "js/main.js failed: 1 error; the last good output stays installed" in line
-        (site / "js/source/a.js").write_text("var a = 'again';\n")
-        line_with("js/source/a.js changed -> js/main.js installed into js/1")
-        assert "fixed: js/main.js rebuilt" in line_with("fixed")
-        proc.send_signal(sig)
-        assert proc.wait(timeout=20) == 0
-        stderr = proc.stderr.read() if proc.stderr else ""
-        assert "js/source/a.js:1:9: error:" in stderr  # compiler-style, with the source line
-        assert "    var a = ;" in stderr
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
+    def stop(self, sig: signal.Signals = signal.SIGINT) -> str:
+        """Signal it, expect exit 0, and return its stderr."""
+        self.proc.send_signal(sig)
+        assert self.proc.wait(timeout=20) == 0
+        return self.proc.stderr.read() if self.proc.stderr else ""
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.fixture
+def watch_process(site: Path) -> Iterator[Callable[..., WatchProcess]]:
+    started: list[WatchProcess] = []
+
+    def start(*args: str) -> WatchProcess:
+        started.append(WatchProcess(site, *args))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_command_rebuilds_and_exits_cleanly(
+    site: Path, sig: signal.Signals, watch_process: Callable[..., WatchProcess]
+) -> None:
+    w = watch_process()
+    assert "started" in w.line("installed into js/1")
+    w.line("watching")
+    (site / "js/source/a.js").write_text("var a = 'from the test';\n")
+    line = w.line("js/source/a.js changed -> js/main.js installed into js/1")
+    assert line.rstrip().endswith(" ms)")
+    assert "from the test" in installed(site)
+    (site / "js/source/a.js").write_text("var a = ;\n")
+    line = w.line("failed")
+    assert "js/main.js failed: 1 error; the last good output stays installed" in line
+    (site / "js/source/a.js").write_text("var a = 'again';\n")
+    w.line("js/source/a.js changed -> js/main.js installed into js/1")
+    assert "fixed: js/main.js rebuilt" in w.line("fixed")
+    stderr = w.stop(sig)
+    assert "js/source/a.js:1:9: error:" in stderr  # compiler-style, with the source line
+    assert "    var a = ;" in stderr
     leftovers = [p for p in site.rglob("*") if p.name.startswith((".assetbuild-tmp-", ".tmp-"))]
     assert leftovers == []
 
 
-def test_command_json_prints_one_object_per_line(site: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assetbuild.cli", "watch", "--json"],
-        cwd=site,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+def test_command_json_prints_one_object_per_line(
+    site: Path, watch_process: Callable[..., WatchProcess]
+) -> None:
+    w = watch_process("--json")
+
+    def event() -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(w.line())  # every stdout line is one JSON object
+        return data
+
+    first = event()
+    assert (first["event"], first["ok"], first["first"]) == ("build", True, True)
+    assert first["installed"]["js/main.js"] == "js/1/main.js"
+    assert set(first["installed"]) == set(first["outputs"])
+    assert event() == {"event": "ready", "directories": len(watch_dirs(load_config(site)))}
+    (site / "js/source/a.js").write_text("var a = ;\n")
+    failed = event()
+    assert (failed["ok"], failed["failed"], failed["changed"]) == (
+        False,
+        ["js/main.js"],
+        ["js/source/a.js"],
     )
-    events: queue.Queue[dict[str, Any]] = queue.Queue()
-
-    def pump() -> None:
-        try:
-            for line in proc.stdout or ():
-                events.put(json.loads(line))  # every stdout line is one JSON object
-        except (OSError, ValueError):
-            pass
-
-    threading.Thread(target=pump, daemon=True).start()
-
-    def next_event() -> dict[str, Any]:
-        try:
-            return events.get(timeout=30)
-        except queue.Empty:
-            proc.kill()
-            pytest.fail(f"no event; stderr: {proc.stderr.read() if proc.stderr else ''}")
-
-    try:
-        first = next_event()
-        assert (first["event"], first["ok"], first["first"]) == ("build", True, True)
-        assert first["installed"]["js/main.js"] == "js/1/main.js"
-        assert set(first["installed"]) == set(first["outputs"])
-        assert next_event() == {"event": "ready", "directories": first_dirs(site)}
-        (site / "js/source/a.js").write_text("var a = ;\n")
-        failed = next_event()
-        assert (failed["ok"], failed["failed"], failed["changed"]) == (
-            False,
-            ["js/main.js"],
-            ["js/source/a.js"],
-        )
-        [diag] = failed["diagnostics"]
-        assert (diag["path"], diag["line"], diag["column"]) == ("js/source/a.js", 1, 9)
-        (site / "js/source/a.js").write_text("var a = 'again';\n")
-        fixed = next_event()
-        assert (fixed["ok"], fixed["fixed"], fixed["outputs"]) == (
-            True,
-            ["js/main.js"],
-            ["js/main.js"],
-        )
-        assert isinstance(fixed["ms"], int)
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
-        assert next_event() == {"event": "stopped"}
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+    [diag] = failed["diagnostics"]
+    assert (diag["path"], diag["line"], diag["column"]) == ("js/source/a.js", 1, 9)
+    (site / "js/source/a.js").write_text("var a = 'again';\n")
+    fixed = event()
+    assert (fixed["ok"], fixed["fixed"], fixed["outputs"]) == (True, ["js/main.js"], ["js/main.js"])
+    assert isinstance(fixed["ms"], int)
+    w.stop()
+    assert event() == {"event": "stopped"}
 
 
-def first_dirs(site: Path) -> int:
-    return len(watch_dirs(load_config(site)))
+def test_command_waits_out_a_broken_config_but_not_a_missing_directory(
+    site: Path, watch_process: Callable[..., WatchProcess]
+) -> None:
+    missing = subprocess.run(
+        [sys.executable, "-m", "assetbuild.cli", "-C", "nowhere", "watch"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and "cannot change to directory nowhere" in missing.stderr
+    (site / "assetbuild.toml").write_text("[[bundle]]\noutput = 3\n")
+    w = watch_process()
+    line = w.line("started")
+    assert "-> configuration: " in line and "waiting for a change" in line
+    w.line("watching 1 directory")
+    (site / "assetbuild.toml").write_text(CONFIG)
+    w.line("installed into js/1")
+    assert "assetbuild.toml" in w.stop()
