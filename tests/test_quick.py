@@ -284,3 +284,18 @@ def test_a_plain_install_prints_what_click_prints_from_state_and_record(
     # The quiet line has its own record: no table.
     assert quick.answer(["install", "-q"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_a_stale_record_goes_straight_to_the_build_and_is_forgotten(
+    recorded_site: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site, key = recorded_site
+    (site / "js/source/c.js").write_text("var c = 3;\n")
+    asked: list[object] = []
+    monkeypatch.setattr(quick, "_up_to_date", lambda *a: asked.append(a))
+    assert quick.answer(["install", "-q"]) is None
+    assert asked == []  # the state was not asked: it would only repeat the "changed"
+    entries = json.loads((site / quick.QUICK_FILE).read_bytes())["entries"]
+    assert key not in entries
+    assert quick.answer(["install", "-q"]) is None
+    assert len(asked) == 1  # no record now: the state is asked again (and would re-record)
