@@ -46,16 +46,20 @@ _HARNESS = r"""
   var SCRIPT = {ecmaVersion: "latest", sourceType: "script", allowHashBang: true};
   var MODULE = {ecmaVersion: "latest", sourceType: "module", allowHashBang: true};
   var SKIP = {start: 1, end: 1, loc: 1, range: 1};
-  var recent = [];  // the last two checked scripts' trees: a checked source is compared next
+  // [text, tree] of the last script checked: its minified text is compared with it next, so the
+  // source is parsed once. One tree at most, dropped once used, so an idle isolate holds none.
+  var recent = null;
 
-  function parse(text, module, keep) {
-    if (!module) for (var i = 0; i < recent.length; i++) if (recent[i][0] === text) return recent[i][1];
-    var tree = acorn.parse(text, module ? MODULE : SCRIPT);
-    if (keep && !module) {
-      recent.push([text, tree]);
-      if (recent.length > 2) recent.shift();
-    }
-    return tree;
+  function parse(text, module) {
+    if (!module && recent !== null && recent[0] === text) return recent[1];
+    return acorn.parse(text, module ? MODULE : SCRIPT);
+  }
+
+  function licenseCollector(out) {
+    return function (block, body, start, end) {
+      if ((block && body.charAt(0) === "!") || body.indexOf("@license") >= 0 ||
+          body.indexOf("@preserve") >= 0) out.push([start, end]);
+    };
   }
 
   function compile(text) {
@@ -69,14 +73,12 @@ _HARNESS = r"""
     return !(e instanceof SyntaxError) || /stack space|call stack|too much recursion/i.test(e.message);
   }
 
-  function check(text, module) {
-    try {
-      parse(text, module, true);
-    } catch (e) {
-      if (limited(e)) return "limit\u0000-1\u0000" + e;
-      return "syntax\u0000" + e.pos + "\u0000" + e.message.replace(/ \(\d+:\d+\)$/, "");
-    }
-    if (module) return null;
+  function rejected(e) {
+    if (limited(e)) return "limit\u0000-1\u0000" + e;
+    return "syntax\u0000" + e.pos + "\u0000" + e.message.replace(/ \(\d+:\d+\)$/, "");
+  }
+
+  function uncompiled(text) {
     try {
       compile(text);
     } catch (e) {
@@ -84,6 +86,26 @@ _HARNESS = r"""
       return "compile\u0000-1\u0000" + e.message;
     }
     return null;
+  }
+
+  // The verdict on a text as a classic script (or module): null when accepted. `options` may add
+  // an onComment callback; a script's tree is kept in `recent` for the comparison that follows.
+  function verdict(text, module, options) {
+    var tree;
+    recent = null;
+    try {
+      tree = acorn.parse(text, options);
+    } catch (e) {
+      return [rejected(e), null];
+    }
+    if (module) return [null, tree];
+    var failed = uncompiled(text);
+    if (failed === null) recent = [text, tree];
+    return [failed, tree];
+  }
+
+  function check(text, module) {
+    return verdict(text, module, module ? MODULE : SCRIPT)[0];
   }
 
   function same(x, y) {
@@ -111,9 +133,11 @@ _HARNESS = r"""
 
   function sameProgram(a, b) {
     try {
-      var left = parse(a, false, false), right = parse(b, false, false);
-      if (!same(left, right)) return 0;
+      var left = parse(a, false);
+      // Equal texts are the same program once one of them parses (and, below, compiles).
+      if (a !== b && !same(left, acorn.parse(b, SCRIPT))) return 0;
       compile(b);
+      if (recent !== null && recent[0] === a) recent = null;  // proven: the tree is done with
       return 1;
     } catch (e) {
       return limited(e) ? -1 : 0;
@@ -149,17 +173,13 @@ _HARNESS = r"""
   }
 
   function analyze(text) {
-    var verdict = check(text, false);
-    if (verdict !== null) return verdict;
     var licenses = [];
-    var tree = acorn.parse(text, {
+    var answer = verdict(text, false, {
       ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
-      onComment: function (block, body, start, end) {
-        if ((block && body.charAt(0) === "!") || body.indexOf("@license") >= 0 ||
-            body.indexOf("@preserve") >= 0) licenses.push([start, end]);
-      }
+      onComment: licenseCollector(licenses)
     });
-    var body = tree.body, bindings = [], strict = -1, i, s;
+    if (answer[0] !== null) return answer[0];
+    var body = answer[1].body, bindings = [], strict = -1, i, s;
     for (i = 0; i < body.length; i++) {
       s = body[i];
       if (s.type !== "ExpressionStatement" || s.directive === undefined) break;

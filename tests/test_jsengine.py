@@ -227,6 +227,36 @@ def test_different_programs(a: str, b: str) -> None:
     assert jsengine.same_programs([(a, b), (b, a)]) == [False, False]
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "expected"), [(a, b, True) for a, b in SAME] + [(a, b, False) for a, b in DIFFERENT]
+)
+def test_the_checked_tree_is_reused_with_the_same_verdicts(a: str, b: str, expected: bool) -> None:
+    """The build's order: analyze the source (its tree is kept), then compare a candidate with it."""
+    if not isinstance(jsengine.analyze_script(a), jsengine.ScriptFacts):
+        pytest.skip("not a valid script")
+    assert jsengine.same_programs([(a, b)]) == [expected]
+    assert jsengine.same_programs([(a, b)]) == [expected]  # again, once the tree was dropped
+
+
+def test_a_kept_tree_answers_only_for_its_own_text() -> None:
+    assert isinstance(jsengine.analyze_script("a = 1"), jsengine.ScriptFacts)
+    assert jsengine.same_programs([("a = 2", "a=1"), ("a = 1", "a=2")]) == [False, False]
+    # a failed candidate (rjsmin's) leaves the tree for the next one (the safe minifier's)
+    assert isinstance(jsengine.analyze_script("x = a\n++b"), jsengine.ScriptFacts)
+    assert jsengine.same_programs([("x = a\n++b", "x=a++b")]) == [False]
+    assert jsengine.same_programs([("x = a\n++b", "x=a\n++b")]) == [True]
+    # a rejected text never leaves a tree behind for a later comparison
+    assert not isinstance(jsengine.analyze_script("x = 1 +"), jsengine.ScriptFacts)
+    assert jsengine.same_programs([("x = 1 +", "x=1+")]) == [False]
+
+
+def test_equal_texts_are_the_same_program_only_when_valid() -> None:
+    texts = ["a = 1", "x = 1 +", "return 1;", "let let = 1;", "'use strict'; with (a) {}"]
+    verdicts = jsengine.check_scripts(texts)
+    assert jsengine.same_programs([(t, t) for t in texts]) == [v is None for v in verdicts]
+    assert verdicts[0] is None and verdicts[1] is not None and verdicts[4] is not None
+
+
 def test_rjsmin_breaking_inputs_are_caught() -> None:
     rjsmin = pytest.importorskip("rjsmin")
     breakers = [
