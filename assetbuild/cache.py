@@ -46,7 +46,9 @@ _TOOL_PACKAGES = (
 )
 # The bytes of our own code are part of every key (every module, plus vendored files), so an edited
 # checker never meets results cached by its previous self even if RESULT_FORMAT was not bumped.
-_OUR_FILES = (ENTRIES_DIR, STATE_DIR, "CACHEDIR.TAG", ".gitignore")
+SIZE_FILE = "size.json"  # the entries' total, so that a build need not walk them all to bound it
+RESCAN_SECONDS = 3600  # the total is re-measured (and leftovers cleaned) at least this often
+_OUR_FILES = (ENTRIES_DIR, STATE_DIR, SIZE_FILE, "CACHEDIR.TAG", ".gitignore")
 _CACHEDIR_TAG = (
     b"Signature: 8a477f597d28d172789f06886806bc55\n"
     b"# This file is a cache directory tag created by assetbuild; see https://bford.info/cachedir/\n"
@@ -225,7 +227,8 @@ class ContentCache:
         self.warnings: list[str] = []
         self.writable = not read_only
         self.wrote = 0
-        self._size: int | None = None  # bytes on disk, once scanned
+        self._size: int | None = None  # bytes on disk, once known
+        self._scanned = 0.0  # when that total was last measured by walking the entries
         self._memory: OrderedDict[str, Any] = OrderedDict()
         self._memory_chars = 0
 
@@ -377,17 +380,42 @@ class ContentCache:
     def trim(self) -> tuple[Path, ...]:
         """Drop the least recently used entries while over the size bound.
 
-        The directory is scanned once per process; after that the size is tracked from what this
-        process wrote, and scanned again only when that estimate passes the bound (watch mode writes
-        an entry per rebuild and must not walk a large cache each time).
+        The entries are walked when the total is not known: at most once an hour (the walk's total
+        is kept in SIZE_FILE, and each build adds what it wrote), and when the total passes the
+        bound. So neither a build nor watch mode walks a large cache every time. Concurrent
+        builds may each add to the same old total and lose one another's additions: the hourly
+        walk corrects that.
         """
+        if self._size is None:
+            self._size, self._scanned = self._known_size()
         if self._size is not None and self._size + self.wrote <= self.max_bytes:
             self._size += self.wrote
             self.wrote = 0
+            self._save_size()
             return ()
         removed, self._size = _trim(self.directory, self.max_bytes)
+        self._scanned = time.time()
         self.wrote = 0
+        self._save_size()
         return removed
+
+    def _known_size(self) -> tuple[int | None, float]:
+        """The total last measured (plus additions since), if measured within RESCAN_SECONDS."""
+        try:
+            data = json.loads((self.directory / SIZE_FILE).read_bytes())
+            size, scanned = int(data["bytes"]), float(data["scanned"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None, 0.0
+        if size < 0 or not 0 <= time.time() - scanned < RESCAN_SECONDS:
+            return None, 0.0
+        return size, scanned
+
+    def _save_size(self) -> None:
+        from .fsutil import atomic_write
+
+        blob = json.dumps({"bytes": self._size, "scanned": self._scanned}).encode("ascii")
+        with contextlib.suppress(OSError):
+            atomic_write(self.directory / SIZE_FILE, blob)
 
 
 @functools.lru_cache(maxsize=1)

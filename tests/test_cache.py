@@ -483,3 +483,54 @@ def test_trim_scans_once_then_tracks_what_it_wrote(tmp_path: Path) -> None:
     c.put_raw("ns", "ad" * 32, "v", [b"w" * 4000])  # the estimate passes the bound: a real scan
     removed = c.trim()
     assert removed and cache.cache_size(tmp_path / "c") <= 10_000
+
+
+def test_the_measured_total_is_kept_for_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = ContentCache(tmp_path / "c", max_bytes=100_000)
+    first.put_raw("ns", "aa" * 32, "v", [b"x" * 4000])
+    assert first.trim() == ()
+    measured = cache.cache_size(tmp_path / "c")
+    walks: list[Path] = []
+    real = cache._entry_files
+    monkeypatch.setattr(cache, "_entry_files", lambda d: walks.append(d) or real(d))
+    second = ContentCache(tmp_path / "c", max_bytes=100_000)  # a later build
+    second.put_raw("ns", "ab" * 32, "v", [b"y" * 4000])
+    assert second.trim() == ()
+    assert walks == []  # it added what it wrote to the kept total instead of walking
+    kept = json.loads((tmp_path / "c" / cache.SIZE_FILE).read_bytes())["bytes"]
+    assert kept == cache.cache_size(tmp_path / "c") > measured
+
+
+@pytest.mark.parametrize(
+    "kept", [b"", b"{}", b'{"bytes": -1, "scanned": 0}', b'{"bytes": 5, "scanned": 1}', b"\xff"]
+)
+def test_a_bad_or_old_total_means_a_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bytes
+) -> None:
+    c = ContentCache(tmp_path / "c", max_bytes=100_000)
+    c.put_raw("ns", "aa" * 32, "v", [b"x" * 4000])
+    (tmp_path / "c" / cache.SIZE_FILE).write_bytes(kept)
+    walks: list[Path] = []
+    real = cache._entry_files
+    monkeypatch.setattr(cache, "_entry_files", lambda d: walks.append(d) or real(d))
+    assert c.trim() == ()
+    assert len(walks) == 1
+
+
+def test_an_hour_old_total_is_measured_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = ContentCache(tmp_path / "c", max_bytes=100_000)
+    c.put_raw("ns", "aa" * 32, "v", [b"x" * 4000])
+    c.trim()
+    later = time.time() + cache.RESCAN_SECONDS + 1
+    monkeypatch.setattr(cache.time, "time", lambda: later)
+    walks: list[Path] = []
+    real = cache._entry_files
+    monkeypatch.setattr(cache, "_entry_files", lambda d: walks.append(d) or real(d))
+    fresh = ContentCache(tmp_path / "c", max_bytes=100_000)
+    fresh.put_raw("ns", "ab" * 32, "v", [b"y" * 4000])
+    fresh.trim()
+    assert len(walks) == 1
