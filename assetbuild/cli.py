@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ class Settings:
     use_cache: bool = True
     quiet: bool = False
     json: bool = False
+    verbose: bool = False
+    started: float = field(default_factory=time.monotonic)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -156,6 +159,15 @@ def _output_options(f: F) -> F:
         expose_value=False,
         callback=_store("quiet"),
         help="Print only errors and warnings.",
+    )(f)
+    f = click.option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        default=False,
+        expose_value=False,
+        callback=_store("verbose"),
+        help="Also say how each file was minified and how long the run took (on stderr).",
     )(f)
     f = click.option(
         "--json",
@@ -374,6 +386,19 @@ def _bundle_json(result: BuildResult, where: dict[str, tuple[str, str]]) -> list
     ]
 
 
+def _print_details(settings: Settings, result: BuildResult) -> None:
+    """-v: how each bundle's files were minified, and the time taken, on stderr."""
+    if not settings.verbose:
+        return
+    from .render import minify_details, write_err
+
+    lines = minify_details(result.bundles)
+    if result.bundles and all(b.known_gzip_size is not None for b in result.bundles):
+        lines.append("up to date: proven by the install state, no source read")
+    lines.append(f"done in {time.monotonic() - settings.started:.2f} s")
+    write_err("\n".join(f"assetbuild: {line}" for line in lines))
+
+
 def _print_summary(
     settings: Settings,
     result: BuildResult,
@@ -443,6 +468,7 @@ def check(ctx: click.Context) -> None:
                 f"checked {files} file{'s' if files != 1 else ''} in "
                 f"{len(result.bundles)} bundle{'s' if len(result.bundles) != 1 else ''}: ok"
             )
+        _print_details(settings, result)
 
 
 @main.command()
@@ -475,6 +501,7 @@ def build(ctx: click.Context, out_dir: Path) -> None:
                 }
             )
         _print_summary(settings, result, where, {}, "")
+        _print_details(settings, result)
 
 
 @main.command()
@@ -546,6 +573,7 @@ def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str
         if not settings.quiet and not settings.json:
             for line in install_summary(config, outcome, dry_run):
                 click.echo(line)
+        _print_details(settings, outcome.build)
 
 
 def _variant_sizes(config: Config, dry_run: bool) -> dict[str, dict[str, int]]:

@@ -6,9 +6,12 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from .bundle import Built
 
 
 def use_color(stream: IO[str]) -> bool:
@@ -105,3 +108,34 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 def write_err(text: str) -> None:
     if text:
         sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+
+_METHODS = {
+    "rjsmin": "rjsmin",
+    "rcssmin": "rcssmin",
+    "safe": "safe minifier",
+    "none": "unminified",
+}
+
+
+def minify_details(bundles: Iterable[Built], shown: int = 5) -> list[str]:
+    """Per bundle, how its files were minified; the files of the fallbacks by name."""
+    lines = []
+    for b in bundles:
+        counts: dict[str, list[str]] = {}
+        for source, method in zip(b.sources, b.methods, strict=True):
+            counts.setdefault(method, []).append(source)
+        if set(counts) <= {"off"}:
+            continue
+        parts = []
+        for method, label in _METHODS.items():
+            names = counts.get(method, [])
+            if not names:
+                continue
+            part = f"{len(names)} {label}"
+            if method in ("safe", "none"):
+                more = f", and {len(names) - shown} more" if len(names) > shown else ""
+                part += f" ({', '.join(names[:shown])}{more})"
+            parts.append(part)
+        lines.append(f"{b.output}: {len(b.sources)} files: {'; '.join(parts)}")
+    return lines

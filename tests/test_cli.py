@@ -285,3 +285,31 @@ def test_unknown_compress_method_is_a_usage_error(site: Path) -> None:
     result = run("install", "--compress", "zip", "--static-url", STATIC, cwd=site)
     assert result.returncode == 2
     assert "zip" in result.stderr
+
+
+def test_verbose_names_the_fallbacks_and_the_time(tmp_path: Path) -> None:
+    site = tmp_path / "static"
+    write(site / "js/source/a.js", "var a = 1;\n")
+    write(site / "js/source/b.js", "class A {\n  #a = 1\n  #b = 2\n  get() { return this.#a }\n}\n")
+    quiet = run("install", cwd=site)
+    assert quiet.returncode == 0 and "assetbuild:" not in quiet.stderr
+    done = run("install", "-v", "--bump", cwd=site)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert "assetbuild: js/main.js: 2 files: 1 rjsmin; 1 safe minifier (js/source/b.js)" in lines
+    assert lines[-1].startswith("assetbuild: done in ") and lines[-1].endswith(" s")
+    assert "js/main.js" in done.stdout  # the summary is unchanged on stdout
+
+
+def test_minify_details_lists_at_most_a_few_names() -> None:
+    from assetbuild.bundle import Built
+    from assetbuild.render import minify_details
+
+    names = tuple(f"s/{i}.css" for i in range(8))
+    methods = ("rcssmin",) + ("safe",) * 6 + ("none",)
+    built = Built("css/main.css", "css", names, 10, b"", methods, ())
+    checked = Built("js/main.js", "js", ("a.js",), 1, b"", ("off",), ())
+    assert minify_details([built, checked], shown=2) == [
+        "css/main.css: 8 files: 1 rcssmin; 6 safe minifier (s/1.css, s/2.css, and 4 more); "
+        "1 unminified (s/7.css)"
+    ]
