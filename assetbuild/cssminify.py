@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import rcssmin
 
-from .cssnorm import (
-    is_license,
-    line_starts,
-    minified_with_facts,
-    parse,
-    preprocess,
-    stylesheet_facts,
-)
+from .cssnorm import is_license, minified_with_facts, preprocess, stylesheet_facts
+from .csstokens import COMMENT, tokenize
 from .minified import Minified
 
 
 def minify_css(text: str) -> Minified:
     """rcssmin when it provably keeps the stylesheet and its license comments, else the safe path."""
     expected = stylesheet_facts(text)
-    if expected is None:
-        return Minified(text, "none")  # too deeply nested to walk: nothing can be verified
     fast = _rcssmin(text)
     # Output equal to the source is the source's stylesheet: nothing to verify.
     if fast == text or stylesheet_facts(fast) == expected:
         return Minified(fast, "rcssmin")
-    try:
-        # Built only when rcssmin fails; the walk reuses the source's parse (cssnorm.parse).
-        safe, _ = minified_with_facts(text)
-    except RecursionError:
-        return Minified(text, "none")
+    # Built only when rcssmin fails; the walk reuses the source's tokens (csstokens.tokenize).
+    safe, _ = minified_with_facts(text)
     if stylesheet_facts(safe) == expected:
         return Minified(safe, "safe")
     return Minified(text, "none")
@@ -65,19 +54,14 @@ def _rcssmin(text: str) -> str:
 def _plain_license_comments(norm: str) -> list[int]:
     """Offsets of the @license/@preserve comments that do not start with `!`."""
     if "@license" not in norm and "@preserve" not in norm:
-        return []  # no comment can be one (is_license): skip the walk
-    starts = line_starts(norm)
+        return []  # no comment can be one (is_license): skip tokenizing
+    tokens = tokenize(norm)
     found: list[int] = []
-    pending = list(reversed(parse(norm)))
-    while pending:
-        node = pending.pop()
-        if node.type == "comment":
-            if is_license(node.value) and not node.value.startswith("!"):
-                offset = starts[node.source_line - 1] + node.source_column - 1
-                if norm.find("*/", offset + 2) >= 0:
-                    found.append(offset)
-        elif node.type == "function":
-            pending.extend(reversed(node.arguments))
-        elif node.type in ("() block", "[] block", "{} block"):
-            pending.extend(reversed(node.content))
+    offset = 0
+    for tok, info in zip(tokens.toks, tokens.infos, strict=True):
+        # An unterminated comment (at the end of the text) is left alone.
+        closed = len(tok) >= 4 and tok.endswith("*/")
+        if info[0] == COMMENT and closed and is_license(info[4]) and info[4][:1] != "!":
+            found.append(offset)
+        offset += len(tok)
     return found

@@ -12,13 +12,27 @@ import bisect
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from .cssnorm import parse, preprocess
+from .cssnorm import _parse, preprocess
+from .csstokens import (
+    AT,
+    COMMENT,
+    LEAF,
+    OPEN_CURLY,
+    OPEN_FN,
+    PAIR,
+    SEMI,
+    WS,
+    Info,
+    Tokens,
+    tokenize,
+)
 from .diagnostics import Diagnostic
 from .sources import Edit, SourceFile
 
@@ -220,6 +234,109 @@ def _references(text: str) -> list[_Reference]:
 def _find_references(text: str) -> Iterator[_Reference]:
     if _MAY_REFER.search(text) is None:
         return
+    tokens = tokenize(preprocess(text))
+    toks, infos, jump = tokens.toks, tokens.infos, tokens.jump
+    starts = list(accumulate(map(len, toks), initial=0))
+    to_text = _text_offsets(text)
+
+    def quoted(i: int) -> _Reference | None:
+        start = to_text(starts[i])
+        quote_char = text[start] if start < len(text) else ""
+        pattern = _QUOTED.get(quote_char)
+        match = pattern.match(text, start) if pattern else None
+        if match is None:
+            return None
+        return _Reference(start, (start, match.end()), _leaf(infos[i])[1], quote_char)
+
+    depth = 0  # blocks open; the @import/@namespace rules are read at the top level only
+    skip_until_semicolon = expect_import = False
+    i, n = 0, len(toks)
+    while i < n:
+        info = infos[i]
+        code = info[0]
+        if code == COMMENT:
+            i += 1
+            continue
+        if depth == 0:
+            if code == AT:
+                skip_until_semicolon = info[5] == "namespace"  # its URL names a namespace
+                expect_import = info[5] == "import"
+                i += 1
+                continue
+            if code in (SEMI, OPEN_CURLY):
+                skip_until_semicolon = expect_import = False
+            if skip_until_semicolon:
+                i = jump[i] + 1 if code >= OPEN_FN else i + 1  # with whatever it nests
+                continue
+        if code == WS:
+            i += 1
+            continue
+        kind = _leaf(info)[0] if code in (LEAF, PAIR) else ""
+        if expect_import and kind == "string":
+            ref = quoted(i)
+            if ref is not None:
+                yield ref
+        expect_import = False
+        if kind == "url":
+            start = to_text(starts[i])
+            match = _UNQUOTED.match(text, start)
+            if match is not None:
+                yield _Reference(start, match.span(1), _leaf(info)[1], "")
+        elif code == OPEN_FN:
+            yield from _function_references(info[5], i, tokens, quoted)
+        if code >= OPEN_FN:
+            depth += 1 if code <= OPEN_CURLY else -1
+        i += 1
+
+
+def _function_references(
+    name: str, i: int, tokens: Tokens, quoted: Callable[[int], _Reference | None]
+) -> Iterator[_Reference]:
+    """The quoted URLs of url("..."), src("...") and image-set("...", ...) at `i`."""
+    infos, jump = tokens.infos, tokens.jump
+    end = jump[i]
+    if name in ("url", "src"):
+        k = i + 1
+        while k < end and infos[k][0] in (WS, COMMENT):
+            k += 1
+        candidates = [k] if k < end else []
+    elif name in _IMAGE_SETS:
+        candidates = []
+        k = i + 1
+        while k < end:
+            candidates.append(k)
+            k = jump[k] + 1 if infos[k][0] >= OPEN_FN else k + 1
+    else:
+        return
+    for k in candidates:
+        if infos[k][0] in (LEAF, PAIR) and _leaf(infos[k])[0] == "string":
+            ref = quoted(k)
+            if ref is not None:
+                yield ref
+
+
+def _leaf(info: Info) -> tuple[Any, ...]:
+    """A leaf token's key; the first of tinycss2's two nodes for an unterminated one."""
+    key: tuple[Any, ...] = info[1][0] if info[0] == PAIR else info[1]
+    return key
+
+
+def _text_offsets(text: str) -> Callable[[int], int]:
+    """Offsets in the preprocessed text -> offsets in `text` (only CRLF changes the length)."""
+    collapsed: list[int] = []  # where each CRLF's LF is in the preprocessed text
+    pos = text.find("\r\n")
+    while pos >= 0:
+        collapsed.append(pos - len(collapsed))
+        pos = text.find("\r\n", pos + 2)
+    if not collapsed:
+        return lambda offset: offset
+    return lambda offset: offset + bisect.bisect_left(collapsed, offset)
+
+
+# The oracle of the tests and bench/css_verify.py: the same search over tinycss2's tree.
+def _tree_find_references(text: str) -> Iterator[_Reference]:
+    if _MAY_REFER.search(text) is None:
+        return
     starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
 
     def offset(node: Node) -> int:
@@ -234,8 +351,7 @@ def _find_references(text: str) -> Iterator[_Reference]:
             return None
         return _Reference(start, (start, match.end()), node.value, quote_char)
 
-    # Comments are skipped below: the shared parse (cssnorm.parse) keeps them for the minifier.
-    top = parse(preprocess(text))
+    top = _parse(preprocess(text))
     pending: list[tuple[list[Node], bool]] = [(top, True)]
     while pending:
         nodes, is_top = pending.pop()

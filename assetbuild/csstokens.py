@@ -1,0 +1,343 @@
+"""CSS Syntax tokens from one compiled regular expression: the fast path of cssnorm and urls.
+
+`tokenize` splits preprocessed text (`cssnorm.preprocess`) into contiguous token strings with
+one `re.findall` (the scanning runs in C), then classifies each distinct string once. It gives
+exactly tinycss2's tokens (tinycss2 1.5 `parse_component_value_list`, the oracle of the tests),
+including its quirks: `u+` ranges, `\\` at the end of the text read as U+FFFD, `url(` spelled
+with escapes, unterminated strings, url()s and comments at the end, bad strings and bad url()s.
+Block structure is flat: `jump[i]` is the index of the closer that matches the opener at `i`.
+
+Every alternative of the pattern either matches without backtracking into itself (possessive
+and atomic groups) or fails at once, so scanning stays linear on hostile input.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from itertools import islice
+from operator import itemgetter
+from typing import Any
+
+# Token classes (Info.code). Openers and closers come last, so `code >= _OPEN_FN` finds them.
+WS, COMMENT, LEAF, IDENT, AT, SEMI, COLON, BANG, LITERAL, PAIR = range(10)
+OPEN_FN, OPEN_PAREN, OPEN_SQUARE, OPEN_CURLY, CLOSE_PAREN, CLOSE_SQUARE, CLOSE_CURLY = range(10, 17)
+_FIRST_BRACKET = OPEN_FN
+_FIRST_CLOSER = CLOSE_PAREN
+
+# (code, key, first, last, literal, lower): `key` is the comparable form (cssnorm), `first` and
+# `last` the tinycss2 serialization types at each end, `literal` the value of a literal (LITERAL,
+# SEMI, COLON, BANG) or of a comment, `lower` the ASCII-lowered name (IDENT, AT, OPEN_FN). A PAIR
+# is a token tinycss2 reads as two nodes at the end of the text (an unterminated string or url()
+# and its error): `key` is then the pair of keys.
+Info = tuple[int, Any, Any, Any, Any, Any]
+
+_HEX = "0-9A-Fa-f"
+_ESC = rf"\\(?:[{_HEX}]{{1,6}}[ \n\t]?|[^\n]|\Z)"
+_NAME_START = r"[A-Za-z_\x80-\U0010FFFF]"
+_NAME_CHAR = r"[A-Za-z0-9_\-\x80-\U0010FFFF]"
+_IDENT = rf"(?:-(?:-|{_NAME_START}|{_ESC})|{_NAME_START}|{_ESC})(?:{_NAME_CHAR}++|{_ESC})*+"
+
+
+def _letter(char: str) -> str:
+    """One letter of `url` as tinycss2 reads it after unescaping and ASCII-lowering."""
+    codes = "|".join(
+        "".join(f"[{d.lower()}{d.upper()}]" if d.isalpha() else d for d in f"{ord(x):x}")
+        for x in (char, char.upper())
+    )
+    hex_escape = rf"(?:0000(?:{codes})|0{{0,3}}(?:{codes})(?![{_HEX}]))[ \n\t]?"
+    plain = f"[{char}{char.upper()}]"
+    return rf"(?:{plain}|\\(?:{hex_escape}|{plain}))"
+
+
+# `url(` with any spelling of its name: the url token's name is compared after unescaping.
+_URL_HEAD = "".join(_letter(c) for c in "url") + r"\("
+_URL_BODY = (
+    rf"(?:[^ \n\t)\"'(\\\x00-\x08\x0b\x0e-\x1f\x7f]++|\\(?:[{_HEX}]{{1,6}}[ \n\t]?|[^\n])?)*+"
+)
+_URL = (
+    rf"{_URL_HEAD}[ \n\t]*+(?![\"'])(?>{_URL_BODY})[ \n\t]*+"
+    r"(?:\)|\Z|(?:\\\)|[^)])*+\)?)"  # closed, at the end, or the remnants of a bad url
+)
+_NUMBER = r"[-+]?(?:[0-9]*\.)?[0-9]+(?:[eE][+-]?[0-9]+)?"
+_STRING_BODY = rf"(?:[^{{q}}\\\n]++|\\(?:[{_HEX}]{{{{1,6}}}}[ \n\t]?|[\s\S])?)*+"
+_UNICODE_RANGE = (
+    rf"[Uu]\+(?:[{_HEX}]{{5}}\?|[{_HEX}]{{4}}\?{{1,2}}|[{_HEX}]{{3}}\?{{1,3}}"
+    rf"|[{_HEX}]{{2}}\?{{1,4}}|[{_HEX}]\?{{1,5}}|\?{{1,6}}"
+    rf"|[{_HEX}]{{1,6}}(?:-[{_HEX}]{{1,6}})?)"
+)
+# In tinycss2's order of checks; the last alternative takes any one character.
+_TOKEN = re.compile(
+    "|".join(
+        (
+            r"[ \n\t]++",
+            _UNICODE_RANGE,
+            "-->",
+            _URL,
+            rf"{_IDENT}\(?",
+            rf"{_NUMBER}(?:{_IDENT}|%)?",
+            rf"@(?:{_IDENT})?",
+            rf"#(?:{_NAME_CHAR}++|{_ESC})*+",
+            '"' + _STRING_BODY.format(q='"') + '"?',
+            "'" + _STRING_BODY.format(q="'") + "'?",
+            r"/\*(?:[^*]*+\*++(?:[^/*][^*]*+\*++)*+/|[\s\S]*)",
+            "<!--",
+            r"\|\|",
+            r"[~|^$*]=",
+            r"[\s\S]",
+        )
+    )
+)
+_IDENT_START = re.compile(rf"-(?:-|{_NAME_START}|\\(?!\n))|{_NAME_START}|\\(?!\n)")
+_URL_PARTS = re.compile(rf"{_URL_HEAD}[ \n\t]*({_URL_BODY})[ \n\t]*(\))?")
+_NUMBER_PARTS = re.compile(r"[-+]?(?:([0-9]*\.)?[0-9]+)([eE][+-]?[0-9]+)?")
+_ESCAPE = re.compile(rf"\\(?:([{_HEX}]{{1,6}})[ \n\t]?|([^\n])|\Z)")
+_URL_ESCAPE = re.compile(rf"\\(?:([{_HEX}]{{1,6}})[ \n\t]?|([^\n]))")
+_NAME_START_CHAR = re.compile(_NAME_START)
+_STRING_ESCAPE = re.compile(rf"\\(?:([{_HEX}]{{1,6}})[ \n\t]?|([^\n])|\n|\Z)")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_CLOSERS = {CLOSE_PAREN: ")", CLOSE_SQUARE: "]", CLOSE_CURLY: "}"}
+_CLOSER_OF = {OPEN_FN: CLOSE_PAREN, OPEN_PAREN: CLOSE_PAREN, OPEN_SQUARE: CLOSE_SQUARE}
+_CLOSER_OF[OPEN_CURLY] = CLOSE_CURLY
+_SINGLE: dict[str, int] = {
+    "(": OPEN_PAREN, "[": OPEN_SQUARE, "{": OPEN_CURLY,
+    ")": CLOSE_PAREN, "]": CLOSE_SQUARE, "}": CLOSE_CURLY,
+    ";": SEMI, ":": COLON, "!": BANG,
+}  # fmt: skip
+
+
+def _unescape(match: re.Match[str]) -> str:
+    hex_digits, char = match.group(1), match.group(2)
+    if hex_digits is not None:
+        code = int(hex_digits, 16)
+        return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+    return "\ufffd" if char is None else char  # a `\\` that ends the text is U+FFFD
+
+
+def unescape_name(raw: str) -> str:
+    """An ident's or name's value: escapes resolved (`\\` at the end of the text is U+FFFD)."""
+    return _ESCAPE.sub(_unescape, raw) if "\\" in raw else raw
+
+
+def _string_escape(match: re.Match[str]) -> str:
+    if match.group(1) is None and match.group(2) is None:
+        return ""  # an escaped line break, or a `\\` that ends the text
+    return _unescape(match)
+
+
+def _unescape_string(raw: str) -> str:
+    """A string's value: escapes resolved, escaped line breaks and a final `\\` dropped."""
+    return _STRING_ESCAPE.sub(_string_escape, raw) if "\\" in raw else raw
+
+
+def ascii_lower(value: str) -> str:
+    return value.translate(_ASCII_LOWER)
+
+
+def _escaped_end(tok: str) -> bool:
+    """True when the last character of `tok` is escaped (an odd run of `\\` before it)."""
+    run = len(tok) - 1 - len(tok[:-1].rstrip("\\"))
+    return run % 2 == 1
+
+
+def _number(tok: str) -> Info:
+    match = _NUMBER_PARTS.match(tok)
+    assert match is not None
+    representation = match.group()
+    rest = tok[match.end() :]
+    value = float(representation)
+    integer = match.group(1) is None and match.group(2) is None
+    sign = representation[0] if representation[0] in "+-" else ""
+    if not rest:
+        return (LEAF, ("number", value, integer, sign), "number", "number", None, None)
+    if rest == "%":
+        return (LEAF, ("percentage", value, integer, sign), "percentage", "percentage", None, None)
+    unit = unescape_name(rest)
+    return (LEAF, ("dimension", value, integer, sign, unit), "dimension", "dimension", None, None)
+
+
+def _error(kind: str) -> Info:
+    return (LEAF, ("error", kind), "error", "error", None, None)
+
+
+def _literal(value: str, code: int = LITERAL) -> Info:
+    return (code, ("literal", value), value, value, value, None)
+
+
+def _string(tok: str, at_end: bool) -> Info:
+    quote = tok[0]
+    if len(tok) >= 2 and tok[-1] == quote and not _escaped_end(tok):
+        return (LEAF, ("string", _unescape_string(tok[1:-1])), "string", "string", None, None)
+    if not at_end:
+        return _error("bad-string")
+    keys = (("string", _unescape_string(tok[1:])), ("error", "eof-in-string"))
+    return (PAIR, keys, "error", "error", None, None)
+
+
+def _url(tok: str, at_end: bool) -> Info:
+    match = _URL_PARTS.match(tok)
+    assert match is not None
+    if match.end() < len(tok):
+        return _error("bad-url")
+    body = match.group(1)
+    value = _URL_ESCAPE.sub(_unescape, body) if "\\" in body else body
+    if match.group(2) is not None:
+        return (LEAF, ("url", value), "url", "url", None, None)
+    assert at_end  # anything else ends in ')' or is a bad url
+    if _escaped_end(body + ")"):
+        value = value[:-1] + "\ufffd"  # `\\` that ends the text; before a line break it is itself
+    return (PAIR, (("url", value), ("error", "eof-in-url")), "error", "error", None, None)
+
+
+def _unicode_range(tok: str) -> Info:
+    body = tok[2:]
+    if "?" in body:
+        digits = body.rstrip("?")
+        marks = len(body) - len(digits)
+        start, end = int(digits + "0" * marks, 16), int(digits + "F" * marks, 16)
+    else:
+        first, _, last = body.partition("-")
+        start, end = int(first, 16), int(last or first, 16)
+    key = ("unicode-range", start, end)
+    return (LEAF, key, "unicode-range", "unicode-range", None, None)
+
+
+def classify(tok: str, at_end: bool) -> Info:
+    """What one token string is; `at_end` when it ends the text (tinycss2 reads some differently)."""
+    c = tok[0]
+    if c in " \n\t":
+        return (WS, None, None, None, None, None)
+    if c == "/" and tok.startswith("/*"):
+        terminated = len(tok) >= 4 and tok.endswith("*/")
+        return (COMMENT, None, None, None, tok[2:-2] if terminated else tok[2:], None)
+    if c in "\"'":
+        return _string(tok, at_end)
+    if c in "uU\\":
+        head = _URL_HEAD_ONLY.match(tok)
+        # Exactly `url(` is the function (a quote follows), unless the text ends there.
+        if head is not None and (head.end() < len(tok) or at_end):
+            return _url(tok, at_end)
+        if c != "\\" and len(tok) > 2 and tok[1] == "+":
+            return _unicode_range(tok)
+    if len(tok) == 1 and not _NAME_START_CHAR.match(c) and c not in "0123456789":
+        if c == "\\":
+            if at_end:
+                return (IDENT, ("ident", "\ufffd"), "ident", "ident", None, "\ufffd")
+            return _literal(c)  # before a line break: not an escape
+        code = _SINGLE.get(c, LITERAL)
+        if code >= _FIRST_BRACKET:
+            return (code, None, None, None, None, None)
+        return _literal(c, code)
+    if tok == "-->" or tok == "<!--" or c in "|~^$*<":
+        return _literal(tok)
+    if c in "0123456789+." or (c == "-" and tok[1] in "0123456789."):
+        return _number(tok)
+    if c == "@":
+        value = unescape_name(tok[1:])
+        return (AT, ("at-keyword", value), "at-keyword", "at-keyword", None, ascii_lower(value))
+    if c == "#":
+        value = unescape_name(tok[1:])
+        identifier = _IDENT_START.match(tok, 1) is not None
+        return (LEAF, ("hash", value, identifier), "hash", "hash", None, None)
+    if tok.endswith("(") and not _escaped_end(tok):
+        name = unescape_name(tok[:-1])
+        return (OPEN_FN, ("fn", name), "function", "(", None, ascii_lower(name))
+    value = unescape_name(tok)
+    last = "--" if value == "--" else "ident"
+    return (IDENT, ("ident", value), "ident", last, None, ascii_lower(value))
+
+
+_URL_HEAD_ONLY = re.compile(_URL_HEAD)
+_UNMATCHED = {code: _error(char) for code, char in _CLOSERS.items()}
+
+
+class _Infos(dict[str, Info]):
+    """Token string -> Info, filled on first sight (most tokens of a stylesheet repeat)."""
+
+    def __missing__(self, tok: str) -> Info:
+        info = classify(tok, at_end=False)
+        if len(self) < 200_000:
+            self[tok] = info
+        return info
+
+
+_KNOWN = _Infos()
+_KNOWN_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class Tokens:
+    """A tokenized text: its token strings, what each is, and the block structure."""
+
+    norm: str
+    toks: list[str]
+    infos: list[Info]
+    jump: list[int]  # opener index -> its closer's index (len(toks) when unclosed); else 0
+    unclosed: tuple[int, ...]  # indices of the openers never closed, outermost first
+    codes: bytes  # infos[i][0] for every token, for scans that run in C (re over bytes)
+
+
+def tokenize(norm: str) -> Tokens:
+    """The tokens of preprocessed text; shared through a small memo, never mutate."""
+    with _MEMO_LOCK:
+        known = _MEMO.get(norm)
+        if known is not None:
+            _MEMO.move_to_end(norm)
+            return known
+    tokens = _tokenize(norm)
+    if len(norm) <= _MEMO_CHARS:
+        with _MEMO_LOCK:
+            _MEMO[norm] = tokens
+            total = sum(len(key) for key in _MEMO)
+            while total > _MEMO_CHARS or len(_MEMO) > 4:
+                total -= len(_MEMO.popitem(last=False)[0])
+    return tokens
+
+
+# The last few texts, so one text is tokenized once per process however many steps read it
+# (url rewriting, the source's facts, the safe minifier). Bounded in characters: tokens cost
+# about 20 bytes per character, and a worker keeps them after its job.
+_MEMO: OrderedDict[str, Tokens] = OrderedDict()
+_MEMO_CHARS = 2_000_000
+_MEMO_LOCK = threading.Lock()
+
+
+def _tokenize(norm: str) -> Tokens:
+    toks: list[str] = _TOKEN.findall(norm)
+    with _KNOWN_LOCK:
+        if len(_KNOWN) >= 200_000:
+            _KNOWN.clear()
+        # The last token may read differently at the end of the text: never cached.
+        infos = list(map(_KNOWN.__getitem__, islice(toks, max(0, len(toks) - 1))))
+    n = len(toks)
+    if toks:
+        infos.append(classify(toks[-1], at_end=True))
+    codes = bytearray(map(itemgetter(0), infos))
+    jump = [0] * n
+    stack: list[int] = []
+    expect = -1  # the closer code that ends the innermost open block
+    for match in _BRACKET.finditer(codes):
+        i = match.start()
+        code = codes[i]
+        if code < _FIRST_CLOSER:
+            stack.append(i)
+            expect = _CLOSER_OF[code]
+        elif code == expect:
+            jump[stack.pop()] = i
+            expect = _CLOSER_OF[codes[stack[-1]]] if stack else -1
+        else:
+            infos[i] = _UNMATCHED[code]  # tinycss2 reads it as an error token
+            codes[i] = LEAF
+    for i in stack:
+        jump[i] = n
+    return Tokens(norm, toks, infos, jump, tuple(stack), bytes(codes))
+
+
+_BRACKET = re.compile(b"[%c-%c]" % (_FIRST_BRACKET, CLOSE_CURLY))
+
+
+def closer(code: int) -> str:
+    """The character that closes a block opened by a token of class `code`."""
+    return _CLOSERS[_CLOSER_OF[code]]
