@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .cssnorm import stylesheet_key
+from .cssnorm import preprocess, stylesheet_key
+from .csstokens import COMMENT, OPEN_CURLY, OPEN_FN, SEMI, Tokens, text_offsets, tokenize
 from .diagnostics import Diagnostic, Location
 from .sources import SourceFile
 
@@ -85,7 +86,14 @@ class CssReport:
 def check_css(src: SourceFile) -> CssReport:
     """Check the structure of one stylesheet: brackets, strings, comments, url()."""
     scan = _Scan(src)
-    scan.run()
+    tokens = tokenize(preprocess(src.text))
+    if tokens.clean:
+        # Nothing the scan reports as an error or warning is in the text (every string, url(),
+        # comment and bracket is closed): only its statements are needed, read from the tokens
+        # the url rewriter and the minifier share (cssnorm, urls).
+        scan.statements(tokens)
+    else:
+        scan.run()
     return CssReport(src.text, tuple(scan.diagnostics), tuple(scan.at_rules), scan.first_rule, src)
 
 
@@ -137,6 +145,34 @@ class _Scan:
             if token not in ("/*", "@", ";") and token not in _OPENER:
                 self.notice_start(start, start + 1)
             pos = self.step(token, start)
+        self.finish()
+
+    def statements(self, tokens: Tokens) -> None:
+        """The top-level statements of a text whose tokens are clean, as `run` finds them."""
+        codes, infos, jump, toks = tokens.codes, tokens.infos, tokens.jump, tokens.toks
+        to_text = text_offsets(self.text)
+        offset = 0  # of token i, in the preprocessed text
+        i, n = 0, len(codes)
+        while i < n:
+            code = codes[i]
+            if self.statement is None:
+                if code <= COMMENT or code == SEMI or infos[i][4] in ("<!--", "-->"):
+                    offset += len(toks[i])
+                    i += 1
+                    continue
+                start = to_text(offset)
+                name = _at_name(self.text, start + 1).lower() if toks[i][0] == "@" else None
+                self.begin(start, name)
+            if code == SEMI:
+                self.end_statement(to_text(offset) + 1, with_block=False)
+            elif code >= OPEN_FN:  # a block, skipped whole: inside it nothing starts or ends
+                close = jump[i]
+                offset += sum(map(len, toks[i:close]))
+                if code == OPEN_CURLY:
+                    self.end_statement(to_text(offset) + 1, with_block=True)
+                i = close
+            offset += len(toks[i])
+            i += 1
         self.finish()
 
     def notice_start(self, pos: int, end: int) -> None:
@@ -287,7 +323,8 @@ class _Scan:
         del self.stack[depth:]
         if self.suspect_depth is not None and len(self.stack) < self.suspect_depth:
             self.suspect_depth = len(self.stack)
-        if not self.stack:
+        if not self.stack and token == "}":
+            # Only a `{}` block ends a statement: `@import url("a.css") layer(x);` goes on.
             self.end_statement(start + 1, with_block=True)
         return start + 1
 

@@ -35,7 +35,9 @@ from .csstokens import (
     BANG,
     COLON,
     COMMENT,
+    ERROR,
     IDENT,
+    LEAF,
     LITERAL,
     OPEN_CURLY,
     OPEN_FN,
@@ -44,7 +46,6 @@ from .csstokens import (
     PAIR,
     SEMI,
     WS,
-    Info,
     Tokens,
     tokenize,
 )
@@ -195,7 +196,7 @@ def _walk_facts(tokens: Tokens) -> Facts:
 
     `_Walk(...).run()` then `_facts` gives the same; the tests hold both to the tinycss2 oracle.
     """
-    infos, jump, unclosed = tokens.infos, tokens.jump, tokens.unclosed
+    infos, jump, unclosed, codes = tokens.infos, tokens.jump, tokens.unclosed, tokens.codes
     keys: list[Key] = []
     licenses: list[str] = []
     append = keys.append
@@ -208,11 +209,11 @@ def _walk_facts(tokens: Tokens) -> Facts:
             append(_CLOSE_KEY)
             i, hi = outer.pop()
             continue
-        info = infos[i]
-        code = info[0]
+        code = codes[i]
         if code in (WS, SEMI):
             i += 1
             continue
+        info = infos[i]
         if code == COMMENT:
             if is_license(info[4]):
                 licenses.append(info[4])
@@ -224,67 +225,76 @@ def _walk_facts(tokens: Tokens) -> Facts:
         colon = -1
         if code == IDENT:
             k = i + 1
-            while k < hi and infos[k][0] <= COMMENT:
+            while k < hi and codes[k] <= COMMENT:
                 k += 1
-            if k < hi and infos[k][0] == COLON:
+            if k < hi and codes[k] == COLON:
                 colon = k
         custom = colon >= 0 and info[1][1].startswith("--")
         # The statement ends at the first `;` sibling (or `{}` block, but for custom properties).
         j = colon if custom else i + 1 if code == AT else i
         while j < hi:
-            c = infos[j][0]
+            c = codes[j]
             if c == SEMI or (c == OPEN_CURLY and not custom):
                 break
             j = jump[j] + 1 if c >= OPEN_FN else j + 1
         if j > hi:
             j = hi  # after an unclosed block
-        block = not custom and j < hi and infos[j][0] == OPEN_CURLY
+        block = not custom and j < hi and codes[j] == OPEN_CURLY
         if code == AT:
             append(("at", info[1][1]))
             # `@charset "` must stay byte-exact for browsers' encoding sniffing.
-            _item_keys(infos, jump, i + 1, j, _PRELUDE, info[5] != "charset", keys, licenses)
+            _item_keys(tokens, i + 1, j, _PRELUDE, info[5] != "charset", keys, licenses)
             if not block:
                 append(_END_AT_KEY)
         elif block:
             append(_RULE_KEY)
-            _item_keys(infos, jump, i, j, _SELECTOR, True, keys, licenses)
+            _item_keys(tokens, i, j, _SELECTOR, True, keys, licenses)
         elif colon >= 0:
             lo, stop = colon + 1, j
             important = False
             # The last two significant siblings; an unclosed block is the last sibling itself.
             last = j - 1
-            while last >= lo and infos[last][0] <= COMMENT:
+            while last >= lo and codes[last] <= COMMENT:
                 last -= 1
             if (
                 last >= lo
-                and infos[last][0] == IDENT
+                and codes[last] == IDENT
                 and infos[last][5] == "important"
                 and not any(lo <= u < j for u in unclosed)
             ):
                 bang = last - 1
-                while bang >= lo and infos[bang][0] <= COMMENT:
+                while bang >= lo and codes[bang] <= COMMENT:
                     bang -= 1
-                if bang >= lo and infos[bang][0] == BANG:
+                if bang >= lo and codes[bang] == BANG:
                     important, stop = True, bang
             append(("decl", info[1][1]))
             for k in range(i + 1, colon):
-                if infos[k][0] == COMMENT and is_license(infos[k][4]):
+                if codes[k] == COMMENT and is_license(infos[k][4]):
                     licenses.append(infos[k][4])
-            if custom and all(infos[k][0] <= COMMENT for k in range(lo, stop)):
+            if custom and all(codes[k] <= COMMENT for k in range(lo, stop)):
                 # `--x:;` and `--x: ;` differ for browsers that predate empty custom properties.
-                append(("custom-empty", any(infos[k][0] == WS for k in range(lo, stop))))
+                append(("custom-empty", any(codes[k] == WS for k in range(lo, stop))))
                 for k in range(lo, stop):
-                    if infos[k][0] == COMMENT and is_license(infos[k][4]):
+                    if codes[k] == COMMENT and is_license(infos[k][4]):
                         licenses.append(infos[k][4])
             else:
-                _item_keys(infos, jump, lo, stop, _VALUE, True, keys, licenses)
+                # Whitespace at either end goes; a value of one plain token (most) is its key.
+                while lo < stop and codes[lo] == WS:
+                    lo += 1
+                end = stop
+                while end > lo and codes[end - 1] == WS:
+                    end -= 1
+                if end - lo == 1 and LEAF <= codes[lo] <= ERROR:
+                    append(infos[lo][1])
+                else:
+                    _item_keys(tokens, lo, end, _VALUE, True, keys, licenses)
             append(_END_DECL_KEYS[important])
             for k in range(stop, j) if important else ():
-                if infos[k][0] == COMMENT and is_license(infos[k][4]):
+                if codes[k] == COMMENT and is_license(infos[k][4]):
                     licenses.append(infos[k][4])
         else:
             append(_JUNK_KEY)
-            _item_keys(infos, jump, i, j, _JUNK, True, keys, licenses)
+            _item_keys(tokens, i, j, _JUNK, True, keys, licenses)
         if block:
             append(_OPEN_KEY)
             outer.append((jump[j] + 1, hi))
@@ -294,8 +304,7 @@ def _walk_facts(tokens: Tokens) -> Facts:
 
 
 def _item_keys(
-    infos: list[Info],
-    jump: list[int],
+    tokens: Tokens,
     i: int,
     hi: int,
     context: int,
@@ -304,6 +313,7 @@ def _item_keys(
     licenses: list[str],
 ) -> None:
     """`_Walk.items` without text: the keys of a prelude, selector or value, any depth."""
+    infos, jump, codes = tokens.infos, tokens.jump, tokens.codes
     append = keys.append
     separators = _SEPARATORS[context]
     outer: list[tuple[int, int, int, Key]] = []  # (resume, hi, context, end key) of open blocks
@@ -319,15 +329,14 @@ def _item_keys(
             separators = _SEPARATORS[context]
             previous, previous_literal = True, None
             continue
-        info = infos[i]
-        code = info[0]
+        code = codes[i]
         if code == WS:
             significant = False
             if previous:
                 if ahead <= i:
                     # Linear overall: whitespace before `ahead` shares it.
                     ahead = i + 1
-                    while ahead < hi and infos[ahead][0] <= COMMENT:
+                    while ahead < hi and codes[ahead] <= COMMENT:
                         ahead += 1
                 if ahead < hi:
                     after = infos[ahead][4]
@@ -342,18 +351,19 @@ def _item_keys(
             if significant and keys[-1] is not _WS_KEY:
                 append(_WS_KEY)
         elif code == COMMENT:
-            if is_license(info[4]):
-                licenses.append(info[4])
+            if is_license(infos[i][4]):
+                licenses.append(infos[i][4])
         elif code >= OPEN_FN:  # siblings are never closers: a block is walked whole
-            append(info[1] if code == OPEN_FN else _BLOCK_KEYS[code])
+            append(infos[i][1] if code == OPEN_FN else _BLOCK_KEYS[code])
             outer.append((jump[i] + 1, hi, context, _END_KEYS[code]))
-            context = _inner_context(code, info[5], context)
+            context = _inner_context(code, infos[i][5], context)
             separators = _SEPARATORS[context]
             hi = jump[i]
             i += 1
             ahead, previous, previous_literal = i, False, None
             continue
         else:
+            info = infos[i]
             previous, previous_literal = True, info[4]
             if code == PAIR:
                 keys.extend(info[1])

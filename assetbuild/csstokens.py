@@ -13,17 +13,20 @@ and atomic groups) or fails at once, so scanning stays linear on hostile input.
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter
 from typing import Any
 
 # Token classes (Info.code). Openers and closers come last, so `code >= _OPEN_FN` finds them.
-WS, COMMENT, LEAF, IDENT, AT, SEMI, COLON, BANG, LITERAL, PAIR = range(10)
-OPEN_FN, OPEN_PAREN, OPEN_SQUARE, OPEN_CURLY, CLOSE_PAREN, CLOSE_SQUARE, CLOSE_CURLY = range(10, 17)
+# ERROR is a leaf tinycss2 reads as an error (bad string, bad url, unmatched closer).
+WS, COMMENT, LEAF, IDENT, AT, SEMI, COLON, BANG, LITERAL, ERROR, PAIR = range(11)
+OPEN_FN, OPEN_PAREN, OPEN_SQUARE, OPEN_CURLY, CLOSE_PAREN, CLOSE_SQUARE, CLOSE_CURLY = range(11, 18)
 _FIRST_BRACKET = OPEN_FN
 _FIRST_CLOSER = CLOSE_PAREN
 
@@ -41,15 +44,22 @@ _NAME_CHAR = r"[A-Za-z0-9_\-\x80-\U0010FFFF]"
 _IDENT = rf"(?:-(?:-|{_NAME_START}|{_ESC})|{_NAME_START}|{_ESC})(?:{_NAME_CHAR}++|{_ESC})*+"
 
 
-def _letter(char: str) -> str:
-    """One letter of `url` as tinycss2 reads it after unescaping and ASCII-lowering."""
+def _hex_escape(char: str) -> str:
+    """The hex escapes (after the `\\`) of a letter in either case: `75`, `0055 `, ..."""
     codes = "|".join(
         "".join(f"[{d.lower()}{d.upper()}]" if d.isalpha() else d for d in f"{ord(x):x}")
         for x in (char, char.upper())
     )
-    hex_escape = rf"(?:0000(?:{codes})|0{{0,3}}(?:{codes})(?![{_HEX}]))[ \n\t]?"
+    return rf"(?:0000(?:{codes})|0{{0,3}}(?:{codes})(?![{_HEX}]))[ \n\t]?"
+
+
+def _letter(char: str) -> str:
+    """One letter of `url` as tinycss2 reads it after unescaping and ASCII-lowering."""
     plain = f"[{char}{char.upper()}]"
-    return rf"(?:{plain}|\\(?:{hex_escape}|{plain}))"
+    return rf"(?:{plain}|\\(?:{_hex_escape(char)}|{plain}))"
+
+
+_ESCAPED_U = _hex_escape("u")
 
 
 # `url(` with any spelling of its name: the url token's name is compared after unescaping.
@@ -61,23 +71,38 @@ _URL = (
     rf"{_URL_HEAD}[ \n\t]*+(?![\"'])(?>{_URL_BODY})[ \n\t]*+"
     r"(?:\)|\Z|(?:\\\)|[^)])*+\)?)"  # closed, at the end, or the remnants of a bad url
 )
-_NUMBER = r"[-+]?(?:[0-9]*\.)?[0-9]+(?:[eE][+-]?[0-9]+)?"
 _STRING_BODY = rf"(?:[^{{q}}\\\n]++|\\(?:[{_HEX}]{{{{1,6}}}}[ \n\t]?|[\s\S])?)*+"
 _UNICODE_RANGE = (
     rf"[Uu]\+(?:[{_HEX}]{{5}}\?|[{_HEX}]{{4}}\?{{1,2}}|[{_HEX}]{{3}}\?{{1,3}}"
     rf"|[{_HEX}]{{2}}\?{{1,4}}|[{_HEX}]\?{{1,5}}|\?{{1,6}}"
     rf"|[{_HEX}]{{1,6}}(?:-[{_HEX}]{{1,6}})?)"
 )
-# In tinycss2's order of checks; the last alternative takes any one character.
+_NAME = rf"(?:{_NAME_CHAR}++|{_ESC})*+"  # the rest of a name, after its first code point
+_URL_REST = _URL[len(_URL_HEAD) :]
+_URL_RL = _letter("r") + _letter("l") + r"\("
+_EXPONENT = r"(?:[eE][+-]?[0-9]++)?"
+_UNIT = rf"(?:{_IDENT}|%)?"
+# Each alternative starts with one character or class, which lets the regex engine skip the
+# ones that cannot match without entering them. Where two can match at one place, the first
+# is what tinycss2 checks first: `u+` ranges and url( before idents, `-->` before `-` idents,
+# idents before numbers. The most frequent tokens come first; the last takes any character.
 _TOKEN = re.compile(
     "|".join(
         (
             r"[ \n\t]++",
+            rf"[A-TV-Za-tv-z_\x80-\U0010FFFF]{_NAME}\(?",  # an ident not starting with u
+            r"[;:{}(),>\[\]!=%]",
             _UNICODE_RANGE,
             "-->",
-            _URL,
-            rf"{_IDENT}\(?",
-            rf"{_NUMBER}(?:{_IDENT}|%)?",
+            rf"[uU]{_URL_RL}{_URL_REST}",
+            rf"\\(?:{_ESCAPED_U}|[uU]){_URL_RL}{_URL_REST}",
+            rf"-(?:-|{_NAME_START}|{_ESC}){_NAME}\(?",
+            rf"{_NAME_START}{_NAME}\(?",
+            rf"{_ESC}{_NAME}\(?",
+            # tinycss2's [-+]?([0-9]*\.)?[0-9]+([eE][+-]?[0-9]+)? in three pieces
+            rf"[0-9]++(?:\.[0-9]++)?{_EXPONENT}{_UNIT}",
+            rf"\.[0-9]++{_EXPONENT}{_UNIT}",
+            rf"[-+](?:\.[0-9]++|[0-9]++(?:\.[0-9]++)?){_EXPONENT}{_UNIT}",
             rf"@(?:{_IDENT})?",
             rf"#(?:{_NAME_CHAR}++|{_ESC})*+",
             '"' + _STRING_BODY.format(q='"') + '"?',
@@ -136,6 +161,11 @@ def ascii_lower(value: str) -> str:
     return value.translate(_ASCII_LOWER)
 
 
+def _closed_comment(tok: str) -> bool:
+    """A comment token that ends with its `*/` (else it runs to the end of the text)."""
+    return len(tok) >= 4 and tok.endswith("*/")
+
+
 def _escaped_end(tok: str) -> bool:
     """True when the last character of `tok` is escaped (an odd run of `\\` before it)."""
     run = len(tok) - 1 - len(tok[:-1].rstrip("\\"))
@@ -159,7 +189,7 @@ def _number(tok: str) -> Info:
 
 
 def _error(kind: str) -> Info:
-    return (LEAF, ("error", kind), "error", "error", None, None)
+    return (ERROR, ("error", kind), "error", "error", None, None)
 
 
 def _literal(value: str, code: int = LITERAL) -> Info:
@@ -210,8 +240,8 @@ def classify(tok: str, at_end: bool) -> Info:
     if c in " \n\t":
         return (WS, None, None, None, None, None)
     if c == "/" and tok.startswith("/*"):
-        terminated = len(tok) >= 4 and tok.endswith("*/")
-        return (COMMENT, None, None, None, tok[2:-2] if terminated else tok[2:], None)
+        value = tok[2:-2] if _closed_comment(tok) else tok[2:]
+        return (COMMENT, None, None, None, value, None)
     if c in "\"'":
         return _string(tok, at_end)
     if c in "uU\\":
@@ -278,6 +308,14 @@ class Tokens:
     unclosed: tuple[int, ...]  # indices of the openers never closed, outermost first
     codes: bytes  # infos[i][0] for every token, for scans that run in C (re over bytes)
 
+    @property
+    def clean(self) -> bool:
+        """No error token, nothing unclosed, no comment running to the end of the text."""
+        codes, toks = self.codes, self.toks
+        if self.unclosed or codes.find(ERROR) >= 0 or codes.find(PAIR) >= 0:
+            return False
+        return not (codes and codes[-1] == COMMENT and not _closed_comment(toks[-1]))
+
 
 def tokenize(norm: str) -> Tokens:
     """The tokens of preprocessed text; shared through a small memo, never mutate."""
@@ -329,7 +367,7 @@ def _tokenize(norm: str) -> Tokens:
             expect = _CLOSER_OF[codes[stack[-1]]] if stack else -1
         else:
             infos[i] = _UNMATCHED[code]  # tinycss2 reads it as an error token
-            codes[i] = LEAF
+            codes[i] = ERROR
     for i in stack:
         jump[i] = n
     return Tokens(norm, toks, infos, jump, tuple(stack), bytes(codes))
@@ -341,3 +379,15 @@ _BRACKET = re.compile(b"[%c-%c]" % (_FIRST_BRACKET, CLOSE_CURLY))
 def closer(code: int) -> str:
     """The character that closes a block opened by a token of class `code`."""
     return _CLOSERS[_CLOSER_OF[code]]
+
+
+def text_offsets(text: str) -> Callable[[int], int]:
+    """Offsets in the preprocessed text -> offsets in `text` (only CRLF changes the length)."""
+    collapsed: list[int] = []  # where each CRLF's LF is in the preprocessed text
+    pos = text.find("\r\n")
+    while pos >= 0:
+        collapsed.append(pos - len(collapsed))
+        pos = text.find("\r\n", pos + 2)
+    if not collapsed:
+        return lambda offset: offset
+    return lambda offset: offset + bisect.bisect_left(collapsed, offset)

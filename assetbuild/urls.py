@@ -14,7 +14,8 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -31,6 +32,7 @@ from .csstokens import (
     WS,
     Info,
     Tokens,
+    text_offsets,
     tokenize,
 )
 from .diagnostics import Diagnostic
@@ -50,6 +52,9 @@ _QUOTED = {
     "'": re.compile(r"'((?:[^'\\\r\n\f]|\\(?:\r\n|[\s\S]))*)'"),
 }
 _IMAGE_SETS = frozenset({"image-set", "-webkit-image-set"})
+# Serialization types (csstokens.Info[2]) of the tokens that can hold a URL: url tokens,
+# functions, and "error" for an unterminated url() at the end (csstokens.PAIR).
+_MAY_HOLD_URL = frozenset({"url", "function", "error"})
 # Text without any of these holds no reference: every url token, url()/src()/image-set()
 # function and @import spells its name in the text, unless an escape writes it (`u\72l(`).
 # Case-insensitively, and a superset under Unicode case folding (the Kelvin sign matches k).
@@ -237,7 +242,7 @@ def _find_references(text: str) -> Iterator[_Reference]:
     tokens = tokenize(preprocess(text))
     toks, infos, jump = tokens.toks, tokens.infos, tokens.jump
     starts = list(accumulate(map(len, toks), initial=0))
-    to_text = _text_offsets(text)
+    to_text = text_offsets(text)
 
     def quoted(i: int) -> _Reference | None:
         start = to_text(starts[i])
@@ -248,6 +253,22 @@ def _find_references(text: str) -> Iterator[_Reference]:
             return None
         return _Reference(start, (start, match.end()), _leaf(infos[i])[1], quote_char)
 
+    def unquoted(i: int) -> _Reference | None:
+        start = to_text(starts[i])
+        match = _UNQUOTED.match(text, start)
+        return None if match is None else _Reference(start, match.span(1), _leaf(infos[i])[1], "")
+
+    if not _has_import_rules(tokens):
+        # Then only url tokens and url()/src()/image-set() functions matter: look at no other.
+        flags = map(_MAY_HOLD_URL.__contains__, map(itemgetter(2), infos))
+        for i in compress(range(len(infos)), flags):
+            if infos[i][0] == OPEN_FN:
+                yield from _function_references(infos[i][5], i, tokens, quoted)
+            elif _leaf(infos[i])[0] == "url":
+                ref = unquoted(i)
+                if ref is not None:
+                    yield ref
+        return
     depth = 0  # blocks open; the @import/@namespace rules are read at the top level only
     skip_until_semicolon = expect_import = False
     i, n = 0, len(toks)
@@ -278,15 +299,25 @@ def _find_references(text: str) -> Iterator[_Reference]:
                 yield ref
         expect_import = False
         if kind == "url":
-            start = to_text(starts[i])
-            match = _UNQUOTED.match(text, start)
-            if match is not None:
-                yield _Reference(start, match.span(1), _leaf(info)[1], "")
+            ref = unquoted(i)
+            if ref is not None:
+                yield ref
         elif code == OPEN_FN:
             yield from _function_references(info[5], i, tokens, quoted)
         if code >= OPEN_FN:
             depth += 1 if code <= OPEN_CURLY else -1
         i += 1
+
+
+def _has_import_rules(tokens: Tokens) -> bool:
+    """Whether an @import or @namespace at-keyword is anywhere in the text."""
+    codes, infos = tokens.codes, tokens.infos
+    i = codes.find(AT)
+    while i >= 0:
+        if infos[i][5] in ("import", "namespace"):
+            return True
+        i = codes.find(AT, i + 1)
+    return False
 
 
 def _function_references(
@@ -319,18 +350,6 @@ def _leaf(info: Info) -> tuple[Any, ...]:
     """A leaf token's key; the first of tinycss2's two nodes for an unterminated one."""
     key: tuple[Any, ...] = info[1][0] if info[0] == PAIR else info[1]
     return key
-
-
-def _text_offsets(text: str) -> Callable[[int], int]:
-    """Offsets in the preprocessed text -> offsets in `text` (only CRLF changes the length)."""
-    collapsed: list[int] = []  # where each CRLF's LF is in the preprocessed text
-    pos = text.find("\r\n")
-    while pos >= 0:
-        collapsed.append(pos - len(collapsed))
-        pos = text.find("\r\n", pos + 2)
-    if not collapsed:
-        return lambda offset: offset
-    return lambda offset: offset + bisect.bisect_left(collapsed, offset)
 
 
 # The oracle of the tests and bench/css_verify.py: the same search over tinycss2's tree.

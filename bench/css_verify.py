@@ -6,8 +6,8 @@ Builds the per-file jobs of every CSS bundle of a site (default: the synthetic c
 bench/corpus.py at scale 1, generated into a temporary directory) the way a build does (read,
 tokens substituted), then times `bundle.process_file` on all of them: structure check, url()
 rewriting, minification and its verification. "tree" is the same code with tinycss2's tree
-underneath (cssnorm's `_tree_*` oracle, urls' `_tree_find_references`), "tokens" the shipped
-path. Every repetition starts cold (memos cleared), as a fresh build process does; the best
+underneath (cssnorm's `_tree_*` oracle, urls' `_tree_find_references`, csscheck's character
+scan for every file), "tokens" the shipped path. Every repetition starts cold (memos cleared), as a fresh build process does; the best
 CPU time of N is reported, with the ratio, the files per minify method, and whether both paths
 gave the same output bytes. Reads the site only; writes nothing but the temporary corpus.
 """
@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from assetbuild import cssminify, cssnorm, csstokens, urls
+from assetbuild import csscheck, cssminify, cssnorm, csstokens, urls
 from assetbuild.bundle import FileJob, FileResult, output_dir_for, process_file
 from assetbuild.config import load_config
 from assetbuild.minified import Minified
-from assetbuild.sources import collect, display_path, read_source
+from assetbuild.sources import SourceFile, collect, display_path, read_source
 from assetbuild.tokens import substitute
 
 
@@ -81,16 +81,26 @@ def _tree_minify_css(text: str) -> Minified:
     return Minified(text, "none")
 
 
+def _scan_check_css(src: SourceFile) -> csscheck.CssReport:
+    """check_css as it was: the character scan for every file (now only for files with errors)."""
+    scan = csscheck._Scan(src)
+    scan.run()
+    return csscheck.CssReport(
+        src.text, tuple(scan.diagnostics), tuple(scan.at_rules), scan.first_rule, src
+    )
+
+
 @contextlib.contextmanager
 def tree_path() -> Iterator[None]:
     """process_file with tinycss2's tree underneath, for the length of the block."""
-    saved = cssminify.minify_css, urls._find_references
-    cssminify.minify_css = _tree_minify_css  # bundle imports it at call time
+    saved = cssminify.minify_css, urls._find_references, csscheck.check_css
+    cssminify.minify_css = _tree_minify_css  # bundle imports these at call time
     urls._find_references = urls._tree_find_references
+    csscheck.check_css = _scan_check_css
     try:
         yield
     finally:
-        cssminify.minify_css, urls._find_references = saved
+        cssminify.minify_css, urls._find_references, csscheck.check_css = saved
 
 
 def _cold() -> None:
