@@ -1,7 +1,8 @@
 """Run per-file jobs: from the content cache, in a process pool, or serially.
 
 Whichever way a result is computed, it is the same value: `process_file` is pure, and the pool only
-changes where it runs. The pool is used only when there is enough uncached work to repay starting it.
+changes where it runs. The pool is used only when there is enough uncached work to repay starting it,
+and this process works alongside its workers.
 """
 
 from __future__ import annotations
@@ -19,15 +20,21 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 
-# Measured on 2 busy cores: the first pool of a process costs ~0.3-0.5 s (the forkserver starts and
-# preloads the checkers; later pools ~0.1 s), and checking plus verified minifying runs at ~0.3-0.5 MB/s
-# of JavaScript per core. At 350 KB the pool was still slower than serial; from ~1 MB it breaks even
-# or wins, more so on an idle machine. The number of files does not matter (per-file overhead in the
-# serial path is negligible).
+# Measured on 2 busy cores: the first pool of a process costs ~0.2 s before a worker runs (the fork
+# server starts and preloads the checkers; this process works meanwhile) and ~0.7 s of CPU in all
+# (imports, V8 and its cold JIT in the worker, pickling). Checking plus verified minifying runs at
+# ~1-1.6 MB/s of JavaScript per core with the engine (bench/js_path.py --pool-mb 0.25,0.5,1,3,
+# serial vs pool, best of 3: 0.25 MB 0.59/0.57 s, 0.65 MB 1.06/1.00 s, 1 MB 1.22/1.06 s, 2.2 MB
+# 2.02/1.56 s; 4x corpus 8.8 MB 7.25/5.80 s), and ~0.4 MB/s without it (esprima, CSS): from ~1 MB
+# the pool wins either way. The number of files does not matter (per-file overhead is negligible).
 POOL_MIN_FILES = 2
 POOL_MIN_BYTES = 1024 * 1024
-POOL_MIN_BYTES_FAST = 6 * 1024 * 1024
-ENV_JOBS = "ASSETBUILD_JOBS"  # "1" forces the serial path; N caps the workers
+POOL_MIN_BYTES_FAST = 1024 * 1024
+# What a worker holds at its peak (4x corpus: Python ~40 MB, V8 ~65 MB, acorn trees and compile
+# zones for its biggest file ~100 bytes a character): never start more workers than free memory holds.
+WORKER_BYTES = 150 * 1024 * 1024
+WORKER_BYTES_PER_CHAR = 100
+ENV_JOBS = "ASSETBUILD_JOBS"  # "1" forces the serial path; N caps the processes
 
 
 def run_jobs(
@@ -72,9 +79,9 @@ def run_jobs(
             cache.put_result(keys[index], result)
         finished(index, result)
 
-    workers = pool_size([jobs[i] for i in todo])
-    if workers > 1:
-        todo = _run_pool(jobs, todo, workers, computed)
+    processes = pool_size([jobs[i] for i in todo])
+    if processes > 1:
+        todo = _run_pool(jobs, todo, processes, computed)
     for i in todo:
         computed(i, process_file(jobs[i]))
     if cache is not None and cache.wrote:
@@ -83,7 +90,7 @@ def run_jobs(
 
 
 def pool_size(pending: Sequence[FileJob]) -> int:
-    """How many worker processes to use for these uncached jobs; 1 means none."""
+    """How many processes (this one and workers) run these uncached jobs; 1 means no pool."""
     cpus = _cpu_count()
     limit = os.environ.get(ENV_JOBS, "").strip()
     if limit.isdigit() and int(limit) > 0:
@@ -93,11 +100,28 @@ def pool_size(pending: Sequence[FileJob]) -> int:
         return 1
     if len(pending) < POOL_MIN_FILES or work < _min_bytes():
         return 1
-    return min(cpus, len(pending))
+    processes = min(cpus, len(pending))
+    free = _available_memory()
+    if free is not None:
+        need = WORKER_BYTES + WORKER_BYTES_PER_CHAR * max(len(job.text) for job in pending)
+        processes = min(processes, 1 + free // need)  # this process is one of them
+    return max(processes, 1)
+
+
+def _available_memory() -> int | None:
+    """Bytes the kernel can give without swapping (MemAvailable), None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _min_bytes() -> int:
-    """With the fast engine (~3 MB/s per core, 0.2 s to start in each worker) a pool pays off later."""
+    """The least work (characters) that repays a pool, with the fast engine or without."""
     from .jscheck import engine_name
 
     return POOL_MIN_BYTES_FAST if engine_name() == "v8" else POOL_MIN_BYTES
@@ -113,40 +137,81 @@ def _cpu_count() -> int:
 def _run_pool(
     jobs: Sequence[FileJob],
     todo: list[int],
-    workers: int,
+    processes: int,
     computed: Callable[[int, FileResult], None],
 ) -> list[int]:
-    """Run `todo` on a process pool, biggest first; return the indexes left for the serial path."""
+    """Run `todo` on `processes - 1` workers and this process; return the indexes left to run here.
+
+    Workers take the biggest jobs first and this process the smallest, until they meet: it works
+    while the pool starts (~0.2 s for the fork server, off this thread) instead of idling, and one
+    fewer process holds a JavaScript engine.
+    """
+    import threading
+    from collections import deque
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    order = sorted(todo, key=lambda i: len(jobs[i].text), reverse=True)
+    queue = deque(sorted(todo, key=lambda i: len(jobs[i].text), reverse=True))
     left = set(todo)
+    workers = processes - 1
+    running: dict[Future[FileResult], int] = {}
+    lock = threading.Lock()  # queue and running: the starter thread submits the first jobs
+    made: list[ProcessPoolExecutor] = []
+    pools: list[ProcessPoolExecutor] = []  # once started
+
+    def top_up(pool: ProcessPoolExecutor) -> None:
+        # Two jobs a worker in flight, so none waits while this process runs one of its own.
+        with lock:
+            while queue and len(running) < 2 * workers:
+                i = queue.popleft()
+                running[pool.submit(process_file, jobs[i])] = i
+
+    def start() -> None:
+        try:
+            pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init)
+            made.append(pool)
+            pool.submit(int)  # starts the fork server and the workers: ~0.2 s, outside the lock
+            pools.append(pool)
+            top_up(pool)
+        except (OSError, ValueError, ImportError, RuntimeError, BrokenProcessPool):
+            pass  # no processes to be had (this process does it all), or seen again below
+
+    def collect(finished: set[Future[FileResult]]) -> None:
+        for future in finished:
+            with lock:
+                i = running.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                raise
+            except Exception:
+                continue  # rerun here, so a genuine bug raises with its real traceback
+            left.discard(i)
+            computed(i, result)
+
+    starter = threading.Thread(target=start, name="assetbuild-pool-start", daemon=True)
+    starter.start()
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init)
-    except (OSError, ValueError, ImportError):
-        return todo  # no processes to be had here: serial it is
-    futures: dict[Future[FileResult], int] = {}
-    try:
-        for i in order:
-            futures[pool.submit(process_file, jobs[i])] = i
-        pending: set[Future[FileResult]] = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                i = futures[future]
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    raise
-                except Exception:
-                    continue  # rerun here, so a genuine bug raises with its real traceback
-                left.discard(i)
-                computed(i, result)
+        while True:
+            if pools:
+                top_up(pools[0])
+            with lock:
+                mine = queue.pop() if queue else None
+                waiting = set(running)
+            if mine is not None:
+                computed(mine, process_file(jobs[mine]))
+                left.discard(mine)
+                collect(wait(waiting, timeout=0, return_when=FIRST_COMPLETED)[0])
+            elif waiting:
+                collect(wait(waiting, return_when=FIRST_COMPLETED)[0])
+            else:
+                break
     except BrokenProcessPool:
         pass  # a worker died (killed, out of memory): finish the rest serially
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        starter.join()
+        for pool in made:
+            pool.shutdown(wait=True, cancel_futures=True)
     return [i for i in todo if i in left]
 
 

@@ -1,7 +1,7 @@
 """The JavaScript half of a cold build: per-phase times, serial vs pool, peak memory of the tree.
 
 Usage: python bench/js_path.py [--corpus DIR | --scale 1|2|4] [--baseline REV] [--repeat N]
-       [--skip phases,pool,install] [--flags "V8 FLAGS"]
+       [--skip phases,pool,install] [--flags "V8 FLAGS"] [--pool-mb 0.5,1,2]
 
 - phases: in one process, each JS file of the corpus through the fast engine as a build does it:
   check (`analyze_script`), rjsmin, verify (`same_programs` of source and rjsmin output). With
@@ -9,8 +9,9 @@ Usage: python bench/js_path.py [--corpus DIR | --scale 1|2|4] [--baseline REV] [
   process (old vs new in one run). Each run in a fresh isolate (a build is cold); best of
   `--repeat` runs, CPU seconds of this process.
 - pool: `executor.run_jobs` over the JS files in a fresh process, serial (ASSETBUILD_JOBS=1) and
-  with the pool forced (2 workers, the parent working too if the executor does): wall seconds and
-  the peak RSS / PSS summed over the process tree (polled from /proc every 20 ms).
+  with the pool forced (as many processes as cores, the parent among them): wall seconds and the
+  peak RSS / PSS summed over the process tree (polled from /proc every 20 ms). `--pool-mb` repeats
+  it on the first files up to each size, to find where the pool breaks even.
 - install: `assetbuild install --no-cache -q` of the whole corpus (JS and CSS): wall and peak tree
   memory, as the pool measurement.
 
@@ -33,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +46,7 @@ class Peak:
     rss: int
     pss: int
     processes: int
+    cpu: float = 0.0  # CPU seconds of the whole tree (last sample of each process)
 
 
 class TreeMemory:
@@ -55,6 +58,7 @@ class TreeMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.peak = Peak(0, 0, 0)
+        self._cpu: dict[int, float] = {}
 
     def __enter__(self) -> TreeMemory:
         self._thread.start()
@@ -71,10 +75,12 @@ class TreeMemory:
             for pid in pids:
                 rss += _status_kb(pid, "/proc/{}/status", "VmRSS:")
                 pss += _status_kb(pid, "/proc/{}/smaps_rollup", "Pss:")
+                self._cpu[pid] = max(self._cpu.get(pid, 0.0), _cpu_seconds(pid))
             self.peak = Peak(
                 max(self.peak.rss, rss * 1024),
                 max(self.peak.pss, pss * 1024),
                 max(self.peak.processes, len(pids)),
+                sum(self._cpu.values()),
             )
             self._stop.wait(self._interval)
 
@@ -96,6 +102,14 @@ def _descendants(root: int) -> list[int]:
         found.append(pid)
         stack.extend(children.get(pid, ()))
     return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _status_kb(pid: int, pattern: str, key: str) -> int:
@@ -229,23 +243,44 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.0f} MB"
 
 
-def run_pool(corpus: Path, repeat: int, env: dict[str, str]) -> None:
-    paths = json.dumps([str(p) for p in js_files(corpus)])
-    print(f"pool: executor.run_jobs over the JS files (best of {repeat}; peak of the tree)")
-    for label, jobs in (("serial", "1"), ("pool", "")):
-        rows = []
-        for _ in range(repeat):
+def first_chars(paths: list[Path], megabytes: float | None) -> list[Path]:
+    """The first files (in path order, so big and small mixed) up to `megabytes` of text."""
+    if megabytes is None:
+        return paths
+    chosen, total = [], 0
+    for path in paths:
+        if total >= megabytes * 1e6:
+            break
+        chosen.append(path)
+        total += len(path.read_text("utf-8"))
+    return chosen
+
+
+def run_pool(corpus: Path, repeat: int, env: dict[str, str], megabytes: float | None) -> None:
+    files = first_chars(js_files(corpus), megabytes)
+    paths = json.dumps([str(p) for p in files])
+    chars = sum(len(p.read_text("utf-8")) for p in files)
+    print(
+        f"pool: executor.run_jobs over {len(files)} JS files, {chars / 1e6:.2f} M chars"
+        f" (best of {repeat}; peak of the tree)"
+    )
+    rows_by_label: dict[str, list[tuple[dict[str, Any], float, Peak]]] = {"serial": [], "pool": []}
+    for _ in range(repeat):
+        for label, jobs in (("serial", "1"), ("pool", "")):  # interleaved: same machine load
             out, wall, peak = measured(
                 [sys.executable, "-c", _RUN_JOBS, paths], {**env, "ASSETBUILD_JOBS": jobs}
             )
-            rows.append((json.loads(out.strip().splitlines()[-1]), wall, peak))
+            rows_by_label[label].append((json.loads(out.strip().splitlines()[-1]), wall, peak))
+    for label, rows in rows_by_label.items():
         inner = min(r[0]["seconds"] for r in rows)
         wall = min(r[1] for r in rows)
         rss = max(r[2].rss for r in rows)
         pss = max(r[2].pss for r in rows)
         procs = max(r[2].processes for r in rows)
+        cpu = min(r[2].cpu for r in rows)
         print(
-            f"  {label:>6}: run_jobs {inner:.2f} s, process {wall:.2f} s, peak RSS {_mb(rss)}"
+            f"  {label:>6}: run_jobs {inner:.2f} s, process {wall:.2f} s, CPU {cpu:.2f} s,"
+            f" peak RSS {_mb(rss)}"
             f" PSS {_mb(pss)} ({procs} processes), output {rows[0][0]['bytes']} chars"
         )
 
@@ -253,7 +288,8 @@ def run_pool(corpus: Path, repeat: int, env: dict[str, str]) -> None:
 def run_install(corpus: Path, scratch: Path, repeat: int, env: dict[str, str]) -> None:
     print(f"install: assetbuild install --no-cache -q, whole corpus (best of {repeat})")
     exe = shutil.which("assetbuild", path=str(Path(sys.executable).parent)) or "assetbuild"
-    walls, peaks = [], []
+    walls: list[float] = []
+    peaks: list[Peak] = []
     for run in range(repeat):
         site = scratch / f"install-{run}"  # a fresh copy: nothing installed, no state
         shutil.copytree(corpus, site)
@@ -262,7 +298,8 @@ def run_install(corpus: Path, scratch: Path, repeat: int, env: dict[str, str]) -
         walls.append(wall)
         peaks.append(peak)
     print(
-        f"  wall {min(walls):.2f} s (worst {max(walls):.2f}), peak RSS"
+        f"  wall {min(walls):.2f} s (worst {max(walls):.2f}), CPU {min(p.cpu for p in peaks):.2f} s,"
+        " peak RSS"
         f" {_mb(max(p.rss for p in peaks))} PSS {_mb(max(p.pss for p in peaks))}"
         f" ({max(p.processes for p in peaks)} processes)"
     )
@@ -276,6 +313,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip", default="", help="comma-separated: phases, pool, install")
     parser.add_argument("--flags", help="V8 flags for this process's engine (phases only)")
+    parser.add_argument(
+        "--pool-mb",
+        default="",
+        help="comma-separated sizes (M chars): run the pool comparison on the first files up to each",
+    )
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     if args.flags is not None:
@@ -301,7 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "phases" not in skip:
             run_phases(corpus, args.baseline, args.repeat)
         if "pool" not in skip:
-            run_pool(corpus, args.repeat, env)
+            sizes: list[float | None] = [float(mb) for mb in args.pool_mb.split(",") if mb]
+            for megabytes in sizes or [None]:
+                run_pool(corpus, args.repeat, env, megabytes)
         if "install" not in skip:
             run_install(corpus, Path(scratch), args.repeat, env)
     return 0

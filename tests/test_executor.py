@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,7 @@ def force_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "POOL_MIN_BYTES", 0)
     monkeypatch.setattr(executor, "POOL_MIN_BYTES_FAST", 0)
     monkeypatch.setattr(executor, "_cpu_count", lambda: 2)
+    monkeypatch.setattr(executor, "_available_memory", lambda: None)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
 
 
@@ -75,14 +78,15 @@ def test_pool_size(
     monkeypatch: pytest.MonkeyPatch, files: int, size: int, cpus: int, env: str, expected: int
 ) -> None:
     monkeypatch.setattr(executor, "_cpu_count", lambda: cpus)
+    monkeypatch.setattr(executor, "_available_memory", lambda: None)
     monkeypatch.setenv(executor.ENV_JOBS, env)
     monkeypatch.setenv("ASSETBUILD_ENGINE", "esprima")
     jobs = [job(i, "x" * (size // files)) for i in range(files)]
     assert pool_size(jobs) == expected
 
 
-@pytest.mark.parametrize(("size", "expected"), [(2 * 10**6, 1), (8 * 10**6, 2)])
-def test_pool_starts_later_with_the_fast_engine(
+@pytest.mark.parametrize(("size", "expected"), [(600 * 1024, 1), (1200 * 1024, 2)])
+def test_pool_threshold_with_the_fast_engine(
     monkeypatch: pytest.MonkeyPatch, size: int, expected: int
 ) -> None:
     from assetbuild import jsengine
@@ -90,10 +94,40 @@ def test_pool_starts_later_with_the_fast_engine(
     if not jsengine.available():
         pytest.skip("the fast engine (mini-racer) is not installed")
     monkeypatch.setattr(executor, "_cpu_count", lambda: 2)
+    monkeypatch.setattr(executor, "_available_memory", lambda: None)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
     monkeypatch.setenv("ASSETBUILD_ENGINE", "auto")
     jobs = [job(i, "x" * (size // 20)) for i in range(20)]
     assert pool_size(jobs) == expected
+
+
+@pytest.mark.parametrize(
+    ("free_mb", "biggest", "cpus", "expected"),
+    [
+        (None, 10**6, 8, 8),  # unknown: no cap
+        (16_000, 10**6, 8, 8),  # plenty
+        (400, 10**5, 8, 3),  # two workers fit beside this process
+        (400, 2 * 10**6, 8, 2),  # a big file needs more room per worker
+        (100, 10**6, 8, 1),  # not even one worker: no pool
+        (400, 10**5, 2, 2),  # never more than the cores
+    ],
+)
+def test_workers_fit_in_free_memory(
+    monkeypatch: pytest.MonkeyPatch, free_mb: int | None, biggest: int, cpus: int, expected: int
+) -> None:
+    monkeypatch.setattr(executor, "_cpu_count", lambda: cpus)
+    monkeypatch.delenv(executor.ENV_JOBS, raising=False)
+    free = None if free_mb is None else free_mb * 1024 * 1024
+    monkeypatch.setattr(executor, "_available_memory", lambda: free)
+    jobs = [job(0, "x" * biggest)] + [job(i, "x" * 100_000) for i in range(1, 20)]
+    assert pool_size(jobs) == expected
+
+
+def test_available_memory_is_read_or_unknown() -> None:
+    free = executor._available_memory()
+    assert free is None or free > 0
+    if os.path.exists("/proc/meminfo"):
+        assert free is not None
 
 
 def spy_pool(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
@@ -174,9 +208,48 @@ def test_pool_results_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert computed == []
 
 
+def tell_where(j: FileJob) -> FileResult:
+    """process_file, with the id of the process that ran it in the display name.
+
+    This process runs its second job only once a worker has run one (markers in `j.root`), so the
+    split does not depend on how fast the pool starts.
+    """
+    root = Path(j.root)
+    if multiprocessing.current_process().name == "MainProcess":
+        if (root / "parent-ran").exists():
+            for _ in range(3000):
+                if (root / "worker-ran").exists():
+                    break
+                time.sleep(0.01)
+        (root / "parent-ran").touch()
+    else:
+        (root / "worker-ran").touch()
+    result = process_file(j)
+    return dataclasses.replace(result, display=f"{result.display}@{os.getpid()}")
+
+
+@pytest.mark.usefixtures("force_pool")
+def test_this_process_works_beside_the_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    jobs = [dataclasses.replace(j, root=str(tmp_path)) for j in mixed_jobs(24)]
+    monkeypatch.setattr(executor, "process_file", tell_where)
+    results = run_jobs(jobs)
+    where = [r.display.rsplit("@", 1) for r in results]
+    assert [display for display, _ in where] == [j.display for j in jobs]  # each job once, in order
+    here = {j.display for j, (_, pid) in zip(jobs, where, strict=True) if pid == str(os.getpid())}
+    smallest = min(jobs, key=lambda j: len(j.text)).display
+    biggest = max(jobs, key=lambda j: len(j.text)).display
+    assert smallest in here  # this process starts from the small end ...
+    assert biggest not in here  # ... the worker from the big one
+    assert len({pid for _, pid in where}) == 2
+    unmarked = [dataclasses.replace(r, display=d) for r, (d, _) in zip(results, where, strict=True)]
+    assert unmarked == [process_file(j) for j in jobs]
+
+
 def crash_in_worker(j: FileJob) -> FileResult:
-    """Kills the worker process for one job; fine in the parent (the serial fallback)."""
-    if j.display.endswith("002.js") and multiprocessing.current_process().name != "MainProcess":
+    """Kills the worker process for the biggest job (a worker's first); fine in the parent."""
+    if j.display.endswith("010.js") and multiprocessing.current_process().name != "MainProcess":
         os._exit(17)
     return process_file(j)
 
@@ -193,7 +266,7 @@ def test_worker_crash_falls_back_to_serial(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(executor, "process_file", crash_in_worker)
     left = spy_pool(monkeypatch)
     results = run_jobs(jobs)
-    assert len(left) == 1 and 2 in left[0]  # the pool broke; the rest ran serially
+    assert len(left) == 1 and 10 in left[0]  # the pool broke; the rest ran serially
     assert results == [process_file(j) for j in jobs]
 
 
