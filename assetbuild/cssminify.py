@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import rcssmin
 
 from .cssnorm import is_license, minified_with_facts, preprocess, stylesheet_facts
@@ -12,15 +14,21 @@ from .minified import Minified
 def minify_css(text: str) -> Minified:
     """rcssmin when it provably keeps the stylesheet and its license comments, else the safe path."""
     expected = stylesheet_facts(text)
-    fast = _rcssmin(text)
-    # Output equal to the source is the source's stylesheet: nothing to verify.
-    if fast == text or stylesheet_facts(fast) == expected:
-        return Minified(fast, "rcssmin")
+    # rcssmin's C code crashes the process on a lone surrogate (sources are strict UTF-8, but
+    # a token value from the command line can carry one): such text goes to the safe path.
+    if _LONE_SURROGATE.search(text) is None:
+        fast = _rcssmin(text)
+        # Output equal to the source is the source's stylesheet: nothing to verify.
+        if fast == text or stylesheet_facts(fast) == expected:
+            return Minified(fast, "rcssmin")
     # Built only when rcssmin fails; the walk reuses the source's tokens (csstokens.tokenize).
     safe, _ = minified_with_facts(text)
     if stylesheet_facts(safe) == expected:
         return Minified(safe, "safe")
     return Minified(text, "none")
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _rcssmin(text: str) -> str:

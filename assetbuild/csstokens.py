@@ -14,12 +14,13 @@ and atomic groups) or fails at once, so scanning stays linear on hostile input.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import islice
+from itertools import accumulate, islice
 from operator import itemgetter
 from typing import Any
 
@@ -307,6 +308,11 @@ class Tokens:
     jump: list[int]  # opener index -> its closer's index (len(toks) when unclosed); else 0
     unclosed: tuple[int, ...]  # indices of the openers never closed, outermost first
     codes: bytes  # infos[i][0] for every token, for scans that run in C (re over bytes)
+
+    @functools.cached_property
+    def starts(self) -> list[int]:
+        """Offset of every token in `norm`, and its length at the end."""
+        return list(accumulate(map(len, self.toks), initial=0))
 
     @property
     def clean(self) -> bool:

@@ -14,7 +14,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate, compress
+from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -241,7 +241,7 @@ def _find_references(text: str) -> Iterator[_Reference]:
         return
     tokens = tokenize(preprocess(text))
     toks, infos, jump = tokens.toks, tokens.infos, tokens.jump
-    starts = list(accumulate(map(len, toks), initial=0))
+    starts = tokens.starts
     to_text = text_offsets(text)
 
     def quoted(i: int) -> _Reference | None:

@@ -185,6 +185,24 @@ def test_first_rule(text: str, first_rule: int | None) -> None:
     assert all(r.name != "import" for r in report.at_rules) or first_rule is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '@import url("a.css");\n@import "b.css";\na { }',
+        "@import url('a.css') layer(base) supports(display: grid) screen and (min-width: 1px);"
+        '@import "b.css";',
+        "@import url(a.css) (min-width: 1px);@import [x] 'b.css';",
+    ],
+)
+def test_a_bracket_closing_in_an_at_rule_does_not_end_it(text: str) -> None:
+    """Only a `{}` block ends a statement (a closing `)` did: a false "@import after a rule")."""
+    report = check_css(source(text))
+    assert [rule.name for rule in report.at_rules[:2]] == ["import", "import"]
+    assert report.at_rules[0].prelude.endswith(")") or report.at_rules[0].prelude.endswith("]")
+    assert all(rule.before_rules for rule in report.at_rules)
+    assert join_css([report])[1] == ()
+
+
 def reports(*texts: str) -> list[CssReport]:
     return [check_css(source(text, f"f{i}.css")) for i, text in enumerate(texts)]
 

@@ -1,0 +1,257 @@
+"""cssnorm and csscheck on tokens against their tinycss2 and character-scan oracles.
+
+The shipped path (csstokens + an iterative walk) must give exactly what the walk over
+tinycss2's tree gives (`_tree_*`): the same facts, the same safe-minifier output, the same
+license comments; csscheck's statements read from tokens must equal its character scan's.
+Where the tree walk gives up (RecursionError) the token walk goes on, and is checked by
+verification instead.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import rcssmin
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assetbuild import csscheck, cssnorm, urls
+from assetbuild.csscheck import check_css, same_stylesheet
+from assetbuild.cssminify import minify_css
+from assetbuild.sources import SourceFile
+
+ROOT = Path(__file__).resolve().parent.parent
+CSS_FILES = sorted(
+    p for d in (ROOT / "fixtures", ROOT / "tests") for p in d.rglob("*.css") if p.is_file()
+)
+
+
+def rc(text: str) -> str:
+    return str(rcssmin.cssmin(text, keep_bang_comments=True))
+
+
+def assert_like_the_oracle(text: str) -> None:
+    """Facts, safe output and licenses equal the tinycss2 walk's, for the text and rcssmin's."""
+    # rcssmin crashes the process on a lone surrogate (cssminify never gives it one).
+    surrogate = any("\ud800" <= char <= "\udfff" for char in text)
+    for candidate in (text,) if surrogate else (text, rc(text)):
+        expected = cssnorm._tree_facts(candidate)
+        if expected is not None:  # None: too deep for the recursive walk
+            assert cssnorm.stylesheet_facts(candidate) == expected
+        try:
+            tree_safe = cssnorm._tree_minified_with_facts(candidate)
+        except RecursionError:
+            continue
+        assert cssnorm.minified_with_facts(candidate) == tree_safe
+    assert cssnorm.license_comments(text) == cssnorm._tree_license_comments(text)
+
+
+def assert_check_like_the_scan(text: str) -> None:
+    """check_css from tokens (clean files) equals the character scan, message for message."""
+    src = SourceFile(Path("/r/css/source/a.css"), "a.css", text, text)
+    scan = csscheck._Scan(src)
+    scan.run()
+    report = check_css(src)
+    assert report.diagnostics == tuple(scan.diagnostics)
+    assert report.at_rules == tuple(scan.at_rules)
+    assert report.first_rule == scan.first_rule
+
+
+def assert_urls_like_the_oracle(text: str) -> None:
+    assert urls._references(text) == sorted(
+        urls._tree_find_references(text), key=lambda ref: ref.span
+    )
+
+
+@pytest.mark.parametrize("path", CSS_FILES, ids=lambda p: p.name)
+def test_project_stylesheets(path: Path) -> None:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    assert_like_the_oracle(text)
+    assert_check_like_the_scan(text)
+    assert_urls_like_the_oracle(text)
+
+
+# Shapes real frameworks use (Bootstrap, Bulma, Font Awesome, Tailwind, normalize, old IE hacks).
+SNIPPETS = [
+    ':root{--bs-blue:#0d6efd;--bs-font-sans-serif:system-ui,-apple-system,"Segoe UI";'
+    "--bs-gradient:linear-gradient(180deg, rgba(255, 255, 255, 0.15), rgba(255, 255, 255, 0))}",
+    ".btn{--bs-btn-padding-x: 0.75rem;--bs-btn-focus-box-shadow: 0 0 0 0.25rem "
+    "rgba(var(--bs-btn-focus-shadow-rgb), .5);padding:var(--bs-btn-padding-y) var(--bs-btn-padding-x)}",
+    '.fa-glass:before{content:"\\f000"}.fa-music:before{content:"\\f001"}',
+    "@font-face{font-family:'FontAwesome';src:url('../fonts/fa.eot?v=4.7.0');"
+    "src:url('../fonts/fa.eot?#iefix&v=4.7.0') format('embedded-opentype'),"
+    "url(../fonts/fa.woff2?v=4.7.0) format('woff2');font-weight:normal}",
+    "@supports (display: grid) and (not (display: inline-grid)) { .a { display: grid } }",
+    "@layer base, components;@layer base{html{color:red}}",
+    "@media (min-width: 576px) and (max-width: 767.98px), print and (orientation:landscape) {"
+    ".container{max-width:540px}}",
+    "@media (400px <= width <= 700px) { a { b: c } } @media (width > = 1px) {}",
+    ".a:is(.b, .c) > .d:not( .e ):where(  p  ) ::slotted(span) {}",
+    'a[href^="http"]:not([href*="example.com"])::after{content:" (" attr(href) ")"}',
+    ".card { & > .t { m: 0 } &:hover .l { u: v } .x & { y: z } }",
+    "a{color:red!important;margin:0 ! important;*zoom:1;_height:1px;filter:"
+    "progid:DXImageTransform.Microsoft.gradient(startColorstr='#80000000', endColorstr='#80000000')}",
+    "a{width:calc(100% - (2 * var(--gap, 1px)));background:url(data:image/svg+xml;base64,AAAA==)}",
+    '.grid{grid-template-areas:"header header" "sidebar main";grid-template-columns:[full-start] '
+    "minmax(1em, 1fr) [main-start] minmax(0, 40em) [main-end]}",
+    "@font-face{unicode-range:U+0000-00FF,U+0131,U+0152-0153,u+1??}",
+    "a{color:red\\9;width:100px\\0/}",
+    '@charset "UTF-8";\n@import url("a.css") layer(x) supports(display: grid) screen;\n'
+    "@import 'b.css';@namespace svg url(http://www.w3.org/2000/svg);",
+    "/*! keep */\n/* @license MIT */ a { /* @preserve x */ b: c }",
+    ':root{--empty:;--space: ;--json:{ "a": [1, 2] };--x:  a  ,  b  }',
+    "<!-- a { b: c } -->",
+    "@keyframes spin{from{transform:rotate(0deg)}to{transform:rotate(360deg)}}",
+    "a{transition:opacity .15s linear,transform .3s ease-out;font:italic bold 12px/30px "
+    "Georgia,serif}",
+]
+
+
+@pytest.mark.parametrize("text", SNIPPETS)
+def test_framework_snippets(text: str) -> None:
+    assert_like_the_oracle(text)
+    assert_check_like_the_scan(text)
+    assert_urls_like_the_oracle(text)
+
+
+# A grammar-ish stylesheet: rules, at-rules, declarations and values with the tokens that
+# make whitespace matter or not, comments anywhere.
+_IDENT = st.sampled_from(["a", "b", "color", "--x", "--", "-webkit-x", "important", "url", "u"])
+_SPACE = st.sampled_from(["", " ", "  ", "\n", "/**/", " /* c */ ", "/*! l */", "\t"])
+_VALUE = st.sampled_from(
+    [
+        "red", "0", "1px", ".5em", "+1", "-1", "50%", "1e3", "#fff", "'s'", '"s t"', "url(x.png)",
+        'url("y z.png")', "calc(1px + 2px)", "var(--a, 1px)", "rgba(0, 0, 0, .5)", ",", "/",
+        "!important", "! IMPORTANT", "{ a: b }", "[a]", "(b)", "u+0-7f", "\\41", "a\\ b",
+        ">", "=", "<", ":", "*", "+", "~", "||", "|=", "\\", "'unterminated", "url(bad url)",
+    ]
+)  # fmt: skip
+_SELECTOR = st.sampled_from(
+    [
+        "a", ".b", "#c", "*", "a > b", "a + b", "a ~ b", "a b", ":hover", "::before",
+        ":not(.a, .b)", ":is(a b)", "[href]", "[a = 'b']", "[a|=b]", "a,b", "&", "& .x",
+    ]
+)  # fmt: skip
+
+
+@st.composite
+def _stylesheet(draw: st.DrawFn, depth: int = 0) -> str:
+    pieces: list[str] = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["rule", "decl", "at", "at-block", "junk"]))
+        s = draw(_SPACE)
+        if kind == "decl":
+            values = draw(st.lists(st.tuples(_VALUE, _SPACE), max_size=4))
+            value = "".join(v + sp for v, sp in values)
+            pieces.append(
+                f"{draw(_IDENT)}{s}:{draw(_SPACE)}{value}{draw(st.sampled_from([';', '']))}"
+            )
+        elif kind == "at":
+            name = draw(st.sampled_from(["import", "charset", "namespace", "layer", "x"]))
+            pieces.append(f"@{name}{s}{draw(_VALUE)}{draw(_SPACE)};")
+        elif kind == "at-block" and depth < 3:
+            prelude = draw(st.sampled_from(["screen", "(a: b)", "(a >= 1px)", "x , y", ""]))
+            body = draw(_stylesheet(depth + 1))
+            pieces.append(f"@media{s}{prelude}{draw(_SPACE)}{{{body}}}")
+        elif kind == "rule" and depth < 3:
+            body = draw(_stylesheet(depth + 1))
+            pieces.append(f"{draw(_SELECTOR)}{s}{{{body}}}")
+        else:
+            pieces.append(draw(_VALUE) + s)
+        pieces.append(draw(_SPACE))
+    return "".join(pieces)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_stylesheet())
+def test_generated_stylesheets(text: str) -> None:
+    assert_like_the_oracle(text)
+    assert_check_like_the_scan(text)
+    assert_urls_like_the_oracle(text)
+
+
+_SOUP_PIECES = st.sampled_from(
+    [
+        "a", "--x", "1", ".5", "{", "}", "(", ")", "[", "]", ";", ":", ",", "!", "important",
+        " ", "\n", "\r\n", "/* c */", "/*! l */", "/*", '"s t"', "'u", "url(v)", 'url("w")',
+        "url(a b", "@media", "@import", "@charset", "@namespace", "\\", "\\31 ", "<!--",
+        "-->", "<", ">", "=", "|", "u+0-7f", "#x", "%", "calc(", "selector(", "@layer",
+    ]
+)  # fmt: skip
+_SOUP = st.lists(_SOUP_PIECES, max_size=30).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_SOUP)
+def test_token_soup(text: str) -> None:
+    assert_like_the_oracle(text)
+    assert_check_like_the_scan(text)
+    assert_urls_like_the_oracle(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())))
+def test_arbitrary_text(text: str) -> None:
+    assert_like_the_oracle(text)
+    assert_check_like_the_scan(text)
+    assert_urls_like_the_oracle(text)
+
+
+@pytest.mark.parametrize("text", ["a{b:\ud835}", "\udc80", "a\udfff{}", "/*\ud800*/"])
+def test_a_lone_surrogate_never_reaches_rcssmin(text: str) -> None:
+    """rcssmin segfaults on one; a token value from the command line can carry one."""
+    result = minify_css(text)  # the process survives
+    assert result.method in ("safe", "none")
+    assert same_stylesheet(text, result.text)
+
+
+DEEP = 10_000
+NESTED = {
+    "parens": "a{b:" + "(" * DEEP + ")" * DEEP + "}",
+    "functions": "a{width:" + "calc(" * DEEP + "1px" + ")" * DEEP + "}",
+    "rules": "a{" * DEEP + "color:red" + "}" * DEEP,
+    "media": "@media screen{" * DEEP + "a{color:red}" + "}" * DEEP,
+    "custom": ":root{--x:" + "{" * DEEP + "}" * DEEP + "}",
+}
+
+
+@pytest.mark.parametrize("case", sorted(NESTED))
+def test_deep_nesting_is_walked_and_verified(case: str) -> None:
+    text = NESTED[case]
+    assert cssnorm._tree_facts(text) is None  # the recursive oracle gives up here
+    facts = cssnorm.stylesheet_facts(text)
+    assert len(facts[0]) > DEEP
+    assert same_stylesheet(text, text)
+    assert not same_stylesheet(text, text.replace("a{", "b{", 1).replace(":", ";", 1))
+    result = minify_css(text)
+    assert result.method in ("rcssmin", "safe")
+    assert cssnorm.stylesheet_facts(result.text) == facts
+
+
+N = 250_000  # ~1 MB each
+HOSTILE = {
+    "comment openers": "/*" * N,
+    "quotes": '"' * N,
+    "url openers": "url(" * N,
+    "backslashes": "\\" * (2 * N),
+    "parens": "a{b:" + "(" * N,
+    "blocks": "{" * N,
+    "mismatched": "a{b:" + "(" * N + "]" * N + "}",
+    "declarations": "a{" + "b:c;" * N + "}",
+    "important": "a{b:" + "! important " * N + "}",
+    "spaces in selectors": "a " * N + "{}",
+    "custom properties": ":root{" + "--a: b , c;" * (N // 3) + "}",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_input_is_walked_in_linear_time(case: str) -> None:
+    text = HOSTILE[case]
+    start = time.process_time()
+    cssnorm.stylesheet_facts(text)
+    safe, _ = cssnorm.minified_with_facts(text)
+    elapsed = time.process_time() - start
+    assert elapsed < 10, f"{elapsed:.1f} s for {len(text) / 1e6:.1f} MB"  # ~1 s when linear
+    assert len(safe) <= 2 * len(text)  # at most a closer for each block left open
