@@ -9,6 +9,7 @@ tinycss2 token trees; see `cssnorm` for which whitespace counts.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -355,12 +356,13 @@ def _read_alike(text: str, tokens: Tokens) -> bool:
     """
     if "\0" in text or ("\\" in text and _HEX_ESCAPE_THEN_BREAK.search(text)):
         return False
-    infos, toks = tokens.infos, tokens.toks
-    if "\\" in text:
-        for i in (i for i, tok in enumerate(toks) if "\\" in tok):
-            if infos[i][0] != COMMENT and infos[i][2] != "string":
-                return False
-    norm, starts = tokens.norm, tokens.starts
+    infos, norm, starts = tokens.infos, tokens.norm, tokens.starts
+    backslash = norm.find("\\")
+    while backslash >= 0:
+        i = bisect.bisect_right(starts, backslash) - 1  # the token holding it
+        if infos[i][0] != COMMENT and infos[i][2] != "string":
+            return False
+        backslash = norm.find("\\", starts[i + 1])
     for i in compress(range(len(infos)), map(_IS_URL.__contains__, map(itemgetter(2), infos))):
         start = starts[i]
         if start and (
