@@ -21,6 +21,7 @@ Combination rule for callers (measured on test262: never weaker than esprima alo
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import importlib.util
 import json
@@ -28,7 +29,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -373,34 +374,92 @@ class _Engine:
 
 
 _KINDS: dict[str, Kind] = {"syntax": "syntax", "compile": "compile", "limit": "limit"}
-_ENGINE: _Engine | None = None
+_ENGINE: _Engine | None = None  # shared by the threads that have none of their own
 _ENGINE_LOCK = threading.Lock()
+_MADE: list[_Engine] = []  # every engine of this process (the shared one, lent ones)
+_SPARE: list[_Engine] = []  # engines lent to threads before, idle now (their JIT stays warm)
+_LENT = threading.local()
 
 
 def available() -> bool:
     """True when the `fast` extra (mini-racer) is installed; does not load the engine."""
-    if _ENGINE is not None:
+    if _MADE:
         # V8 does not survive fork(): a child of a process that loaded it must not use it.
-        return _ENGINE.pid == os.getpid()
+        return _MADE[0].pid == os.getpid()
     return importlib.util.find_spec("py_mini_racer") is not None
 
 
 def _engine() -> _Engine:
+    own: _Engine | None = getattr(_LENT, "engine", None)
+    if own is not None:
+        return own
     global _ENGINE
     with _ENGINE_LOCK:
-        if _ENGINE is not None and _ENGINE.pid != os.getpid():
-            raise RuntimeError("the JavaScript engine was loaded before fork(); use esprima")
+        _refuse_after_fork()
         if _ENGINE is None:
-            _ENGINE = _Engine()
-            atexit.register(_close)
+            _ENGINE = _made(_Engine())
         return _ENGINE
 
 
+@contextlib.contextmanager
+def own_engine() -> Iterator[None]:
+    """Inside, this thread checks with an engine (isolate) of its own, if one was `prepare`d.
+
+    V8 runs outside the GIL, so N threads with N engines use N cores for JavaScript, in one process
+    (no pickling, one copy of Python and of V8's code). Without a spare engine the thread shares
+    the common one (calls serialized: slower, the same answers). Engines are kept for the next use.
+    """
+    if getattr(_LENT, "engine", None) is not None:
+        yield
+        return
+    with _ENGINE_LOCK:
+        _refuse_after_fork()
+        engine = _SPARE.pop() if _SPARE else None
+    if engine is None:
+        yield
+        return
+    _LENT.engine = engine
+    try:
+        yield
+    finally:
+        _LENT.engine = None
+        with _ENGINE_LOCK:
+            _SPARE.append(engine)
+
+
+def prepare(count: int) -> None:
+    """Make engines for `count` threads now, in this thread, for `own_engine` to lend.
+
+    mini-racer crashes (SIGSEGV) closing an engine when V8 was set up on a thread other than the
+    main one, and making two at once: call this from the main thread before starting the threads.
+    """
+    while True:
+        with _ENGINE_LOCK:
+            _refuse_after_fork()
+            if len(_SPARE) >= count:
+                return
+        engine = _Engine()
+        with _ENGINE_LOCK:
+            _SPARE.append(_made(engine))
+
+
+def _made(engine: _Engine) -> _Engine:
+    if not _MADE:
+        atexit.register(_close)
+    _MADE.append(engine)
+    return engine
+
+
+def _refuse_after_fork() -> None:
+    if _MADE and _MADE[0].pid != os.getpid():
+        raise RuntimeError("the JavaScript engine was loaded before fork(); use esprima")
+
+
 def _keep_forever_in_child() -> None:
-    # V8's threads do not survive fork(): finalizing the engine in the child would join a thread
-    # that is gone and hang at exit, so the child never frees it.
-    if _ENGINE is not None:
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(_ENGINE))
+    # V8's threads do not survive fork(): finalizing an engine in the child would join a thread
+    # that is gone and hang at exit, so the child never frees them.
+    for engine in _MADE:
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(engine))
 
 
 if hasattr(os, "register_at_fork"):
@@ -410,9 +469,13 @@ if hasattr(os, "register_at_fork"):
 def _close() -> None:
     global _ENGINE
     with _ENGINE_LOCK:
-        engine, _ENGINE = _ENGINE, None
-    if engine is not None and engine.pid == os.getpid():  # a forked child has no loop thread
-        engine.close()
+        engines = list(_MADE)
+        _ENGINE = None
+        _MADE.clear()
+        _SPARE.clear()
+    for engine in engines:
+        if engine.pid == os.getpid():  # a forked child has no loop thread
+            engine.close()
 
 
 def startup_seconds() -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,28 @@ def force_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "POOL_MIN_BYTES_FAST", 0)
     monkeypatch.setattr(executor, "_cpu_count", lambda: 2)
     monkeypatch.setattr(executor, "_available_memory", lambda: None)
+    monkeypatch.setattr(executor, "_threads_pay", lambda pending: False)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
+
+
+def _has_engine() -> bool:
+    from assetbuild import jsengine
+
+    return jsengine.available()
+
+
+@pytest.fixture(params=["processes", "threads"])
+def parallel(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, force_pool: None
+) -> str:
+    """The pool forced, as processes or as threads with an engine each."""
+    mode: str = request.param
+    if mode == "threads":
+        if not _has_engine():
+            pytest.skip("threads need the fast engine (mini-racer)")
+        monkeypatch.setenv("ASSETBUILD_ENGINE", "auto")
+    monkeypatch.setattr(executor, "_threads_pay", lambda pending: mode == "threads")
+    return mode
 
 
 @pytest.mark.parametrize(
@@ -130,24 +152,24 @@ def test_available_memory_is_read_or_unknown() -> None:
         assert free is not None
 
 
-def spy_pool(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """Record what each pool run left for the serial path."""
+def spy_pool(monkeypatch: pytest.MonkeyPatch, mode: str = "processes") -> list[list[int]]:
+    """Record what each pool run (of processes or threads) left for the serial path."""
     left: list[list[int]] = []
-    real = executor._run_pool
+    name = "_run_threads" if mode == "threads" else "_run_pool"
+    real = getattr(executor, name)
 
     def spy(*args: Any) -> list[int]:
-        rest = real(*args)
+        rest: list[int] = real(*args)
         left.append(list(rest))
         return rest
 
-    monkeypatch.setattr(executor, "_run_pool", spy)
+    monkeypatch.setattr(executor, name, spy)
     return left
 
 
-@pytest.mark.usefixtures("force_pool")
-def test_pool_results_equal_serial_results(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pool_results_equal_serial_results(monkeypatch: pytest.MonkeyPatch, parallel: str) -> None:
     jobs = mixed_jobs()
-    left = spy_pool(monkeypatch)
+    left = spy_pool(monkeypatch, parallel)
     pooled = run_jobs(jobs)
     assert left == [[]]  # the pool ran and did everything
     monkeypatch.setenv(executor.ENV_JOBS, "1")
@@ -157,7 +179,7 @@ def test_pool_results_equal_serial_results(monkeypatch: pytest.MonkeyPatch) -> N
     assert any(not r.ok for r in pooled) and any(r.method == "safe" for r in pooled)
 
 
-@pytest.mark.usefixtures("force_pool")
+@pytest.mark.usefixtures("parallel")
 def test_pool_bundle_bytes_equal_serial(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from assetbuild.config import load_config
     from assetbuild.pipeline import BuildOptions, build
@@ -201,9 +223,10 @@ def test_pool_results_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     cache._shared.clear()
     computed: list[str] = []
     monkeypatch.setattr(executor, "process_file", lambda j: computed.append(j.display))
-    monkeypatch.setattr(
-        executor, "_run_pool", lambda *a: pytest.fail("pool started for cached jobs")
-    )
+    for runner in ("_run_pool", "_run_threads"):
+        monkeypatch.setattr(
+            executor, runner, lambda *a: pytest.fail("pool started for cached jobs")
+        )
     assert run_jobs(jobs, cache_dir=tmp_path / "c") == first
     assert computed == []
 
@@ -270,11 +293,67 @@ def test_worker_crash_falls_back_to_serial(monkeypatch: pytest.MonkeyPatch) -> N
     assert results == [process_file(j) for j in jobs]
 
 
-@pytest.mark.usefixtures("force_pool")
+@pytest.mark.usefixtures("parallel")
 def test_an_exception_in_a_worker_is_raised_as_in_serial(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "process_file", fail_everywhere)
     with pytest.raises(ValueError, match="a bug in a checker"):
         run_jobs(mixed_jobs(8))
+
+
+_BOTH_STARTED = threading.Barrier(2, timeout=30)
+
+
+def on_two_threads(j: FileJob) -> FileResult:
+    """process_file, noting the thread and engine; each helper's first job waits for the other's."""
+    from assetbuild import jsengine
+
+    local = _SEEN.setdefault(threading.current_thread().name, [])
+    if not local and j.kind == "js":
+        _BOTH_STARTED.wait()
+    local.append(id(jsengine._engine()) if j.kind == "js" else 0)
+    return process_file(j)
+
+
+_SEEN: dict[str, list[int]] = {}
+
+
+def test_threads_check_javascript_with_an_engine_each(
+    monkeypatch: pytest.MonkeyPatch, parallel: str
+) -> None:
+    if parallel != "threads":
+        pytest.skip("threads only")
+    _SEEN.clear()
+    _BOTH_STARTED.reset()
+    monkeypatch.setattr(executor, "process_file", on_two_threads)
+    jobs = mixed_jobs(24)
+    results = run_jobs(jobs)
+    assert results == [process_file(j) for j in jobs]
+    helpers = {name: ids for name, ids in _SEEN.items() if name.startswith("assetbuild-js-")}
+    assert len(helpers) == 2
+    engines = [set(ids) for ids in helpers.values()]
+    assert all(len(e) == 1 for e in engines) and engines[0] != engines[1]  # one engine a thread
+    css_here = _SEEN.get(threading.current_thread().name, [])
+    assert css_here and set(css_here) == {0}  # this thread ran the CSS jobs, and only those
+
+
+@pytest.mark.parametrize(
+    ("engine", "js", "css", "expected"),
+    [
+        ("auto", 600, 400, True),
+        ("auto", 500, 500, True),  # half the work
+        ("auto", 400, 600, False),  # mostly CSS: processes
+        ("auto", 0, 600, False),
+        ("esprima", 600, 0, False),  # esprima is Python: processes
+    ],
+)
+def test_threads_pay_when_javascript_is_half_the_work(
+    monkeypatch: pytest.MonkeyPatch, engine: str, js: int, css: int, expected: bool
+) -> None:
+    if engine == "auto" and not _has_engine():
+        pytest.skip("the fast engine (mini-racer) is not installed")
+    monkeypatch.setenv("ASSETBUILD_ENGINE", engine)
+    pending = [job(1, "x" * js), job(2, "y" * css, "css")]
+    assert executor._threads_pay(pending) is expected
 
 
 def test_no_processes_means_serial(monkeypatch: pytest.MonkeyPatch, force_pool: None) -> None:
