@@ -20,16 +20,17 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 
-# Measured on 2 busy cores: the first pool of a process costs ~0.2 s before a worker runs (the fork
-# server starts and preloads the checkers; this process works meanwhile) and ~0.7 s of CPU in all
-# (imports, V8 and its cold JIT in the worker, pickling). Checking plus verified minifying runs at
-# ~1-1.6 MB/s of JavaScript per core with the engine (bench/js_path.py --pool-mb 0.25,0.5,1,3,
-# serial vs pool, best of 3: 0.25 MB 0.59/0.57 s, 0.65 MB 1.06/1.00 s, 1 MB 1.22/1.06 s, 2.2 MB
-# 2.02/1.56 s; 4x corpus 8.8 MB 7.25/5.80 s), and ~0.4 MB/s without it (esprima, CSS): from ~1 MB
-# the pool wins either way. The number of files does not matter (per-file overhead is negligible).
+# Measured on 2 busy cores (others' load 1.5-2.7; bench/js_path.py --pool-mb 0.25,0.5,1,3, serial
+# vs parallel, best of 3). Processes: the first pool of a process costs ~0.2 s before a worker runs
+# (the fork server starts and preloads the checkers; this process works meanwhile) and ~0.7 s of CPU
+# in all (imports, V8 and its cold JIT in the worker, pickling): 0.25 MB 0.59/0.57 s, 0.65 MB
+# 1.06/1.00 s, 1 MB 1.22/1.06 s, 2.2 MB 2.02/1.56 s; and ~0.4 MB/s per core without the engine
+# (esprima, CSS): from ~1 MB a pool wins. Threads (JavaScript with the engine) cost ~0.1 s and
+# 0.1-0.4 s of CPU (a second isolate's cold JIT): 0.25 MB 0.58/0.71 s, 0.65 MB 0.85/0.68 s, 1 MB
+# 1.29/0.97 s: from ~0.5 MB. The number of files does not matter (per-file overhead is negligible).
 POOL_MIN_FILES = 2
 POOL_MIN_BYTES = 1024 * 1024
-POOL_MIN_BYTES_FAST = 1024 * 1024
+POOL_MIN_BYTES_FAST = 512 * 1024  # when threads with the engine check the JavaScript
 # What a worker holds at its peak (4x corpus: Python ~40 MB, V8 ~65 MB, acorn trees and compile
 # zones for its biggest file ~100 bytes a character): never start more workers than free memory holds.
 WORKER_BYTES = 150 * 1024 * 1024
@@ -101,7 +102,7 @@ def pool_size(pending: Sequence[FileJob]) -> int:
     work = sum(len(job.text) for job in pending)
     if cpus < 2 or len(pending) < 2:
         return 1
-    if len(pending) < POOL_MIN_FILES or work < _min_bytes():
+    if len(pending) < POOL_MIN_FILES or work < _min_bytes(pending):
         return 1
     processes = min(cpus, len(pending))
     free = _available_memory()
@@ -123,11 +124,9 @@ def _available_memory() -> int | None:
     return None
 
 
-def _min_bytes() -> int:
-    """The least work (characters) that repays a pool, with the fast engine or without."""
-    from .jscheck import engine_name
-
-    return POOL_MIN_BYTES_FAST if engine_name() == "v8" else POOL_MIN_BYTES
+def _min_bytes(pending: Sequence[FileJob]) -> int:
+    """The least work (characters) that repays parallel checking: threads start sooner."""
+    return POOL_MIN_BYTES_FAST if _threads_pay(pending) else POOL_MIN_BYTES
 
 
 def _threads_pay(pending: Sequence[FileJob]) -> bool:

@@ -107,9 +107,17 @@ def test_pool_size(
     assert pool_size(jobs) == expected
 
 
-@pytest.mark.parametrize(("size", "expected"), [(600 * 1024, 1), (1200 * 1024, 2)])
+@pytest.mark.parametrize(
+    ("size", "kind", "expected"),
+    [
+        (400 * 1024, "js", 1),
+        (600 * 1024, "js", 2),  # threads start soon: they pay from ~0.5 MB
+        (600 * 1024, "css", 1),  # processes: from ~1 MB
+        (1200 * 1024, "css", 2),
+    ],
+)
 def test_pool_threshold_with_the_fast_engine(
-    monkeypatch: pytest.MonkeyPatch, size: int, expected: int
+    monkeypatch: pytest.MonkeyPatch, size: int, kind: str, expected: int
 ) -> None:
     from assetbuild import jsengine
 
@@ -119,7 +127,7 @@ def test_pool_threshold_with_the_fast_engine(
     monkeypatch.setattr(executor, "_available_memory", lambda: None)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
     monkeypatch.setenv("ASSETBUILD_ENGINE", "auto")
-    jobs = [job(i, "x" * (size // 20)) for i in range(20)]
+    jobs = [job(i, "x" * (size // 20), kind) for i in range(20)]
     assert pool_size(jobs) == expected
 
 
