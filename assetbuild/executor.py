@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -180,29 +181,38 @@ def _run_threads(
                 result = None  # rerun by the caller, so a genuine bug raises with its traceback
             done.put((i, result))
 
-    def work() -> None:
+    def work(engine: AbstractContextManager[None] | None) -> None:
         try:
-            with jsengine.own_engine():
-                take()
+            if engine is not None:
+                with engine:
+                    take()
+                return
         except Exception:
-            take()  # no engine of its own (V8 refused to start): the shared one
+            pass
+        take()  # no engine of its own (V8 refused another): the shared one, calls serialized
 
-    jsengine.prepare(threads)  # made in this thread, before the helpers start (see prepare)
-    helpers = [
-        threading.Thread(target=work, name=f"assetbuild-js-{n}", daemon=True)
-        for n in range(threads)
-    ]
-    for helper in helpers:
-        helper.start()
+    helpers = []
+    for n in range(threads):
+        try:
+            engine: AbstractContextManager[None] | None = jsengine.lend()  # made in this thread
+        except Exception:
+            engine = None
+        helper = threading.Thread(
+            target=work, args=(engine,), name=f"assetbuild-js-{n}", daemon=True
+        )
+        helper.start()  # working while the next engine starts
+        helpers.append(helper)
     expected = len(todo) - len(others)
 
     def report(block: bool) -> None:
         nonlocal expected
         while expected:
             try:
-                i, result = done.get(block=block)
+                i, result = done.get(timeout=0.1) if block else done.get_nowait()
             except queue.Empty:
-                return
+                if not block:
+                    return  # what the helpers left (none should) is run by the caller
+                block = any(helper.is_alive() for helper in helpers)  # else drain, then return
             expected -= 1
             if result is not None:
                 left.discard(i)

@@ -401,46 +401,38 @@ def _engine() -> _Engine:
         return _ENGINE
 
 
-@contextlib.contextmanager
-def own_engine() -> Iterator[None]:
-    """Inside, this thread checks with an engine (isolate) of its own, if one was `prepare`d.
+def lend() -> contextlib.AbstractContextManager[None]:
+    """An engine (isolate) for another thread: inside `with` there, that thread checks with it.
 
     V8 runs outside the GIL, so N threads with N engines use N cores for JavaScript, in one process
-    (no pickling, one copy of Python and of V8's code). Without a spare engine the thread shares
-    the common one (calls serialized: slower, the same answers). Engines are kept for the next use.
+    (no pickling, one copy of Python and of V8's code). Call this in the main thread: the engine is
+    made here if no idle one is left (mini-racer segfaults closing an engine when V8 was set up on
+    another thread, or making two at once). It returns to the idle ones after, its JIT warm.
     """
-    if getattr(_LENT, "engine", None) is not None:
-        yield
-        return
     with _ENGINE_LOCK:
         _refuse_after_fork()
         engine = _SPARE.pop() if _SPARE else None
     if engine is None:
-        yield
-        return
-    _LENT.engine = engine
-    try:
-        yield
-    finally:
-        _LENT.engine = None
-        with _ENGINE_LOCK:
-            _SPARE.append(engine)
-
-
-def prepare(count: int) -> None:
-    """Make engines for `count` threads now, in this thread, for `own_engine` to lend.
-
-    mini-racer crashes (SIGSEGV) closing an engine when V8 was set up on a thread other than the
-    main one, and making two at once: call this from the main thread before starting the threads.
-    """
-    while True:
-        with _ENGINE_LOCK:
-            _refuse_after_fork()
-            if len(_SPARE) >= count:
-                return
         engine = _Engine()
         with _ENGINE_LOCK:
-            _SPARE.append(_made(engine))
+            _made(engine)
+    return _lent(engine)
+
+
+@contextlib.contextmanager
+def _lent(engine: _Engine) -> Iterator[None]:
+    held = getattr(_LENT, "engine", None) is not None
+    try:
+        if held:
+            raise RuntimeError("this thread has an engine of its own already")
+        _LENT.engine = engine
+        yield
+    finally:
+        if not held:
+            _LENT.engine = None
+        with _ENGINE_LOCK:
+            if engine in _MADE:  # not closed meanwhile
+                _SPARE.append(engine)
 
 
 def _made(engine: _Engine) -> _Engine:

@@ -344,6 +344,23 @@ def test_threads_check_javascript_with_an_engine_each(
     assert css_here and set(css_here) == {0}  # this thread ran the CSS jobs, and only those
 
 
+def test_threads_without_engines_of_their_own_share_one(
+    monkeypatch: pytest.MonkeyPatch, parallel: str
+) -> None:
+    if parallel != "threads":
+        pytest.skip("threads only")
+    from assetbuild import jsengine
+
+    def refuse() -> Any:
+        raise RuntimeError("V8 would not start another isolate")
+
+    monkeypatch.setattr(jsengine, "lend", refuse)
+    left = spy_pool(monkeypatch, parallel)
+    jobs = mixed_jobs(16)
+    assert run_jobs(jobs) == [process_file(j) for j in jobs]
+    assert left == [[]]
+
+
 @pytest.mark.parametrize(
     ("engine", "js", "css", "expected"),
     [

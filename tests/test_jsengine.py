@@ -389,3 +389,35 @@ def test_engine_tokens_give_the_safe_minifiers_output(text: str) -> None:
     fast = jssafe.emit(text, [jssafe.Piece(kind, text[a:b], a, b) for kind, a, b in tokens])
     assert fast == jssafe.minify(text)
     assert jsengine.same_programs([(text, fast)]) == [True]
+
+
+def test_lent_engines_check_in_threads_with_the_same_answers() -> None:
+    import threading
+
+    texts = [*MODERN_VALID, *INVALID]
+    expected = [
+        (jsengine.check_scripts([t])[0], jsengine.same_programs([(t, t)])[0]) for t in texts
+    ]
+    answers: dict[int, list[object]] = {}
+    engines: dict[int, int] = {}
+
+    def work(n: int, lent: object) -> None:
+        with lent:  # type: ignore[attr-defined]
+            engines[n] = id(jsengine._engine())
+            answers[n] = [
+                (jsengine.check_scripts([t])[0], jsengine.same_programs([(t, t)])[0]) for t in texts
+            ]
+
+    lent = [jsengine.lend(), jsengine.lend()]
+    threads = [threading.Thread(target=work, args=(n, lent[n])) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers[0] == expected and answers[1] == expected
+    assert engines[0] != engines[1] and id(jsengine._engine()) not in engines.values()
+    again = jsengine.lend()  # an idle engine is lent again, not a new one made
+    with again:
+        assert id(jsengine._engine()) in engines.values()
+        with pytest.raises(RuntimeError), jsengine.lend():
+            pass  # one engine a thread
