@@ -213,6 +213,7 @@ def _run_threads(
                 if not block:
                     return  # what the helpers left (none should) is run by the caller
                 block = any(helper.is_alive() for helper in helpers)  # else drain, then return
+                continue
             expected -= 1
             if result is not None:
                 left.discard(i)

@@ -344,6 +344,20 @@ def test_threads_check_javascript_with_an_engine_each(
     assert css_here and set(css_here) == {0}  # this thread ran the CSS jobs, and only those
 
 
+def slow_in_a_helper(j: FileJob) -> FileResult:
+    if threading.current_thread().name.startswith("assetbuild-js-") and j.display.endswith("4.js"):
+        time.sleep(0.3)  # longer than the reporting thread waits at a time
+    return process_file(j)
+
+
+def test_threads_slow_jobs_are_waited_for(monkeypatch: pytest.MonkeyPatch, parallel: str) -> None:
+    monkeypatch.setattr(executor, "process_file", slow_in_a_helper)
+    left = spy_pool(monkeypatch, parallel)
+    jobs = mixed_jobs(16)
+    assert run_jobs(jobs) == [process_file(j) for j in jobs]
+    assert left == [[]]
+
+
 def test_threads_without_engines_of_their_own_share_one(
     monkeypatch: pytest.MonkeyPatch, parallel: str
 ) -> None:
