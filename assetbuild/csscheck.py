@@ -9,12 +9,9 @@ tinycss2 token trees; see `cssnorm` for which whitespace counts.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import compress
-from operator import itemgetter
 
 from .cssnorm import preprocess, stylesheet_key
 from .csstokens import COMMENT, OPEN_CURLY, OPEN_FN, SEMI, Tokens, text_offsets, tokenize
@@ -352,30 +349,32 @@ def _read_alike(text: str, tokens: Tokens) -> bool:
 
     It does, but where its few shortcuts differ from the CSS Syntax tokenizer: an escape
     outside a string or comment (`\\ url(` is the function ` url(`), a hex escape ending a line
-    in a string, NUL, and `url(` after `<!` or a `u+` range. There the scan runs, as before.
+    in a string, NUL, and `url(` after `<!` or a name character (`u+1url(`). There the scan
+    runs, as before. Tested on the text, so a look-alike in a string also sends it there.
     """
-    if "\0" in text or ("\\" in text and _HEX_ESCAPE_THEN_BREAK.search(text)):
+    norm = tokens.norm
+    if "\0" in text:
         return False
-    infos, norm, starts = tokens.infos, tokens.norm, tokens.starts
-    backslash = norm.find("\\")
-    while backslash >= 0:
-        i = bisect.bisect_right(starts, backslash) - 1  # the token holding it
-        if infos[i][0] != COMMENT and infos[i][2] != "string":
+    for match in _URL_OPENING.finditer(norm):
+        start = match.start()
+        if start and _NAME_BEFORE_URL.match(norm, start - 1):
             return False
-        backslash = norm.find("\\", starts[i + 1])
-    for i in compress(range(len(infos)), map(_IS_URL.__contains__, map(itemgetter(2), infos))):
-        start = starts[i]
-        if start and (
-            _NAME_BEFORE_URL.match(norm, start - 1)
-            or (norm.endswith("<!", 0, start) and not norm.endswith("<!--", 0, start))
-        ):
+        if start >= 2 and norm.startswith("<!", start - 2):
             return False
-    return True
+    if "\\" not in norm:
+        return True
+    if _HEX_ESCAPE_THEN_BREAK.search(text):
+        return False
+    # In a clean text, scanning from the start meets each string and comment at its opening.
+    return all(match.group() != "\\" for match in _STRING_COMMENT_OR_ESCAPE.finditer(norm))
 
 
 _HEX_ESCAPE_THEN_BREAK = re.compile(r"\\[0-9A-Fa-f]{1,6}[\r\n\f]")
+_URL_OPENING = re.compile(r"[uU][rR][lL]\(")
 _NAME_BEFORE_URL = re.compile(r"[\w\-#@\u0080-\U0010ffff]")
-_IS_URL = frozenset({"url"})
+_STRING_COMMENT_OR_ESCAPE = re.compile(
+    r'"(?:[^"\\\n]++|\\[\s\S])*+"|\'(?:[^\'\\\n]++|\\[\s\S])*+\'|/\*[\s\S]*?\*/|\\'
+)
 
 
 def _unescape(name: str) -> str:

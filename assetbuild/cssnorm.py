@@ -24,11 +24,9 @@ both must give the same facts and the same safe output.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from . import csstokens
@@ -189,15 +187,6 @@ _END_AT_KEY: Key = ("end-at",)
 _OPEN_KEY: Key = ("{",)
 _CLOSE_KEY: Key = ("}",)
 _END_DECL_KEYS: dict[bool, Key] = {False: ("end-decl", False), True: ("end-decl", True)}
-# Leaves and whitespace only: no comment, block or PAIR (csstokens codes).
-_FLAT = re.compile(b"[%c%c-%c]*+" % (WS, LEAF, ERROR))
-_KEY_OF = itemgetter(1)
-# `name: value;` (or at the block's end) whose value is leaves and single whitespace only: no
-# comment, block, `!` or `;`. Most declarations are; codes as in csstokens.
-_PLAIN_DECLARATION = re.compile(
-    b"%c%c?%c((?:%c?[%c-%c%c%c%c])+)%c?(?:%c|\\Z)"
-    % (IDENT, WS, COLON, WS, LEAF, AT, COLON, LITERAL, ERROR, WS, SEMI)
-)
 _BLOCK_KEYS: dict[int, Key] = {code: (kind,) for code, kind in _KIND.items()}
 _END_KEYS: dict[int, Key] = {code: ("end", kind) for code, kind in _KIND.items()}
 
@@ -232,24 +221,6 @@ def _walk_facts(tokens: Tokens) -> Facts:
             continue
         if code == LITERAL and not outer and info[4] in ("<!--", "-->"):
             i += 1
-            continue
-        plain = _PLAIN_DECLARATION.match(codes, i, hi) if code == IDENT else None
-        if plain is not None:
-            # What the general path below gives such a declaration, without its searches.
-            append(("decl", info[1][1]))
-            lo, end = plain.span(1)
-            if codes[lo] == WS:
-                lo += 1
-            if end - lo == 1:
-                append(infos[lo][1])
-            else:
-                for k in range(lo, end):
-                    if codes[k] != WS:
-                        append(infos[k][1])
-                    elif infos[k - 1][4] != "," and infos[k + 1][4] != ",":
-                        append(_WS_KEY)  # `0 auto`, not `a, b`
-            append(_END_DECL_KEYS[False])
-            i = plain.end()
             continue
         colon = -1
         if code == IDENT:
@@ -332,23 +303,6 @@ def _walk_facts(tokens: Tokens) -> Facts:
             i = j + 1
 
 
-def _flat_keys(
-    tokens: Tokens, i: int, hi: int, separators: frozenset[str], keys: list[Key]
-) -> None:
-    """`_item_keys` of leaves and whitespace only (most selectors): whitespace at either end
-    goes, and between two leaves (no two whitespace tokens touch) it counts unless one of them
-    is a separator. The keys are taken in C; only the whitespace is looked at one by one.
-    """
-    infos, codes = tokens.infos, tokens.codes
-    found = list(map(_KEY_OF, infos[i:hi]))  # None for whitespace
-    k = codes.find(WS, i + 1, hi - 1) if hi - i > 2 else -1  # (a negative end counts from the end)
-    while k >= 0:
-        if not (infos[k - 1][4] in separators or infos[k + 1][4] in separators):
-            found[k - i] = _WS_KEY
-        k = codes.find(WS, k + 2, hi - 1)
-    keys.extend(filter(None, found))
-
-
 def _item_keys(
     tokens: Tokens,
     i: int,
@@ -361,9 +315,6 @@ def _item_keys(
     """`_Walk.items` without text: the keys of a prelude, selector or value, any depth."""
     infos, jump, codes = tokens.infos, tokens.jump, tokens.codes
     separators = _SEPARATORS[context]
-    if trim and context != _MEDIA and _FLAT.fullmatch(codes, i, hi):
-        _flat_keys(tokens, i, hi, separators, keys)
-        return
     append = keys.append
     outer: list[tuple[int, int, int, Key]] = []  # (resume, hi, context, end key) of open blocks
     ahead = i  # index of the first significant token after the last whitespace seen

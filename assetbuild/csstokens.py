@@ -330,7 +330,7 @@ def tokenize(norm: str) -> Tokens:
         if known is not None:
             _MEMO.move_to_end(norm)
             return known
-    tokens = _tokenize(norm)
+    tokens = _from_known(norm) or _tokenize(norm)
     if len(norm) <= _MEMO_CHARS:
         with _MEMO_LOCK:
             _MEMO[norm] = tokens
@@ -346,6 +346,73 @@ def tokenize(norm: str) -> Tokens:
 _MEMO: OrderedDict[str, Tokens] = OrderedDict()
 _MEMO_CHARS = 2_000_000
 _MEMO_LOCK = threading.Lock()
+
+
+def _from_known(norm: str) -> Tokens | None:
+    """The tokens of a remembered text that `norm` ends, maybe with a line break added.
+
+    That is what `csscheck.without_charsets` makes of a file before minification: its
+    @charset rule cut from the start, a final line break added. Taken from the known
+    tokens where that gives exactly what tokenizing would; None elsewhere.
+    """
+    if len(norm) < 1024:
+        return None  # tokenizing costs less than looking
+    with _MEMO_LOCK:
+        candidates = list(_MEMO.items())
+    for known, tokens in reversed(candidates):
+        if known.endswith(norm):
+            derived = _suffix(tokens, len(known) - len(norm), norm, added=False)
+        elif norm.endswith("\n") and known.endswith(norm[:-1]):
+            derived = _suffix(tokens, len(known) - len(norm) + 1, norm, added=True)
+        else:
+            continue
+        if derived is not None:
+            return derived
+    return None
+
+
+def _suffix(tokens: Tokens, cut: int, norm: str, *, added: bool) -> Tokens | None:
+    """`tokens` without the text before `cut`, plus a final line break when `added`."""
+    toks, infos, codes, jump, starts = (
+        tokens.toks,
+        tokens.infos,
+        tokens.codes,
+        tokens.jump,
+        tokens.starts,
+    )
+    k = bisect.bisect_right(starts, cut) - 1  # the token holding the cut
+    if k >= len(toks) or (cut > starts[k] and codes[k] != WS):
+        return None  # the cut splits a token other than whitespace
+    if sum(codes.count(c, 0, k) for c in _OPENERS) != sum(codes.count(c, 0, k) for c in _CLOSES):
+        return None  # a block is open at the cut: the rest would pair differently
+    new_toks, new_infos, new_codes = toks[k:], infos[k:], bytearray(codes[k:])
+    new_toks[0] = toks[k][cut - starts[k] :]
+    new_jump = [j - k if j else 0 for j in jump[k:]]
+    unclosed = tuple(u - k for u in tokens.unclosed)
+    if added:
+        last = new_toks[-1]
+        if new_codes[-1] == WS:
+            new_toks[-1] = last + "\n"
+        else:
+            match = _TOKEN.match(norm, len(norm) - 1 - len(last))
+            if match is None or match.end() != len(norm) - 1:
+                return None  # the line break would join the last token (a comment, a url)
+            info = classify(last, at_end=False)  # no longer at the end
+            if info[0] < _FIRST_BRACKET:  # brackets keep their pairing (or error)
+                new_infos[-1] = info
+                new_codes[-1] = info[0]
+            new_toks.append("\n")
+            new_infos.append(_WS_INFO)
+            new_codes.append(WS)
+            new_jump.append(0)
+    for u in unclosed:
+        new_jump[u] = len(new_toks)
+    return Tokens(norm, new_toks, new_infos, new_jump, unclosed, bytes(new_codes))
+
+
+_OPENERS = tuple(bytes([c]) for c in range(OPEN_FN, CLOSE_PAREN))
+_CLOSES = tuple(bytes([c]) for c in range(CLOSE_PAREN, CLOSE_CURLY + 1))
+_WS_INFO: Info = (WS, None, None, None, None, None)
 
 
 def _tokenize(norm: str) -> Tokens:

@@ -73,6 +73,23 @@ def test_project_stylesheets(path: Path) -> None:
     assert_urls_like_the_oracle(text)
 
 
+# Where the character scan reads a text differently from the CSS tokenizer: the scan's
+# result stands (check_css must not take the token path there).
+SCAN_DIFFERS = [
+    "a{b:\\ url(a(b))}",  # the function ` url(` for the tokenizer, a bad url( for the scan
+    "a{b:<!url(a{b)}",  # a url token after `<!` for the tokenizer, brackets for the scan
+    "a{b:u+1url(a{b)}",
+    'a{content:"\\41\n"}',  # a hex escape takes the line break in a string
+    "a{b:url(a\0b)}",  # NUL is U+FFFD for the tokenizer, a control character for the scan
+]
+
+
+@pytest.mark.parametrize("text", SCAN_DIFFERS)
+def test_check_keeps_the_scan_where_it_reads_differently(text: str) -> None:
+    assert_check_like_the_scan(text)
+    assert check_css(SourceFile(Path("a.css"), "a.css", text, text)).diagnostics
+
+
 # Shapes real frameworks use (Bootstrap, Bulma, Font Awesome, Tailwind, normalize, old IE hacks).
 SNIPPETS = [
     ':root{--bs-blue:#0d6efd;--bs-font-sans-serif:system-ui,-apple-system,"Segoe UI";'

@@ -250,3 +250,34 @@ def test_text_offsets_undo_crlf_preprocessing(text: str) -> None:
             assert text[to_text(offset)] == char
         else:
             assert text[to_text(offset)] in "\r\n"
+
+
+def fields(tokens: Tokens) -> tuple[object, ...]:
+    return (tokens.norm, tokens.toks, tokens.infos, tokens.jump, tokens.unclosed, tokens.codes)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(SOUP, st.data())
+def test_the_tokens_of_a_suffix_are_derived_exactly(text: str, data: st.DataObject) -> None:
+    norm = preprocess(text)
+    cut = data.draw(st.integers(0, len(norm)))
+    added = data.draw(st.booleans())
+    body = norm[cut:] + ("\n" if added else "")
+    derived = csstokens._suffix(csstokens._tokenize(norm), cut, body, added=added)
+    if derived is not None:
+        assert fields(derived) == fields(csstokens._tokenize(body))
+
+
+def test_a_file_without_its_charset_rule_is_not_tokenized_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """csscheck.without_charsets cuts the rule and adds a line break before minification."""
+    rules = "".join(f".a{k} {{ color: red; background: url(x{k}.png) }}\n" for k in range(100))
+    text = '@charset "UTF-8";\n' + rules.rstrip("\n")
+    calls: list[str] = []
+    real = csstokens._tokenize
+    monkeypatch.setattr(csstokens, "_tokenize", lambda norm: calls.append(norm) or real(norm))
+    tokenize(text)
+    body = rules  # what without_charsets gives: the rule and its line break cut, one added
+    assert fields(tokenize(body)) == fields(real(body))
+    assert calls == [text]
