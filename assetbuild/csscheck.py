@@ -3,8 +3,10 @@
 The check scans the text once with the CSS Syntax rules for what can break a
 stylesheet's structure (comments, strings, url(), escapes, brackets) and keeps
 exact offsets, so every error is reported at the user's line and column, with
-compiler-style recovery so one typo gives one error. `same_stylesheet` compares
-tinycss2 token trees; see `cssnorm` for which whitespace counts.
+compiler-style recovery so one typo gives one error. A file whose tokens (`csstokens`,
+shared with url rewriting and minification) close everything has nothing to report:
+its top-level statements are read from the tokens instead. `same_stylesheet` compares
+the stylesheets' facts; see `cssnorm` for which whitespace counts.
 """
 
 from __future__ import annotations

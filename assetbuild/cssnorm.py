@@ -128,7 +128,7 @@ def stylesheet_facts(text: str) -> Facts:
 
 def minified_with_facts(text: str) -> tuple[str, Facts]:
     """The safe minifier's output and the source's facts, from one walk."""
-    atoms = _Walk(tokenize(preprocess(text)), with_text=True).run()
+    atoms = _Walk(tokenize(preprocess(text))).run()
     return _assemble(atoms), _facts(atoms)
 
 
@@ -162,7 +162,7 @@ def license_comments(text: str) -> tuple[str, ...]:
 
 def safe_minify(text: str) -> str:
     """Whitespace and comments reduced to what the stylesheet needs; license comments kept."""
-    return _assemble(_Walk(tokenize(preprocess(text)), with_text=True).run())
+    return _assemble(_Walk(tokenize(preprocess(text))).run())
 
 
 def preprocess(text: str) -> str:
@@ -373,23 +373,19 @@ def _item_keys(
 
 
 class _Walk:
-    """Flattens a token list into keys (verification) or atoms (the safe minifier), iteratively.
+    """Flattens a token list into atoms (the safe minifier), iteratively; `_walk_facts` is
+    the same walk keeping only the keys.
 
     Statements are found by skipping over nested blocks (`jump`); preludes, selectors and
     values are walked with an explicit stack of open blocks, so nesting costs no recursion.
     """
 
-    def __init__(self, tokens: Tokens, *, with_text: bool) -> None:
+    def __init__(self, tokens: Tokens) -> None:
         self.tokens = tokens
         self.infos = tokens.infos
         self.jump = tokens.jump
-        self.with_text = with_text
-        # With text: atoms to assemble. Without: straight into the facts (what _facts would
-        # derive from the atoms), as verification walks every text and needs nothing else.
         self.atoms: list[Atom] = []
-        self.keys: list[Key] = []
-        self.licenses: list[str] = []
-        self.last, self.last_out = _last_start(tokens) if with_text else (-1, "")
+        self.last, self.last_out = _last_start(tokens)
 
     def run(self) -> list[Atom]:
         self.rules()
@@ -399,16 +395,10 @@ class _Walk:
         return self.last_out if i == self.last else self.tokens.toks[i]
 
     def emit(self, key: Key, out: str, first: str | None, last: str | None) -> None:
-        if self.with_text:
-            self.atoms.append(Atom("tok", key, out, first, last))
-        else:
-            self.keys.append(key)
+        self.atoms.append(Atom("tok", key, out, first, last))
 
     def comment(self, value: str) -> None:
-        if self.with_text:
-            self.atoms.append(Atom("comment", None, f"/*{value}*/"))
-        elif is_license(value):
-            self.licenses.append(value)
+        self.atoms.append(Atom("comment", None, f"/*{value}*/"))
 
     def comments(self, lo: int, hi: int) -> None:
         """Comments from a part whose tokens are written in a fixed form."""
@@ -429,7 +419,7 @@ class _Walk:
 
     # Rule level: a stylesheet or a block's contents (declarations and rules).
     def rules(self) -> None:
-        infos, jump, with_text = self.infos, self.jump, self.with_text
+        infos, jump, atoms = self.infos, self.jump, self.atoms
         outer: list[tuple[int, int]] = []  # where each enclosing block's level resumes, and ends
         i, hi = 0, len(infos)
         while True:
@@ -442,8 +432,7 @@ class _Walk:
             info = infos[i]
             code = info[0]
             if code == WS:
-                if with_text:
-                    self.atoms.append(_DWS_ATOM)
+                atoms.append(_DWS_ATOM)
                 i += 1
                 continue
             if code == COMMENT:
@@ -464,8 +453,8 @@ class _Walk:
                     i, hi = j + 1, jump[j]
                 else:
                     self.emit(("end-at",), "", None, None)
-                    if with_text and j < hi:
-                        self.atoms.append(_SEMI_ATOM)
+                    if j < hi:
+                        atoms.append(_SEMI_ATOM)
                     i = j + 1
                 continue
             colon = self.declaration_colon(i, hi)
@@ -486,8 +475,8 @@ class _Walk:
                 else:
                     self.emit(("junk",), "", None, None)
                     self.items(i, j, _JUNK, trim=True)
-            if with_text and j < hi:
-                self.atoms.append(_SEMI_ATOM)  # the `;` that ended it (dropped before `}`)
+            if j < hi:
+                atoms.append(_SEMI_ATOM)  # the `;` that ended it (dropped before `}`)
             i = j + 1
 
     def declaration_colon(self, i: int, hi: int) -> int:
@@ -531,7 +520,7 @@ class _Walk:
 
     # Component value level: preludes, selectors, values.
     def items(self, i: int, hi: int, context: int, *, trim: bool) -> None:
-        infos, jump, with_text, keys = self.infos, self.jump, self.with_text, self.keys
+        infos, jump, atoms = self.infos, self.jump, self.atoms
         separators = _SEPARATORS[context]
         outer: list[tuple[int, int, int, str]] = []  # (resume, hi, context, kind) of open blocks
         ahead = i  # index of the first significant token after the last whitespace seen
@@ -562,10 +551,7 @@ class _Walk:
                         droppable = False  # `> =` is not `>=`
                     else:
                         droppable = previous_literal in separators or after in separators
-                if with_text:
-                    self.atoms.append(_DWS_ATOM if droppable else _WS_ATOM)
-                elif not droppable and (not keys or keys[-1] is not _WS_KEY):
-                    keys.append(_WS_KEY)
+                atoms.append(_DWS_ATOM if droppable else _WS_ATOM)
             elif code == COMMENT:
                 self.comment(info[4])
             elif code >= OPEN_FN:  # siblings are never closers: a block is skipped whole
@@ -583,14 +569,9 @@ class _Walk:
             else:
                 previous = True
                 previous_literal = info[4] if code in _LITERALS else None
-                if not with_text:
-                    if code == PAIR:
-                        keys.extend(info[1])
-                    else:
-                        keys.append(info[1])
-                elif code == PAIR:
+                if code == PAIR:
                     # tinycss2's two nodes at one offset: the token's text goes with the error.
-                    self.atoms.append(Atom("tok", info[1][0], ""))
+                    atoms.append(Atom("tok", info[1][0], ""))
                     self.emit(info[1][1], self.out(i), info[2], info[3])
                 else:
                     self.emit(info[1], self.out(i), info[2], info[3])
