@@ -9,9 +9,10 @@ Usage: python bench/js_path.py [--corpus DIR | --scale 1|2|4] [--baseline REV] [
   process (old vs new in one run). Each run in a fresh isolate (a build is cold); best of
   `--repeat` runs, CPU seconds of this process.
 - pool: `executor.run_jobs` over the JS files in a fresh process, serial (ASSETBUILD_JOBS=1) and
-  with the pool forced (as many processes as cores, the parent among them): wall seconds and the
-  peak RSS / PSS summed over the process tree (polled from /proc every 20 ms). `--pool-mb` repeats
-  it on the first files up to each size, to find where the pool breaks even.
+  parallel with the thresholds at 0 (as the executor chooses: threads with an engine each for
+  JavaScript, else processes): wall seconds, CPU seconds and the peak RSS / PSS summed over the
+  process tree (polled from /proc every 20 ms). `--pool-mb` repeats it on the first files up to
+  each size, to find where parallel checking breaks even. Interleaved runs, best of `--repeat`.
 - install: `assetbuild install --no-cache -q` of the whole corpus (JS and CSS): wall and peak tree
   memory, as the pool measurement.
 
