@@ -16,7 +16,7 @@ def minify_css(text: str) -> Minified:
     expected = stylesheet_facts(text)
     # rcssmin's C code crashes the process on a lone surrogate (sources are strict UTF-8, but
     # a token value from the command line can carry one): such text goes to the safe path.
-    if _LONE_SURROGATE.search(text) is None:
+    if text.isascii() or _LONE_SURROGATE.search(text) is None:
         fast = _rcssmin(text)
         # Output equal to the source is the source's stylesheet: nothing to verify.
         if fast == text or stylesheet_facts(fast) == expected:
