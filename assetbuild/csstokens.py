@@ -217,7 +217,7 @@ def _url(tok: str, at_end: bool) -> Info:
     if match.group(2) is not None:
         return (LEAF, ("url", value), "url", "url", None, None)
     assert at_end  # anything else ends in ')' or is a bad url
-    if _escaped_end(body + ")"):
+    if match.end(1) == len(tok) and _escaped_end(body + ")"):
         value = value[:-1] + "\ufffd"  # `\\` that ends the text; before a line break it is itself
     return (PAIR, (("url", value), ("error", "eof-in-url")), "error", "error", None, None)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import rcssmin
+from benchload import load_bench
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -272,3 +273,21 @@ def test_hostile_input_is_walked_in_linear_time(case: str) -> None:
     elapsed = time.process_time() - start
     assert elapsed < 10, f"{elapsed:.1f} s for {len(text) / 1e6:.1f} MB"  # ~1 s when linear
     assert len(safe) <= 2 * len(text)  # at most a closer for each block left open
+
+
+def test_the_benchmark_compares_both_paths_on_a_site(tmp_path: Path) -> None:
+    """bench/css_verify.py: same bytes from the tree path and the token path, methods counted."""
+    css_verify = load_bench("css_verify")
+    (tmp_path / "static/css/source").mkdir(parents=True)
+    (tmp_path / "assetbuild.toml").write_text(
+        'root = "static"\nstatic_url = "/static"\n\n[[bundle]]\noutput = "css/main.css"\n'
+        'sources = ["css/source/*.css"]\n'
+    )
+    for k, text in enumerate(SNIPPETS[:6]):
+        (tmp_path / f"static/css/source/{k}.css").write_text(text + "\n")
+    result = css_verify.measure(css_verify.css_jobs(tmp_path), 1)
+    assert result["files"] == 6
+    assert result["same_output"] is True
+    methods = result["methods"]
+    assert methods["tree"] == methods["tokens"]
+    assert sum(methods["tokens"].values()) == 6

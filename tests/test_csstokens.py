@@ -107,6 +107,7 @@ EDGE_CASES = [
     "url(a) url( a ) url(a b) url(a\"b) url(a'b) url(a(b) url(\\)) url(a\\\n)",
     "url(\"a\") url( 'a' ) URL(a) Url(a) u\\72l(a) \\75 rl(a) \\55\\52\\4C(a) \\000075rl(a)",
     "url(", "url(  ", "url(a", "url(a ", "url(a\\", "url(a b", "url(\x7f) url(\x01)",
+    "url(\\\n", "url(a\\\n  ",
     "u\\72l(\"a\") \\75rl(a) \\0075 rl(a) \\75a(a)", "-url(a b) xurl(a b) #url(a b) @url(a b)",
     # strings
     "'a' \"a\" 'a\\'b' 'a\\\nb' 'a\nb' \"a", "'", "\"a\\", "'\\41 x' '\\'", "\"\\\n\"",
