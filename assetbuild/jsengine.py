@@ -16,6 +16,11 @@ Combination rule for callers (measured on test262: never weaker than esprima alo
   equal ignoring positions and Literal `raw`; regex pattern/flags, bigint digits, directives,
   template cooked and raw compared; the second text also compiles in V8). False means "not proven
   the same": handle it as esprima's `same_program` returning False (or ask esprima to decide).
+
+Each source is parsed once: `analyze_script` keeps its tree for the `same_programs` call on that
+text that follows (a build's order: check, minify, verify), so a file costs one acorn parse of the
+source, one of the minified text and two V8 compiles. Calls from one thread are serialized on one
+engine (isolate); `lend()` gives another thread an engine of its own, so threads check in parallel.
 """
 
 from __future__ import annotations
