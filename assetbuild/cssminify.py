@@ -14,13 +14,10 @@ from .minified import Minified
 def minify_css(text: str) -> Minified:
     """rcssmin when it provably keeps the stylesheet and its license comments, else the safe path."""
     expected = stylesheet_facts(text)
-    # rcssmin's C code crashes the process on a lone surrogate (sources are strict UTF-8, but
-    # a token value from the command line can carry one): such text goes to the safe path.
-    if text.isascii() or _LONE_SURROGATE.search(text) is None:
-        fast = _rcssmin(text)
-        # Output equal to the source is the source's stylesheet: nothing to verify.
-        if fast == text or stylesheet_facts(fast) == expected:
-            return Minified(fast, "rcssmin")
+    fast = _rcssmin_or_none(text)
+    # Output equal to the source is the source's stylesheet: nothing to verify.
+    if fast is not None and (fast == text or stylesheet_facts(fast) == expected):
+        return Minified(fast, "rcssmin")
     # Built only when rcssmin fails; the walk reuses the source's tokens (csstokens.tokenize).
     safe, _ = minified_with_facts(text)
     if stylesheet_facts(safe) == expected:
@@ -29,6 +26,21 @@ def minify_css(text: str) -> Minified:
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _rcssmin_or_none(text: str) -> str | None:
+    """rcssmin's output, or None where its C code fails on the text.
+
+    It crashes the process on a lone surrogate (sources are strict UTF-8, but a token value
+    from the command line can carry one), and raises UnicodeDecodeError on some non-ASCII
+    text in an unterminated comment (`>/**é`).
+    """
+    if not text.isascii() and _LONE_SURROGATE.search(text) is not None:
+        return None
+    try:
+        return _rcssmin(text)
+    except UnicodeError:
+        return None
 
 
 def _rcssmin(text: str) -> str:

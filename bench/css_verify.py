@@ -69,8 +69,8 @@ def _tree_minify_css(text: str) -> Minified:
     expected = cssnorm._tree_facts(text)
     if expected is None:
         return Minified(text, "none")
-    fast = cssminify._rcssmin(text)
-    if fast == text or cssnorm._tree_facts(fast) == expected:
+    fast = cssminify._rcssmin_or_none(text)
+    if fast is not None and (fast == text or cssnorm._tree_facts(fast) == expected):
         return Minified(fast, "rcssmin")
     try:
         safe, _ = cssnorm._tree_minified_with_facts(text)
