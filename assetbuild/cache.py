@@ -41,7 +41,6 @@ _TOOL_PACKAGES = (
     ("esprima-fork", "esprima"),
     ("rjsmin", "rjsmin"),
     ("rcssmin", "rcssmin"),
-    ("tinycss2", "tinycss2"),
     ("mini-racer", "py_mini_racer"),
 )
 # The bytes of our own code are part of every key (every module, plus vendored files), so an edited

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 STATE_FORMAT = 2
 RACY_NS = 2_000_000_000
-_PACKAGES = ("esprima", "rjsmin", "rcssmin", "tinycss2", "brotli", "py_mini_racer")
+_PACKAGES = ("esprima", "rjsmin", "rcssmin", "brotli", "py_mini_racer")
 _SUFFIXES = (".gz", ".br")  # compress.SUFFIXES, without importing gzip here
 
 Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from .cssnorm import _parse, preprocess
+from .cssnorm import preprocess
 from .csstokens import (
     AT,
     COMMENT,
@@ -352,70 +352,3 @@ def _leaf(info: Info) -> tuple[Any, ...]:
     """A leaf token's key; the first of tinycss2's two nodes for an unterminated one."""
     key: tuple[Any, ...] = info[1][0] if info[0] == PAIR else info[1]
     return key
-
-
-# The oracle of the tests and bench/css_verify.py: the same search over tinycss2's tree.
-def _tree_find_references(text: str) -> Iterator[_Reference]:
-    if _MAY_REFER.search(text) is None:
-        return
-    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
-
-    def offset(node: Node) -> int:
-        return int(starts[node.source_line - 1] + node.source_column - 1)
-
-    def quoted(node: Node) -> _Reference | None:
-        start = offset(node)
-        quote_char = text[start] if start < len(text) else ""
-        pattern = _QUOTED.get(quote_char)
-        match = pattern.match(text, start) if pattern else None
-        if match is None:
-            return None
-        return _Reference(start, (start, match.end()), node.value, quote_char)
-
-    top = _parse(preprocess(text))
-    pending: list[tuple[list[Node], bool]] = [(top, True)]
-    while pending:
-        nodes, is_top = pending.pop()
-        skip_until_semicolon = False
-        expect_import = False
-        for node in nodes:
-            kind = node.type
-            if kind == "comment":
-                continue
-            if is_top and kind == "at-keyword":
-                name = node.lower_value
-                skip_until_semicolon = name == "namespace"  # its URL names a namespace, not a file
-                expect_import = name == "import"
-                continue
-            if (is_top and node == ";") or kind == "{} block":
-                skip_until_semicolon = expect_import = False
-            if skip_until_semicolon or kind == "whitespace":
-                continue
-            if expect_import and kind == "string":
-                ref = quoted(node)
-                if ref is not None:
-                    yield ref
-            expect_import = False
-            if kind == "url":
-                start = offset(node)
-                match = _UNQUOTED.match(text, start)
-                if match is not None:
-                    yield _Reference(start, match.span(1), node.value, "")
-            elif kind == "function":
-                name = node.lower_name
-                args = node.arguments
-                if name in ("url", "src"):
-                    first = next((a for a in args if a.type not in ("whitespace", "comment")), None)
-                    if first is not None and first.type == "string":
-                        ref = quoted(first)
-                        if ref is not None:
-                            yield ref
-                elif name in _IMAGE_SETS:
-                    for arg in args:
-                        if arg.type == "string":
-                            ref = quoted(arg)
-                            if ref is not None:
-                                yield ref
-                pending.append((args, False))
-            elif kind in ("() block", "[] block", "{} block"):
-                pending.append((node.content, False))

@@ -6,7 +6,7 @@ Builds the per-file jobs of every CSS bundle of a site (default: the synthetic c
 bench/corpus.py at scale 1, generated into a temporary directory) the way a build does (read,
 tokens substituted), then times `bundle.process_file` on all of them: structure check, url()
 rewriting, minification and its verification. "tree" is the same code with tinycss2's tree
-underneath (cssnorm's `_tree_*` oracle, urls' `_tree_find_references`, csscheck's character
+underneath (`assetbuild.cssoracle`: the walk and the url search over tinycss2's tree, csscheck's character
 scan for every file), "tokens" the shipped path. Every repetition starts cold (memos cleared), as a fresh build process does; the best
 CPU time of N is reported, with the ratio, the files per minify method, and whether both paths
 gave the same output bytes. Reads the site only; writes nothing but the temporary corpus.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from assetbuild import csscheck, cssminify, cssnorm, csstokens, urls
+from assetbuild import csscheck, cssminify, cssoracle, csstokens, urls
 from assetbuild.bundle import FileJob, FileResult, output_dir_for, process_file
 from assetbuild.config import load_config
 from assetbuild.minified import Minified
@@ -66,17 +66,17 @@ def css_jobs(site: Path) -> list[FileJob]:
 
 def _tree_minify_css(text: str) -> Minified:
     """minify_css as it was over tinycss2's tree (too deep to walk: shipped as written)."""
-    expected = cssnorm._tree_facts(text)
+    expected = cssoracle.tree_facts(text)
     if expected is None:
         return Minified(text, "none")
     fast = cssminify._rcssmin_or_none(text)
-    if fast is not None and (fast == text or cssnorm._tree_facts(fast) == expected):
+    if fast is not None and (fast == text or cssoracle.tree_facts(fast) == expected):
         return Minified(fast, "rcssmin")
     try:
-        safe, _ = cssnorm._tree_minified_with_facts(text)
+        safe, _ = cssoracle.tree_minified_with_facts(text)
     except RecursionError:
         return Minified(text, "none")
-    if cssnorm._tree_facts(safe) == expected:
+    if cssoracle.tree_facts(safe) == expected:
         return Minified(safe, "safe")
     return Minified(text, "none")
 
@@ -95,7 +95,7 @@ def tree_path() -> Iterator[None]:
     """process_file with tinycss2's tree underneath, for the length of the block."""
     saved = cssminify.minify_css, urls._find_references, csscheck.check_css
     cssminify.minify_css = _tree_minify_css  # bundle imports these at call time
-    urls._find_references = urls._tree_find_references
+    urls._find_references = cssoracle.tree_find_references
     csscheck.check_css = _scan_check_css
     try:
         yield
@@ -107,7 +107,7 @@ def _cold() -> None:
     """Forget every memo, as a new build process starts without them."""
     csstokens._MEMO.clear()
     csstokens._KNOWN.clear()
-    cssnorm._PARSED.clear()
+    cssoracle._PARSED.clear()
 
 
 def run(jobs: list[FileJob]) -> tuple[float, list[FileResult]]:
@@ -156,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cpu = result["cpu_seconds"]
     assert isinstance(cpu, dict)
-    print(f"{result['files']} CSS files, {result['bytes'] / 1e6:.2f} MB, best of {args.reps}")
+    size = result["bytes"]
+    assert isinstance(size, int)
+    print(f"{result['files']} CSS files, {size / 1e6:.2f} MB, best of {args.reps}")
     for mode in ("tree", "tokens"):
         methods = result["methods"]
         assert isinstance(methods, dict)

@@ -17,7 +17,7 @@ from benchload import load_bench
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetbuild import csscheck, cssnorm, urls
+from assetbuild import csscheck, cssnorm, cssoracle, urls
 from assetbuild.csscheck import check_css, same_stylesheet
 from assetbuild.cssminify import _rcssmin_or_none, minify_css
 from assetbuild.sources import SourceFile
@@ -32,15 +32,15 @@ def assert_like_the_oracle(text: str) -> None:
     """Facts, safe output and licenses equal the tinycss2 walk's, for the text and rcssmin's."""
     fast = _rcssmin_or_none(text)  # None where rcssmin fails (cssminify never ships that)
     for candidate in (text,) if fast is None else (text, fast):
-        expected = cssnorm._tree_facts(candidate)
+        expected = cssoracle.tree_facts(candidate)
         if expected is not None:  # None: too deep for the recursive walk
             assert cssnorm.stylesheet_facts(candidate) == expected
         try:
-            tree_safe = cssnorm._tree_minified_with_facts(candidate)
+            tree_safe = cssoracle.tree_minified_with_facts(candidate)
         except RecursionError:
             continue
         assert cssnorm.minified_with_facts(candidate) == tree_safe
-    assert cssnorm.license_comments(text) == cssnorm._tree_license_comments(text)
+    assert cssnorm.license_comments(text) == cssoracle.tree_license_comments(text)
 
 
 def assert_check_like_the_scan(text: str) -> None:
@@ -56,7 +56,7 @@ def assert_check_like_the_scan(text: str) -> None:
 
 def assert_urls_like_the_oracle(text: str) -> None:
     assert urls._references(text) == sorted(
-        urls._tree_find_references(text), key=lambda ref: ref.span
+        cssoracle.tree_find_references(text), key=lambda ref: ref.span
     )
 
 
@@ -235,7 +235,7 @@ NESTED = {
 @pytest.mark.parametrize("case", sorted(NESTED))
 def test_deep_nesting_is_walked_and_verified(case: str) -> None:
     text = NESTED[case]
-    assert cssnorm._tree_facts(text) is None  # the recursive oracle gives up here
+    assert cssoracle.tree_facts(text) is None  # the recursive oracle gives up here
     facts = cssnorm.stylesheet_facts(text)
     assert len(facts[0]) > DEEP
     assert same_stylesheet(text, text)

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assetbuild import csstokens
-from assetbuild.cssnorm import _leaf_key, preprocess
+from assetbuild.cssnorm import preprocess
+from assetbuild.cssoracle import _leaf_key
 from assetbuild.csstokens import (
     COMMENT,
     OPEN_FN,
