@@ -576,10 +576,16 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
     static_url = config.static_url
     if environ.get(ENV_STATIC_URL):
         static_url = environ[ENV_STATIC_URL]
+        if _undecodable(static_url):
+            diags.append(_cli_error(f"{ENV_STATIC_URL}: {_UNDECODABLE}: {_shown(static_url)}"))
     cli_static = overrides.static_url
+    if cli_static is not None and _undecodable(cli_static):
+        diags.append(_cli_error(f"--static-url: {_UNDECODABLE}: {_shown(cli_static)}"))
     tokens = dict(config.tokens)
     for name, value in overrides.tokens:
-        if not TOKEN_NAME.fullmatch(name):
+        if _undecodable(name) or _undecodable(value):
+            diags.append(_cli_error(f"--token: {_UNDECODABLE}: {_shown(name)}={_shown(value)}"))
+        elif not TOKEN_NAME.fullmatch(name):
             diags.append(
                 _cli_error(
                     f'--token {name}={value}: "{name}" is not a token name; names match [A-Za-z_][A-Za-z0-9_]*'
@@ -623,6 +629,23 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
 
 def _cli_error(message: str) -> Diagnostic:
     return Diagnostic("error", message)
+
+
+# Arguments and environment variables are bytes; Python keeps the ones that are not UTF-8 as lone
+# surrogates, which no bundle (and no JavaScript engine) can take.
+_UNDECODABLE = "the value holds bytes that are not UTF-8 text"
+
+
+def _undecodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _shown(value: str) -> str:
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _type_name(value: Any) -> str:

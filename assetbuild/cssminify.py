@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import rcssmin
 
 from .cssnorm import is_license, minified_with_facts, preprocess, stylesheet_facts
 from .csstokens import COMMENT, tokenize
-from .minified import Minified
+from .minified import Minified, has_lone_surrogate
 
 
 def minify_css(text: str) -> Minified:
@@ -25,9 +23,6 @@ def minify_css(text: str) -> Minified:
     return Minified(text, "none")
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _rcssmin_or_none(text: str) -> str | None:
     """rcssmin's output, or None where its C code fails on the text.
 
@@ -35,7 +30,7 @@ def _rcssmin_or_none(text: str) -> str | None:
     from the command line can carry one), and raises UnicodeDecodeError on some non-ASCII
     text in an unterminated comment (`>/**é`).
     """
-    if not text.isascii() and _LONE_SURROGATE.search(text) is not None:
+    if has_lone_surrogate(text):
         return None
     try:
         return _rcssmin(text)

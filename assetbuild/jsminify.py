@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import jssafe
 from .jscheck import engine_name, license_comments, program_facts, program_fingerprint
-from .minified import Minified
+from .minified import Minified, has_lone_surrogate
 
 
 def minify_js(text: str) -> Minified:
@@ -67,6 +67,8 @@ def _rjsmin(text: str, licenses: tuple[tuple[int, str], ...]) -> str | None:
 
     if any(comment.startswith("//") for _, comment in licenses):
         return None  # a kept line comment needs a line break that rjsmin would not keep
+    if has_lone_surrogate(text):
+        return None  # rjsmin's C code would crash the process
     marked = [(at, c, "/*!" + c[2:]) for at, c in licenses if not c.startswith("/*!")]
     source = text
     for at, original, replacement in reversed(marked):

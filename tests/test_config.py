@@ -629,3 +629,21 @@ def test_bad_scenarios(name: str, tmp_path: Path) -> None:
         f"exit {exit_code}",
         *(line.replace(str(tmp_path), "<tmp>") for line in lines),
     ] == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "overrides", "expected"),
+    [
+        ({}, Overrides(tokens=(("cdn", "\udcff"),)), r"--token: the value holds bytes that are not UTF-8 text: cdn=\xff"),
+        ({}, Overrides(static_url="/s\udcfe"), r"--static-url: the value holds bytes that are not UTF-8 text: /s\xfe"),
+        ({"ASSETBUILD_STATIC_URL": "\udce9"}, Overrides(), r"ASSETBUILD_STATIC_URL: the value holds bytes that are not UTF-8 text: \xe9"),
+    ],
+)  # fmt: skip
+def test_undecodable_command_line_and_environment_values_are_config_errors(
+    make_site: SiteFactory, environ: dict[str, str], overrides: Overrides, expected: str
+) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates, which no bundle can hold."""
+    site = make_site({}, MINIMAL)
+    with pytest.raises(ConfigError) as info:
+        load(site, environ=environ, overrides=overrides)
+    assert [d.message for d in info.value.diagnostics] == [expected]

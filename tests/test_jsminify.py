@@ -144,3 +144,11 @@ def test_minified_output_is_always_the_same_program(parts: list[str]) -> None:
         return
     assert same_program(text, result.text)
     assert len(result.text) <= len(text)
+
+
+def test_a_lone_surrogate_never_reaches_rjsmin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rjsmin's C code crashes the process on one (a token value could once carry it)."""
+    monkeypatch.setattr(rjsmin, "jsmin", lambda *a, **k: pytest.fail("rjsmin was called"))
+    result = minify_js('var u = "\udcff";\n')
+    assert result.method in ("safe", "none")
+    assert "\udcff" in result.text
