@@ -137,5 +137,6 @@ def minify_details(bundles: Iterable[Built], shown: int = 5) -> list[str]:
                 more = f", and {len(names) - shown} more" if len(names) > shown else ""
                 part += f" ({', '.join(names[:shown])}{more})"
             parts.append(part)
-        lines.append(f"{b.output}: {len(b.sources)} files: {'; '.join(parts)}")
+        files = f"{len(b.sources)} file{'s' if len(b.sources) != 1 else ''}"
+        lines.append(f"{b.output}: {files}: {'; '.join(parts)}")
     return lines

@@ -309,7 +309,9 @@ def test_minify_details_lists_at_most_a_few_names() -> None:
     methods = ("rcssmin",) + ("safe",) * 6 + ("none",)
     built = Built("css/main.css", "css", names, 10, b"", methods, ())
     checked = Built("js/main.js", "js", ("a.js",), 1, b"", ("off",), ())
-    assert minify_details([built, checked], shown=2) == [
+    one = Built("js/one.js", "js", ("b.js",), 1, b"", ("rjsmin",), ())
+    assert minify_details([built, checked, one], shown=2) == [
         "css/main.css: 8 files: 1 rcssmin; 6 safe minifier (s/1.css, s/2.css, and 4 more); "
-        "1 unminified (s/7.css)"
+        "1 unminified (s/7.css)",
+        "js/one.js: 1 file: 1 rjsmin",
     ]
