@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import tinycss2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assetbuild import csscheck
 from assetbuild.csscheck import CssReport, check_css, join_css, same_stylesheet
 from assetbuild.sources import Edit, SourceFile
 
@@ -387,3 +389,23 @@ def tinycss2_finds_a_problem(text: str) -> bool:
 @given(CSSISH)
 def test_scan_agrees_with_tinycss2(text: str) -> None:
     assert bool(errors(text)) == tinycss2_finds_a_problem(text)
+
+
+@pytest.mark.parametrize("flags", [0, re.IGNORECASE])
+@pytest.mark.parametrize(
+    ("name", "spelled_out"),
+    [
+        ("_NAME_CHAR", r"[\w\-\u0080-\U0010ffff]"),
+        ("_NAME_START", r"[A-Za-z_\u0080-\U0010ffff]"),
+        ("_BEFORE_NAME", r"[\w\-#@\u0080-\U0010ffff]"),
+        ("_BEFORE_NAME_OR_ESCAPE", r"[\w\-#@\\\u0080-\U0010ffff]"),
+    ],
+)
+def test_classes_written_by_exclusion_mean_the_spelled_out_ones(
+    name: str, spelled_out: str, flags: int
+) -> None:
+    """Cheap to compile, and the same characters (the Kelvin sign and long s fold to ASCII letters)."""
+    ours, theirs = re.compile(getattr(csscheck, name), flags), re.compile(spelled_out, flags)
+    edges = [0x80, 0xFF, 0x130, 0x131, 0x17F, 0x212A, 0x212B, 0xD800, 0xDFFF, 0xFFFF, 0x10000]
+    for cp in [*range(0x80), *edges, 0x10FFFF]:
+        assert bool(ours.fullmatch(chr(cp))) == bool(theirs.fullmatch(chr(cp))), hex(cp)

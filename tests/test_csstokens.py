@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -283,3 +284,21 @@ def test_a_file_without_its_charset_rule_is_not_tokenized_again(
     body = rules  # what without_charsets gives: the rule and its line break cut, one added
     assert fields(tokenize(body)) == fields(real(body))
     assert calls == [text]
+
+
+@pytest.mark.parametrize(
+    ("name", "spelled_out"),
+    [
+        ("_NAME_START", r"[A-Za-z_\x80-\U0010FFFF]"),
+        ("_NAME_CHAR", r"[A-Za-z0-9_\-\x80-\U0010FFFF]"),
+        ("_NAME_START_NOT_U", r"[A-TV-Za-tv-z_\x80-\U0010FFFF]"),
+    ],
+)
+def test_name_classes_written_by_exclusion_mean_the_spelled_out_ones(
+    name: str, spelled_out: str
+) -> None:
+    """The cheap-to-compile classes match exactly the characters of the CSS Syntax definitions."""
+    ours, theirs = re.compile(getattr(csstokens, name)), re.compile(spelled_out)
+    edges = [0x80, 0xFF, 0x100, 0x7FF, 0x800, 0xD7FF, 0xD800, 0xDFFF, 0xE000, 0xFFFF, 0x10000]
+    for cp in [*range(0x80), *edges, 0x10FFFF]:
+        assert bool(ours.fullmatch(chr(cp))) == bool(theirs.fullmatch(chr(cp))), hex(cp)
