@@ -43,8 +43,6 @@ _TOOL_PACKAGES = (
     ("rcssmin", "rcssmin"),
     ("mini-racer", "py_mini_racer"),
 )
-# The bytes of our own code are part of every key (every module, plus vendored files), so an edited
-# checker never meets results cached by its previous self even if RESULT_FORMAT was not bumped.
 SIZE_FILE = "size.json"  # the entries' total, so that a build need not walk them all to bound it
 RESCAN_SECONDS = 3600  # the total is re-measured (and leftovers cleaned) at least this often
 _OUR_FILES = (ENTRIES_DIR, STATE_DIR, SIZE_FILE, "CACHEDIR.TAG", ".gitignore")
@@ -80,8 +78,12 @@ def environment_key() -> str:
                 spec = None
             version = f"unknown:{spec.origin if spec else None}"
         digest.update(f"{dist}={version}\0".encode())
-    here = Path(__file__).parent
-    for path in sorted([*here.glob("*.py"), *here.glob("vendor/*")]):
+    # The bytes of our own code are part of every key (every module, plus vendored files), so an
+    # edited checker never meets results cached by its previous self even if RESULT_FORMAT was not
+    # bumped.
+    from .state import code_files
+
+    for path in code_files():
         try:
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         except OSError:

@@ -9,8 +9,6 @@ fast path to tinycss2's reading of CSS Syntax Level 3 byte for byte.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -34,6 +32,7 @@ from .cssnorm import (
     line_starts,
     preprocess,
 )
+from .csstokens import TextMemo
 from .urls import _IMAGE_SETS, _LINE_BREAK, _MAY_REFER, _QUOTED, _UNQUOTED, _Reference
 
 Node = Any  # a tinycss2 node; tinycss2 has no type annotations
@@ -75,28 +74,14 @@ def tree_license_comments(text: str) -> tuple[str, ...]:
 
 # The last few parses, so one text is parsed once however many steps read it. Bounded in
 # characters: a parse tree costs tens of bytes per character.
-_PARSED: OrderedDict[str, list[Node]] = OrderedDict()
-_PARSED_CHARS = 1_000_000
-_PARSED_LOCK = threading.Lock()
+_PARSED: TextMemo[list[Node]] = TextMemo(1_000_000)
 
 
 def _parse(norm: str) -> list[Node]:
     """tinycss2's component values of preprocessed text, comments included; shared, never mutate."""
     import tinycss2
 
-    with _PARSED_LOCK:
-        known = _PARSED.get(norm)
-        if known is not None:
-            _PARSED.move_to_end(norm)
-            return known
-    nodes: list[Node] = tinycss2.parse_component_value_list(norm)
-    if len(norm) <= _PARSED_CHARS:
-        with _PARSED_LOCK:
-            _PARSED[norm] = nodes
-            total = sum(len(key) for key in _PARSED)
-            while total > _PARSED_CHARS or len(_PARSED) > 4:
-                total -= len(_PARSED.popitem(last=False)[0])
-    return nodes
+    return _PARSED.get_or_make(norm, tinycss2.parse_component_value_list)
 
 
 def _serialize_identifier(name: str) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate, islice
 from operator import itemgetter
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 # Token classes (Info.code). Openers and closers come last, so `code >= _OPEN_FN` finds them.
 # ERROR is a leaf tinycss2 reads as an error (bad string, bad url, unmatched closer).
@@ -298,6 +298,7 @@ class _Infos(dict[str, Info]):
         return info
 
 
+_T = TypeVar("_T")
 _KNOWN = _Infos()
 _KNOWN_LOCK = threading.Lock()
 
@@ -327,21 +328,49 @@ class Tokens:
         return not (codes and codes[-1] == COMMENT and not _closed_comment(toks[-1]))
 
 
+class TextMemo(Generic[_T]):
+    """What was made of the last few texts (at most 4), bounded in characters; thread-safe."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self._items: OrderedDict[str, _T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, text: str, make: Callable[[str], _T]) -> _T:
+        """The remembered value for `text`, else `make(text)`, remembered when it fits."""
+        with self._lock:
+            known = self._items.get(text)
+            if known is not None:
+                self._items.move_to_end(text)
+                return known
+        value = make(text)
+        if len(text) <= self.max_chars:
+            with self._lock:
+                self._items[text] = value
+                total = sum(len(key) for key in self._items)
+                while total > self.max_chars or len(self._items) > 4:
+                    total -= len(self._items.popitem(last=False)[0])
+        return value
+
+    def items(self) -> list[tuple[str, _T]]:
+        """The remembered texts and values, oldest first (a copy)."""
+        with self._lock:
+            return list(self._items.items())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, text: object) -> bool:
+        return text in self._items
+
+
 def tokenize(norm: str) -> Tokens:
     """The tokens of preprocessed text; shared through a small memo, never mutate."""
-    with _MEMO_LOCK:
-        known = _MEMO.get(norm)
-        if known is not None:
-            _MEMO.move_to_end(norm)
-            return known
-    tokens = _from_known(norm) or _tokenize(norm)
-    if len(norm) <= _MEMO_CHARS:
-        with _MEMO_LOCK:
-            _MEMO[norm] = tokens
-            total = sum(len(key) for key in _MEMO)
-            while total > _MEMO_CHARS or len(_MEMO) > 4:
-                total -= len(_MEMO.popitem(last=False)[0])
-    return tokens
+    return _MEMO.get_or_make(norm, lambda text: _from_known(text) or _tokenize(text))
 
 
 # The last few texts, so one text is tokenized once per process however many steps read it
@@ -349,9 +378,7 @@ def tokenize(norm: str) -> Tokens:
 # cost 12 bytes per character (21 with `starts`; bulma.css measured), and a worker keeps them
 # after its job. Two megabytes hold a large file, its text without @charset and its minified
 # text at once.
-_MEMO: OrderedDict[str, Tokens] = OrderedDict()
-_MEMO_CHARS = 2_000_000
-_MEMO_LOCK = threading.Lock()
+_MEMO: TextMemo[Tokens] = TextMemo(2_000_000)
 
 
 def _from_known(norm: str) -> Tokens | None:
@@ -363,9 +390,7 @@ def _from_known(norm: str) -> Tokens | None:
     """
     if len(norm) < 1024:
         return None  # tokenizing costs less than looking
-    with _MEMO_LOCK:
-        candidates = list(_MEMO.items())
-    for known, tokens in reversed(candidates):
+    for known, tokens in reversed(_MEMO.items()):
         if known.endswith(norm):
             derived = _suffix(tokens, len(known) - len(norm), norm, added=False)
         elif norm.endswith("\n") and known.endswith(norm[:-1]):

@@ -166,12 +166,6 @@ def _stamp(path: str) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
-def _recorded(key: str) -> tuple[str, str] | None:
-    """The recorded (stdout, stderr) when the quick record for this line still holds, else None."""
-    status, printed = _lookup(key)
-    return printed if status == "valid" else None
-
-
 def _lookup(key: str) -> tuple[str, tuple[str, str] | None]:
     """("valid", (stdout, stderr)), or ("stale", None) when a stamp changed, or ("absent", None)."""
     import json

@@ -78,11 +78,16 @@ def _canonical(value: Any) -> Any:
     return repr(value)
 
 
+def code_files() -> list[Path]:
+    """assetbuild's own modules and vendored files, in a stable order (the cache keys hash them)."""
+    here = Path(__file__).parent
+    return sorted([*here.glob("*.py"), *here.glob("vendor/*")])
+
+
 def _code_stamps() -> list[Any]:
     """Stamps of our own code and of the checkers' and compressors' installed files."""
-    here = Path(__file__).parent
     stamps: list[Any] = [__version__]
-    for path in sorted([*here.glob("*.py"), *here.glob("vendor/*")]):
+    for path in code_files():
         stamps.append([path.name, _stamp(str(path))])
     for name, origin in _package_origins():
         stamps.append([name, origin, _stamp(origin) if origin else None])
@@ -114,7 +119,7 @@ def quick_paths(config: Config, snapshot: Snapshot, saved: Mapping[str, Any]) ->
 
     here = Path(__file__).parent
     paths = [str(here), str(here / "vendor")]
-    paths += [str(p) for p in sorted([*here.glob("*.py"), *here.glob("vendor/*")])]
+    paths += [str(p) for p in code_files()]
     paths += [origin for _, origin in _package_origins() if origin]
     paths += [os.path.abspath(entry or ".") for entry in sys.path]
     # Config discovery (config.find_config) looks in the working directory and upwards.

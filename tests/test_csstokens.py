@@ -239,7 +239,7 @@ def test_one_text_is_tokenized_once_and_the_memo_is_bounded() -> None:
     for k in range(10):
         tokenize(f"x{k} {{ y: z }}")
     assert len(csstokens._MEMO) <= 4
-    big = "a{b:c}" * (csstokens._MEMO_CHARS // 6 + 1)
+    big = "a{b:c}" * (csstokens._MEMO.max_chars // 6 + 1)
     assert isinstance(tokenize(big), Tokens)
     assert big not in csstokens._MEMO
 

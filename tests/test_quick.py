@@ -162,7 +162,7 @@ def recorded_site(
 
 def test_the_record_answers_while_nothing_changed(recorded_site: tuple[Path, str]) -> None:
     site, key = recorded_site
-    assert quick._recorded(key) == ("", "")
+    assert quick._lookup(key) == ("valid", ("", ""))
     record = json.loads((site / quick.QUICK_FILE).read_bytes())["entries"][key]
     stamped = {path for path, _ in record["stamps"]}
     assert {str(site / "js/source/lib"), str(site / "js/source/lib/b.js")} <= stamped
@@ -174,7 +174,7 @@ def test_the_record_answers_while_nothing_changed(recorded_site: tuple[Path, str
 def test_any_change_voids_the_record(recorded_site: tuple[Path, str], mutation: str) -> None:
     site, key = recorded_site
     MUTATIONS[mutation](site)
-    assert quick._recorded(key) is None
+    assert quick._lookup(key) == ("stale", None)
 
 
 def test_another_environment_voids_the_record(
@@ -182,16 +182,17 @@ def test_another_environment_voids_the_record(
 ) -> None:
     _, key = recorded_site
     monkeypatch.setenv("ASSETBUILD_STATIC_URL", "https://cdn.example/")
-    assert quick._recorded(key) is None
+    assert quick._lookup(key) == ("stale", None)
     monkeypatch.delenv("ASSETBUILD_STATIC_URL")
     monkeypatch.setattr(sys, "path", [*sys.path, "/elsewhere"])
-    assert quick._recorded(key) is None
+    assert quick._lookup(key) == ("stale", None)
 
 
 def test_other_command_lines_have_their_own_record(recorded_site: tuple[Path, str]) -> None:
     site, _ = recorded_site
-    assert quick._recorded(quick._key((None, None, "/other", (), True), str(site))) is None
-    assert quick._recorded(quick._key((None, None, None, (), True), str(site.parent))) is None
+    other_url = quick._key((None, None, "/other", (), True), str(site))
+    other_start = quick._key((None, None, None, (), True), str(site.parent))
+    assert quick._lookup(other_url) == quick._lookup(other_start) == ("absent", None)
 
 
 def test_no_record_from_stamps_too_young_to_trust(
@@ -209,16 +210,16 @@ def test_cache_clear_removes_the_record(recorded_site: tuple[Path, str]) -> None
     site, key = recorded_site
     assert _click(["cache", "clear"]) == 0
     assert not (site / quick.QUICK_FILE).exists()
-    assert quick._recorded(key) is None
+    assert quick._lookup(key) == ("absent", None)
 
 
 def test_a_corrupt_record_is_ignored_and_replaced(recorded_site: tuple[Path, str]) -> None:
     site, key = recorded_site
     for junk in (b"", b"{", b"[]", b'{"format": 1, "entries": []}', b"\xff\xfe"):
         (site / quick.QUICK_FILE).write_bytes(junk)
-        assert quick._recorded(key) is None
+        assert quick._lookup(key) == ("absent", None)
         assert quick.answer(["install", "-q"]) == 0  # the state still proves it
-        assert quick._recorded(key) == ("", "")
+        assert quick._lookup(key) == ("valid", ("", ""))
 
 
 def test_a_cache_dir_elsewhere_gets_no_record(
@@ -273,10 +274,10 @@ def test_a_plain_install_prints_what_click_prints_from_state_and_record(
     clicked = capsys.readouterr()
     assert "up to date" in clicked.out and "undeclared" in clicked.err
     key = quick._key((None, None, None, (), False), str(site))
-    assert quick._recorded(key) is None
+    assert quick._lookup(key) == ("absent", None)
     assert quick.answer(["install"]) == 0  # the state proves it and records the output
     by_state = capsys.readouterr()
-    assert quick._recorded(key) is not None
+    assert quick._lookup(key)[0] == "valid"
     assert quick.answer(["install"]) == 0  # the record alone
     by_record = capsys.readouterr()
     assert (by_state.out, by_state.err) == (clicked.out, clicked.err)
