@@ -399,18 +399,12 @@ def _print_details(settings: Settings, result: BuildResult) -> None:
     write_err("\n".join(f"assetbuild: {line}" for line in lines))
 
 
-def _print_summary(
-    settings: Settings,
-    result: BuildResult,
-    where: dict[str, tuple[str, str]],
-    previous: dict[str, int],
-    tail: str,
-    variants: dict[str, dict[str, int]] | None = None,
-) -> None:
+def _print_summary(settings: Settings, result: BuildResult, lines: Callable[[], list[str]]) -> None:
+    """The warnings, then (unless -q or --json) the summary `lines()` makes."""
     _print_diagnostics([d for d in result.diagnostics if not d.is_error])
     if settings.quiet or settings.json:
         return
-    for line in _summary_lines(result, where, previous, tail, variants or {}):
+    for line in lines():
         click.echo(line)
 
 
@@ -500,7 +494,7 @@ def build(ctx: click.Context, out_dir: Path) -> None:
                     "diagnostics": _diagnostics_json(result.diagnostics),
                 }
             )
-        _print_summary(settings, result, where, {}, "")
+        _print_summary(settings, result, lambda: _summary_lines(result, where, {}, "", {}))
         _print_details(settings, result)
 
 
@@ -569,10 +563,7 @@ def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str
                     "diagnostics": _diagnostics_json(outcome.build.diagnostics),
                 }
             )
-        _print_diagnostics([d for d in outcome.build.diagnostics if not d.is_error])
-        if not settings.quiet and not settings.json:
-            for line in install_summary(config, outcome, dry_run):
-                click.echo(line)
+        _print_summary(settings, outcome.build, lambda: install_summary(config, outcome, dry_run))
         _print_details(settings, outcome.build)
 
 
@@ -795,8 +786,7 @@ def watch(ctx: click.Context, policy: str | None, debounce_ms: int) -> None:
 
         from .watch import Watcher
 
-        if settings.directory is not None:
-            _load_directory(settings)  # -C applies once (a missing one is fatal); reloads stay
+        _load_directory(settings)  # -C applies once (a missing one is fatal); reloads stay there
 
         watcher = Watcher(
             lambda: _load(settings),
@@ -856,13 +846,13 @@ def _watch_installed(r: Any) -> list[str]:
     return parts
 
 
-def _watch_event(event: str, r: Any, diagnostics: Sequence[Diagnostic], **extra: Any) -> None:
+def _watch_event(r: Any, diagnostics: Sequence[Diagnostic], **extra: Any) -> None:
     """`watch --json`: one JSON object per line on stdout for each build (JSON Lines)."""
     from .watch import installed_paths
 
     placed = installed_paths(r.outcome) if r.outcome is not None else {}
     data = {
-        "event": event,
+        "event": "build",
         "ok": r.ok,
         "first": r.first,
         "changed": list(r.changed),
@@ -880,7 +870,7 @@ def _watch_built(settings: Settings, r: Any) -> None:
     warnings = [d for d in r.outcome.build.diagnostics if not d.is_error]
     _print_diagnostics(warnings)
     if settings.json:
-        _watch_event("build", r, warnings)
+        _watch_event(r, warnings)
         return
     if settings.quiet:
         return
@@ -895,12 +885,12 @@ def _watch_failed(settings: Settings, r: Any) -> None:
 
     exc = r.error
     _print_diagnostics(exc.diagnostics)
+    config_only = r.config_changed and not r.outputs  # a broken config: no bundle was built
     if settings.json:
-        not_built = [] if r.config_changed and not r.outputs else list(r.failed or r.outputs)
+        not_built = [] if config_only else list(r.failed or r.outputs)
         _watch_event(
-            "build", r, exc.diagnostics, error=exc.message, failed=not_built,
-            config_reloaded=not (r.config_changed and not r.outputs),
-        )  # fmt: skip
+            r, exc.diagnostics, error=exc.message, failed=not_built, config_reloaded=not config_only
+        )
         return
     if not isinstance(exc, SourceError) and (
         not exc.diagnostics or exc.message != exc.diagnostics[0].message
@@ -909,7 +899,7 @@ def _watch_failed(settings: Settings, r: Any) -> None:
     summary = summarize(exc.diagnostics) if exc.diagnostics else "error"
     if r.first and r.config_changed:
         parts = [f"configuration: {summary}; nothing built, waiting for a change"]
-    elif r.config_changed and not r.outputs:
+    elif config_only:
         parts = [f"configuration not reloaded: {summary}; kept the last good one"]
     else:
         failed = ", ".join(r.failed or r.outputs)

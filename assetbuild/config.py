@@ -23,6 +23,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, Location, line_col
 from .errors import ConfigError
+from .minified import has_lone_surrogate
 from .versions import is_version_name
 
 CONFIG_NAME = "assetbuild.toml"
@@ -576,14 +577,14 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
     static_url = config.static_url
     if environ.get(ENV_STATIC_URL):
         static_url = environ[ENV_STATIC_URL]
-        if _undecodable(static_url):
+        if has_lone_surrogate(static_url):
             diags.append(_cli_error(f"{ENV_STATIC_URL}: {_UNDECODABLE}: {_shown(static_url)}"))
     cli_static = overrides.static_url
-    if cli_static is not None and _undecodable(cli_static):
+    if cli_static is not None and has_lone_surrogate(cli_static):
         diags.append(_cli_error(f"--static-url: {_UNDECODABLE}: {_shown(cli_static)}"))
     tokens = dict(config.tokens)
     for name, value in overrides.tokens:
-        if _undecodable(name) or _undecodable(value):
+        if has_lone_surrogate(name) or has_lone_surrogate(value):
             diags.append(_cli_error(f"--token: {_UNDECODABLE}: {_shown(name)}={_shown(value)}"))
         elif not TOKEN_NAME.fullmatch(name):
             diags.append(
@@ -634,14 +635,6 @@ def _cli_error(message: str) -> Diagnostic:
 # Arguments and environment variables are bytes; Python keeps the ones that are not UTF-8 as lone
 # surrogates, which no bundle (and no JavaScript engine) can take.
 _UNDECODABLE = "the value holds bytes that are not UTF-8 text"
-
-
-def _undecodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _shown(value: str) -> str:

@@ -24,7 +24,8 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def has_lone_surrogate(text: str) -> bool:
     """Whether `text` holds a lone surrogate, on which rjsmin's and rcssmin's C code crash.
 
-    Sources are strict UTF-8 and token values are checked (config.py), so none should; the
-    minifiers are guarded all the same, since a crash would take the whole process down.
+    Python keeps bytes of arguments and environment variables that are not UTF-8 as lone
+    surrogates. Sources are strict UTF-8 and config.py refuses such token values, so no text to
+    minify should hold one; the minifiers check all the same, since a crash takes the process down.
     """
     return not text.isascii() and _LONE_SURROGATE.search(text) is not None
