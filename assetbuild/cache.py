@@ -112,9 +112,22 @@ def _job_key(environment: str, job: FileJob) -> str:
 # --- a codec for plain values ------------------------------------------------------------------------
 
 
-def encode_value(value: Any) -> Any:
-    """A JSON-ready form of tuples, lists, dicts, sets, paths, bytes and our own dataclasses."""
-    if value is None or isinstance(value, bool | str):
+# Strings at least this long go into an entry's blobs, once each however often the value holds them
+# (a CSS result holds its text five times: result, checked text, report, report's source twice).
+BLOB_MIN_CHARS = 256
+
+
+def encode_value(value: Any, strings: dict[str, int] | None = None) -> Any:
+    """A JSON-ready form of tuples, lists, dicts, sets, paths, bytes and our own dataclasses.
+
+    With `strings`, long strings are not inlined: each distinct one gets an index there (in order)
+    and the value holds {"x": index}; `decode_value` takes the same strings back as a list.
+    """
+    if isinstance(value, str):
+        if strings is None or len(value) < BLOB_MIN_CHARS:
+            return value
+        return {"x": strings.setdefault(value, len(strings))}
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         return value
@@ -123,15 +136,17 @@ def encode_value(value: Any) -> Any:
             raise _Unencodable("non-finite float")
         return value
     if isinstance(value, tuple):
-        return {"t": [encode_value(v) for v in value]}
+        return {"t": [encode_value(v, strings) for v in value]}
     if isinstance(value, list):
-        return {"l": [encode_value(v) for v in value]}
+        return {"l": [encode_value(v, strings) for v in value]}
     if isinstance(value, dict):
-        return {"d": [[encode_value(k), encode_value(v)] for k, v in value.items()]}
+        return {
+            "d": [[encode_value(k, strings), encode_value(v, strings)] for k, v in value.items()]
+        }
     if isinstance(value, frozenset):
-        return {"fs": [encode_value(v) for v in value]}
+        return {"fs": [encode_value(v, strings) for v in value]}
     if isinstance(value, set):
-        return {"s": [encode_value(v) for v in value]}
+        return {"s": [encode_value(v, strings) for v in value]}
     if isinstance(value, Path):
         return {"p": str(value)}
     if isinstance(value, bytes):
@@ -143,7 +158,7 @@ def encode_value(value: Any) -> Any:
         and "." not in cls.__qualname__
     ):
         fields = {
-            f.name: encode_value(getattr(value, f.name))
+            f.name: encode_value(getattr(value, f.name), strings)
             for f in dataclasses.fields(value)
             if f.init
         }
@@ -151,15 +166,19 @@ def encode_value(value: Any) -> Any:
     raise _Unencodable(f"cannot cache a {cls.__module__}.{cls.__qualname__}")
 
 
-def decode_value(data: Any) -> Any:
+def decode_value(data: Any, strings: Sequence[str] = ()) -> Any:
     """The inverse of `encode_value`; classes are only ever looked up in assetbuild's own modules."""
     if data is None or isinstance(data, bool | int | float | str):
         return data
     if not isinstance(data, dict) or len(data) not in (1, 2):
         raise ValueError("malformed cache value")
     if "c" in data:
-        return _decode_dataclass(data["c"], data["f"])
+        return _decode_dataclass(data["c"], data["f"], strings)
     ((tag, items),) = data.items()
+    if tag == "x":
+        if type(items) is not int or not 0 <= items < len(strings):
+            raise ValueError("malformed cache value")
+        return strings[items]
     if tag == "p":
         return Path(items)
     if tag == "b":
@@ -167,19 +186,19 @@ def decode_value(data: Any) -> Any:
     if not isinstance(items, list):
         raise ValueError("malformed cache value")
     if tag == "t":
-        return tuple(decode_value(v) for v in items)
+        return tuple(decode_value(v, strings) for v in items)
     if tag == "l":
-        return [decode_value(v) for v in items]
+        return [decode_value(v, strings) for v in items]
     if tag == "d":
-        return {decode_value(k): decode_value(v) for k, v in items}
+        return {decode_value(k, strings): decode_value(v, strings) for k, v in items}
     if tag == "fs":
-        return frozenset(decode_value(v) for v in items)
+        return frozenset(decode_value(v, strings) for v in items)
     if tag == "s":
-        return {decode_value(v) for v in items}
+        return {decode_value(v, strings) for v in items}
     raise ValueError(f"unknown cache value tag {tag!r}")
 
 
-def _decode_dataclass(name: Any, fields: Any) -> Any:
+def _decode_dataclass(name: Any, fields: Any, strings: Sequence[str]) -> Any:
     import importlib
 
     if not isinstance(name, str) or not isinstance(fields, dict):
@@ -190,7 +209,7 @@ def _decode_dataclass(name: Any, fields: Any) -> Any:
     cls = getattr(importlib.import_module(module_name), qualname, None)
     if not isinstance(cls, type) or not dataclasses.is_dataclass(cls):
         raise ValueError(f"{name!r} is not a dataclass")
-    return cls(**{k: decode_value(v) for k, v in fields.items()})
+    return cls(**{k: decode_value(v, strings) for k, v in fields.items()})
 
 
 def encode_diagnostics(diags: Iterable[Diagnostic]) -> Any:
@@ -322,7 +341,8 @@ class ContentCache:
         if entry is None:
             return None
         try:
-            result = decode_value(entry[0])
+            strings = [blob.decode("utf-8", "surrogatepass") for blob in entry[1]]
+            result = decode_value(entry[0], strings)
         except Exception:  # a class renamed since, a malformed value: a miss, never a crash
             return None
         if not isinstance(result, FileResult):
@@ -334,12 +354,15 @@ class ContentCache:
         """Store a per-file result, unless it does not round-trip exactly through the codec."""
         self._remember(key, result, len(result.text) + len(result.checked_text))
         try:
-            meta = encode_value(result)
-            if decode_value(json.loads(json.dumps(meta))) != result:
+            table: dict[str, int] = {}
+            meta = encode_value(result, table)
+            strings = list(table)  # in index order
+            if decode_value(json.loads(json.dumps(meta)), strings) != result:
                 return
+            blobs = [text.encode("utf-8", "surrogatepass") for text in strings]
         except (_Unencodable, ValueError, TypeError):
             return
-        self.put_raw("file", key, meta)
+        self.put_raw("file", key, meta, blobs)
 
     def precompress(self, data: bytes, methods: Sequence[str]) -> tuple[tuple[str, bytes], ...]:
         """`compress.precompress`, cached by the data's hash and the methods."""

@@ -85,9 +85,47 @@ def test_codec_round_trips_exactly(value: Any) -> None:
     assert type(decoded) is type(value)
 
 
+long_texts = st.text(min_size=cache.BLOB_MIN_CHARS, max_size=cache.BLOB_MIN_CHARS + 50)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.recursive(
+        st.one_of(leaves, long_texts),
+        lambda inner: st.lists(inner, max_size=4).map(tuple),
+        max_leaves=10,
+    )
+)
+def test_codec_round_trips_with_long_strings_as_blobs(value: Any) -> None:
+    table: dict[str, int] = {}
+    encoded = json.dumps(encode_value(value, table))
+    strings = list(table)
+    assert len(strings) == len(set(strings))  # each distinct long string once
+    assert all(len(s) >= cache.BLOB_MIN_CHARS and json.dumps(s) not in encoded for s in strings)
+    assert decode_value(json.loads(encoded), strings) == value
+
+
+def test_an_entry_holds_each_text_once(tmp_path: Path) -> None:
+    # A CSS result holds its text as the result, the checked text, the report's and its source's.
+    text = "body { color: red; }\n" + "".join(
+        f".rule{i} {{ margin: {i}px; }}\n" for i in range(200)
+    )
+    job = make_job(text, "css", minify=False)
+    result = process_file(job)
+    assert result.ok and result.text == text
+    c = ContentCache(tmp_path / "c")
+    c.put_result(job_key(job), result)
+    (entry,) = [p for p in c.entries.rglob("*") if p.is_file()]
+    assert entry.read_bytes().count(text.encode()) == 1
+    assert entry.stat().st_size < 1.2 * len(text.encode())
+    assert ContentCache(tmp_path / "c").get_result(job_key(job)) == result
+
+
 @pytest.mark.parametrize(
     "data",
     [
+        {"x": 0},  # a string index with no strings
+        {"x": True},
         {"c": "os:system", "f": {}},
         {"c": "subprocess:Popen", "f": {"args": {"t": ["true"]}}},
         {"c": "assetbuild.cache:ContentCache", "f": {}},  # ours, but not a dataclass
