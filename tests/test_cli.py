@@ -268,6 +268,30 @@ def test_version_flag() -> None:
     assert "assetbuild" in result.stdout
 
 
+def test_python_dash_m_is_the_same_command(site: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
+    env["NO_COLOR"] = "1"
+
+    def module(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "assetbuild", *args],
+            cwd=site,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    usage = module("--help")
+    assert usage.returncode == 0 and "python -m assetbuild" in usage.stdout
+    built = module("install", "--static-url", STATIC)
+    assert built.returncode == 0, built.stderr
+    assert json.loads((site / "manifest.json").read_text())["bundles"]
+    assert module("status", "--check", "--static-url", STATIC).returncode == 0
+    broken = module("install", "-c", "missing.toml")
+    assert broken.returncode == 2 and "missing.toml" in broken.stderr
+
+
 def test_compress_writes_variants_and_summary_shows_their_sizes(site: Path) -> None:
     result = run("install", "--compress", "gzip,br", "--static-url", STATIC, cwd=site)
     assert result.returncode == 0, result.stderr
