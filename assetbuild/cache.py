@@ -19,7 +19,7 @@ import os
 import struct
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -366,33 +366,56 @@ class ContentCache:
 
     def precompress(self, data: bytes, methods: Sequence[str]) -> tuple[tuple[str, bytes], ...]:
         """`compress.precompress`, cached by the data's hash and the methods."""
+        return self.precompress_many([data], methods)[0]
+
+    def precompress_many(
+        self,
+        datas: Sequence[bytes],
+        methods: Sequence[str],
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> list[tuple[tuple[str, bytes], ...]]:
+        """`compress.precompress_many`, each data's variants cached by its hash and the methods."""
         from . import compress
 
         methods = tuple(methods)
         if not methods:
-            return ()
+            return [() for _ in datas]
         compress.check_methods(methods)
-        key = _key(
-            "compress", list(methods), _compressor_versions(), hashlib.sha256(data).hexdigest()
+        versions = _compressor_versions()
+        keys = [
+            _key("compress", list(methods), versions, hashlib.sha256(data).hexdigest())
+            for data in datas
+        ]
+        found = [self._cached_variants(key) for key in keys]
+        missing = [i for i, variants in enumerate(found) if variants is None]
+        made = compress.precompress_many(
+            [datas[i] for i in missing], methods, on_progress=on_progress
         )
+        for i, new in zip(missing, made, strict=True):
+            self.put_raw("compress", keys[i], [s for s, _ in new], [b for _, b in new])
+            found[i] = new
+        result = []
+        for key, variants in zip(keys, found, strict=True):
+            assert variants is not None
+            self._remember(key, variants, sum(len(b) for _, b in variants))
+            result.append(variants)
+        return result
+
+    def _cached_variants(self, key: str) -> tuple[tuple[str, bytes], ...] | None:
         hit = self._recall(key)
         if hit is not None:
             return hit  # type: ignore[no-any-return]
         entry = self.get_raw("compress", key)
-        variants: tuple[tuple[str, bytes], ...] | None = None
-        if entry is not None:
-            meta, blobs = entry
-            if (
-                isinstance(meta, list)
-                and len(meta) == len(blobs)
-                and all(isinstance(s, str) for s in meta)
-            ):
-                variants = tuple(zip(meta, blobs, strict=True))
-        if variants is None:
-            variants = compress.precompress(data, methods)
-            self.put_raw("compress", key, [s for s, _ in variants], [b for _, b in variants])
-        self._remember(key, variants, sum(len(b) for _, b in variants))
-        return variants
+        if entry is None:
+            return None
+        meta, blobs = entry
+        if (
+            isinstance(meta, list)
+            and len(meta) == len(blobs)
+            and all(isinstance(s, str) for s in meta)
+        ):
+            return tuple(zip(meta, blobs, strict=True))
+        return None
 
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         """Warnings about the cache itself (unwritable directory), once each."""

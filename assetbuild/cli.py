@@ -538,6 +538,7 @@ def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str
                 compress=methods,
                 on_progress=progress,
                 on_wait=lambda: _waiting(settings),
+                on_phase=progress.phase,
             )
         finally:
             progress.close()

@@ -301,8 +301,13 @@ def install(
     compress: Sequence[str] | None = None,
     on_progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> InstallOutcome:
-    """Build, then install every bundle into its area's versions and write the manifest last."""
+    """Build, then install every bundle into its area's versions and write the manifest last.
+
+    `on_progress` counts files while building, then (after `on_phase("compressing")`) the
+    precompressed variants still to make.
+    """
     from .install import ManifestSettings, Output
     from .install import install as install_outputs
 
@@ -319,7 +324,10 @@ def install(
             return outcome  # type: ignore[no-any-return]
     result = require_ok(build(config, options, on_progress), "nothing was installed")
     cache = _cache(config, options)
-    outputs = [Output(b.output, b.data, _variants(b.data, methods, cache)) for b in result.bundles]
+    if methods and on_phase is not None:
+        on_phase("compressing")
+    variants = _variants([b.data for b in result.bundles], methods, cache, on_progress)
+    outputs = [Output(b.output, b.data, v) for b, v in zip(result.bundles, variants, strict=True)]
     previous = _previous_sizes(config)
     report = install_outputs(
         config.root,
@@ -336,15 +344,18 @@ def install(
 
 
 def _variants(
-    data: bytes, methods: Sequence[str], cache: ContentCache | None = None
-) -> tuple[tuple[str, bytes], ...]:
+    datas: Sequence[bytes],
+    methods: Sequence[str],
+    cache: ContentCache | None = None,
+    on_progress: Progress | None = None,
+) -> list[tuple[tuple[str, bytes], ...]]:
     if not methods:
-        return ()
+        return [() for _ in datas]
     if cache is not None:
-        return cache.precompress(data, methods)
-    from .compress import precompress
+        return cache.precompress_many(datas, methods, on_progress)
+    from .compress import precompress_many
 
-    return precompress(data, methods)
+    return precompress_many(datas, methods, on_progress=on_progress)
 
 
 def _previous_sizes(config: Config) -> dict[str, int]:

@@ -83,8 +83,15 @@ class Progress:
         width = 30
         filled = width * done // total
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {done}/{total}")
+        self.stream.write(f"\r\x1b[K{self.label} [{bar}] {done}/{total}")
         self.stream.flush()
+
+    def phase(self, label: str) -> None:
+        """Go on with another stage of the work under `label`: its counts start again, and the
+        bar shows once this stage has taken a second (at once when the bar was showing already)."""
+        self.label = label
+        if not self.shown:
+            self.start = time.monotonic()
 
     def close(self) -> None:
         if self.shown:

@@ -11,12 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assetbuild import compress
 from assetbuild.compress import (
     compress_brotli,
     compress_gzip,
     decompress,
     gzip_size,
     precompress,
+    precompress_many,
 )
 from assetbuild.errors import ConfigError
 
@@ -106,3 +108,34 @@ def test_gzip_size_matches_real_output() -> None:
 @pytest.mark.parametrize(("suffix", "data"), [(".gz", b"junk"), (".br", b"junk"), (".zst", b"x")])
 def test_decompress_bad_input_is_none(suffix: str, data: bytes) -> None:
     assert decompress(suffix, data) is None
+
+
+def test_many_bundles_compress_on_threads_to_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Large enough for the thread pool; one incompressible bundle gets no variant on either path.
+    datas = [TEXT * 40, os.urandom(300_000), b"a { color: red }\n" * 20_000, b""]
+    methods = ["gzip", "br"]
+    threads: set[str] = set()
+    real = compress._COMPRESSORS["gzip"]
+
+    def spy(data: bytes) -> bytes:
+        import threading
+
+        threads.add(threading.current_thread().name)
+        return real(data)
+
+    monkeypatch.setitem(compress._COMPRESSORS, "gzip", spy)
+    monkeypatch.setattr(compress, "_cpu_count", lambda: 2)
+    parallel = precompress_many(datas, methods)
+    assert any(name.startswith("assetbuild-compress") for name in threads)
+    assert parallel == [precompress(data, methods) for data in datas]
+    assert [[s for s, _ in v] for v in parallel] == [[".gz", ".br"], [], [".gz", ".br"], []]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.binary(max_size=2000), max_size=4), st.sampled_from([["gzip"], ["gzip", "gzip"]])
+)
+def test_precompress_many_is_precompress_of_each(datas: list[bytes], methods: list[str]) -> None:
+    assert precompress_many(datas, methods) == [precompress(d, methods) for d in datas]
