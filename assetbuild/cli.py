@@ -774,12 +774,22 @@ def _plain_text(report: Any, dry_run: bool) -> str:
     metavar="MS",
     help="Quiet time that ends a burst of changes before rebuilding.",
 )
+@click.option(
+    "--compress",
+    "compress",
+    metavar="LIST",
+    default=None,
+    help="Precompressed variants to write on each rebuild: gzip, br or gzip,br "
+    "(default: none; the config's apply to install).",
+)
 @click.pass_context
-def watch(ctx: click.Context, policy: str | None, debounce_ms: int) -> None:
+def watch(ctx: click.Context, policy: str | None, debounce_ms: int, compress: str | None) -> None:
     """Install, then rebuild and reinstall whenever a source or the config changes.
 
     Rebuilds go into the current version (--into-current, for development
-    servers) unless --bump or --auto is given. Ctrl-C stops.
+    servers) unless --bump or --auto is given. No precompressed variants are
+    made unless --compress is given (brotli takes seconds a megabyte); stale
+    ones are removed. Ctrl-C stops.
     """
     settings = _settings(ctx)
     with _reporting(settings):
@@ -793,6 +803,7 @@ def watch(ctx: click.Context, policy: str | None, debounce_ms: int) -> None:
             lambda: _load(settings),
             _options(settings),
             policy=policy or "into-current",
+            compress=_parse_compress(compress) or (),
             debounce=debounce_ms / 1000,
             on_build=lambda r: _watch_built(settings, r),
             on_error=lambda r: _watch_failed(settings, r),

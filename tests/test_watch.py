@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import queue
@@ -440,6 +441,46 @@ def test_command_rebuilds_and_exits_cleanly(
     assert "    var a = ;" in stderr
     leftovers = [p for p in site.rglob("*") if p.name.startswith((".assetbuild-tmp-", ".tmp-"))]
     assert leftovers == []
+
+
+def test_no_variants_by_default_stale_ones_removed_and_install_restores_them(site: Path) -> None:
+    from assetbuild.pipeline import install
+
+    (site / "js/source/a.js").write_text("var a = '" + "original " * 50 + "';\n")
+    (site / "assetbuild.toml").write_text('compress = ["gzip"]\n' + CONFIG)  # for install only
+    config = load_config(site, None)
+    install(config, BuildOptions())
+    gz = site / "js/1/main.js.gz"
+    assert gz.is_file()
+    h = Harness(site)
+    try:
+        assert h.start().ok
+        assert gz.is_file()  # still the same content: a variant that agrees stays
+        (site / "js/source/a.js").write_text("var a = '" + "edited " * 50 + "';\n")
+        assert h.next().ok
+        assert "edited" in installed(site)
+        assert not gz.exists()  # it would have served the old bundle
+        manifest = json.loads((site / "manifest.json").read_text())
+        assert manifest["bundles"]["js/main.js"]["variants"] == {}
+    finally:
+        h.stop()
+    install(config, BuildOptions())  # the next install makes it again, in place
+    assert gz.is_file() and not (site / "js/2").exists()
+    assert "edited" in gzip.decompress(gz.read_bytes()).decode()
+
+
+def test_command_compress_makes_variants_on_each_rebuild(
+    site: Path, watch_process: Callable[..., WatchProcess]
+) -> None:
+    (site / "assetbuild.toml").write_text('compress = ["br"]\n' + CONFIG)  # not watch's
+    w = watch_process("--compress", "gzip")
+    w.line("installed into js/1")
+    w.line("watching")
+    (site / "js/source/a.js").write_text("var a = '" + "compressed " * 50 + "';\n")
+    w.line("js/source/a.js changed -> js/main.js installed into js/1")
+    assert "compressed" in gzip.decompress((site / "js/1/main.js.gz").read_bytes()).decode()
+    assert not (site / "js/1/main.js.br").exists()
+    w.stop()
 
 
 def test_command_json_prints_one_object_per_line(
