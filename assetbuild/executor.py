@@ -7,6 +7,7 @@ and this process works alongside its workers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -151,10 +152,14 @@ def _run_threads(
     threads: int,
     computed: Callable[[int, FileResult], None],
 ) -> list[int]:
-    """JavaScript jobs on `threads` threads with an engine each, the rest here; return what is left.
+    """JavaScript jobs on `threads` engines, the rest here; return the indexes left undone.
 
-    This thread runs the other jobs (CSS: Python, one thread is as fast as several) and reports
-    every result, so progress and the cache are only touched here.
+    `threads - 1` helper threads take the JavaScript, biggest first. This thread runs the other
+    jobs (CSS: Python, one thread is as fast as several), then takes the smallest JavaScript with
+    an engine of its own until none is left: one busy thread a core, where a helper a core plus
+    this one's CSS made three (2 cores, the benchmark corpus: 3.9-4.4 s of CPU against 3.7-3.9 s;
+    each engine also warms its JIT up). It reports every result, so progress and the cache are
+    only touched here.
     """
     import queue
     import threading
@@ -192,7 +197,7 @@ def _run_threads(
         take()  # no engine of its own (V8 refused another): the shared one, calls serialized
 
     helpers = []
-    for n in range(threads):
+    for n in range(threads - 1):
         try:
             engine: AbstractContextManager[None] | None = jsengine.lend()  # made in this thread
         except Exception:
@@ -219,11 +224,30 @@ def _run_threads(
                 left.discard(i)
                 computed(i, result)
 
+    def take_here() -> None:
+        nonlocal expected
+        while True:
+            with lock:
+                if not scripts:
+                    return
+                i = scripts.pop()  # the smallest: the helpers began with the biggest
+            expected -= 1  # not one for the helpers' queue
+            computed(i, process_file(jobs[i]))
+            left.discard(i)
+            report(block=False)
+
     try:
         for i in others:
             computed(i, process_file(jobs[i]))
             left.discard(i)
             report(block=False)
+        if scripts:
+            try:
+                mine: AbstractContextManager[None] = jsengine.lend()
+            except Exception:
+                mine = contextlib.nullcontext()  # the shared engine, made in this thread
+            with mine:
+                take_here()
         report(block=True)
     finally:
         with lock:
