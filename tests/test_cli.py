@@ -252,6 +252,16 @@ def test_no_color_when_not_a_terminal(site: Path) -> None:
     assert "\x1b[" not in result.stderr
 
 
+def test_force_color_colours_a_log_unless_no_color(site: Path) -> None:
+    write(site / "js" / "source" / "25-broken.js", "var = 1;\n")
+    forced = run(
+        "check", "--static-url", STATIC, cwd=site, env={"NO_COLOR": "", "FORCE_COLOR": "1"}
+    )
+    assert forced.returncode == 1 and "\x1b[1;31merror:" in forced.stderr
+    both = run("check", "--static-url", STATIC, cwd=site, env={"NO_COLOR": "1", "FORCE_COLOR": "1"})
+    assert both.returncode == 1 and "\x1b[" not in both.stderr and "error:" in both.stderr
+
+
 def test_status_check_exits_1_when_sources_changed(site: Path) -> None:
     assert run("install", "--static-url", STATIC, cwd=site).returncode == 0
     clean = run("status", "--check", "--static-url", STATIC, cwd=site)
