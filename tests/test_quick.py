@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -163,7 +162,7 @@ def recorded_site(
 def test_the_record_answers_while_nothing_changed(recorded_site: tuple[Path, str]) -> None:
     site, key = recorded_site
     assert quick._lookup(key) == ("valid", ("", ""))
-    record = json.loads((site / quick.QUICK_FILE).read_bytes())["entries"][key]
+    record = quick._load()[key]
     stamped = {path for path, _ in record["stamps"]}
     assert {str(site / "js/source/lib"), str(site / "js/source/lib/b.js")} <= stamped
     assert {str(site / "js/1/main.js"), str(site / "manifest.json"), str(site / "js")} <= stamped
@@ -214,8 +213,31 @@ def test_cache_clear_removes_the_record(recorded_site: tuple[Path, str]) -> None
 
 
 def test_a_corrupt_record_is_ignored_and_replaced(recorded_site: tuple[Path, str]) -> None:
+    import marshal
+    import zlib
+
     site, key = recorded_site
-    for junk in (b"", b"{", b"[]", b'{"format": 1, "entries": []}', b"\xff\xfe"):
+    good = (site / quick.QUICK_FILE).read_bytes()
+
+    def framed(payload: bytes) -> bytes:  # the right magic and checksum around it
+        return quick._MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+
+    damaged = bytearray(good)
+    damaged[-1] ^= 1
+    junk_list = (
+        b"",
+        b"{",
+        b'{"format": 1, "entries": {}}',  # the JSON record of an earlier version
+        b"\xff\xfe",
+        good[: len(good) // 2],  # truncated
+        bytes(damaged),  # one bit flipped: the checksum no longer matches
+        framed(b"\xff\x00garbage"),  # not marshal data
+        framed(marshal.dumps([1, 2])),  # not a record
+        framed(marshal.dumps({"format": 1, "entries": {}})),  # another format
+        framed(marshal.dumps({"format": quick.QUICK_FORMAT, "entries": []})),
+        framed(marshal.dumps({"format": quick.QUICK_FORMAT, "entries": {key: "not a record"}})),
+    )
+    for junk in junk_list:
         (site / quick.QUICK_FILE).write_bytes(junk)
         assert quick._lookup(key) == ("absent", None)
         assert quick.answer(["install", "-q"]) == 0  # the state still proves it
@@ -232,12 +254,13 @@ def test_a_cache_dir_elsewhere_gets_no_record(
     assert _click(["install", "-q"]) == 0
     assert quick.answer(["install", "-q"]) == 0
     assert not (site / quick.QUICK_FILE).exists()
-    assert not (site.parent / "cache" / "state" / "quick.json").exists()
+    assert not (site.parent / "cache" / quick.QUICK_FILE.split(os.sep, 1)[1]).exists()
 
 
 _PROBE = (
-    "import sys; from assetbuild import quick; code = quick.answer(sys.argv[1:]); "
-    "print(code, ' '.join(sorted(m for m in sys.modules if m.startswith('assetbuild'))))"
+    "import sys; before = set(sys.modules); from assetbuild import quick; "
+    "code = quick.answer(sys.argv[1:]); new = set(sys.modules) - before; "
+    "print(code, ' '.join(sorted(m for m in new if m.startswith('assetbuild') or m in ('json', 're'))))"
 )
 
 
@@ -253,7 +276,7 @@ def test_a_recorded_answer_imports_nothing_of_the_build(make_site: Any) -> None:
     second = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)
     assert second.stdout.split()[0] == "0" and "assetbuild.config" in second.stdout
     third = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)
-    assert third.stdout.split() == ["0", "assetbuild", "assetbuild.quick"]
+    assert third.stdout.split() == ["0", "assetbuild", "assetbuild.quick"]  # neither json nor re
     assert third.stderr == ""
     (site / "js/source/lib/new.js").write_text("let fresh = 1;\n")
     fourth = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)
@@ -296,7 +319,7 @@ def test_a_stale_record_goes_straight_to_the_build_and_is_forgotten(
     monkeypatch.setattr(quick, "_up_to_date", lambda *a: asked.append(a))
     assert quick.answer(["install", "-q"]) is None
     assert asked == []  # the state was not asked: it would only repeat the "changed"
-    entries = json.loads((site / quick.QUICK_FILE).read_bytes())["entries"]
-    assert key not in entries
+    entries = quick._load()
+    assert entries is not None and key not in entries
     assert quick.answer(["install", "-q"]) is None
     assert len(asked) == 1  # no record now: the state is asked again (and would re-record)
