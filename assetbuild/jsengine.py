@@ -30,6 +30,7 @@ import contextlib
 import ctypes
 import importlib.util
 import json
+import operator
 import os
 import re
 import threading
@@ -362,11 +363,14 @@ class _Engine:
             flat = json.loads(str(self.call(self._tokens, len(text), text)))
         except (JSEvalException, JSTimeoutException, UnicodeEncodeError, ValueError):
             return None
-        to_index = _offset_mapper(text)
-        found = [
-            (flat[i], to_index(flat[i + 1]), to_index(flat[i + 2])) for i in range(0, len(flat), 3)
-        ]
-        found.sort(key=lambda token: token[1])  # comments arrive out of order
+        starts, ends = flat[1::3], flat[2::3]
+        if _ASTRAL.search(text) is not None:  # UTF-16 offsets differ from indexes after one
+            to_index = _offset_mapper(text)
+            starts, ends = [to_index(n) for n in starts], [to_index(n) for n in ends]
+        elif starts and (min(starts) < 0 or max(ends) > len(text)):
+            return None  # never from acorn: offsets into this very text
+        found = list(zip(flat[0::3], starts, ends, strict=True))
+        found.sort(key=operator.itemgetter(1))  # comments arrive out of order
         return found
 
     def same(self, a: str, b: str) -> bool:

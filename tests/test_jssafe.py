@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assetbuild.jscheck import same_program
-from assetbuild.jssafe import minify, tokens_of
+from assetbuild.jssafe import Piece, minify, needs_space, tokens_of
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -134,3 +134,18 @@ def test_programs_keep_their_meaning(statements: list[str], gaps: list[str]) -> 
     assert out is not None
     assert same_program(text, out)
     assert len(out) <= len(text)
+
+
+def test_word_characters_on_either_side_need_a_space_on_every_code_point() -> None:
+    # What may continue an identifier, number or regex flags: letters and digits, $ _ \\, and
+    # (conservatively) every non-ASCII character. The check is inlined for speed: test it whole.
+    def word(c: str) -> bool:
+        return c.isalnum() or c in "$_\\" or ord(c) > 127
+
+    a = Piece("Identifier", "a", 0, 1)
+    points = [*range(0x10000), *range(0x10000, 0x110000, 97), 0x10FFFF]
+    for code in points:
+        c = chr(code)
+        kind = "Identifier" if word(c) else "Punctuator"
+        assert needs_space(a, Piece(kind, c, 1, 2)) == (word(c) or c == "#"), hex(code)
+        assert needs_space(Piece(kind, c, 0, 1), a) == word(c), hex(code)
