@@ -834,11 +834,15 @@ def _clock() -> str:
 def _watch_what(r: Any) -> str:
     if r.first:
         return "started"
-    names = list(r.changed)
-    if not names:
-        return "rebuild"
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return f"{shown} changed"
+    moved = {path for pair in r.renamed for path in pair}
+    names = [name for name in r.changed if name not in moved]
+    parts = [f"{a} renamed to {b}" for a, b in r.renamed[:3]]
+    if len(r.renamed) > 3:
+        parts.append(f"{len(r.renamed) - 3} more renamed")
+    if names:
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        parts.append(", ".join(names[:3]) + more + " changed")
+    return ", ".join(parts) or "rebuild"
 
 
 def _watch_installed(r: Any) -> list[str]:
@@ -868,6 +872,7 @@ def _watch_event(r: Any, diagnostics: Sequence[Diagnostic], **extra: Any) -> Non
         "ok": r.ok,
         "first": r.first,
         "changed": list(r.changed),
+        "renamed": [list(pair) for pair in r.renamed],
         "outputs": list(r.outputs),
         "installed": {name: placed[name] for name in r.outputs if name in placed},
         "fixed": list(r.fixed),

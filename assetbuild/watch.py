@@ -16,7 +16,7 @@ import queue
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +52,7 @@ class Rebuild:
     failed: tuple[str, ...] = ()  # bundles not installed because of `error`
     first: bool = False  # the build at start-up
     config_changed: bool = False
+    renamed: tuple[tuple[str, str], ...] = ()  # (old, new) display paths; both are in `changed`
 
     @property
     def ok(self) -> bool:
@@ -203,6 +204,22 @@ def _may_concern(config: Config, spec: BundleSpec, names: Iterable[str]) -> bool
             ):
                 return True
     return False
+
+
+def _renamed_paths(old: Stamps | None, new: Stamps) -> list[tuple[str, str]]:
+    """(old, new) of sources that are gone and reappeared under another name: the same file
+    (inode), with the same size and mtime (a rename keeps both; it changes only the ctime)."""
+    if old is None or old[:1] == ("error",) or new[:1] == ("error",):
+        return []
+    before = {s[0]: s for s in old if len(s) > 4}
+    after = {s[0]: s for s in new if len(s) > 4}
+    gone = {(s[1], s[2], s[4]): p for p, s in before.items() if p not in after}
+    found = []
+    for path, s in after.items():
+        was = gone.pop((s[1], s[2], s[4]), None) if path not in before else None
+        if was is not None:
+            found.append((was, path))
+    return found
 
 
 def _changed_paths(old: Stamps | None, new: Stamps) -> list[str]:
@@ -428,6 +445,7 @@ class Watcher:
         names = {str(p) for p in batch}
         todo: list[BundleSpec] = []
         changed: list[str] = []
+        renamed: list[tuple[str, str]] = []
         taken: dict[str, Stamps] = {}
         for spec in config.bundles:
             old = self._stamps.get(spec.output)
@@ -442,10 +460,13 @@ class Watcher:
                 for path in [*_changed_paths(old, stamps), *touched]:
                     if path not in changed:
                         changed.append(path)
+                renamed += [r for r in _renamed_paths(old, stamps) if r not in renamed]
         if config_changed and config.config_path is not None:
             changed.insert(0, str(config.config_path))
         if todo:
-            self._build(tuple(todo), changed, config_changed=config_changed, stamps=taken)
+            self._build(
+                tuple(todo), changed, config_changed=config_changed, stamps=taken, renamed=renamed
+            )
 
     def _build(
         self,
@@ -455,6 +476,7 @@ class Watcher:
         first: bool = False,
         config_changed: bool = False,
         stamps: Mapping[str, Stamps] | None = None,
+        renamed: Sequence[tuple[str, str]] = (),
     ) -> None:
         config = self._config
         assert config is not None
@@ -489,6 +511,7 @@ class Watcher:
             failed=failed,
             first=first,
             config_changed=config_changed,
+            renamed=tuple((_display(Path(a)), _display(Path(b))) for a, b in renamed),
         )
         (self.on_build if error is None else self.on_error)(rebuild)
 

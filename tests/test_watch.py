@@ -156,9 +156,13 @@ def test_delete_and_rename(harness: Harness, site: Path) -> None:
     (site / "js/source/b.js").rename(site / "js/source/c.js")
     r = harness.next()
     assert set(r.changed) == {"js/source/b.js", "js/source/c.js"}
+    assert r.renamed == (("js/source/b.js", "js/source/c.js"),)
     (site / "js/source/c.js").unlink()
     r = harness.next()
-    assert r.changed == ("js/source/c.js",)
+    assert r.changed == ("js/source/c.js",) and r.renamed == ()
+    (site / "js/source/d.js").write_text("var d = 4;\n")  # a new file is not a rename
+    r = harness.next()
+    assert r.changed == ("js/source/d.js",) and r.renamed == ()
     assert "function b" not in installed(site) and "b(){" not in installed(site)
 
 
@@ -436,6 +440,10 @@ def test_command_rebuilds_and_exits_cleanly(
     (site / "js/source/a.js").write_text("var a = 'again';\n")
     w.line("js/source/a.js changed -> js/main.js installed into js/1")
     assert "fixed: js/main.js rebuilt" in w.line("fixed")
+    (site / "js/source/b.js").rename(site / "js/source/e.js")
+    w.line(
+        "js/source/b.js renamed to js/source/e.js -> js/main.js up to date in js/1"
+    )  # same order
     stderr = w.stop(sig)
     assert "js/source/a.js:1:9: error:" in stderr  # compiler-style, with the source line
     assert "    var a = ;" in stderr
@@ -509,6 +517,11 @@ def test_command_json_prints_one_object_per_line(
     (site / "js/source/a.js").write_text("var a = 'again';\n")
     fixed = event()
     assert (fixed["ok"], fixed["fixed"], fixed["outputs"]) == (True, ["js/main.js"], ["js/main.js"])
+    assert fixed["renamed"] == []
+    (site / "js/source/b.js").rename(site / "js/source/f.js")
+    moved = event()
+    assert moved["renamed"] == [["js/source/b.js", "js/source/f.js"]]
+    assert sorted(moved["changed"]) == ["js/source/b.js", "js/source/f.js"]
     assert isinstance(fixed["ms"], int)
     w.stop()
     assert event() == {"event": "stopped"}
