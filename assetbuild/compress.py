@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
 import zlib
 from collections.abc import Callable, Sequence
 
@@ -94,7 +93,9 @@ def precompress_many(
         if on_progress is not None:
             on_progress(len(done), len(units))
 
-    workers = min(_cpu_count(), len(units))
+    from .executor import cpu_count
+
+    workers = min(cpu_count(), len(units))
     if workers > 1 and sum(len(d) for d in datas) * len(unique) >= PARALLEL_MIN_BYTES:
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -114,13 +115,6 @@ def precompress_many(
             tuple((METHODS[m], done[(i, m)]) for m in unique if len(done[(i, m)]) < limit)
         )
     return result
-
-
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def gzip_size(data: bytes) -> int:

@@ -55,7 +55,7 @@ def force_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "POOL_MIN_FILES", 0)
     monkeypatch.setattr(executor, "POOL_MIN_BYTES", 0)
     monkeypatch.setattr(executor, "POOL_MIN_BYTES_FAST", 0)
-    monkeypatch.setattr(executor, "_cpu_count", lambda: 2)
+    monkeypatch.setattr(executor, "cpu_count", lambda: 2)
     monkeypatch.setattr(executor, "_available_memory", lambda: None)
     monkeypatch.setattr(executor, "_threads_pay", lambda pending: False)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
@@ -99,7 +99,7 @@ def parallel(
 def test_pool_size(
     monkeypatch: pytest.MonkeyPatch, files: int, size: int, cpus: int, env: str, expected: int
 ) -> None:
-    monkeypatch.setattr(executor, "_cpu_count", lambda: cpus)
+    monkeypatch.setattr(executor, "cpu_count", lambda: cpus)
     monkeypatch.setattr(executor, "_available_memory", lambda: None)
     monkeypatch.setenv(executor.ENV_JOBS, env)
     monkeypatch.setenv("ASSETBUILD_ENGINE", "esprima")
@@ -123,7 +123,7 @@ def test_pool_threshold_with_the_fast_engine(
 
     if not jsengine.available():
         pytest.skip("the fast engine (mini-racer) is not installed")
-    monkeypatch.setattr(executor, "_cpu_count", lambda: 2)
+    monkeypatch.setattr(executor, "cpu_count", lambda: 2)
     monkeypatch.setattr(executor, "_available_memory", lambda: None)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
     monkeypatch.setenv("ASSETBUILD_ENGINE", "auto")
@@ -145,7 +145,7 @@ def test_pool_threshold_with_the_fast_engine(
 def test_workers_fit_in_free_memory(
     monkeypatch: pytest.MonkeyPatch, free_mb: int | None, biggest: int, cpus: int, expected: int
 ) -> None:
-    monkeypatch.setattr(executor, "_cpu_count", lambda: cpus)
+    monkeypatch.setattr(executor, "cpu_count", lambda: cpus)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
     free = None if free_mb is None else free_mb * 1024 * 1024
     monkeypatch.setattr(executor, "_available_memory", lambda: free)
@@ -214,7 +214,7 @@ def test_progress_counts_every_file_once(
 ) -> None:
     if pool:
         monkeypatch.setattr(executor, "POOL_MIN_FILES", 0)
-        monkeypatch.setattr(executor, "_cpu_count", lambda: 2)
+        monkeypatch.setattr(executor, "cpu_count", lambda: 2)
     else:
         monkeypatch.setenv(executor.ENV_JOBS, "1")
     jobs = mixed_jobs(12)
