@@ -9,9 +9,9 @@ the same warnings). Once that proof holds with stamps old enough to trust, the p
 their globs listed, the installed files and version directories) are stamped into a quick record,
 with the output; while every stamp is unchanged the next such run answers from it, importing
 nothing beyond the C modules `marshal` and `zlib` (`json` would pull in `re` and `enum`: ~10 ms,
-as much again as Python's own start-up). Anything else - another option or command, a repeated option, a value that click would
-reject, a config error, any change, any doubt - returns None with nothing printed and the working
-directory restored, and the click command runs as before. Nothing here decides differently from
+as much again as Python's own start-up). Anything else - another option or command, a repeated
+option, a value that click would reject, a config error, any change, any doubt - returns None with
+nothing printed and the working directory restored, and the click command runs as before. Nothing here decides differently from
 the click path; it only skips importing click and the build modules.
 """
 
