@@ -5,12 +5,31 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 # Every temporary entry assetbuild creates starts with this; under the install lock any such entry is a
 # leftover of a killed run, so the next run may delete it.
 TEMP_PREFIX = ".assetbuild-tmp-"
+
+
+# A stat stamp taken less than this after the file's mtime proves nothing: another write within
+# the file system's timestamp granularity would leave the same stamp (2 s covers FAT and NFS too).
+RACY_NS = 2_000_000_000
+
+Stamp = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
+
+
+def trusted_stamp(path: str | Path) -> Stamp | None:
+    """The file's stat stamp, or None when it is missing or too recent to prove anything."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if time.time_ns() - st.st_mtime_ns < RACY_NS:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def temp_name(tag: str) -> str:

@@ -33,6 +33,7 @@ from .fsutil import (
     remove_leftovers,
     sync_filesystem,
     temp_name,
+    trusted_stamp,
     write_new,
 )
 from .manifest import BundleEntry, ManifestError, bundle_entry, read_manifest, render
@@ -453,7 +454,6 @@ def _clean(root: Path, groups: dict[str, list[Output]], manifest: ManifestSettin
 # The manifest's entries.
 
 
-_RACY_NS = 2_000_000_000  # as state.RACY_NS: a younger mtime cannot prove a later write absent
 _DISK_ENTRIES_MAX = 256
 _disk_entries: dict[str, tuple[tuple[object, ...], BundleEntry]] = {}
 
@@ -463,23 +463,21 @@ def _disk_entry(rel: str, source: Path, version: int, static_url: str | None) ->
     for suffix in compress.SUFFIXES:
         with suppress(FileNotFoundError, NotADirectoryError):
             sizes[suffix] = source.with_name(source.name + suffix).stat().st_size
-    try:
-        st = os.stat(source)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
     # Watch mode re-lists the bundles it did not build: an installed file whose trusted stamp is
     # unchanged is not read and hashed again.
-    stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-    key: tuple[object, ...] = (*stamp, rel, version, tuple(sorted(sizes.items())), static_url)
-    known = _disk_entries.get(str(source))
-    if known is not None and known[0] == key:
-        return copy.deepcopy(known[1])
+    stamp = trusted_stamp(source)
+    key: tuple[object, ...] | None = None
+    if stamp is not None:
+        key = (*stamp, rel, version, tuple(sorted(sizes.items())), static_url)
+        known = _disk_entries.get(str(source))
+        if known is not None and known[0] == key:
+            return copy.deepcopy(known[1])
     try:
         data = source.read_bytes()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return None
     entry = bundle_entry(rel, version, data, sizes, static_url)
-    if time.time_ns() - st.st_mtime_ns >= _RACY_NS and len(data) == st.st_size:
+    if key is not None and len(data) == key[0]:  # key[0]: the size the stamp saw
         if len(_disk_entries) >= _DISK_ENTRIES_MAX:
             _disk_entries.clear()
         _disk_entries[str(source)] = (key, copy.deepcopy(entry))

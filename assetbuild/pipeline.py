@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from .config import BundleSpec, Config
 from .diagnostics import Diagnostic, summarize
 from .errors import SourceError
 from .executor import run_jobs
+from .fsutil import Stamp, trusted_stamp
 
 if TYPE_CHECKING:
     from .cache import ContentCache
@@ -105,22 +105,6 @@ def build(
     if cache is not None:
         diags.extend(cache.diagnostics())
     return BuildResult(tuple(built), tuple(diags))
-
-
-Stamp = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
-
-RACY_NS = 2_000_000_000  # as state.RACY_NS: a younger mtime cannot prove a later write absent
-
-
-def _stamp(path: Path) -> Stamp | None:
-    """The file's stat stamp, or None when it is missing or too recent to prove anything."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if time.time_ns() - st.st_mtime_ns < RACY_NS:
-        return None  # written just now: another write in the same tick would keep this stamp
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def _cwd() -> Path | None:
@@ -244,7 +228,7 @@ def _prepare(path: Path, index: int, spec: BundleSpec, run: _RunSettings) -> Pre
         spec.kind, spec.tokens, run.values, run.strict, options.check_only, minify,
         index == 0, output_dir, root,
     )  # fmt: skip
-    stamp = _stamp(path)
+    stamp = trusted_stamp(path)
     remembered = _PREPARED.unchanged(str(path), stamp, (str(run.cwd), *settings, run.limit))
     if remembered is not None:  # not read again: its stamp proves the text is the same
         return remembered

@@ -38,7 +38,7 @@ QUICK_FILE = os.path.join(QUICK_CACHE, "state", "quick.bin")  # `cache clear` re
 # magic and a CRC-32 of it, so a truncated or damaged file is refused before it is read.
 _MAGIC = b"ABQUICK2"
 QUICK_ENTRIES = 16  # command lines remembered per directory
-RACY_NS = 2_000_000_000  # state.RACY_NS: a stamp younger than this proves nothing yet
+RACY_NS = 2_000_000_000  # fsutil.RACY_NS (not imported here): a younger stamp proves nothing yet
 
 # (directory, config, static_url, tokens, quiet) of a plain install line.
 _Line = tuple[str | None, str | None, str | None, tuple[tuple[str, str], ...], bool]

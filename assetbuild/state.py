@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, fsutil
 
 if TYPE_CHECKING:
     from .bundle import Built
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .pipeline import BuildOptions
 
 STATE_FORMAT = 2
-RACY_NS = 2_000_000_000
+RACY_NS = fsutil.RACY_NS
 _PACKAGES = ("esprima", "rjsmin", "rcssmin", "brotli", "py_mini_racer")
 _SUFFIXES = (".gz", ".br")  # compress.SUFFIXES, without importing gzip here
 
