@@ -67,17 +67,23 @@ class WatchDir:
     recursive: bool
 
 
+def _split_glob(entry: str) -> tuple[list[str], list[str]]:
+    """A source entry's path segments, and the leading ones without wildcards (its directory)."""
+    segments = [s for s in entry.split("/") if s not in ("", ".")]
+    base: list[str] = []
+    for seg in segments[:-1]:
+        if _MAGIC & set(seg):
+            break
+        base.append(seg)
+    return segments, base
+
+
 def watch_dirs(config: Config) -> tuple[WatchDir, ...]:
     """The directories that the bundles' sources can match, plus the config file's directory."""
     wanted: dict[Path, bool] = {}
     for spec in config.bundles:
         for entry in spec.sources:
-            segments = [s for s in entry.split("/") if s not in ("", ".")]
-            base: list[str] = []
-            for seg in segments[:-1]:
-                if _MAGIC & set(seg):
-                    break
-                base.append(seg)
+            segments, base = _split_glob(entry)
             recursive = len(segments) - len(base) > 1
             directory = config.root.joinpath(*base)
             while (
@@ -171,14 +177,9 @@ def _glob_bases(config: Config, spec: BundleSpec) -> tuple[str, ...] | None:
     """The directories the bundle's globs start from (normalized); None when that cannot be told."""
     bases: list[str] = []
     for entry in spec.sources:
-        segments = [s for s in entry.split("/") if s not in ("", ".")]
+        segments, base = _split_glob(entry)
         if entry.startswith("/") or ".." in segments or "\\" in entry:
             return None  # leaves the root or is unusual: always look again
-        base: list[str] = []
-        for seg in segments[:-1]:
-            if _MAGIC & set(seg):
-                break
-            base.append(seg)
         bases.append(os.path.abspath(os.path.join(str(config.root), *base)))
     return tuple(bases)
 
@@ -206,31 +207,23 @@ def _may_concern(config: Config, spec: BundleSpec, names: Iterable[str]) -> bool
     return False
 
 
-def _renamed_paths(old: Stamps | None, new: Stamps) -> list[tuple[str, str]]:
-    """(old, new) of sources that are gone and reappeared under another name: the same file
-    (inode), with the same size and mtime (a rename keeps both; it changes only the ctime)."""
+def _changes(old: Stamps | None, new: Stamps) -> tuple[list[str], list[tuple[str, str]]]:
+    """Sources added, removed or modified between two stamp sets (in bundle order), and among them
+    the renamed ones as (old, new): the same file (inode) with the same size and mtime, gone under
+    one name and back under another (a rename changes only the ctime)."""
     if old is None or old[:1] == ("error",) or new[:1] == ("error",):
-        return []
-    before = {s[0]: s for s in old if len(s) > 4}
-    after = {s[0]: s for s in new if len(s) > 4}
-    gone = {(s[1], s[2], s[4]): p for p, s in before.items() if p not in after}
-    found = []
-    for path, s in after.items():
-        was = gone.pop((s[1], s[2], s[4]), None) if path not in before else None
-        if was is not None:
-            found.append((was, path))
-    return found
-
-
-def _changed_paths(old: Stamps | None, new: Stamps) -> list[str]:
-    """Sources added, removed or modified between two stamp sets, in bundle order."""
-    if old is None or old[:1] == ("error",) or new[:1] == ("error",):
-        return []
+        return [], []
     before = {s[0]: s for s in old}
     after = {s[0]: s for s in new}
     changed = [p for p, s in after.items() if before.get(p) != s]
     changed += [p for p in before if p not in after]
-    return changed
+    gone = {(s[1], s[2], s[4]): p for p, s in before.items() if p not in after and len(s) > 4}
+    renamed = []
+    for path, s in after.items():
+        was = gone.pop((s[1], s[2], s[4]), None) if path not in before and len(s) > 4 else None
+        if was is not None:
+            renamed.append((was, path))
+    return changed, renamed
 
 
 class _Events:
@@ -457,10 +450,11 @@ class Watcher:
             touched = [p for p in sorted(names & sources)]
             if stamps != old or touched:
                 todo.append(spec)
-                for path in [*_changed_paths(old, stamps), *touched]:
+                paths, moves = _changes(old, stamps)
+                for path in [*paths, *touched]:
                     if path not in changed:
                         changed.append(path)
-                renamed += [r for r in _renamed_paths(old, stamps) if r not in renamed]
+                renamed += [move for move in moves if move not in renamed]
         if config_changed and config.config_path is not None:
             changed.insert(0, str(config.config_path))
         if todo:
