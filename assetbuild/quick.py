@@ -157,7 +157,7 @@ def _identity() -> list[object]:
 
 
 def _key(line: _Line, start: str) -> str:
-    return repr((start, line[0], line[1], line[2], line[3], line[4]))
+    return repr((start, *line))
 
 
 def _load() -> dict[str, Any] | None:
