@@ -167,15 +167,6 @@ def preprocess(text: str) -> str:
     )
 
 
-def line_starts(norm: str) -> list[int]:
-    starts = [0]
-    pos = norm.find("\n")
-    while pos >= 0:
-        starts.append(pos + 1)
-        pos = norm.find("\n", pos + 1)
-    return starts
-
-
 _RULE_KEY: Key = ("rule",)
 _JUNK_KEY: Key = ("junk",)
 _END_AT_KEY: Key = ("end-at",)

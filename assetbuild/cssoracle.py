@@ -9,6 +9,7 @@ fast path to tinycss2's reading of CSS Syntax Level 3 byte for byte.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -29,13 +30,14 @@ from .cssnorm import (
     _facts,
     _present_suffix,
     is_license,
-    line_starts,
     preprocess,
 )
 from .csstokens import TextMemo
-from .urls import _IMAGE_SETS, _LINE_BREAK, _MAY_REFER, _QUOTED, _UNQUOTED, _Reference
+from .urls import _IMAGE_SETS, _MAY_REFER, _QUOTED, _UNQUOTED, _Reference
 
 Node = Any  # a tinycss2 node; tinycss2 has no type annotations
+
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\f]")
 
 _BLOCKS = frozenset({"() block", "[] block", "{} block", "function"})
 _CLOSE = {"() block": ")", "[] block": "]", "{} block": "}", "function": ")"}
@@ -341,7 +343,7 @@ def _spans(nodes: Sequence[Node], norm: str) -> dict[int, tuple[int, int]]:
     tinycss2 gives start positions only. A token ends where the next one starts, less the
     closing brackets in between; at the end of the text a block may be unclosed.
     """
-    starts = line_starts(norm)
+    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(norm)]
     events: list[tuple[Node | None, str]] = []  # (node, "") for starts, (None, closer) for ends
     pending: list[tuple[Node | None, str]] = [(node, "") for node in reversed(nodes)]
     while pending:

@@ -4,8 +4,8 @@ A relative URL in a stylesheet is resolved against the stylesheet's own URL. Sou
 in one directory and the bundle in another (`css/source/` and `css/8/`), so each relative
 reference is rewritten to reach the same file from the bundle's directory. A reference
 that already does (same depth: `../img/a.png`) is left byte for byte as written.
-References are found on the shared tokens (`csstokens`); `_tree_find_references` is the
-same search over tinycss2's tree, the tests' oracle.
+References are found on the shared tokens (`csstokens`); `cssoracle.tree_find_references` is
+the same search over tinycss2's tree, the tests' oracle.
 """
 
 from __future__ import annotations
@@ -40,11 +40,8 @@ from .csstokens import (
 from .diagnostics import Diagnostic
 from .sources import Edit, SourceFile
 
-Node = Any  # a tinycss2 node; tinycss2 has no type annotations
-
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _TOKEN = re.compile(r"\{\$[A-Za-z_][A-Za-z0-9_]*\}|<\$[A-Za-z_][A-Za-z0-9_]*>")
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\f]")
 _UNQUOTED = re.compile(
     r"""url\([ \t\r\n\f]*((?:[^ \t\r\n\f()"'\\]|\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\r\n\f])?|[^\r\n\f0-9A-Fa-f]))*)""",
     re.IGNORECASE,
