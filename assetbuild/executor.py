@@ -1,8 +1,8 @@
-"""Run per-file jobs: from the content cache, in a process pool, or serially.
+"""Run per-file jobs: from the content cache, in parallel (threads or a process pool), or serially.
 
-Whichever way a result is computed, it is the same value: `process_file` is pure, and the pool only
-changes where it runs. The pool is used only when there is enough uncached work to repay starting it,
-and this process works alongside its workers.
+Whichever way a result is computed, it is the same value: `process_file` is pure, and parallelism only
+changes where it runs. It is used only when there is enough uncached work to repay starting it, and
+this thread works alongside its helper threads or worker processes.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ Progress = Callable[[int, int], None]
 # 1.06/1.00 s, 1 MB 1.22/1.06 s, 2.2 MB 2.02/1.56 s; and ~0.4 MB/s per core without the engine
 # (esprima, CSS): from ~1 MB a pool wins. Threads (JavaScript with the engine) cost ~0.1 s and
 # 0.1-0.4 s of CPU (a second isolate's cold JIT): 0.25 MB 0.58/0.71 s, 0.65 MB 0.85/0.68 s, 1 MB
-# 1.29/0.97 s: from ~0.5 MB. The number of files does not matter (per-file overhead is negligible).
+# 1.29/0.97 s: from ~0.5 MB (measured with `threads` helper threads, before this thread took scripts
+# too). The number of files does not matter (per-file overhead is negligible).
 POOL_MIN_FILES = 2
 POOL_MIN_BYTES = 1024 * 1024
 POOL_MIN_BYTES_FAST = 512 * 1024  # when threads with the engine check the JavaScript
@@ -37,7 +38,7 @@ POOL_MIN_BYTES_FAST = 512 * 1024  # when threads with the engine check the JavaS
 # zones for its biggest file ~100 bytes a character): never start more workers than free memory holds.
 WORKER_BYTES = 150 * 1024 * 1024
 WORKER_BYTES_PER_CHAR = 100
-ENV_JOBS = "ASSETBUILD_JOBS"  # "1" forces the serial path; N caps the processes
+ENV_JOBS = "ASSETBUILD_JOBS"  # "1" forces the serial path; N caps the processes or threads
 
 
 def run_jobs(
@@ -96,7 +97,7 @@ def run_jobs(
 
 
 def pool_size(pending: Sequence[FileJob]) -> int:
-    """How many processes (this one and workers) run these uncached jobs; 1 means no pool."""
+    """How many processes or threads (this one and helpers) run these uncached jobs; 1: serial."""
     cpus = cpu_count()
     limit = os.environ.get(ENV_JOBS, "").strip()
     if limit.isdigit() and int(limit) > 0:
@@ -135,8 +136,9 @@ def _threads_pay(pending: Sequence[FileJob]) -> bool:
     """Threads (one V8 engine each) rather than processes: when JavaScript is at least half the work.
 
     V8 runs outside the GIL; CSS and esprima are Python and do not. 4x corpus, 2 cores: JS 8.8 M
-    chars in 7.4 s of CPU (~85% in V8), CSS 4.0 M chars in 2.3 s: two threads took the JS from 7.0
-    to 4.2-5.4 s in one process of ~170-200 MB, where the process pool took ~350 MB (RSS, tree).
+    chars in 7.4 s of CPU (~85% in V8), CSS 4.0 M chars in 2.3 s: two helper threads (this one ran
+    the CSS) took the JS from 7.0 to 4.2-5.4 s in one process of ~170-200 MB, where the process pool
+    took ~350 MB (RSS, tree). `_run_threads` now runs one helper fewer and gives this thread scripts.
     """
     from .jscheck import engine_name
 
