@@ -188,24 +188,22 @@ def _run_threads(
                 result = None  # rerun by the caller, so a genuine bug raises with its traceback
             done.put((i, result))
 
-    def work(engine: AbstractContextManager[None] | None) -> None:
+    def engine() -> AbstractContextManager[None]:
+        """An engine of its own for a thread, made in this one; else the shared one."""
         try:
-            if engine is not None:
-                with engine:
-                    take()
-                return
+            return jsengine.lend()
         except Exception:
-            pass
-        take()  # no engine of its own (V8 refused another): the shared one, calls serialized
+            return contextlib.nullcontext()  # V8 refused another: the shared one, calls serialized
+
+    def work(own: AbstractContextManager[None]) -> None:
+        with contextlib.suppress(Exception), own:
+            take()
+        take()  # only if `own` failed: on with the shared engine (else none are left)
 
     helpers = []
     for n in range(threads - 1):
-        try:
-            engine: AbstractContextManager[None] | None = jsengine.lend()  # made in this thread
-        except Exception:
-            engine = None
         helper = threading.Thread(
-            target=work, args=(engine,), name=f"assetbuild-js-{n}", daemon=True
+            target=work, args=(engine(),), name=f"assetbuild-js-{n}", daemon=True
         )
         helper.start()  # working while the next engine starts
         helpers.append(helper)
@@ -244,11 +242,7 @@ def _run_threads(
             left.discard(i)
             report(block=False)
         if scripts:
-            try:
-                mine: AbstractContextManager[None] = jsengine.lend()
-            except Exception:
-                mine = contextlib.nullcontext()  # the shared engine, made in this thread
-            with mine:
+            with engine():
                 take_here()
         report(block=True)
     finally:
