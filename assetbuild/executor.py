@@ -112,7 +112,7 @@ def pool_size(pending: Sequence[FileJob]) -> int:
     if free is not None:
         need = WORKER_BYTES + WORKER_BYTES_PER_CHAR * max(len(job.text) for job in pending)
         processes = min(processes, 1 + free // need)  # this process is one of them
-    return max(processes, 1)
+    return processes
 
 
 def _available_memory() -> int | None:
