@@ -5,7 +5,7 @@ from __future__ import annotations
 import rcssmin
 
 from .cssnorm import is_license, minified_with_facts, preprocess, stylesheet_facts
-from .csstokens import COMMENT, tokenize
+from .csstokens import COMMENT, closed_comment, tokenize
 from .minified import Minified, has_lone_surrogate
 
 
@@ -75,8 +75,7 @@ def _plain_license_comments(norm: str) -> list[int]:
     offset = 0
     for tok, info in zip(tokens.toks, tokens.infos, strict=True):
         # An unterminated comment (at the end of the text) is left alone.
-        closed = len(tok) >= 4 and tok.endswith("*/")
-        if info[0] == COMMENT and closed and is_license(info[4]) and info[4][:1] != "!":
+        if info[0] == COMMENT and closed_comment(tok) and is_license(info[4]) and info[4][:1] != "!":
             found.append(offset)
         offset += len(tok)
     return found

@@ -166,7 +166,7 @@ def ascii_lower(value: str) -> str:
     return value.translate(_ASCII_LOWER)
 
 
-def _closed_comment(tok: str) -> bool:
+def closed_comment(tok: str) -> bool:
     """A comment token that ends with its `*/` (else it runs to the end of the text)."""
     return len(tok) >= 4 and tok.endswith("*/")
 
@@ -245,7 +245,7 @@ def classify(tok: str, at_end: bool) -> Info:
     if c in " \n\t":
         return (WS, None, None, None, None, None)
     if c == "/" and tok.startswith("/*"):
-        value = tok[2:-2] if _closed_comment(tok) else tok[2:]
+        value = tok[2:-2] if closed_comment(tok) else tok[2:]
         return (COMMENT, None, None, None, value, None)
     if c in "\"'":
         return _string(tok, at_end)
@@ -325,7 +325,7 @@ class Tokens:
         codes, toks = self.codes, self.toks
         if self.unclosed or codes.find(ERROR) >= 0 or codes.find(PAIR) >= 0:
             return False
-        return not (codes and codes[-1] == COMMENT and not _closed_comment(toks[-1]))
+        return not (codes and codes[-1] == COMMENT and not closed_comment(toks[-1]))
 
 
 class TextMemo(Generic[_T]):
