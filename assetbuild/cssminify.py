@@ -75,7 +75,12 @@ def _plain_license_comments(norm: str) -> list[int]:
     offset = 0
     for tok, info in zip(tokens.toks, tokens.infos, strict=True):
         # An unterminated comment (at the end of the text) is left alone.
-        if info[0] == COMMENT and closed_comment(tok) and is_license(info[4]) and info[4][:1] != "!":
+        if (
+            info[0] == COMMENT
+            and closed_comment(tok)
+            and is_license(info[4])
+            and info[4][:1] != "!"
+        ):
             found.append(offset)
         offset += len(tok)
     return found
