@@ -68,16 +68,14 @@ _HARNESS = r"""
   // source is parsed once. One tree at most, dropped once used, so an idle isolate holds none.
   var recent = null;
 
-  function parse(text, module) {
-    if (!module && recent !== null && recent[0] === text) return recent[1];
-    return acorn.parse(text, module ? MODULE : SCRIPT);
+  function parseScript(text) {
+    if (recent !== null && recent[0] === text) return recent[1];
+    return acorn.parse(text, SCRIPT);
   }
 
-  function licenseCollector(out) {
-    return function (block, body, start, end) {
-      if ((block && body.charAt(0) === "!") || body.indexOf("@license") >= 0 ||
-          body.indexOf("@preserve") >= 0) out.push([start, end]);
-    };
+  function isLicense(block, body) {
+    return (block && body.charAt(0) === "!") || body.indexOf("@license") >= 0 ||
+      body.indexOf("@preserve") >= 0;
   }
 
   function compile(text) {
@@ -151,7 +149,7 @@ _HARNESS = r"""
 
   function sameProgram(a, b) {
     try {
-      var left = parse(a, false);
+      var left = parseScript(a);
       // Equal texts are the same program once one of them parses (and, below, compiles).
       if (a !== b && !same(left, acorn.parse(b, SCRIPT))) return 0;
       compile(b);
@@ -194,7 +192,9 @@ _HARNESS = r"""
     var licenses = [];
     var answer = verdict(text, false, {
       ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
-      onComment: licenseCollector(licenses)
+      onComment: function (block, body, start, end) {
+        if (isLicense(block, body)) licenses.push([start, end]);
+      }
     });
     if (answer[0] !== null) return answer[0];
     var body = answer[1].body, bindings = [], strict = -1, i, s;
@@ -237,8 +237,7 @@ _HARNESS = r"""
     acorn.parse(text, {
       ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
       onComment: function (block, body, start, end) {
-        if ((block && body.charAt(0) === "!") || body.indexOf("@license") >= 0 ||
-            body.indexOf("@preserve") >= 0) out.push(block ? "BlockComment" : "LineComment", start, end);
+        if (isLicense(block, body)) out.push(block ? "BlockComment" : "LineComment", start, end);
       },
       onToken: function (t) {
         var type = t.type;
