@@ -410,7 +410,7 @@ def _engine() -> _Engine:
 
 
 def lend() -> contextlib.AbstractContextManager[None]:
-    """An engine (isolate) for another thread: inside `with` there, that thread checks with it.
+    """An engine (isolate) of a thread's own: inside `with` in that thread, it checks with it.
 
     V8 runs outside the GIL, so N threads with N engines use N cores for JavaScript, in one process
     (no pickling, one copy of Python and of V8's code). Call this in the main thread: the engine is
