@@ -16,7 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .cssnorm import preprocess, stylesheet_key
-from .csstokens import COMMENT, OPEN_CURLY, OPEN_FN, SEMI, Tokens, text_offsets, tokenize
+from .csstokens import (
+    _NAME_CHAR,  # [\w-] and non-ASCII
+    _NAME_START,  # [A-Za-z_] and non-ASCII
+    COMMENT,
+    OPEN_CURLY,
+    OPEN_FN,
+    SEMI,
+    Tokens,
+    text_offsets,
+    tokenize,
+)
 from .diagnostics import Diagnostic, Location
 from .sources import SourceFile
 
@@ -27,11 +37,9 @@ _OPENER = {v: k for k, v in _CLOSER.items()}
 _WS = " \t\n\r\f"
 
 _ESCAPE = r"\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])?|[^\n\r\f0-9A-Fa-f])"
-# Classes written as the ASCII characters they exclude: `[\w\-\u0080-\U0010ffff]` means the same,
-# but Python's regex compiler takes milliseconds over each class that spells out a range past U+FFFF
+# Classes written as the ASCII characters they exclude, like csstokens' name classes: with
+# `\u0080-\U0010ffff` spelled out, Python's regex compiler takes milliseconds over each class
 # (tens with IGNORECASE): 27 ms at every start of a process that checks CSS.
-_NAME_CHAR = r"[^\x00-\x2c\x2e\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # [\w-] and non-ASCII
-_NAME_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"  # [A-Za-z_] and non-ASCII
 _BEFORE_NAME = (
     r"[^\x00-\x22\x24-\x2c\x2e\x2f\x3a-\x3f\x5b-\x5e\x60\x7b-\x7f]"  # [\w\-#@], non-ASCII
 )
