@@ -67,18 +67,27 @@ def _has_engine() -> bool:
     return jsengine.available()
 
 
-@pytest.fixture(params=["processes", "threads"])
-def parallel(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, force_pool: None
-) -> str:
-    """The pool forced, as processes or as threads with an engine each."""
-    mode: str = request.param
+def _force_mode(monkeypatch: pytest.MonkeyPatch, mode: str) -> str:
     if mode == "threads":
         if not _has_engine():
             pytest.skip("threads need the fast engine (mini-racer)")
         monkeypatch.setenv("ASSETBUILD_ENGINE", "auto")
     monkeypatch.setattr(executor, "_threads_pay", lambda pending: mode == "threads")
     return mode
+
+
+@pytest.fixture(params=["processes", "threads"])
+def parallel(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, force_pool: None
+) -> str:
+    """The pool forced, as processes or as threads with an engine each."""
+    return _force_mode(monkeypatch, request.param)
+
+
+@pytest.fixture
+def threads(monkeypatch: pytest.MonkeyPatch, force_pool: None) -> str:
+    """The pool forced, as threads with an engine each."""
+    return _force_mode(monkeypatch, "threads")
 
 
 @pytest.mark.parametrize(
@@ -325,11 +334,8 @@ def on_two_threads(j: FileJob) -> FileResult:
 _SEEN: dict[str, list[int]] = {}
 
 
-def test_threads_check_javascript_with_an_engine_each(
-    monkeypatch: pytest.MonkeyPatch, parallel: str
-) -> None:
-    if parallel != "threads":
-        pytest.skip("threads only")
+@pytest.mark.usefixtures("threads")
+def test_threads_check_javascript_with_an_engine_each(monkeypatch: pytest.MonkeyPatch) -> None:
     _SEEN.clear()
     _BOTH_STARTED.reset()
     monkeypatch.setattr(executor, "process_file", on_two_threads)
@@ -352,26 +358,24 @@ def slow_in_a_helper(j: FileJob) -> FileResult:
     return process_file(j)
 
 
-def test_threads_slow_jobs_are_waited_for(monkeypatch: pytest.MonkeyPatch, parallel: str) -> None:
+def test_threads_slow_jobs_are_waited_for(monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
     monkeypatch.setattr(executor, "process_file", slow_in_a_helper)
-    left = spy_pool(monkeypatch, parallel)
+    left = spy_pool(monkeypatch, threads)
     jobs = mixed_jobs(16)
     assert run_jobs(jobs) == [process_file(j) for j in jobs]
     assert left == [[]]
 
 
 def test_threads_without_engines_of_their_own_share_one(
-    monkeypatch: pytest.MonkeyPatch, parallel: str
+    monkeypatch: pytest.MonkeyPatch, threads: str
 ) -> None:
-    if parallel != "threads":
-        pytest.skip("threads only")
     from assetbuild import jsengine
 
     def refuse() -> Any:
         raise RuntimeError("V8 would not start another isolate")
 
     monkeypatch.setattr(jsengine, "lend", refuse)
-    left = spy_pool(monkeypatch, parallel)
+    left = spy_pool(monkeypatch, threads)
     jobs = mixed_jobs(16)
     assert run_jobs(jobs) == [process_file(j) for j in jobs]
     assert left == [[]]
