@@ -70,7 +70,6 @@ _SELECTOR_FUNCTIONS = frozenset(
 _CLOSE = {"() block": ")", "[] block": "]", "{} block": "}", "function": ")"}
 _KIND = {OPEN_FN: "function", OPEN_PAREN: "() block", OPEN_SQUARE: "[] block"}
 _KIND[OPEN_CURLY] = "{} block"
-_LITERALS = frozenset({LITERAL, SEMI, COLON, BANG})
 # tinycss2's serializer table (tinycss2.serializer.BAD_PAIRS, copied so the fast path does not
 # import tinycss2): adjacent tokens that would tokenize differently.
 _BAD_PAIRS = (
@@ -511,7 +510,7 @@ class _Walk:
         outer: list[tuple[int, int, int, str]] = []  # (resume, hi, context, kind) of open blocks
         ahead = i  # index of the first significant token after the last whitespace seen
         previous = False  # a significant sibling came before, in this block
-        previous_literal: str | None = None  # its value, when it is a literal
+        previous_literal: str | None = None  # its value, when it is a literal (info[4])
         while True:
             if i >= hi:
                 if not outer:
@@ -532,7 +531,7 @@ class _Walk:
                 if not previous or ahead >= hi:
                     droppable = trim or bool(outer)
                 else:
-                    after = infos[ahead][4] if infos[ahead][0] in _LITERALS else None
+                    after = infos[ahead][4]  # a literal's value, else None
                     if context == _MEDIA and after == "=" and previous_literal in ("<", ">"):
                         droppable = False  # `> =` is not `>=`
                     else:
@@ -554,7 +553,7 @@ class _Walk:
                 continue
             else:
                 previous = True
-                previous_literal = info[4] if code in _LITERALS else None
+                previous_literal = info[4]
                 if code == PAIR:
                     # tinycss2's two nodes at one offset: the token's text goes with the error.
                     atoms.append(Atom("tok", info[1][0], ""))
