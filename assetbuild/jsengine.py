@@ -363,7 +363,9 @@ class _Engine:
         except (JSEvalException, JSTimeoutException, UnicodeEncodeError, ValueError):
             return None
         starts, ends = flat[1::3], flat[2::3]
-        if _ASTRAL.search(text) is not None:  # UTF-16 offsets differ from indexes after one
+        if (
+            not text.isascii() and _ASTRAL.search(text) is not None
+        ):  # UTF-16 offsets differ from indexes after one
             to_index = _offset_mapper(text)
             starts, ends = [to_index(n) for n in starts], [to_index(n) for n in ends]
         elif starts and (min(starts) < 0 or max(ends) > len(text)):
