@@ -579,8 +579,8 @@ def _inner_context(code: int, name: str | None, context: int) -> int:
 def _last_start(tokens: Tokens) -> tuple[int, str]:
     """The last token that is not a closer, and its text as tinycss2's positions bound it.
 
-    tinycss2 gives start positions only (see `_spans`); at the end of the text a token's end
-    is guessed by `_present_suffix`, which the safe minifier's output keeps.
+    tinycss2 gives start positions only (see `cssoracle._spans`); at the end of the text a
+    token's end is guessed by `_present_suffix`, which the safe minifier's output keeps.
     """
     infos, toks, norm = tokens.infos, tokens.toks, tokens.norm
     k = len(toks) - 1

@@ -1,8 +1,8 @@
 """cssnorm and csscheck on tokens against their tinycss2 and character-scan oracles.
 
 The shipped path (csstokens + an iterative walk) must give exactly what the walk over
-tinycss2's tree gives (`_tree_*`): the same facts, the same safe-minifier output, the same
-license comments; csscheck's statements read from tokens must equal its character scan's.
+tinycss2's tree gives (`cssoracle.tree_*`): the same facts, the same safe-minifier output, the
+same license comments; csscheck's statements read from tokens must equal its character scan's.
 Where the tree walk gives up (RecursionError) the token walk goes on, and is checked by
 verification instead.
 """
