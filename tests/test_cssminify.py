@@ -202,8 +202,6 @@ def test_minify_css_never_ships_a_change(text: str) -> None:
 @pytest.mark.parametrize("text", ["<!/* x */--p", "a{b:<!/**/--c}", "a{b:x!/**/-y}"])
 def test_safe_minifier_never_forms_a_cdo_from_a_removed_comment(text: str) -> None:
     """`<!` + `--` joined over a dropped comment would read as `<!--` (found by hypothesis)."""
-    from assetbuild.cssnorm import minified_with_facts
-
     safe, _facts = minified_with_facts(text)
     assert "<!--" not in safe
     assert same_stylesheet(text, safe)
