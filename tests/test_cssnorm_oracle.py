@@ -218,7 +218,7 @@ def test_text_rcssmin_fails_on_takes_the_safe_path(text: str) -> None:
     """rcssmin segfaults on a lone surrogate (a token value from the command line can carry
     one) and raises UnicodeDecodeError on some unterminated comments."""
     result = minify_css(text)  # the process survives
-    assert result.method in ("safe", "none")
+    assert result.method == "safe"  # "none" would ship the text unminified: trivially the same
     assert same_stylesheet(text, result.text)
 
 
