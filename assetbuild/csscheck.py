@@ -545,7 +545,4 @@ def _charset_header(
 
 def same_stylesheet(a: str, b: str) -> bool:
     """True when both texts are the same stylesheet: same rules, selectors and values."""
-    if a == b:
-        return True
-    key = stylesheet_key(a)
-    return key is not None and key == stylesheet_key(b)
+    return a == b or stylesheet_key(a) == stylesheet_key(b)
