@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import rcssmin
 
-from .cssnorm import is_license, minified_with_facts, preprocess, stylesheet_facts
+from .cssnorm import is_license, preprocess, safe_minify, stylesheet_facts
 from .csstokens import COMMENT, closed_comment, tokenize
 from .minified import Minified, has_lone_surrogate
 
@@ -17,7 +17,7 @@ def minify_css(text: str) -> Minified:
     if fast is not None and (fast == text or stylesheet_facts(fast) == expected):
         return Minified(fast, "rcssmin")
     # Built only when rcssmin fails; the walk reuses the source's tokens (csstokens.tokenize).
-    safe, _ = minified_with_facts(text)
+    safe = safe_minify(text)
     if stylesheet_facts(safe) == expected:
         return Minified(safe, "safe")
     return Minified(text, "none")
