@@ -288,12 +288,17 @@ _URL_HEAD_ONLY = re.compile(_URL_HEAD)
 _UNMATCHED = {code: _error(char) for code, char in _CLOSERS.items()}
 
 
+# Distinct token strings remembered: full, the map stops growing within a text, and is
+# emptied before the next.
+_KNOWN_MAX = 200_000
+
+
 class _Infos(dict[str, Info]):
     """Token string -> Info, filled on first sight (most tokens of a stylesheet repeat)."""
 
     def __missing__(self, tok: str) -> Info:
         info = classify(tok, at_end=False)
-        if len(self) < 200_000:
+        if len(self) < _KNOWN_MAX:
             self[tok] = info
         return info
 
@@ -449,7 +454,7 @@ _WS_INFO: Info = (WS, None, None, None, None, None)
 def _tokenize(norm: str) -> Tokens:
     toks: list[str] = _TOKEN.findall(norm)
     with _KNOWN_LOCK:
-        if len(_KNOWN) >= 200_000:
+        if len(_KNOWN) >= _KNOWN_MAX:
             _KNOWN.clear()
         # The last token may read differently at the end of the text: never cached.
         infos = list(map(_KNOWN.__getitem__, islice(toks, max(0, len(toks) - 1))))
