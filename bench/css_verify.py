@@ -6,10 +6,11 @@ Builds the per-file jobs of every CSS bundle of a site (default: the synthetic c
 bench/corpus.py at scale 1, generated into a temporary directory) the way a build does (read,
 tokens substituted), then times `bundle.process_file` on all of them: structure check, url()
 rewriting, minification and its verification. "tree" is the same code with tinycss2's tree
-underneath (`assetbuild.cssoracle`: the walk and the url search over tinycss2's tree, csscheck's character
-scan for every file), "tokens" the shipped path. Every repetition starts cold (memos cleared), as a fresh build process does; the best
-CPU time of N is reported, with the ratio, the files per minify method, and whether both paths
-gave the same output bytes. Reads the site only; writes nothing but the temporary corpus.
+underneath (`assetbuild.cssoracle`: the walk and the url search over tinycss2's tree,
+csscheck's character scan for every file), "tokens" the shipped path. Every repetition starts
+cold (memos cleared), as a fresh build process does; the best CPU time of N is reported, with
+the ratio, the files per minify method, and whether both paths gave the same output bytes.
+Reads the site only; writes nothing but the temporary corpus.
 """
 
 from __future__ import annotations
