@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from . import __version__
-from .errors import AssetbuildError, ConfigError, SourceError
+from assetbuild import __version__
+from assetbuild.errors import AssetbuildError, ConfigError, SourceError
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .diagnostics import Diagnostic
-    from .pipeline import BuildOptions, BuildResult, InstallOutcome
+    from assetbuild.build.pipeline import BuildOptions, BuildResult, InstallOutcome
+    from assetbuild.config import Config
+    from assetbuild.diagnostics import Diagnostic
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -197,13 +197,13 @@ def main() -> None:
 
 
 def _err_color() -> bool:
-    from .render import use_color
+    from assetbuild.report import use_color
 
     return use_color(sys.stderr)
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic]) -> None:
-    from .render import format_diagnostics, write_err
+    from assetbuild.report import format_diagnostics, write_err
 
     if diags:
         write_err(format_diagnostics(diags, _err_color()))
@@ -212,8 +212,8 @@ def _print_diagnostics(diags: Sequence[Diagnostic]) -> None:
 @contextmanager
 def _reporting(settings: Settings) -> Iterator[None]:
     """Turn every AssetbuildError into its diagnostics on stderr and its exit code."""
-    from .diagnostics import summarize
-    from .render import write_err
+    from assetbuild.diagnostics import summarize
+    from assetbuild.report import write_err
 
     try:
         yield
@@ -269,7 +269,7 @@ def _load_directory(settings: Settings) -> None:
 
 
 def _load(settings: Settings) -> Config:
-    from .config import Overrides, load_config
+    from assetbuild.config import Overrides, load_config
 
     _load_directory(settings)
     overrides = Overrides(
@@ -281,7 +281,7 @@ def _load(settings: Settings) -> Config:
 
 
 def _options(settings: Settings, *, check_only: bool = False) -> BuildOptions:
-    from .pipeline import BuildOptions
+    from assetbuild.build.pipeline import BuildOptions
 
     return BuildOptions(
         minify=settings.minify,
@@ -292,7 +292,7 @@ def _options(settings: Settings, *, check_only: bool = False) -> BuildOptions:
 
 
 def _progress(settings: Settings, label: str) -> Any:
-    from .render import Progress
+    from assetbuild.report import Progress
 
     return Progress(sys.stderr, label, enabled=not settings.quiet and not settings.json)
 
@@ -306,7 +306,7 @@ def _build_checked(
     check_only: bool = False,
 ) -> BuildResult:
     """Build every bundle in memory with a progress bar; SourceError when any has errors."""
-    from .pipeline import build, require_ok
+    from assetbuild.build.pipeline import build, require_ok
 
     progress = _progress(settings, label)
     try:
@@ -318,7 +318,7 @@ def _build_checked(
 
 
 def _diagnostics_json(diags: Sequence[Diagnostic]) -> list[dict[str, Any]]:
-    from .render import diagnostic_json
+    from assetbuild.report import diagnostic_json
 
     return [diagnostic_json(d) for d in diags]
 
@@ -333,7 +333,7 @@ def _bundle_rows(
     previous: dict[str, int],
     variants: dict[str, dict[str, int]],
 ) -> list[list[str]]:
-    from .render import delta, size
+    from assetbuild.report import delta, size
 
     brotli = any("br" in v for v in variants.values())
     rows = [
@@ -390,7 +390,7 @@ def _print_details(settings: Settings, result: BuildResult) -> None:
     """-v: how each bundle's files were minified, and the time taken, on stderr."""
     if not settings.verbose:
         return
-    from .render import minify_details, write_err
+    from assetbuild.report import minify_details, write_err
 
     lines = minify_details(result.bundles)
     if result.bundles and all(b.known_gzip_size is not None for b in result.bundles):
@@ -415,7 +415,7 @@ def _summary_lines(
     tail: str,
     variants: dict[str, dict[str, int]],
 ) -> list[str]:
-    from .render import table
+    from assetbuild.report import table
 
     rows = _bundle_rows(result, where, previous, variants)
     numeric = frozenset(range(1, len(rows[0]) - 2))
@@ -479,7 +479,7 @@ def build(ctx: click.Context, out_dir: Path) -> None:
     """Build the bundles into a plain directory, without versions or manifest."""
     settings = _settings(ctx)
     with _reporting(settings):
-        from .pipeline import export
+        from assetbuild.build.pipeline import export
 
         config = _load(settings)
         result = _build_checked(settings, config, "building", "nothing was written")
@@ -524,7 +524,7 @@ def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str
     """
     settings = _settings(ctx)
     with _reporting(settings):
-        from .pipeline import install as install_all
+        from assetbuild.build.pipeline import install as install_all
 
         config = _load(settings)
         methods = _parse_compress(compress)
@@ -570,7 +570,7 @@ def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str
 
 def _variant_sizes(config: Config, dry_run: bool) -> dict[str, dict[str, int]]:
     """Sizes of the precompressed files the manifest lists (what browsers really download)."""
-    from .manifest import ManifestError, read_manifest
+    from assetbuild.manifest import ManifestError, read_manifest
 
     if dry_run or config.manifest_format != "json":
         return {}
@@ -596,7 +596,7 @@ def _parse_compress(value: str | None) -> tuple[str, ...] | None:
 
 def _waiting(settings: Settings) -> None:
     if not settings.quiet:
-        from .render import write_err
+        from assetbuild.report import write_err
 
         write_err("assetbuild: waiting for another install to finish...")
 
@@ -629,7 +629,7 @@ def _install_tail(report: Any, dry_run: bool) -> str:
 
 
 def _display(path: Path) -> str:
-    from .sources import display_path
+    from assetbuild.sources import display_path
 
     return display_path(path)
 
@@ -647,7 +647,7 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
     """Show versions per area and whether sources changed since the current one was built."""
     settings = _settings(ctx)
     with _reporting(settings):
-        from .versions import list_versions
+        from assetbuild.versions import list_versions
 
         config = _load(settings)
         result = _build_checked(settings, config, "checking")
@@ -679,7 +679,7 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
         if settings.json:
             _emit_json({"ok": True, "command": "status", "bundles": entries, "changed": changed})
         elif not settings.quiet:
-            from .render import table
+            from assetbuild.report import table
 
             for line in table(rows):
                 click.echo(line)
@@ -714,8 +714,8 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
     """Delete old version directories (never the current one, a recent one, or one the manifest names)."""
     settings = _settings(ctx)
     with _reporting(settings):
-        from .prune import parse_duration
-        from .prune import prune as prune_versions
+        from assetbuild.install.prune import parse_duration
+        from assetbuild.install.prune import prune as prune_versions
 
         config = _load(settings)
         seconds = parse_duration(min_age)
@@ -795,7 +795,7 @@ def watch(ctx: click.Context, policy: str | None, debounce_ms: int, compress: st
     with _reporting(settings):
         import signal
 
-        from .watch import Watcher
+        from assetbuild.watch import Watcher
 
         _load_directory(settings)  # -C applies once (a missing one is fatal); reloads stay there
 
@@ -847,7 +847,7 @@ def _watch_what(r: Any) -> str:
 
 def _watch_installed(r: Any) -> list[str]:
     """ "js/main.js installed into js/3" for each area a rebuild installed into."""
-    from .watch import installed_paths
+    from assetbuild.watch import installed_paths
 
     if r.outcome is None:
         return []
@@ -864,7 +864,7 @@ def _watch_installed(r: Any) -> list[str]:
 
 def _watch_event(r: Any, diagnostics: Sequence[Diagnostic], **extra: Any) -> None:
     """`watch --json`: one JSON object per line on stdout for each build (JSON Lines)."""
-    from .watch import installed_paths
+    from assetbuild.watch import installed_paths
 
     placed = installed_paths(r.outcome) if r.outcome is not None else {}
     data = {
@@ -898,7 +898,7 @@ def _watch_built(settings: Settings, r: Any) -> None:
 
 
 def _watch_failed(settings: Settings, r: Any) -> None:
-    from .diagnostics import summarize
+    from assetbuild.diagnostics import summarize
 
     exc = r.error
     _print_diagnostics(exc.diagnostics)
@@ -947,7 +947,7 @@ def cache_clear(ctx: click.Context) -> None:
     """Delete the content cache and the no-change state; the next build checks every file again."""
     settings = _settings(ctx)
     with _reporting(settings):
-        from .cache import cache_size, clear
+        from assetbuild.cache.content import cache_size, clear
 
         config = _load(settings)
         size = cache_size(config.cache_dir)
@@ -958,14 +958,14 @@ def cache_clear(ctx: click.Context) -> None:
             return
         for path in removed:
             click.echo(f"removed {_display(path)}")
-        from .render import size as human
+        from assetbuild.report import size as human
 
         click.echo(f"cleared {where} ({human(size)} of cached results)")
 
 
 def run() -> None:
     """`python -m assetbuild.cli`: the console script, falling back to this module's commands."""
-    from .quick import run as quick_run
+    from assetbuild.quick import run as quick_run
 
     quick_run(main)
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .diagnostics import Diagnostic, Location, line_col
-from .errors import ConfigError
-from .minified import has_lone_surrogate
-from .versions import is_version_name
+from assetbuild.diagnostics import Diagnostic, Location, line_col
+from assetbuild.errors import ConfigError
+from assetbuild.minified import has_lone_surrogate
+from assetbuild.versions import is_version_name
 
 CONFIG_NAME = "assetbuild.toml"
 PYPROJECT_NAME = "pyproject.toml"

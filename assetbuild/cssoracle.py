@@ -13,7 +13,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .cssnorm import (
+from assetbuild.css.tokens import TextMemo
+from assetbuild.css.urls import _IMAGE_SETS, _MAY_REFER, _QUOTED, _UNQUOTED, _Reference
+from assetbuild.css.walk import (
     _ATTR,
     _JUNK,
     _MEDIA,
@@ -32,8 +34,6 @@ from .cssnorm import (
     is_license,
     preprocess,
 )
-from .csstokens import TextMemo
-from .urls import _IMAGE_SETS, _MAY_REFER, _QUOTED, _UNQUOTED, _Reference
 
 Node = Any  # a tinycss2 node; tinycss2 has no type annotations
 

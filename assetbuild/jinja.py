@@ -9,7 +9,7 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 from markupsafe import Markup
 
-from .manifest import Manifest
+from assetbuild.manifest import Manifest
 
 PathLike = str | os.PathLike[str]
 

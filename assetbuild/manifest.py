@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from .errors import AssetbuildError
+from assetbuild.errors import AssetbuildError
 
 SCHEMA_VERSION = 1
 
@@ -149,7 +149,7 @@ def write_manifest(
     before_replace: Callable[[], None] | None = None,
 ) -> bool:
     """Write the manifest atomically when its bytes change; return whether it changed."""
-    from .fsutil import atomic_write
+    from assetbuild.fsutil import atomic_write
 
     content = render(build_manifest(entries), fmt)
     try:

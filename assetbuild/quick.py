@@ -216,7 +216,7 @@ def _lookup(key: str) -> tuple[str, tuple[str, str] | None]:
         out = str(record["stdout"])
         if not record["warnings"]:
             return "valid", (out, "")
-        from .render import use_color
+        from assetbuild.report import use_color
 
         return "valid", (out, str(record["warnings"][1 if use_color(sys.stderr) else 0]))
     except (OSError, ValueError, KeyError, TypeError, IndexError):
@@ -227,10 +227,10 @@ def _up_to_date(line: _Line, key: str) -> tuple[str, str] | None:
     """(stdout, stderr) when the state proves the install up to date, else None."""
     from pathlib import Path
 
-    from . import state
-    from .config import Overrides, load_config
-    from .pipeline import BuildOptions
-    from .render import format_diagnostics, use_color
+    from assetbuild.build.pipeline import BuildOptions
+    from assetbuild.cache import state
+    from assetbuild.config import Overrides, load_config
+    from assetbuild.report import format_diagnostics, use_color
 
     overrides = Overrides(static_url=line[2], tokens=line[3], strict_tokens=None)
     config_file = Path(line[1]) if line[1] is not None else None
@@ -247,7 +247,9 @@ def _up_to_date(line: _Line, key: str) -> tuple[str, str] | None:
     texts = [t if not t or t.endswith("\n") else t + "\n" for t in shown]
     out = ""
     if not line[4]:
-        from .cli import install_summary  # what click's `install` prints: the same function
+        from assetbuild.cli import (
+            install_summary,  # what click's `install` prints: the same function
+        )
 
         out = "".join(f"{text}\n" for text in install_summary(config, outcome))
     if os.path.abspath(config.cache_dir) == os.path.abspath(QUICK_CACHE):
@@ -265,7 +267,7 @@ def _remember(key: str, answer: dict[str, Any] | None) -> None:
     import time
     from pathlib import Path
 
-    from .fsutil import atomic_write
+    from assetbuild.fsutil import atomic_write
 
     record = None
     if answer is not None:
@@ -303,7 +305,7 @@ def run(command: Callable[[], object] | None = None) -> None:
         code = answer(sys.argv[1:])
         if code is None:
             if command is None:
-                from .cli import main
+                from assetbuild.cli import main
 
                 command = main
             command()

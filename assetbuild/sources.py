@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, NoReturn
 
-from .diagnostics import Diagnostic, Location, Severity, line_col
-from .errors import SourceError
-from .versions import is_version_name
+from assetbuild.diagnostics import Diagnostic, Location, Severity, line_col
+from assetbuild.errors import SourceError
+from assetbuild.versions import is_version_name
 
 if TYPE_CHECKING:
-    from .config import BundleSpec
+    from assetbuild.config import BundleSpec
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 
-from .diagnostics import Diagnostic, Severity
-from .sources import Edit, SourceFile
+from assetbuild.diagnostics import Diagnostic, Severity
+from assetbuild.sources import Edit, SourceFile
 
 # Linear: a failed attempt scans one identifier at most, and starts only at "{$" or "<$".
 _TOKEN = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)\}|<\$([A-Za-z_][A-Za-z0-9_]*)>")

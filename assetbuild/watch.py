@@ -21,12 +21,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import AssetbuildError, ConfigError, SourceError
-from .versions import is_version_name
+from assetbuild.errors import AssetbuildError, ConfigError, SourceError
+from assetbuild.versions import is_version_name
 
 if TYPE_CHECKING:
-    from .config import BundleSpec, Config
-    from .pipeline import BuildOptions, InstallOutcome
+    from assetbuild.build.pipeline import BuildOptions, InstallOutcome
+    from assetbuild.config import BundleSpec, Config
 
 DEFAULT_DEBOUNCE = 0.05
 MAX_BATCH_WAIT = 2.0
@@ -144,7 +144,7 @@ def _inside(path: Path, directory: Path) -> bool:
 
 def _bundle_stamps(config: Config, spec: BundleSpec) -> Stamps:
     """The bundle's sources after glob expansion, with stamps; a collection error is a stamp too."""
-    from .sources import collect
+    from assetbuild.sources import collect
 
     try:
         paths = collect(config.root, spec, allow_outside=config.allow_symlinks_outside)
@@ -300,7 +300,7 @@ class Watcher:
         """Load the config (waiting out a broken one), build once, then watch until stopped."""
         from watchdog.observers import Observer
 
-        from .pipeline import long_lived
+        from assetbuild.build.pipeline import long_lived
 
         with long_lived():
             self._run(Observer)
@@ -513,7 +513,7 @@ class Watcher:
         self, config: Config, options: BuildOptions, outputs: tuple[str, ...]
     ) -> tuple[InstallOutcome | None, AssetbuildError | None]:
         """Install everything; when sources have errors, still install the bundles without any."""
-        from .pipeline import build, install
+        from assetbuild.build.pipeline import build, install
 
         try:
             return install(config, options, policy=self.policy, compress=self.compress), None
@@ -533,7 +533,7 @@ class Watcher:
 
 
 def _display(path: Path | None) -> str:
-    from .sources import display_path
+    from assetbuild.sources import display_path
 
     return display_path(path) if path is not None else "configuration"
 

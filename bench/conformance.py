@@ -47,7 +47,7 @@ def suite_files(suite: Path, directory: str, limit: int | None = None) -> list[P
 
 def check_file(path: str, text: str) -> dict[str, Any]:
     """Accept/reject one file the way assetbuild would; time it; classify crashes."""
-    from assetbuild.jscheck import check_js, run_deep
+    from assetbuild.js.check import check_js, run_deep
     from assetbuild.sources import SourceFile
 
     started = time.perf_counter()
@@ -85,7 +85,7 @@ def _module_accepted(text: str) -> bool:
 
 def minify_file(path: str, text: str) -> dict[str, Any]:
     """Minify one script; re-verify what ships with an independent tree comparison."""
-    from assetbuild.jsminify import minify_js, rjsmin_only
+    from assetbuild.js.minify import minify_js, rjsmin_only
 
     started = time.perf_counter()
     result = minify_js(text)
@@ -109,7 +109,7 @@ def _independently_same(a: str, b: str) -> bool | None:
     (esprima-fork rejects one valid test262 file that the fast engine accepts: shipped from the
     engine's verification, it has no independent second opinion here and is counted apart.)
     """
-    from assetbuild.jscheck import run_deep
+    from assetbuild.js.check import run_deep
 
     try:
         left = run_deep(lambda: _plain_tree(a))

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import rcssmin
 
-from assetbuild.csscheck import check_css
-from assetbuild.cssminify import minify_css
+from assetbuild.css.check import check_css
+from assetbuild.css.minify import minify_css
 from assetbuild.sources import SourceFile
 
 

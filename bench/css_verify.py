@@ -27,9 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from assetbuild import csscheck, cssminify, cssoracle, csstokens, urls
-from assetbuild.bundle import FileJob, FileResult, output_dir_for, process_file
+from assetbuild import cssoracle
+from assetbuild.build.bundle import FileJob, FileResult, output_dir_for, process_file
 from assetbuild.config import load_config
+from assetbuild.css import check as csscheck
+from assetbuild.css import minify as cssminify
+from assetbuild.css import tokens as csstokens
+from assetbuild.css import urls
 from assetbuild.minified import Minified
 from assetbuild.sources import SourceFile, collect, display_path, read_source
 from assetbuild.tokens import substitute

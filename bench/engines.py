@@ -1,4 +1,4 @@
-"""Compare esprima with the optional fast engine (assetbuild.jsengine): strictness, agreement, speed.
+"""Compare esprima with the optional fast engine (assetbuild.js.engine): strictness, agreement, speed.
 
 Usage:
   python bench/engines.py strictness [--suite DIR]         test262 parser suite, per directory
@@ -131,7 +131,7 @@ def quickjs_checker() -> Callable[[str, bool], bool] | None:
 
 
 def strictness(suite: Path) -> None:
-    from assetbuild import jsengine
+    from assetbuild.js import engine as jsengine
 
     quickjs = quickjs_checker()
     rows: dict[str, dict[str, int]] = {}
@@ -203,7 +203,7 @@ def js_files(paths: Iterable[Path]) -> list[Path]:
 def verify(suite: Path, paths: Sequence[Path]) -> None:
     import rjsmin
 
-    from assetbuild import jsengine
+    from assetbuild.js import engine as jsengine
 
     corpora = {
         "test262 pass/": [p for p in suite_files(suite)["pass"] if ".module." not in p.name],
@@ -251,7 +251,7 @@ COLD = """
 import sys, time
 started = time.perf_counter()
 import rjsmin
-from assetbuild import jsengine
+from assetbuild.js import engine as jsengine
 texts = [open(p, encoding="utf-8").read() for p in sys.argv[1:]]
 loaded = time.perf_counter()
 for text in texts:  # per file, as a build does: check, minify, verify
@@ -298,7 +298,7 @@ def startup() -> tuple[float, float]:
 def speed(paths: Sequence[Path], runs: int) -> None:
     import rjsmin
 
-    from assetbuild import jsengine
+    from assetbuild.js import engine as jsengine
 
     files = [p for p in js_files(paths) if esprima_parse(p.read_text(encoding="utf-8")) is not None]
     texts = [p.read_text(encoding="utf-8") for p in files]
@@ -334,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--js", type=Path, nargs="*", default=[])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    from assetbuild import jsengine
+    from assetbuild.js import engine as jsengine
 
     if not jsengine.available():
         sys.exit("the fast engine is not installed: pip install 'assetbuild[fast]'")

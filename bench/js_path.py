@@ -131,9 +131,9 @@ def js_files(corpus: Path) -> list[Path]:
 
 
 def load_engine(rev: str | None) -> ModuleType:
-    """assetbuild.jsengine, or its text as of git `rev` loaded as a separate module."""
+    """assetbuild.js.engine, or its text as of git `rev` loaded as a separate module."""
     if rev is None:
-        from assetbuild import jsengine
+        from assetbuild.js import engine as jsengine
 
         return jsengine
     text = subprocess.run(
@@ -154,7 +154,7 @@ def load_engine(rev: str | None) -> ModuleType:
 
 def phases(engine: ModuleType, texts: Sequence[str]) -> dict[str, float]:
     """CPU seconds of check, rjsmin and verify over `texts`, in a build's order per file."""
-    from assetbuild.jsminify import _rjsmin
+    from assetbuild.js.minify import _rjsmin
 
     clock = time.process_time
     spent = {"check": 0.0, "rjsmin": 0.0, "verify": 0.0}
@@ -208,8 +208,8 @@ def run_phases(corpus: Path, baseline: str | None, repeat: int) -> None:
 _RUN_JOBS = """
 import json, os, sys, time
 from pathlib import Path
-from assetbuild import executor
-from assetbuild.bundle import FileJob
+from assetbuild.build import executor
+from assetbuild.build.bundle import FileJob
 paths = json.loads(sys.argv[1])
 if os.environ.get("ASSETBUILD_JOBS") != "1":
     executor.POOL_MIN_BYTES = executor.POOL_MIN_BYTES_FAST = executor.POOL_MIN_FILES = 0

@@ -125,8 +125,8 @@ def place_hand_files(root: Path) -> None:
 
 def expected_outputs(site: Path, state: int, lines: int = 60) -> dict[str, bytes]:
     """What a clean install of `state` puts in a version directory, built in memory in a scratch copy."""
+    from assetbuild.build.pipeline import BuildOptions, build
     from assetbuild.config import load_config
-    from assetbuild.pipeline import BuildOptions, build
 
     with tempfile.TemporaryDirectory() as tmp:
         scratch = make_site(Path(tmp) / site.name, state, lines)
@@ -138,8 +138,8 @@ def expected_outputs(site: Path, state: int, lines: int = 60) -> dict[str, bytes
 
 def built_outputs(site: Path) -> dict[str, bytes]:
     """What a clean install of the site's current sources serves, built in memory."""
+    from assetbuild.build.pipeline import BuildOptions, build
     from assetbuild.config import load_config
-    from assetbuild.pipeline import BuildOptions, build
 
     result = build(load_config(site), BuildOptions(use_cache=False))
     if not result.ok:

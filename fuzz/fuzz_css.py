@@ -13,8 +13,8 @@ from pathlib import Path
 import atheris  # type: ignore[import-untyped]
 
 with atheris.instrument_imports():
-    from assetbuild.csscheck import check_css, join_css, same_stylesheet
-    from assetbuild.cssminify import minify_css
+    from assetbuild.css.check import check_css, join_css, same_stylesheet
+    from assetbuild.css.minify import minify_css
     from assetbuild.sources import SourceFile
 
 SEEDS = [

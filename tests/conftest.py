@@ -50,7 +50,7 @@ def make_site(tmp_path: Path) -> SiteFactory:
 
 
 def _engines() -> list[str]:
-    from assetbuild import jsengine
+    from assetbuild.js import engine as jsengine
 
     return ["esprima", "auto"] if jsengine.available() else ["esprima"]
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from assetbuild import bundle, cssminify, jsminify
-from assetbuild.bundle import FileJob, process_file
+from assetbuild.build import bundle
+from assetbuild.build.bundle import FileJob, process_file
+from assetbuild.css import minify as cssminify
+from assetbuild.js import minify as jsminify
 from assetbuild.minified import Minified
 
 

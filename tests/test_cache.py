@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetbuild import bundle, cache
-from assetbuild.bundle import FileJob, FileResult, process_file
-from assetbuild.cache import (
+from assetbuild.build import bundle
+from assetbuild.build.bundle import FileJob, FileResult, process_file
+from assetbuild.cache.content import (
     ContentCache,
     clear,
     decode_value,
@@ -26,6 +26,7 @@ from assetbuild.cache import (
     job_key,
     trim,
 )
+from assetbuild.cache import content as cache
 from assetbuild.diagnostics import Diagnostic, Location
 
 
@@ -128,7 +129,7 @@ def test_an_entry_holds_each_text_once(tmp_path: Path) -> None:
         {"x": True},
         {"c": "os:system", "f": {}},
         {"c": "subprocess:Popen", "f": {"args": {"t": ["true"]}}},
-        {"c": "assetbuild.cache:ContentCache", "f": {}},  # ours, but not a dataclass
+        {"c": "assetbuild.cache.content:ContentCache", "f": {}},  # ours, but not a dataclass
         {"c": "assetbuild.diagnostics:Location.__init__", "f": {}},
         {"x": [1]},
         {"t": "not a list"},
@@ -297,7 +298,7 @@ def test_memory_layer_serves_without_disk(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("methods", [("gzip",), ("br",), ("gzip", "br")])
 def test_precompress_is_cached_and_identical(tmp_path: Path, methods: tuple[str, ...]) -> None:
-    from assetbuild import compress
+    from assetbuild.install import compress
 
     data = b"function f() { return 42; }\n" * 200
     first = ContentCache(tmp_path / "c").precompress(data, methods)
@@ -416,9 +417,9 @@ def test_concurrent_writers_never_produce_a_bad_read(tmp_path: Path) -> None:
 
 
 def test_second_build_comes_from_the_cache(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetbuild import executor
+    from assetbuild.build import executor
+    from assetbuild.build.pipeline import BuildOptions, build
     from assetbuild.config import load_config
-    from assetbuild.pipeline import BuildOptions, build
 
     site = make_site(
         {
@@ -448,8 +449,8 @@ def test_second_build_comes_from_the_cache(make_site: Any, monkeypatch: pytest.M
 
 
 def test_no_cache_writes_no_cache(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetbuild.build.pipeline import BuildOptions, install
     from assetbuild.config import load_config
-    from assetbuild.pipeline import BuildOptions, install
 
     site = make_site({"js/source/a.js": "var a = 1;\n"})
     monkeypatch.chdir(site)
@@ -487,9 +488,9 @@ def test_cli_cache_clear(make_site: Any) -> None:
 def test_check_reads_the_cache_but_writes_nothing(
     make_site: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assetbuild import executor
+    from assetbuild.build import executor
+    from assetbuild.build.pipeline import BuildOptions, build
     from assetbuild.config import load_config
-    from assetbuild.pipeline import BuildOptions, build
 
     site = make_site({"js/source/a.js": "var a = 1;\n", "css/source/a.css": "a { b: c; }\n"})
     monkeypatch.chdir(site)

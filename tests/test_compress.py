@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetbuild import compress, executor
-from assetbuild.compress import (
+from assetbuild.build import executor
+from assetbuild.errors import ConfigError
+from assetbuild.install.compress import (
     compress_brotli,
     compress_gzip,
     decompress,
@@ -20,7 +21,7 @@ from assetbuild.compress import (
     precompress,
     precompress_many,
 )
-from assetbuild.errors import ConfigError
+from assetbuild.install import compress
 
 TEXT = b"function add(a, b) { return a + b; }\n" * 200
 

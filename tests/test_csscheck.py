@@ -10,8 +10,8 @@ import tinycss2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetbuild import csscheck
-from assetbuild.csscheck import CssReport, check_css, join_css, same_stylesheet
+from assetbuild.css import check as csscheck
+from assetbuild.css.check import CssReport, check_css, join_css, same_stylesheet
 from assetbuild.sources import Edit, SourceFile
 
 

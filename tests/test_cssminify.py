@@ -10,10 +10,10 @@ import rcssmin
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import assetbuild.cssminify as cssminify
-from assetbuild.csscheck import check_css, same_stylesheet
-from assetbuild.cssminify import Minified, minify_css
-from assetbuild.cssnorm import license_comments, minified_with_facts, safe_minify
+import assetbuild.css.minify as cssminify
+from assetbuild.css.check import check_css, same_stylesheet
+from assetbuild.css.minify import Minified, minify_css
+from assetbuild.css.walk import license_comments, minified_with_facts, safe_minify
 from assetbuild.sources import SourceFile
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "css"

@@ -17,9 +17,12 @@ from benchload import load_bench
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetbuild import csscheck, cssnorm, cssoracle, urls
-from assetbuild.csscheck import check_css, same_stylesheet
-from assetbuild.cssminify import _rcssmin_or_none, minify_css
+from assetbuild import cssoracle
+from assetbuild.css import check as csscheck
+from assetbuild.css import urls
+from assetbuild.css import walk as cssnorm
+from assetbuild.css.check import check_css, same_stylesheet
+from assetbuild.css.minify import _rcssmin_or_none, minify_css
 from assetbuild.sources import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,10 +12,8 @@ import tinycss2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetbuild import csstokens
-from assetbuild.cssnorm import preprocess
-from assetbuild.cssoracle import _leaf_key
-from assetbuild.csstokens import (
+from assetbuild.css import tokens as csstokens
+from assetbuild.css.tokens import (
     COMMENT,
     OPEN_FN,
     PAIR,
@@ -24,6 +22,8 @@ from assetbuild.csstokens import (
     text_offsets,
     tokenize,
 )
+from assetbuild.css.walk import preprocess
+from assetbuild.cssoracle import _leaf_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CSS_FILES = sorted(

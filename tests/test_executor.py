@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from assetbuild import cache, executor
-from assetbuild.bundle import FileJob, FileResult, process_file
-from assetbuild.executor import pool_size, run_jobs
+from assetbuild.build import executor
+from assetbuild.build.bundle import FileJob, FileResult, process_file
+from assetbuild.build.executor import pool_size, run_jobs
+from assetbuild.cache import content as cache
 
 
 def job(i: int, text: str, kind: str = "js") -> FileJob:
@@ -62,7 +63,7 @@ def force_pool(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _has_engine() -> bool:
-    from assetbuild import jsengine
+    from assetbuild.js import engine as jsengine
 
     return jsengine.available()
 
@@ -128,7 +129,7 @@ def test_pool_size(
 def test_pool_threshold_with_the_fast_engine(
     monkeypatch: pytest.MonkeyPatch, size: int, kind: str, expected: int
 ) -> None:
-    from assetbuild import jsengine
+    from assetbuild.js import engine as jsengine
 
     if not jsengine.available():
         pytest.skip("the fast engine (mini-racer) is not installed")
@@ -198,8 +199,8 @@ def test_pool_results_equal_serial_results(monkeypatch: pytest.MonkeyPatch, para
 
 @pytest.mark.usefixtures("parallel")
 def test_pool_bundle_bytes_equal_serial(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetbuild.build.pipeline import BuildOptions, build
     from assetbuild.config import load_config
-    from assetbuild.pipeline import BuildOptions, build
 
     files = {
         f"js/source/{i:03d}.js": f"var v{i} = {i};\nfunction g{i}() {{ return v{i}; }}\n"
@@ -322,7 +323,7 @@ _BOTH_STARTED = threading.Barrier(2, timeout=30)
 
 def on_two_threads(j: FileJob) -> FileResult:
     """process_file, noting the thread and engine; each thread's first script waits for the other's."""
-    from assetbuild import jsengine
+    from assetbuild.js import engine as jsengine
 
     local = _SEEN.setdefault(threading.current_thread().name, [])
     if j.kind == "js" and not any(local):
@@ -369,7 +370,7 @@ def test_threads_slow_jobs_are_waited_for(monkeypatch: pytest.MonkeyPatch, threa
 def test_threads_without_engines_of_their_own_share_one(
     monkeypatch: pytest.MonkeyPatch, threads: str
 ) -> None:
-    from assetbuild import jsengine
+    from assetbuild.js import engine as jsengine
 
     def refuse() -> Any:
         raise RuntimeError("V8 would not start another isolate")

@@ -21,8 +21,14 @@ from typing import Any
 import pytest
 
 from assetbuild import config as config_mod
-from assetbuild import csscheck, cssminify, jscheck, jsminify, prune, tokens, urls
+from assetbuild import tokens
+from assetbuild.css import check as csscheck
+from assetbuild.css import minify as cssminify
+from assetbuild.css import urls
 from assetbuild.errors import ConfigError
+from assetbuild.install import prune
+from assetbuild.js import check as jscheck
+from assetbuild.js import minify as jsminify
 from assetbuild.sources import SourceFile
 
 ASSETBUILD = str(Path(sys.executable).with_name("assetbuild"))

@@ -20,11 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assetbuild import install as install_mod
-from assetbuild.compress import compress_gzip, decompress, precompress
 from assetbuild.errors import ConfigError, InstallError, LockTimeout
 from assetbuild.fsutil import TEMP_PREFIX
-from assetbuild.install import (
+from assetbuild.install.compress import compress_gzip, decompress, precompress
+from assetbuild.install.local import (
     AreaResult,
     FileResult,
     ManifestSettings,
@@ -33,6 +32,7 @@ from assetbuild.install import (
     install_lock,
     write_plain,
 )
+from assetbuild.install import local as install_mod
 from assetbuild.manifest import integrity
 
 LOCK = ".assetbuild.lock"
@@ -542,8 +542,8 @@ INSTALL_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from assetbuild.compress import precompress
-    from assetbuild.install import ManifestSettings, Output, install
+    from assetbuild.install.compress import precompress
+    from assetbuild.install.local import ManifestSettings, Output, install
     root, tag = Path(sys.argv[1]), sys.argv[2]
     outputs = []
     for name in ("js/main.js", "js/lib.js", "css/site.css"):

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assetbuild.diagnostics import Location
-from assetbuild.jscheck import (
+from assetbuild.js.check import (
     JsReport,
     TopLevelBinding,
     check_bundle,
@@ -406,6 +406,6 @@ def _statements(text: str) -> list[object]:
 
 
 def test_import_of_package_does_not_load_esprima() -> None:
-    code = "import sys, assetbuild.jscheck, assetbuild.jsminify; print('esprima' in sys.modules)"
+    code = "import sys, assetbuild.js.check, assetbuild.js.minify; print('esprima' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 pytest.importorskip("py_mini_racer", reason="the fast extra (mini-racer) is not installed")
 
-from assetbuild import jsengine
+from assetbuild.js import engine as jsengine
 
 MODERN_VALID = [
     "a?.b?.[c]?.(d);",
@@ -351,7 +351,7 @@ FACTS_CASES = [
 @pytest.mark.parametrize("text", FACTS_CASES)
 def test_engine_facts_match_esprimas(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine's bindings, strict directive and licenses equal what esprima's walk finds."""
-    from assetbuild.jscheck import check_js
+    from assetbuild.js.check import check_js
     from assetbuild.sources import SourceFile
 
     src = SourceFile(Path("a.js"), "a.js", text, text)
@@ -382,7 +382,7 @@ TOKEN_CASES = [
 @pytest.mark.parametrize("text", TOKEN_CASES)
 def test_engine_tokens_give_the_safe_minifiers_output(text: str) -> None:
     """The engine's tokens, emitted by the safe minifier, equal esprima's path byte for byte."""
-    from assetbuild import jssafe
+    from assetbuild.js import safe as jssafe
 
     tokens = jsengine.script_tokens(text)
     assert tokens is not None

@@ -7,9 +7,9 @@ import rjsmin
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetbuild import jsminify
-from assetbuild.jscheck import same_program
-from assetbuild.jsminify import Minified, minify_js
+from assetbuild.js import minify as jsminify
+from assetbuild.js.check import same_program
+from assetbuild.js.minify import Minified, minify_js
 
 # Inputs that plain rjsmin turns into a different (or broken) program.
 RJSMIN_BREAKERS = [

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assetbuild.jscheck import same_program
-from assetbuild.jssafe import Piece, minify, needs_space, tokens_of
+from assetbuild.js.check import same_program
+from assetbuild.js.safe import Piece, minify, needs_space, tokens_of
 
 
 @pytest.fixture(autouse=True, scope="module")

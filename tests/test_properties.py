@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from assetbuild.build.pipeline import BuildOptions, build, install
 from assetbuild.config import Overrides, load_config
 from assetbuild.diagnostics import line_col
 from assetbuild.manifest import (
@@ -37,7 +38,6 @@ from assetbuild.manifest import (
     render_json,
     write_manifest,
 )
-from assetbuild.pipeline import BuildOptions, build, install
 from assetbuild.sources import SourceFile
 from assetbuild.tokens import substitute
 from assetbuild.versions import list_versions

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from assetbuild import prune as prune_mod
 from assetbuild.errors import ConfigError, InstallError, LockTimeout
 from assetbuild.fsutil import TEMP_PREFIX
-from assetbuild.install import ManifestSettings, Output, install
-from assetbuild.prune import parse_duration, prune
+from assetbuild.install.local import ManifestSettings, Output, install
+from assetbuild.install import prune as prune_mod
+from assetbuild.install.prune import parse_duration, prune
 
 NOW = 1_700_000_000.0
 DAY = 86400.0

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from assetbuild import quick, state
+from assetbuild import quick
+from assetbuild.cache import state
 from assetbuild.cli import main
 
 CONFIG = """\

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assetbuild import render
+from assetbuild import report as render
 
 
 class Terminal(io.StringIO):
@@ -57,8 +57,8 @@ def test_a_new_phase_relabels_a_shown_bar_and_delays_a_hidden_one() -> None:
 
 def test_install_reports_compression_as_its_own_stage(tmp_path: Path) -> None:
     pytest.importorskip("brotli")
+    from assetbuild.build.pipeline import BuildOptions, install
     from assetbuild.config import load_config
-    from assetbuild.pipeline import BuildOptions, install
 
     (tmp_path / "static" / "js" / "source").mkdir(parents=True)
     (tmp_path / "static" / "js" / "source" / "a.js").write_text("var a = 1;\n" * 500)

@@ -14,10 +14,10 @@ import pytest
 
 HEAVY = ("esprima", "tinycss2", "watchdog", "rjsmin", "rcssmin", "py_mini_racer")
 OURS_HEAVY = (
-    "assetbuild.jscheck",
-    "assetbuild.csscheck",
-    "assetbuild.jsminify",
-    "assetbuild.cssminify",
+    "assetbuild.js.check",
+    "assetbuild.css.check",
+    "assetbuild.js.minify",
+    "assetbuild.css.minify",
 )
 
 # Runs the real CLI entry point and, at exit (click always exits through sys.exit), writes the names
@@ -61,7 +61,7 @@ def test_help_imports_nothing_heavy(args: list[str], tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "assetbuild.cli" in modules  # the wrapper really ran the CLI
     assert heavy_in(modules) == []
-    assert "assetbuild.pipeline" not in modules
+    assert "assetbuild.build.pipeline" not in modules
 
 
 def age_sources(site: Path, seconds: float = 30.0) -> None:
@@ -87,10 +87,10 @@ def test_no_change_install_imports_nothing_heavy(
     # The full path really checked the sources (with the fast engine when installed, else esprima).
     assert "esprima" in modules or "py_mini_racer" in modules
     # CSS was verified on our own tokens: tinycss2 is only the tests' oracle (assetbuild.cssoracle).
-    assert "assetbuild.cssminify" in modules
+    assert "assetbuild.css.minify" in modules
     assert "tinycss2" not in modules and "assetbuild.cssoracle" not in modules
     second, modules = run_cli(["install"], site, tmp_path)
     assert second.returncode == 0, second.stderr
     assert "up to date" in second.stdout
-    assert "assetbuild.state" in modules  # the fast path decided
+    assert "assetbuild.cache.state" in modules  # the fast path decided
     assert heavy_in(modules) == []

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from assetbuild import sources, state
+from assetbuild import sources
+from assetbuild.build.pipeline import BuildOptions, InstallOutcome, install
+from assetbuild.cache import state
 from assetbuild.config import Overrides, load_config
-from assetbuild.pipeline import BuildOptions, InstallOutcome, install
 
 CONFIG = """\
 static_url = "/static"

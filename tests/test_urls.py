@@ -12,10 +12,10 @@ import tinycss2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetbuild.csscheck import check_css
+from assetbuild.css.check import check_css
+from assetbuild.css.urls import _Edits, rewrite_source, rewrite_urls
 from assetbuild.sources import Edit, SourceFile
 from assetbuild.tokens import substitute
-from assetbuild.urls import _Edits, rewrite_source, rewrite_urls
 
 ROOT = Path("/site")
 SOURCE_DIR = ROOT / "css" / "source"

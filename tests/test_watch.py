@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from assetbuild.build.pipeline import BuildOptions
 from assetbuild.config import load_config
 from assetbuild.errors import ConfigError
-from assetbuild.pipeline import BuildOptions
 from assetbuild.watch import Rebuild, WatchDir, Watcher, watch_dirs
 
 TIMEOUT = 15.0
@@ -452,7 +452,7 @@ def test_command_rebuilds_and_exits_cleanly(
 
 
 def test_no_variants_by_default_stale_ones_removed_and_install_restores_them(site: Path) -> None:
-    from assetbuild.pipeline import install
+    from assetbuild.build.pipeline import install
 
     (site / "js/source/a.js").write_text("var a = '" + "original " * 50 + "';\n")
     (site / "assetbuild.toml").write_text('compress = ["gzip"]\n' + CONFIG)  # for install only

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from test_watch import Harness, installed
 
-from assetbuild import pipeline, sources
+from assetbuild import sources
+from assetbuild.build import pipeline
+from assetbuild.build.pipeline import BuildOptions, build
 from assetbuild.config import load_config
-from assetbuild.pipeline import BuildOptions, build
 from assetbuild.watch import _has_links, _may_concern
 
 CONFIG = """\
@@ -209,7 +210,7 @@ def test_settings_change_prepares_again(two: Path, counted_reads: list[str]) -> 
 def test_installed_entries_are_hashed_once_while_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assetbuild import install
+    from assetbuild.install import local as install
 
     calls: list[bytes] = []
     real = install.bundle_entry  # type: ignore[attr-defined]

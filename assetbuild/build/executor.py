@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .bundle import FileJob, FileResult, process_file
+from assetbuild.build.bundle import FileJob, FileResult, process_file
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -66,7 +66,7 @@ def run_jobs(
     cache = None
     keys: list[str] = []
     if cache_dir is not None and jobs:
-        from .cache import job_key, open_cache
+        from assetbuild.cache.content import job_key, open_cache
 
         cache = open_cache(cache_dir, read_only=read_only)
         keys = [job_key(job) for job in jobs]
@@ -140,7 +140,7 @@ def _threads_pay(pending: Sequence[FileJob]) -> bool:
     the CSS) took the JS from 7.0 to 4.2-5.4 s in one process of ~170-200 MB, where the process pool
     took ~350 MB (RSS, tree). `_run_threads` now runs one helper fewer and gives this thread scripts.
     """
-    from .jscheck import engine_name
+    from assetbuild.js.check import engine_name
 
     if engine_name() != "v8":
         return False
@@ -167,7 +167,7 @@ def _run_threads(
     import threading
     from collections import deque
 
-    from . import jsengine
+    from assetbuild.js import engine as jsengine
 
     by_size = sorted(todo, key=lambda i: len(jobs[i].text), reverse=True)
     scripts = deque(i for i in by_size if jobs[i].kind == "js")
@@ -352,11 +352,11 @@ def _context() -> Any:
         # Workers fork from a server that imported the checkers once, so none pays the import.
         ctx.set_forkserver_preload(
             [
-                "assetbuild.bundle",
-                "assetbuild.jscheck",
-                "assetbuild.csscheck",
-                "assetbuild.jsminify",
-                "assetbuild.cssminify",
+                "assetbuild.build.bundle",
+                "assetbuild.js.check",
+                "assetbuild.css.check",
+                "assetbuild.js.minify",
+                "assetbuild.css.minify",
                 "esprima",
             ]
         )

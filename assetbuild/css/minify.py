@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import rcssmin
 
-from .cssnorm import is_license, preprocess, safe_minify, stylesheet_facts
-from .csstokens import COMMENT, closed_comment, tokenize
-from .minified import Minified, has_lone_surrogate
+from assetbuild.css.tokens import COMMENT, closed_comment, tokenize
+from assetbuild.css.walk import is_license, preprocess, safe_minify, stylesheet_facts
+from assetbuild.minified import Minified, has_lone_surrogate
 
 
 def minify_css(text: str) -> Minified:

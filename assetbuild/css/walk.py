@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from . import csstokens
-from .csstokens import (
+from assetbuild.css import tokens as csstokens
+from assetbuild.css.tokens import (
     AT,
     BANG,
     COLON,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .diagnostics import Diagnostic, Location
+from assetbuild.diagnostics import Diagnostic, Location
 
 # Bumped whenever a change to the code below can change a file's result, so
 # that cached results of older versions are never trusted.
@@ -54,7 +54,7 @@ class FileResult:
 
 def process_file(job: FileJob) -> FileResult:
     """Check one file and minify it when asked; runs in worker processes too."""
-    from .sources import Edit, SourceFile
+    from assetbuild.sources import Edit, SourceFile
 
     src = SourceFile(
         Path(job.path), job.display, job.original, job.text, tuple(Edit(*e) for e in job.edits)
@@ -65,7 +65,7 @@ def process_file(job: FileJob) -> FileResult:
 
 
 def _process_js(src: Any, job: FileJob) -> FileResult:
-    from .jscheck import check_js
+    from assetbuild.js.check import check_js
 
     report = check_js(src, first=job.first)
     diags = tuple(report.diagnostics)
@@ -73,7 +73,7 @@ def _process_js(src: Any, job: FileJob) -> FileResult:
         return FileResult(job.display, report.text, report.text, "off", diags, report)
     text, method = report.text, "off"
     if job.minify:
-        from .jsminify import minify_js
+        from assetbuild.js.minify import minify_js
 
         minified = minify_js(report.text)
         text, method = minified.text, minified.method
@@ -82,14 +82,14 @@ def _process_js(src: Any, job: FileJob) -> FileResult:
 
 
 def _process_css(src: Any, job: FileJob) -> FileResult:
-    from .csscheck import check_css, without_charsets
+    from assetbuild.css.check import check_css, without_charsets
 
     report = check_css(src)
     diags = tuple(report.diagnostics)
     if not report.ok:
         return FileResult(job.display, report.text, report.text, "off", diags, report)
     if job.output_dir:
-        from .urls import rewrite_source
+        from assetbuild.css.urls import rewrite_source
 
         rewritten, url_diags = rewrite_source(
             src, Path(job.path).parent, Path(job.output_dir), Path(job.root)
@@ -102,7 +102,7 @@ def _process_css(src: Any, job: FileJob) -> FileResult:
     body = without_charsets(report)
     if not job.minify:
         return FileResult(job.display, body, body, "off", diags, report)
-    from .cssminify import minify_css
+    from assetbuild.css.minify import minify_css
 
     minified = minify_css(body)
     diags += _fallback_warning(src, "CSS", "rcssmin", minified.method)
@@ -166,12 +166,12 @@ def join_bundle(
     if not all(r.ok for r in results):
         return Built(output, kind, sources, raw_size, b"", methods, tuple(diags))
     if kind == "js":
-        from .jscheck import check_bundle, join_js
+        from assetbuild.js.check import check_bundle, join_js
 
         diags.extend(check_bundle([r.facts for r in results]))
         text = join_js([r.text for r in results])
     else:
-        from .csscheck import join_css
+        from assetbuild.css.check import join_css
 
         text, join_diags = join_css([r.facts for r in results], [r.text for r in results])
         diags.extend(join_diags)

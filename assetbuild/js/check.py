@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .diagnostics import Diagnostic, Location
-from .sources import SourceFile
+from assetbuild.diagnostics import Diagnostic, Location
+from assetbuild.sources import SourceFile
 
 T = TypeVar("T")
 
@@ -149,7 +149,7 @@ def engine_name() -> str:
     choice = os.environ.get(ENV_ENGINE, "auto").strip().lower() or "auto"
     if choice == "esprima":
         return "esprima"
-    from . import jsengine
+    from assetbuild.js import engine as jsengine
 
     return "v8" if jsengine.available() else "esprima"
 
@@ -160,7 +160,7 @@ def check_js(src: SourceFile, *, first: bool) -> JsReport:
     shipped = text if first else _blank_hashbang(text)
     engine_verdict = None
     if engine_name() == "v8":
-        from . import jsengine
+        from assetbuild.js import engine as jsengine
 
         answer = jsengine.analyze_script(text)
         if isinstance(answer, jsengine.ScriptFacts):

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from . import compress
-from .errors import ConfigError, InstallError, LockTimeout
-from .fsutil import (
+from assetbuild.errors import ConfigError, InstallError, LockTimeout
+from assetbuild.fsutil import (
     TEMP_PREFIX,
     atomic_write,
     copy_file,
@@ -36,10 +35,11 @@ from .fsutil import (
     trusted_stamp,
     write_new,
 )
-from .manifest import BundleEntry, ManifestError, bundle_entry, read_manifest, render
-from .manifest import build_manifest as _build_manifest
-from .manifest import write_manifest as _write_manifest
-from .versions import area_path, current_version, is_version_name
+from assetbuild.install import compress
+from assetbuild.manifest import BundleEntry, ManifestError, bundle_entry, read_manifest, render
+from assetbuild.manifest import build_manifest as _build_manifest
+from assetbuild.manifest import write_manifest as _write_manifest
+from assetbuild.versions import area_path, current_version, is_version_name
 
 Policy = Literal["auto", "into-current", "bump"]
 POLICIES: tuple[str, ...] = ("auto", "into-current", "bump")

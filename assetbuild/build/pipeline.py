@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .bundle import Built, FileJob, FileResult, join_bundle, output_dir_for
-from .config import BundleSpec, Config
-from .diagnostics import Diagnostic, summarize
-from .errors import SourceError
-from .executor import run_jobs
-from .fsutil import Stamp, trusted_stamp
+from assetbuild.build.bundle import Built, FileJob, FileResult, join_bundle, output_dir_for
+from assetbuild.config import BundleSpec, Config
+from assetbuild.diagnostics import Diagnostic, summarize
+from assetbuild.errors import SourceError
+from assetbuild.build.executor import run_jobs
+from assetbuild.fsutil import Stamp, trusted_stamp
 
 if TYPE_CHECKING:
-    from .cache import ContentCache
+    from assetbuild.cache.content import ContentCache
 
 Progress = Callable[[int, int], None]
 
@@ -55,7 +55,7 @@ def build(
     config: Config, options: BuildOptions, on_progress: Progress | None = None
 ) -> BuildResult:
     """Build every bundle in memory; source problems come back as diagnostics, never half-done output."""
-    from .sources import collect
+    from assetbuild.sources import collect
 
     diags: list[Diagnostic] = []
     plans: list[tuple[BundleSpec, list[FileJob], int]] = []
@@ -200,7 +200,7 @@ class _RunSettings:
 
     @classmethod
     def of(cls, config: Config, options: BuildOptions) -> _RunSettings:
-        from .sources import max_source_bytes
+        from assetbuild.sources import max_source_bytes
 
         return cls(
             config,
@@ -218,8 +218,8 @@ def _prepare(path: Path, index: int, spec: BundleSpec, run: _RunSettings) -> Pre
     In a long-lived process (watch) a file whose stamp is unchanged is not read again, and a file
     whose text is unchanged is not substituted again.
     """
-    from .sources import display_path, read_source
-    from .tokens import substitute
+    from assetbuild.sources import display_path, read_source
+    from assetbuild.tokens import substitute
 
     options, root = run.options, str(run.config.root)
     minify = spec.minify and options.minify
@@ -263,7 +263,7 @@ def _prepare(path: Path, index: int, spec: BundleSpec, run: _RunSettings) -> Pre
 def _cache(config: Config, options: BuildOptions) -> ContentCache | None:
     if not options.use_cache:
         return None
-    from .cache import open_cache
+    from assetbuild.cache.content import open_cache
 
     return open_cache(config.cache_dir, read_only=options.check_only)
 
@@ -292,13 +292,13 @@ def install(
     `on_progress` counts files while building, then (after `on_phase("compressing")`) the
     precompressed variants still to make.
     """
-    from .install import ManifestSettings, Output
-    from .install import install as install_outputs
+    from assetbuild.install.local import ManifestSettings, Output
+    from assetbuild.install.local import install as install_outputs
 
     methods = tuple(config.compress if compress is None else compress)
     snapshot = None
     if options.use_cache and options.only is None:
-        from . import state
+        from assetbuild.cache import state
 
         # The no-change fast path: stamps only, no source read, no checker imported.
         snapshot = state.take_snapshot(config, state.settings_key(config, options, methods))
@@ -337,14 +337,14 @@ def _variants(
         return [() for _ in datas]
     if cache is not None:
         return cache.precompress_many(datas, methods, on_progress)
-    from .compress import precompress_many
+    from assetbuild.install.compress import precompress_many
 
     return precompress_many(datas, methods, on_progress=on_progress)
 
 
 def _previous_sizes(config: Config) -> dict[str, int]:
     """Sizes of the bundles the manifest named before this run, for the summary's change column."""
-    from .manifest import ManifestError, read_manifest
+    from assetbuild.manifest import ManifestError, read_manifest
 
     if config.manifest_format != "json":
         return {}
@@ -357,6 +357,6 @@ def _previous_sizes(config: Config) -> dict[str, int]:
 
 def export(result: BuildResult, out_dir: Path) -> tuple[Path, ...]:
     """Write built bundles to a plain directory (no versions), each file atomically."""
-    from .install import write_plain
+    from assetbuild.install.local import write_plain
 
     return write_plain(out_dir, [(b.output, b.data) for b in result.bundles])

@@ -6,7 +6,7 @@ import gzip
 import zlib
 from collections.abc import Callable, Sequence
 
-from .errors import ConfigError
+from assetbuild.errors import ConfigError
 
 Variant = tuple[str, bytes]
 
@@ -93,7 +93,7 @@ def precompress_many(
         if on_progress is not None:
             on_progress(len(done), len(units))
 
-    from .executor import cpu_count
+    from assetbuild.build.executor import cpu_count
 
     workers = min(cpu_count(), len(units))
     if workers > 1 and sum(len(d) for d in datas) * len(unique) >= PARALLEL_MIN_BYTES:

@@ -8,10 +8,10 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from .diagnostics import Diagnostic
+from assetbuild.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from .bundle import Built
+    from assetbuild.build.bundle import Built
 
 
 def use_color(stream: IO[str]) -> bool:

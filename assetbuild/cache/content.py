@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .bundle import RESULT_FORMAT, FileJob, FileResult
-from .diagnostics import Diagnostic, Location
+from assetbuild import __version__
+from assetbuild.build.bundle import RESULT_FORMAT, FileJob, FileResult
+from assetbuild.diagnostics import Diagnostic, Location
 
 ENTRY_MAGIC = b"ABCACHE1"
 ENTRIES_DIR = "v1"  # bump when the entry layout changes; older directories are removed by `clear`
@@ -81,7 +81,7 @@ def environment_key() -> str:
     # The bytes of our own code are part of every key (every module, plus vendored files), so an
     # edited checker never meets results cached by its previous self even if RESULT_FORMAT was not
     # bumped.
-    from .state import code_files
+    from assetbuild.cache.state import code_files
 
     for path in code_files():
         try:
@@ -392,7 +392,7 @@ class ContentCache:
         on_progress: Callable[[int, int], None] | None = None,
     ) -> list[tuple[tuple[str, bytes], ...]]:
         """`compress.precompress_many`, each data's variants cached by its hash and the methods."""
-        from . import compress
+        from assetbuild.install import compress
 
         methods = tuple(methods)
         if not methods:
@@ -475,7 +475,7 @@ class ContentCache:
         return size, scanned
 
     def _save_size(self) -> None:
-        from .fsutil import atomic_write
+        from assetbuild.fsutil import atomic_write
 
         blob = json.dumps({"bytes": self._size, "scanned": self._scanned}).encode("ascii")
         with contextlib.suppress(OSError):

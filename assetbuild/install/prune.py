@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError, InstallError
-from .fsutil import fsync_dir, remove_entry, remove_leftovers, temp_name
-from .install import install_lock
-from .versions import area_path, list_versions
+from assetbuild.errors import ConfigError, InstallError
+from assetbuild.fsutil import fsync_dir, remove_entry, remove_leftovers, temp_name
+from assetbuild.install.local import install_lock
+from assetbuild.versions import area_path, list_versions
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .cssnorm import preprocess, stylesheet_key
-from .csstokens import (
+from assetbuild.css.tokens import (
     _NAME_CHAR,  # [\w-] and non-ASCII
     _NAME_START,  # [A-Za-z_] and non-ASCII
     COMMENT,
@@ -27,8 +26,9 @@ from .csstokens import (
     text_offsets,
     tokenize,
 )
-from .diagnostics import Diagnostic, Location
-from .sources import SourceFile
+from assetbuild.css.walk import preprocess, stylesheet_key
+from assetbuild.diagnostics import Diagnostic, Location
+from assetbuild.sources import SourceFile
 
 # Statements that may precede @import (css-cascade: @charset, @import, @layer statements).
 _PREFIX = frozenset({"charset", "import", "namespace", "layer"})

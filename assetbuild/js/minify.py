@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import jssafe
-from .jscheck import engine_name, license_comments, program_facts, program_fingerprint
-from .minified import Minified, has_lone_surrogate
+from assetbuild.js import safe as jssafe
+from assetbuild.js.check import engine_name, license_comments, program_facts, program_fingerprint
+from assetbuild.minified import Minified, has_lone_surrogate
 
 
 def minify_js(text: str) -> Minified:
@@ -28,7 +28,7 @@ def minify_js(text: str) -> Minified:
 
 def _minify_with_engine(text: str) -> Minified | None:
     """The same choice, verified by the fast engine; None when the engine cannot decide."""
-    from . import jsengine
+    from assetbuild.js import engine as jsengine
 
     licenses = license_comments(text)
     if licenses is None:

@@ -27,13 +27,13 @@ from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, fsutil
+from assetbuild import __version__, fsutil
 
 if TYPE_CHECKING:
-    from .bundle import Built
-    from .config import Config
-    from .install import InstallReport, Output
-    from .pipeline import BuildOptions
+    from assetbuild.build.bundle import Built
+    from assetbuild.build.pipeline import BuildOptions
+    from assetbuild.config import Config
+    from assetbuild.install.local import InstallReport, Output
 
 STATE_FORMAT = 2
 RACY_NS = fsutil.RACY_NS
@@ -80,8 +80,18 @@ def _canonical(value: Any) -> Any:
 
 def code_files() -> list[Path]:
     """assetbuild's own modules and vendored files, in a stable order (the cache keys hash them)."""
-    here = Path(__file__).parent
-    return sorted([*here.glob("*.py"), *here.glob("vendor/*")])
+    return sorted(
+        path
+        for folder in _code_dirs()
+        for path in folder.iterdir()
+        if path.suffix in (".py", ".js") and path.is_file()
+    )
+
+
+def _code_dirs() -> list[Path]:
+    """The package's directories (subpackages and vendored files; no __pycache__)."""
+    here = Path(__file__).parent.parent
+    return [here, *sorted(d for d in here.rglob("*") if d.is_dir() and d.name != "__pycache__")]
 
 
 def _code_stamps() -> list[Any]:
@@ -117,8 +127,7 @@ def quick_paths(config: Config, snapshot: Snapshot, saved: Mapping[str, Any]) ->
     """
     import sys
 
-    here = Path(__file__).parent
-    paths = [str(here), str(here / "vendor")]
+    paths = [str(d) for d in _code_dirs()]
     paths += [str(p) for p in code_files()]
     paths += [origin for _, origin in _package_origins() if origin]
     paths += [os.path.abspath(entry or ".") for entry in sys.path]
@@ -176,8 +185,8 @@ def settings_key(
 
 def take_snapshot(config: Config, settings: str) -> Snapshot | None:
     """Expand every bundle's globs (directory listings only) and stamp the sources; None on any problem."""
-    from .errors import SourceError
-    from .sources import collect
+    from assetbuild.errors import SourceError
+    from assetbuild.sources import collect
 
     now = time.time_ns()
     sources: list[tuple[str, Stamp]] = []
@@ -240,8 +249,8 @@ def record(
     diagnostics: Sequence[Any],
 ) -> bool:
     """Save the state of a successful install; False (and nothing saved) when it cannot be trusted."""
-    from .cache import encode_diagnostics
-    from .fsutil import atomic_write
+    from assetbuild.cache.content import encode_diagnostics
+    from assetbuild.fsutil import atomic_write
 
     target = state_path(config)
     if snapshot.racy or report.dry_run or report.manifest_path is None:
@@ -315,7 +324,7 @@ def _area_of(name: str) -> str:
 
 
 def _versions(root: Path, area: str) -> list[int]:
-    from .versions import list_versions
+    from assetbuild.versions import list_versions
 
     return list(list_versions(root / area if area else root))
 
@@ -398,7 +407,7 @@ def check(config: Config, snapshot: Snapshot) -> dict[str, Any] | None:
         return None
     if fresher:
         # Proven by hash and now old enough for the stamp to prove it next time: remember that.
-        from .fsutil import atomic_write
+        from assetbuild.fsutil import atomic_write
 
         state["files"].update(fresher)
         with contextlib.suppress(OSError):
@@ -408,10 +417,10 @@ def check(config: Config, snapshot: Snapshot) -> dict[str, Any] | None:
 
 def up_to_date(config: Config, state: Mapping[str, Any], dry_run: bool = False) -> Any:
     """The outcome of a no-change install rebuilt from the state: the installed bundles as read back."""
-    from .bundle import Built
-    from .cache import decode_diagnostics
-    from .install import AreaResult, FileResult, InstallReport
-    from .pipeline import BuildResult, InstallOutcome
+    from assetbuild.build.bundle import Built
+    from assetbuild.build.pipeline import BuildResult, InstallOutcome
+    from assetbuild.cache.content import decode_diagnostics
+    from assetbuild.install.local import AreaResult, FileResult, InstallReport
 
     try:
         diags = decode_diagnostics(state["diagnostics"])

@@ -299,7 +299,7 @@ class _Engine:
         # Past V8's own heap ceiling (~1.4 GB) V8 aborts the whole process (SIGTRAP; a 100 MB
         # script's tree reached it); under this limit it raises instead: a "limit", esprima decides.
         self._racer.set_hard_memory_limit(_HEAP_LIMIT)
-        acorn = resources.files("assetbuild.vendor").joinpath("acorn.js").read_text("utf-8")
+        acorn = resources.files("assetbuild.js.vendor").joinpath("acorn.js").read_text("utf-8")
         self._racer.eval(acorn)
         functions: Any = self._racer.eval(_HARNESS)
         self._check: Callable[..., Any] = functions[0]

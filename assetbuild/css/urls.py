@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from .cssnorm import preprocess
-from .csstokens import (
+from assetbuild.css.tokens import (
     AT,
     COMMENT,
     LEAF,
@@ -37,8 +36,9 @@ from .csstokens import (
     text_offsets,
     tokenize,
 )
-from .diagnostics import Diagnostic
-from .sources import Edit, SourceFile
+from assetbuild.css.walk import preprocess
+from assetbuild.diagnostics import Diagnostic
+from assetbuild.sources import Edit, SourceFile
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _TOKEN = re.compile(r"\{\$[A-Za-z_][A-Za-z0-9_]*\}|<\$[A-Za-z_][A-Za-z0-9_]*>")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from .jscheck import is_license_comment, parse_script, run_deep
+from assetbuild.js.check import is_license_comment, parse_script, run_deep
 
 _LINE_TERMINATOR = re.compile("[\n\r\u2028\u2029]")
 

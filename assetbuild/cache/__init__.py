@@ -1,0 +1,1 @@
+"""What a run remembers: content entries and the up-to-date state."""

@@ -1,0 +1,1 @@
+"""CSS: tokens, the whitespace walk, check, minify, url() rewriting."""

@@ -1,0 +1,1 @@
+"""Installing: version directories, lock, staging, compression, prune."""

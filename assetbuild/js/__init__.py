@@ -1,0 +1,1 @@
+"""JavaScript: syntax check, program comparison, the V8 engine, minifiers."""
