@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from assetbuild.build import bundle
 from assetbuild.build.bundle import FileJob, FileResult, process_file
+from assetbuild.cache import content as cache
 from assetbuild.cache.content import (
     ContentCache,
     clear,
@@ -26,7 +27,6 @@ from assetbuild.cache.content import (
     job_key,
     trim,
 )
-from assetbuild.cache import content as cache
 from assetbuild.diagnostics import Diagnostic, Location
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from assetbuild.build import executor
 from assetbuild.errors import ConfigError
+from assetbuild.install import compress
 from assetbuild.install.compress import (
     compress_brotli,
     compress_gzip,
@@ -21,7 +22,6 @@ from assetbuild.install.compress import (
     precompress,
     precompress_many,
 )
-from assetbuild.install import compress
 
 TEXT = b"function add(a, b) { return a + b; }\n" * 200
 

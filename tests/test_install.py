@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from assetbuild.errors import ConfigError, InstallError, LockTimeout
 from assetbuild.fsutil import TEMP_PREFIX
+from assetbuild.install import local as install_mod
 from assetbuild.install.compress import compress_gzip, decompress, precompress
 from assetbuild.install.local import (
     AreaResult,
@@ -32,7 +33,6 @@ from assetbuild.install.local import (
     install_lock,
     write_plain,
 )
-from assetbuild.install import local as install_mod
 from assetbuild.manifest import integrity
 
 LOCK = ".assetbuild.lock"

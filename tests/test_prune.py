@@ -10,8 +10,8 @@ import pytest
 
 from assetbuild.errors import ConfigError, InstallError, LockTimeout
 from assetbuild.fsutil import TEMP_PREFIX
-from assetbuild.install.local import ManifestSettings, Output, install
 from assetbuild.install import prune as prune_mod
+from assetbuild.install.local import ManifestSettings, Output, install
 from assetbuild.install.prune import parse_duration, prune
 
 NOW = 1_700_000_000.0
