@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-SUITE = Path("/work/shared/test262-parser-tests")
+SUITE = Path(__file__).resolve().parent.parent.parent / "shared" / "test262-parser-tests"
 SKIPPED_KEYS = frozenset({"range", "loc", "hashbang", "comments", "tokens", "errors"})
 
 

@@ -2,7 +2,7 @@
 
 Invariant: load_config returns a Config or raises ConfigError, nothing else (no RecursionError, no
 KeyError, no TypeError), whatever the file holds.
-Run: /work/venv/bin/python fuzz/fuzz_config.py -max_total_time=150 -timeout=10 fuzz/corpus/config
+Run: .venv/bin/python fuzz/fuzz_config.py -max_total_time=150 -timeout=10 fuzz/corpus/config
 """
 
 from __future__ import annotations

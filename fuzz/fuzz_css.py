@@ -2,7 +2,7 @@
 
 Invariants: check_css never raises; minify_css never raises, returns a known method, and its output is the
 same stylesheet as its input (checked again here with same_stylesheet); join_css of the report works.
-Run: /work/venv/bin/python fuzz/fuzz_css.py -max_total_time=150 -timeout=10 fuzz/corpus/css
+Run: .venv/bin/python fuzz/fuzz_css.py -max_total_time=150 -timeout=10 fuzz/corpus/css
 """
 
 from __future__ import annotations

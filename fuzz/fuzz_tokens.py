@@ -2,7 +2,7 @@
 
 Invariants: substitute never raises; its text equals an independent one-pass reference; every edit maps a
 token of the original to its value; every diagnostic lies inside the file.
-Run: /work/venv/bin/python fuzz/fuzz_tokens.py -max_total_time=150 -timeout=10 fuzz/corpus/tokens
+Run: .venv/bin/python fuzz/fuzz_tokens.py -max_total_time=150 -timeout=10 fuzz/corpus/tokens
 """
 
 from __future__ import annotations
