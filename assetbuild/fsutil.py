@@ -1,35 +1,16 @@
-"""Atomic, durable file-system writes and the hidden temporary names they use."""
+"""Atomic, durable file-system writes, the hidden temporary names they use, stamps, and the machine's cores."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 # Every temporary entry assetbuild creates starts with this; under the install lock any such entry is a
 # leftover of a killed run, so the next run may delete it.
 TEMP_PREFIX = ".assetbuild-tmp-"
-
-
-# A stat stamp taken less than this after the file's mtime proves nothing: another write within
-# the file system's timestamp granularity would leave the same stamp (2 s covers FAT and NFS too).
-RACY_NS = 2_000_000_000
-
-Stamp = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
-
-
-def trusted_stamp(path: str | Path) -> Stamp | None:
-    """The file's stat stamp, or None when it is missing or too recent to prove anything."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    if time.time_ns() - st.st_mtime_ns < RACY_NS:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def temp_name(tag: str) -> str:
@@ -158,3 +139,26 @@ def remove_leftovers(directory: Path) -> tuple[Path, ...]:
         remove_entry(path)
         removed.append(path)
     return tuple(removed)
+
+
+# --- the machine ---------------------------------------------------------------------------------------
+
+
+def cpu_count() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def available_memory() -> int | None:
+    """Bytes the kernel can give without swapping (MemAvailable), None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

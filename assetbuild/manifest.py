@@ -12,9 +12,11 @@ import os
 import posixpath
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import EllipsisType
 from typing import Any, Literal, TypedDict
 
 from assetbuild.errors import AssetbuildError
+from assetbuild.stamps import Stamp, stamp_of
 
 SCHEMA_VERSION = 1
 
@@ -147,16 +149,23 @@ def write_manifest(
     entries: Mapping[str, BundleEntry],
     *,
     before_replace: Callable[[], None] | None = None,
+    existing: bytes | EllipsisType | None = ...,
 ) -> bool:
-    """Write the manifest atomically when its bytes change; return whether it changed."""
+    """Write the manifest atomically when its bytes change; return whether it changed.
+
+    `existing`: the file's bytes as the caller just read them (None: there is none), so they are
+    not read again; by default they are read here.
+    """
     from assetbuild.fsutil import atomic_write
 
     content = render(build_manifest(entries), fmt)
-    try:
-        if path.read_bytes() == content:
-            return False
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        pass
+    if existing is ...:
+        try:
+            existing = path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            existing = None
+    if existing == content:
+        return False
     atomic_write(path, content, before_replace=before_replace)
     return True
 
@@ -212,7 +221,7 @@ _TAGS = {
     ".css": '<link rel="stylesheet" href="{url}" integrity="{sri}" crossorigin="anonymous">',
 }
 
-_cache: dict[str, tuple[tuple[int, int, int], Manifest]] = {}
+_cache: dict[str, tuple[Stamp, Manifest]] = {}
 
 
 class Manifest:
@@ -237,7 +246,7 @@ class Manifest:
         except OSError as exc:
             raise ManifestError(f"{file}: cannot read the manifest: {exc.strerror}") from None
         # The writer replaces the file by rename, so a new inode means new content.
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        stamp = stamp_of(st)
         cached = _cache.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]

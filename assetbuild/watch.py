@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetbuild.errors import AssetbuildError, ConfigError, SourceError
+from assetbuild.stamps import stamp_of
 from assetbuild.versions import is_version_name
 
 if TYPE_CHECKING:
-    from assetbuild.build.pipeline import BuildOptions, InstallOutcome
+    from assetbuild.build.results import BuildOptions, InstallOutcome, Policy
     from assetbuild.config import BundleSpec, Config
 
 DEFAULT_DEBOUNCE = 0.05
@@ -162,7 +163,7 @@ def _bundle_stamps(config: Config, spec: BundleSpec) -> Stamps:
             linked = linked_dirs[parent] or stat.S_ISLNK(st.st_mode)
             if stat.S_ISLNK(st.st_mode):
                 st = os.stat(name)
-            stamps.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, linked))
+            stamps.append((name, *stamp_of(st), linked))
         except OSError:
             stamps.append((name, None))
     return tuple(stamps)
@@ -170,7 +171,7 @@ def _bundle_stamps(config: Config, spec: BundleSpec) -> Stamps:
 
 def _has_links(stamps: Stamps) -> bool:
     """Whether a source is reached through a symbolic link (its edits may show up elsewhere)."""
-    return stamps[:1] == ("error",) or any(len(s) > 5 and s[5] for s in stamps)
+    return stamps[:1] == ("error",) or any(len(s) > 6 and s[6] for s in stamps)
 
 
 def _glob_bases(config: Config, spec: BundleSpec) -> tuple[str, ...] | None:
@@ -259,7 +260,7 @@ class Watcher:
         load: Callable[[], Config],
         options: BuildOptions,
         *,
-        policy: str = "into-current",
+        policy: Policy = "into-current",
         compress: tuple[str, ...] | None = (),
         debounce: float = DEFAULT_DEBOUNCE,
         on_build: Callable[[Rebuild], None] | None = None,
@@ -284,6 +285,10 @@ class Watcher:
         self._observer: Any = None
         self._watches: dict[WatchDir, Any] = {}
         self.building = False
+        from assetbuild.build.session import Memory
+
+        # What one rebuild learned that the next may reuse (prepared jobs, cache memory, entries).
+        self.memory = Memory(long_lived=True)
 
     # -- control
 
@@ -300,10 +305,7 @@ class Watcher:
         """Load the config (waiting out a broken one), build once, then watch until stopped."""
         from watchdog.observers import Observer
 
-        from assetbuild.build.pipeline import long_lived
-
-        with long_lived():
-            self._run(Observer)
+        self._run(Observer)
 
     def _run(self, observer_class: Any) -> None:
         self._observer = observer_class()
@@ -513,21 +515,24 @@ class Watcher:
         self, config: Config, options: BuildOptions, outputs: tuple[str, ...]
     ) -> tuple[InstallOutcome | None, AssetbuildError | None]:
         """Install everything; when sources have errors, still install the bundles without any."""
-        from assetbuild.build.pipeline import build, install
+        from assetbuild.build.pipeline import Session, build, install
+
+        def session(options: BuildOptions) -> Session:
+            return Session(config, options, self.memory)
 
         try:
-            return install(config, options, policy=self.policy, compress=self.compress), None
+            return install(session(options), policy=self.policy, compress=self.compress), None
         except SourceError as exc:
             error: AssetbuildError = exc
         except AssetbuildError as exc:
             return None, exc
-        result = build(config, options)  # cache hits: this only sorts good bundles from bad
+        result = build(session(options))  # cache hits: this only sorts good bundles from bad
         good = frozenset(b.output for b in result.bundles if b.ok)
         if not good or (config.manifest_format != "json" and len(good) < len(config.bundles)):
             return None, error
         try:
             only = replace(options, only=good)
-            return install(config, only, policy=self.policy, compress=self.compress), error
+            return install(session(only), policy=self.policy, compress=self.compress), error
         except AssetbuildError as exc:
             return None, exc
 

@@ -28,7 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from assetbuild import cssoracle
-from assetbuild.build.bundle import FileJob, FileResult, output_dir_for, process_file
+from assetbuild.build.bundle import output_dir_for, process_file
+from assetbuild.build.results import FileJob, FileResult
 from assetbuild.config import load_config
 from assetbuild.css import check as csscheck
 from assetbuild.css import minify as cssminify

@@ -125,7 +125,8 @@ def place_hand_files(root: Path) -> None:
 
 def expected_outputs(site: Path, state: int, lines: int = 60) -> dict[str, bytes]:
     """What a clean install of `state` puts in a version directory, built in memory in a scratch copy."""
-    from assetbuild.build.pipeline import BuildOptions, build
+    from assetbuild.build.pipeline import build
+    from assetbuild.build.results import BuildOptions
     from assetbuild.config import load_config
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,7 +139,8 @@ def expected_outputs(site: Path, state: int, lines: int = 60) -> dict[str, bytes
 
 def built_outputs(site: Path) -> dict[str, bytes]:
     """What a clean install of the site's current sources serves, built in memory."""
-    from assetbuild.build.pipeline import BuildOptions, build
+    from assetbuild.build.pipeline import build
+    from assetbuild.build.results import BuildOptions
     from assetbuild.config import load_config
 
     result = build(load_config(site), BuildOptions(use_cache=False))

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from assetbuild.build import bundle
-from assetbuild.build.bundle import FileJob, process_file
+from assetbuild.build.bundle import process_file
+from assetbuild.build.results import FileJob
 from assetbuild.css import minify as cssminify
 from assetbuild.js import minify as jsminify
 from assetbuild.minified import Minified

@@ -17,16 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assetbuild.build import bundle
-from assetbuild.build.bundle import FileJob, FileResult, process_file
+from assetbuild.build.bundle import process_file
+from assetbuild.build.results import FileJob, FileResult
+from assetbuild.cache import codec, fingerprint
 from assetbuild.cache import content as cache
-from assetbuild.cache.content import (
-    ContentCache,
-    clear,
-    decode_value,
-    encode_value,
-    job_key,
-    trim,
-)
+from assetbuild.cache.codec import decode_value, encode_value
+from assetbuild.cache.content import ContentCache, clear, job_key, trim
 from assetbuild.diagnostics import Diagnostic, Location
 
 
@@ -86,7 +82,7 @@ def test_codec_round_trips_exactly(value: Any) -> None:
     assert type(decoded) is type(value)
 
 
-long_texts = st.text(min_size=cache.BLOB_MIN_CHARS, max_size=cache.BLOB_MIN_CHARS + 50)
+long_texts = st.text(min_size=codec.BLOB_MIN_CHARS, max_size=codec.BLOB_MIN_CHARS + 50)
 
 
 @settings(max_examples=100, deadline=None)
@@ -102,7 +98,7 @@ def test_codec_round_trips_with_long_strings_as_blobs(value: Any) -> None:
     encoded = json.dumps(encode_value(value, table))
     strings = list(table)
     assert len(strings) == len(set(strings))  # each distinct long string once
-    assert all(len(s) >= cache.BLOB_MIN_CHARS and json.dumps(s) not in encoded for s in strings)
+    assert all(len(s) >= codec.BLOB_MIN_CHARS and json.dumps(s) not in encoded for s in strings)
     assert decode_value(json.loads(encoded), strings) == value
 
 
@@ -143,7 +139,7 @@ def test_codec_refuses_what_it_did_not_write(data: Any) -> None:
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), object(), {1, 2}.__iter__()])
 def test_codec_declines_values_it_cannot_restore(value: Any) -> None:
-    with pytest.raises(cache._Unencodable):
+    with pytest.raises(codec.Unencodable):
         encode_value(value)
 
 
@@ -177,23 +173,25 @@ def test_key_changes_with_each_job_field(field: str) -> None:
 @pytest.mark.parametrize(
     "patch",
     [
-        lambda mp: mp.setattr(cache, "RESULT_FORMAT", bundle.RESULT_FORMAT + 1),
-        lambda mp: mp.setattr(cache, "__version__", "999.0"),
+        lambda mp: mp.setattr(fingerprint, "RESULT_FORMAT", bundle.RESULT_FORMAT + 1),
+        lambda mp: mp.setattr(fingerprint, "__version__", "999.0"),
         lambda mp: mp.setattr(
-            cache, "_TOOL_PACKAGES", (*cache._TOOL_PACKAGES, ("no-such-dist-xyz", "no_such_mod"))
+            fingerprint,
+            "PACKAGES",
+            (*fingerprint.PACKAGES, ("no-such-dist-xyz", "no_such_mod")),
         ),
     ],
     ids=["result-format", "tool-version", "checker-versions"],
 )
 def test_key_changes_with_versions(patch: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     before = job_key(make_job())
-    cache.environment_key.cache_clear()
+    fingerprint.environment_key.cache_clear()
     try:
         patch(monkeypatch)
         assert job_key(make_job()) != before
     finally:
         monkeypatch.undo()
-        cache.environment_key.cache_clear()
+        fingerprint.environment_key.cache_clear()
     assert job_key(make_job()) == before
 
 
@@ -301,12 +299,16 @@ def test_precompress_is_cached_and_identical(tmp_path: Path, methods: tuple[str,
     from assetbuild.install import compress
 
     data = b"function f() { return 42; }\n" * 200
-    first = ContentCache(tmp_path / "c").precompress(data, methods)
+
+    def cached(data: bytes) -> tuple[tuple[str, bytes], ...]:
+        return compress.cached_precompress_many(ContentCache(tmp_path / "c"), [data], methods)[0]
+
+    first = cached(data)
     assert first == compress.precompress(data, methods)
     files = sorted(p for p in (tmp_path / "c").rglob("*") if p.is_file() and "compress" in p.parts)
     assert len(files) == 1
-    assert ContentCache(tmp_path / "c").precompress(data, methods) == first
-    assert ContentCache(tmp_path / "c").precompress(data + b" ", methods) != first
+    assert cached(data) == first
+    assert cached(data + b" ") != first
 
 
 def test_unwritable_directory_is_a_warning(tmp_path: Path) -> None:
@@ -418,7 +420,8 @@ def test_concurrent_writers_never_produce_a_bad_read(tmp_path: Path) -> None:
 
 def test_second_build_comes_from_the_cache(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from assetbuild.build import executor
-    from assetbuild.build.pipeline import BuildOptions, build
+    from assetbuild.build.pipeline import build
+    from assetbuild.build.results import BuildOptions
     from assetbuild.config import load_config
 
     site = make_site(
@@ -437,19 +440,19 @@ def test_second_build_comes_from_the_cache(make_site: Any, monkeypatch: pytest.M
     monkeypatch.setattr(
         executor, "process_file", lambda job: calls.append(job.display) or real(job)
     )
-    cache._shared.clear()  # a new process: only the disk cache is left
+    # each build is a run of its own, with a fresh memory: only the disk cache is left
     warm = build(config, BuildOptions())
     assert calls == []
     assert [b.data for b in warm.bundles] == [b.data for b in cold.bundles]
     assert warm.diagnostics == cold.diagnostics
     (site / "js" / "source" / "b.js").write_text("function b() { return a + 1; }\n")
-    cache._shared.clear()
     build(config, BuildOptions())
     assert calls == ["js/source/b.js"]
 
 
 def test_no_cache_writes_no_cache(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetbuild.build.pipeline import BuildOptions, install
+    from assetbuild.build.pipeline import install
+    from assetbuild.build.results import BuildOptions
     from assetbuild.config import load_config
 
     site = make_site({"js/source/a.js": "var a = 1;\n"})
@@ -489,7 +492,8 @@ def test_check_reads_the_cache_but_writes_nothing(
     make_site: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from assetbuild.build import executor
-    from assetbuild.build.pipeline import BuildOptions, build
+    from assetbuild.build.pipeline import build
+    from assetbuild.build.results import BuildOptions
     from assetbuild.config import load_config
 
     site = make_site({"js/source/a.js": "var a = 1;\n", "css/source/a.css": "a { b: c; }\n"})
@@ -499,7 +503,6 @@ def test_check_reads_the_cache_but_writes_nothing(
     assert not config.cache_dir.exists()  # nothing written, not even the directory
     build(config, BuildOptions())  # an ordinary build fills the cache
     before = sorted((p, p.stat().st_mtime_ns) for p in config.cache_dir.rglob("*"))
-    cache._shared.clear()
     calls: list[str] = []
     real = executor.process_file
     monkeypatch.setattr(

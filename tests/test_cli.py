@@ -336,7 +336,7 @@ def test_verbose_names_the_fallbacks_and_the_time(tmp_path: Path) -> None:
 
 
 def test_minify_details_lists_at_most_a_few_names() -> None:
-    from assetbuild.build.bundle import Built
+    from assetbuild.build.results import Built
     from assetbuild.report import minify_details
 
     names = tuple(f"s/{i}.css" for i in range(8))

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetbuild.build import executor
 from assetbuild.errors import ConfigError
 from assetbuild.install import compress
 from assetbuild.install.compress import (
@@ -127,7 +126,7 @@ def test_many_bundles_compress_on_threads_to_the_same_bytes(
         return real(data)
 
     monkeypatch.setitem(compress._COMPRESSORS, "gzip", spy)
-    monkeypatch.setattr(executor, "cpu_count", lambda: 2)
+    monkeypatch.setattr(compress, "cpu_count", lambda: 2)
     parallel = precompress_many(datas, methods)
     assert any(name.startswith("assetbuild-compress") for name in threads)
     assert parallel == [precompress(data, methods) for data in datas]

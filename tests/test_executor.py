@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from assetbuild.build import executor
-from assetbuild.build.bundle import FileJob, FileResult, process_file
+from assetbuild.build.bundle import process_file
 from assetbuild.build.executor import pool_size, run_jobs
+from assetbuild.build.results import FileJob, FileResult
 from assetbuild.cache import content as cache
+from assetbuild.fsutil import available_memory
 
 
 def job(i: int, text: str, kind: str = "js") -> FileJob:
@@ -57,7 +59,7 @@ def force_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(executor, "POOL_MIN_BYTES", 0)
     monkeypatch.setattr(executor, "POOL_MIN_BYTES_FAST", 0)
     monkeypatch.setattr(executor, "cpu_count", lambda: 2)
-    monkeypatch.setattr(executor, "_available_memory", lambda: None)
+    monkeypatch.setattr(executor, "available_memory", lambda: None)
     monkeypatch.setattr(executor, "_threads_pay", lambda pending: False)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
 
@@ -110,7 +112,7 @@ def test_pool_size(
     monkeypatch: pytest.MonkeyPatch, files: int, size: int, cpus: int, env: str, expected: int
 ) -> None:
     monkeypatch.setattr(executor, "cpu_count", lambda: cpus)
-    monkeypatch.setattr(executor, "_available_memory", lambda: None)
+    monkeypatch.setattr(executor, "available_memory", lambda: None)
     monkeypatch.setenv(executor.ENV_JOBS, env)
     monkeypatch.setenv("ASSETBUILD_ENGINE", "esprima")
     jobs = [job(i, "x" * (size // files)) for i in range(files)]
@@ -134,7 +136,7 @@ def test_pool_threshold_with_the_fast_engine(
     if not jsengine.available():
         pytest.skip("the fast engine (mini-racer) is not installed")
     monkeypatch.setattr(executor, "cpu_count", lambda: 2)
-    monkeypatch.setattr(executor, "_available_memory", lambda: None)
+    monkeypatch.setattr(executor, "available_memory", lambda: None)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
     monkeypatch.setenv("ASSETBUILD_ENGINE", "auto")
     jobs = [job(i, "x" * (size // 20), kind) for i in range(20)]
@@ -158,13 +160,13 @@ def test_workers_fit_in_free_memory(
     monkeypatch.setattr(executor, "cpu_count", lambda: cpus)
     monkeypatch.delenv(executor.ENV_JOBS, raising=False)
     free = None if free_mb is None else free_mb * 1024 * 1024
-    monkeypatch.setattr(executor, "_available_memory", lambda: free)
+    monkeypatch.setattr(executor, "available_memory", lambda: free)
     jobs = [job(0, "x" * biggest)] + [job(i, "x" * 100_000) for i in range(1, 20)]
     assert pool_size(jobs) == expected
 
 
 def test_available_memory_is_read_or_unknown() -> None:
-    free = executor._available_memory()
+    free = available_memory()
     assert free is None or free > 0
     if os.path.exists("/proc/meminfo"):
         assert free is not None
@@ -199,7 +201,8 @@ def test_pool_results_equal_serial_results(monkeypatch: pytest.MonkeyPatch, para
 
 @pytest.mark.usefixtures("parallel")
 def test_pool_bundle_bytes_equal_serial(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assetbuild.build.pipeline import BuildOptions, build
+    from assetbuild.build.pipeline import build
+    from assetbuild.build.results import BuildOptions
     from assetbuild.config import load_config
 
     files = {
@@ -228,24 +231,27 @@ def test_progress_counts_every_file_once(
     else:
         monkeypatch.setenv(executor.ENV_JOBS, "1")
     jobs = mixed_jobs(12)
-    run_jobs(jobs[:5], cache_dir=tmp_path / "c")  # some of them cached
+    run_jobs(jobs[:5], cache=cache.ContentCache(tmp_path / "c"))  # some of them cached
     calls: list[tuple[int, int]] = []
-    run_jobs(jobs, cache_dir=tmp_path / "c", on_progress=lambda d, t: calls.append((d, t)))
+    run_jobs(
+        jobs,
+        cache=cache.ContentCache(tmp_path / "c"),
+        on_progress=lambda d, t: calls.append((d, t)),
+    )
     assert calls == [(i, len(jobs)) for i in range(1, len(jobs) + 1)]
 
 
 @pytest.mark.usefixtures("force_pool")
 def test_pool_results_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     jobs = mixed_jobs(10)
-    first = run_jobs(jobs, cache_dir=tmp_path / "c")
-    cache._shared.clear()
+    first = run_jobs(jobs, cache=cache.ContentCache(tmp_path / "c"))
     computed: list[str] = []
     monkeypatch.setattr(executor, "process_file", lambda j: computed.append(j.display))
     for runner in ("_run_pool", "_run_threads"):
         monkeypatch.setattr(
             executor, runner, lambda *a: pytest.fail("pool started for cached jobs")
         )
-    assert run_jobs(jobs, cache_dir=tmp_path / "c") == first
+    assert run_jobs(jobs, cache=cache.ContentCache(tmp_path / "c")) == first  # from the disk
     assert computed == []
 
 

@@ -20,19 +20,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assetbuild.build.results import AreaResult, InstalledFile, ManifestSettings, Output
 from assetbuild.errors import ConfigError, InstallError, LockTimeout
 from assetbuild.fsutil import TEMP_PREFIX
-from assetbuild.install import local as install_mod
+from assetbuild.install import faults, stage
 from assetbuild.install.compress import compress_gzip, decompress, precompress
-from assetbuild.install.local import (
-    AreaResult,
-    FileResult,
-    ManifestSettings,
-    Output,
-    install,
-    install_lock,
-    write_plain,
-)
+from assetbuild.install.export import write_plain
+from assetbuild.install.local import install
+from assetbuild.install.lock import install_lock
 from assetbuild.manifest import integrity
 
 LOCK = ".assetbuild.lock"
@@ -105,7 +100,9 @@ def test_first_install_creates_version_1(tmp_path: Path, area: str) -> None:
     report = install(root, [out(name, js(1))], manifest=settings_for(root))
     prefix = f"{area}/" if area else ""
     assert report.areas == (
-        AreaResult(area, "created", 1, None, (FileResult(name, f"{prefix}1/main.js", "written"),)),
+        AreaResult(
+            area, "created", 1, None, (InstalledFile(name, f"{prefix}1/main.js", "written"),)
+        ),
     )
     assert (root / f"{prefix}1/main.js").read_text() == js(1)
     assert gzip.decompress((root / f"{prefix}1/main.js.gz").read_bytes()) == js(1).encode()
@@ -715,7 +712,7 @@ def test_copy_error_cleans_the_staging_dir(tmp_path: Path, monkeypatch: pytest.M
     def broken(*args: object, **kwargs: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(args[0]))
 
-    monkeypatch.setattr(install_mod, "copy_file", broken)
+    monkeypatch.setattr(stage, "copy_file", broken)
     with pytest.raises(InstallError, match=r"hand\.txt: Permission denied"):
         install(root, [out("js/main.js", js(2))])
     assert sorted(p.name for p in (root / "js").iterdir()) == ["1"]
@@ -736,9 +733,9 @@ def test_read_only_directory(tmp_path: Path) -> None:
 
 def test_fault_point_is_inert_without_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ASSETBUILD_FAULT", raising=False)
-    install_mod._fault_point("locked")
+    faults.fault_point("locked")
     monkeypatch.setenv("ASSETBUILD_FAULT", "staged:3")
-    install_mod._fault_point("locked")  # another point: nothing happens
+    faults.fault_point("locked")  # another point: nothing happens
 
 
 @pytest.mark.parametrize("syncfs", [True, False])
@@ -747,8 +744,8 @@ def test_copies_are_flushed_with_or_without_syncfs(
 ) -> None:
     flushed: list[Path] = []
     if not syncfs:
-        monkeypatch.setattr(install_mod, "sync_filesystem", lambda path: False)
-        monkeypatch.setattr(install_mod, "fsync_file", flushed.append)
+        monkeypatch.setattr(stage, "sync_filesystem", lambda path: False)
+        monkeypatch.setattr(stage, "fsync_file", flushed.append)
     root = tmp_path / "static"
     install(root, [out("js/main.js", js(1))])
     (root / "js/1/sub").mkdir()

@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from assetbuild.build.pipeline import BuildOptions, build, install
+from assetbuild.build.pipeline import build, install
+from assetbuild.build.results import BuildOptions
 from assetbuild.config import Overrides, load_config
 from assetbuild.diagnostics import line_col
 from assetbuild.manifest import (

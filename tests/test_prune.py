@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from assetbuild.build.results import ManifestSettings, Output
 from assetbuild.errors import ConfigError, InstallError, LockTimeout
 from assetbuild.fsutil import TEMP_PREFIX
 from assetbuild.install import prune as prune_mod
-from assetbuild.install.local import ManifestSettings, Output, install
+from assetbuild.install.local import install
 from assetbuild.install.prune import parse_duration, prune
 
 NOW = 1_700_000_000.0

@@ -57,7 +57,8 @@ def test_a_new_phase_relabels_a_shown_bar_and_delays_a_hidden_one() -> None:
 
 def test_install_reports_compression_as_its_own_stage(tmp_path: Path) -> None:
     pytest.importorskip("brotli")
-    from assetbuild.build.pipeline import BuildOptions, install
+    from assetbuild.build.pipeline import install
+    from assetbuild.build.results import BuildOptions
     from assetbuild.config import load_config
 
     (tmp_path / "static" / "js" / "source").mkdir(parents=True)

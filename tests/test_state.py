@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from assetbuild import sources
-from assetbuild.build.pipeline import BuildOptions, InstallOutcome, install
+from assetbuild.build.pipeline import install
+from assetbuild.build.results import BuildOptions, InstallOutcome
 from assetbuild.cache import state
 from assetbuild.config import Overrides, load_config
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from assetbuild.build.pipeline import BuildOptions
+from assetbuild.build.results import BuildOptions
 from assetbuild.config import load_config
 from assetbuild.errors import ConfigError
 from assetbuild.watch import Rebuild, WatchDir, Watcher, watch_dirs

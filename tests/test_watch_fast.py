@@ -13,8 +13,9 @@ from test_watch import Harness, installed
 
 from assetbuild import sources
 from assetbuild.build import pipeline
-from assetbuild.build.pipeline import BuildOptions, build
-from assetbuild.config import load_config
+from assetbuild.build.results import BuildOptions, BuildResult
+from assetbuild.build.session import Memory, Session
+from assetbuild.config import Config, load_config
 from assetbuild.watch import _has_links, _may_concern
 
 CONFIG = """\
@@ -77,8 +78,8 @@ def test_relative_event_paths_are_resolved(two: Path) -> None:
 @pytest.mark.parametrize(
     ("stamps", "expected"),
     [
-        ((("a", 1, 2, 3, 4, False),), False),
-        ((("a", 1, 2, 3, 4, False), ("b", 1, 2, 3, 4, True)), True),
+        ((("a", 1, 2, 3, 4, 5, False),), False),
+        ((("a", 1, 2, 3, 4, 5, False), ("b", 1, 2, 3, 4, 5, True)), True),
         ((("a", None),), False),
         (("error", "message"), True),
     ],
@@ -140,20 +141,28 @@ def counted_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return real(path, display)
 
     monkeypatch.setattr(sources, "read_source", counting)
-    with pipeline.long_lived():
-        yield reads
+    global _memory
+    _memory = Memory(long_lived=True)  # as watch mode keeps one
+    yield reads
+
+
+_memory = Memory(long_lived=True)
+
+
+def build(config: Config, options: BuildOptions) -> BuildResult:
+    """A build in the long-lived process the fixture set up."""
+    return pipeline.build(Session(config, options, _memory))
 
 
 def test_one_shot_builds_read_every_source(two: Path, counted_reads: list[str]) -> None:
     _age(two / "js/source/a.js", two / "lib/x/b.js")
     config = load_config(two, None)
-    pipeline._PREPARED.watchers -= 1  # as outside watch mode
-    try:
-        build(config, BuildOptions())
-        build(config, BuildOptions())
-    finally:
-        pipeline._PREPARED.watchers += 1
-    assert sorted(counted_reads) == ["a.js", "a.js", "b.js", "b.js"]
+    pipeline.build(config, BuildOptions())  # each one-shot run has a memory of its own
+    pipeline.build(config, BuildOptions())
+    one = Memory()  # and one shared by runs that are not long-lived trusts no stamp
+    pipeline.build(Session(config, BuildOptions(), one))
+    pipeline.build(Session(config, BuildOptions(), one))
+    assert sorted(counted_reads) == ["a.js"] * 4 + ["b.js"] * 4
 
 
 @pytest.mark.parametrize("aged", [True, False])
@@ -204,16 +213,16 @@ def test_settings_change_prepares_again(two: Path, counted_reads: list[str]) -> 
     assert sorted(counted_reads) == ["a.js", "b.js"]
     assert b"var a = 1;" in plain.bundles[0].data
     assert b"var a = 1;" not in minified.bundles[0].data
-    assert pipeline._PREPARED.unchanged("nowhere", None, ()) is None
+    assert _memory.prepared.unchanged("nowhere", None, ()) is None
 
 
 def test_installed_entries_are_hashed_once_while_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assetbuild.install import local as install
+    from assetbuild.install import entries as install
 
     calls: list[bytes] = []
-    real = install.bundle_entry  # type: ignore[attr-defined]
+    real = install.bundle_entry
 
     def counting(rel: str, version: int, data: bytes, *args: Any) -> Any:
         calls.append(data)
@@ -223,16 +232,17 @@ def test_installed_entries_are_hashed_once_while_unchanged(
     path = tmp_path / "main.js"
     path.write_bytes(b"var a=1;")
     _age(path)
-    first = install._disk_entry("js/1/main.js", path, 1, "/static")
-    again = install._disk_entry("js/1/main.js", path, 1, "/static")
+    disk = install.DiskEntries()
+    first = disk.entry("js/1/main.js", path, 1, "/static")
+    again = disk.entry("js/1/main.js", path, 1, "/static")
     assert first == again
     assert len(calls) == 1
     path.write_bytes(b"var a=2;")  # same size
     _age(path)  # same mtime: only the ctime differs
-    changed = install._disk_entry("js/1/main.js", path, 1, "/static")
+    changed = disk.entry("js/1/main.js", path, 1, "/static")
     assert len(calls) == 2
     assert changed is not None and first is not None
     assert changed["integrity"] != first["integrity"]
     (tmp_path / "main.js.gz").write_bytes(b"x")
-    assert install._disk_entry("js/1/main.js", path, 1, "/static") != changed  # a new variant
+    assert disk.entry("js/1/main.js", path, 1, "/static") != changed  # a new variant
     assert len(calls) == 3

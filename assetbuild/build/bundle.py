@@ -6,50 +6,16 @@ is the unit of work that the content cache stores and the process pool runs.
 
 from __future__ import annotations
 
-import functools
-import gzip
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from assetbuild.build.results import Built, FileJob, FileResult
 from assetbuild.diagnostics import Diagnostic, Location
 
 # Bumped whenever a change to the code below can change a file's result, so
 # that cached results of older versions are never trusted.
 RESULT_FORMAT = 2
-
-
-@dataclass(frozen=True)
-class FileJob:
-    """What `process_file` needs: the substituted source and every option that changes the result."""
-
-    kind: str  # "js" | "css"
-    path: str  # absolute path, as a string (for url() rewriting)
-    display: str
-    original: str
-    text: str
-    edits: tuple[tuple[int, int, int, int], ...]
-    minify: bool
-    first: bool
-    output_dir: str  # where the bundle will be installed (for url() rewriting), "" for none
-    root: str
-
-
-@dataclass(frozen=True)
-class FileResult:
-    """A checked (and possibly minified) file, ready to join."""
-
-    display: str
-    text: str  # what joins the bundle (checked; minified when asked and verified)
-    checked_text: str  # checked but not minified, for bundle-level CSS handling
-    method: str  # "rjsmin" | "rcssmin" | "safe" | "none" | "off"
-    diagnostics: tuple[Diagnostic, ...]
-    facts: Any = None  # JsReport or CssReport, for bundle-level checks
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.is_error for d in self.diagnostics)
 
 
 def process_file(job: FileJob) -> FileResult:
@@ -122,35 +88,6 @@ def _fallback_warning(src: Any, language: str, fast: str, method: str) -> tuple[
             Location(src.display),
         ),
     )
-
-
-@dataclass(frozen=True)
-class Built:
-    """A bundle built in memory: its bytes and how it got them."""
-
-    output: str  # logical name, "js/main.js"
-    kind: str
-    sources: tuple[str, ...]  # display paths, in bundle order
-    raw_size: int  # bytes of the sources as read
-    data: bytes
-    methods: tuple[str, ...]  # per file
-    diagnostics: tuple[Diagnostic, ...]
-    known_gzip_size: int | None = None  # when already measured (the no-change fast path)
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.is_error for d in self.diagnostics)
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-    @functools.cached_property
-    def gzip_size(self) -> int:
-        """Bytes served to a browser that accepts gzip (level 9, as the .gz variant)."""
-        if self.known_gzip_size is not None:
-            return self.known_gzip_size
-        return len(gzip.compress(self.data, 9, mtime=0))
 
 
 def join_bundle(

@@ -15,10 +15,15 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assetbuild.build.bundle import FileJob, FileResult, process_file
+from assetbuild.build.bundle import process_file
+from assetbuild.build.results import FileJob, FileResult
+from assetbuild.cache.content import job_key
+from assetbuild.fsutil import available_memory, cpu_count
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from assetbuild.cache.content import ContentCache
 
 Progress = Callable[[int, int], None]
 
@@ -44,13 +49,12 @@ ENV_JOBS = "ASSETBUILD_JOBS"  # "1" forces the serial path; N caps the processes
 def run_jobs(
     jobs: Sequence[FileJob],
     *,
-    cache_dir: Path | None = None,
+    cache: ContentCache | None = None,
     on_progress: Progress | None = None,
-    read_only: bool = False,
 ) -> list[FileResult]:
     """Results for `jobs`, in order; identical whichever way they were computed.
 
-    With `cache_dir`, results come from and go to the content cache (only from it when `read_only`).
+    With `cache`, results come from and go to the content cache (a read-only one only serves hits).
     """
     total = len(jobs)
     results: list[FileResult | None] = [None] * total
@@ -63,13 +67,7 @@ def run_jobs(
         if on_progress:
             on_progress(done, total)
 
-    cache = None
-    keys: list[str] = []
-    if cache_dir is not None and jobs:
-        from assetbuild.cache.content import job_key, open_cache
-
-        cache = open_cache(cache_dir, read_only=read_only)
-        keys = [job_key(job) for job in jobs]
+    keys = [job_key(job) for job in jobs] if cache is not None else []
     todo: list[int] = []
     for i in range(total):
         hit = cache.get_result(keys[i]) if cache is not None else None
@@ -108,23 +106,11 @@ def pool_size(pending: Sequence[FileJob]) -> int:
     if len(pending) < POOL_MIN_FILES or work < _min_bytes(pending):
         return 1
     processes = min(cpus, len(pending))
-    free = _available_memory()
+    free = available_memory()
     if free is not None:
         need = WORKER_BYTES + WORKER_BYTES_PER_CHAR * max(len(job.text) for job in pending)
         processes = min(processes, 1 + free // need)  # this process is one of them
     return processes
-
-
-def _available_memory() -> int | None:
-    """Bytes the kernel can give without swapping (MemAvailable), None where unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def _min_bytes(pending: Sequence[FileJob]) -> int:
@@ -253,14 +239,6 @@ def _run_threads(
     return [i for i in todo if i in left]
 
 
-def cpu_count() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 def _run_pool(
     jobs: Sequence[FileJob],
     todo: list[int],
@@ -295,7 +273,7 @@ def _run_pool(
 
     def start() -> None:
         try:
-            pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_worker_init)
+            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
             made.append(pool)
             pool.submit(int)  # starts the fork server and the workers: ~0.2 s, outside the lock
             pools.append(pool)
@@ -316,6 +294,7 @@ def _run_pool(
             left.discard(i)
             computed(i, result)
 
+    context = _context()  # here, not in the starter thread: a wrong preload name must fail loudly
     starter = threading.Thread(target=start, name="assetbuild-pool-start", daemon=True)
     starter.start()
     try:
@@ -342,6 +321,31 @@ def _run_pool(
     return [i for i in todo if i in left]
 
 
+# What the fork server imports once, so that no worker pays for it: `process_file` and the checkers.
+PRELOAD = (
+    "assetbuild.build.bundle",
+    "assetbuild.js.check",
+    "assetbuild.css.check",
+    "assetbuild.js.minify",
+    "assetbuild.css.minify",
+    "esprima",
+)
+
+
+def preload_modules() -> tuple[str, ...]:
+    """`PRELOAD`, each name proven importable: the fork server would silently skip a wrong one."""
+    import importlib.util
+
+    for name in PRELOAD:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise RuntimeError(f"executor.PRELOAD names {name!r}, which cannot be imported")
+    return PRELOAD
+
+
 def _context() -> Any:
     """A start method that is safe with threads (watch mode runs an observer thread)."""
     import multiprocessing
@@ -350,16 +354,7 @@ def _context() -> Any:
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         # Workers fork from a server that imported the checkers once, so none pays the import.
-        ctx.set_forkserver_preload(
-            [
-                "assetbuild.build.bundle",
-                "assetbuild.js.check",
-                "assetbuild.css.check",
-                "assetbuild.js.minify",
-                "assetbuild.css.minify",
-                "esprima",
-            ]
-        )
+        ctx.set_forkserver_preload(list(preload_modules()))
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -1,8 +1,8 @@
 """Content cache: per-file results, CSS bundle minification and precompressed variants, on disk.
 
-Entries are keyed by a hash of everything that changes the result (the job's fields, the tool's version,
-`bundle.RESULT_FORMAT`, the checker and minifier versions and the bytes of the code that computes results),
-so a stale entry is never looked up. Entries are JSON plus raw blobs, never pickle: loading one cannot run
+Entries are keyed by a hash of everything that changes the result (the job's fields and
+`fingerprint.environment_key()`: the tool's version, `bundle.RESULT_FORMAT`, the checker and minifier
+versions and the bytes of the code that computes results), so a stale entry is never looked up. Entries are JSON plus raw blobs, never pickle: loading one cannot run
 code, and each carries a SHA-256 of its key and payload, so a truncated, corrupt or misplaced entry is
 ignored and replaced. Writes are atomic (temp file + `os.replace`), so several processes can share the
 directory. The directory is bounded in size; the least recently used entries go first.
@@ -19,12 +19,13 @@ import os
 import struct
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assetbuild import __version__
-from assetbuild.build.bundle import RESULT_FORMAT, FileJob, FileResult
+from assetbuild.build.results import FileJob, FileResult
+from assetbuild.cache.codec import Unencodable, decode_value, encode_value
+from assetbuild.cache.fingerprint import environment_key
 from assetbuild.diagnostics import Diagnostic, Location
 
 ENTRY_MAGIC = b"ABCACHE1"
@@ -36,13 +37,6 @@ TEMP_PREFIX = ".tmp-"
 MEMORY_MAX_CHARS = 64 * 1024 * 1024
 
 _HEADER = struct.Struct(">8s32sI")  # magic, sha256(key + payload), meta length
-# Packages whose versions change a file's result, by distribution name and import name.
-_TOOL_PACKAGES = (
-    ("esprima-fork", "esprima"),
-    ("rjsmin", "rjsmin"),
-    ("rcssmin", "rcssmin"),
-    ("mini-racer", "py_mini_racer"),
-)
 SIZE_FILE = "size.json"  # the entries' total, so that a build need not walk them all to bound it
 RESCAN_SECONDS = 3600  # the total is re-measured (and leftovers cleaned) at least this often
 _OUR_FILES = (ENTRIES_DIR, STATE_DIR, SIZE_FILE, "CACHEDIR.TAG", ".gitignore")
@@ -52,46 +46,11 @@ _CACHEDIR_TAG = (
 )
 
 
-class _Unencodable(Exception):
-    """A value the plain codec does not handle: such a result is simply not cached."""
-
-
 # --- keys --------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def environment_key() -> str:
-    """A hash of what, beside a job's own fields, decides its result: versions and our code."""
-    from importlib import metadata, util
-
-    digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{RESULT_FORMAT}\0".encode())
-    # The fast engine may reject what esprima accepts: results depend on which checker ran.
-    digest.update(f"engine={os.environ.get('ASSETBUILD_ENGINE', 'auto')}\0".encode())
-    for dist, module in _TOOL_PACKAGES:
-        try:
-            version = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            try:
-                spec = util.find_spec(module)
-            except (ImportError, ValueError):
-                spec = None
-            version = f"unknown:{spec.origin if spec else None}"
-        digest.update(f"{dist}={version}\0".encode())
-    # The bytes of our own code are part of every key (every module, plus vendored files), so an
-    # edited checker never meets results cached by its previous self even if RESULT_FORMAT was not
-    # bumped.
-    from assetbuild.cache.state import code_files
-
-    for path in code_files():
-        try:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-        except OSError:
-            digest.update(path.name.encode() + b"\0unreadable\0")
-    return digest.hexdigest()
-
-
-def _key(kind: str, *parts: object) -> str:
+def entry_key(kind: str, *parts: object) -> str:
+    """The key of an entry of `kind` made from `parts` (JSON values) in this environment."""
     blob = json.dumps([environment_key(), kind, *parts], ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("ascii")).hexdigest()
 
@@ -120,125 +79,6 @@ def _job_key(environment: str, job: FileJob) -> str:
 
 
 # --- a codec for plain values ------------------------------------------------------------------------
-
-
-# Strings at least this long go into an entry's blobs, once each however often the value holds them
-# (a CSS result holds its text five times: result, checked text, report, report's source twice).
-BLOB_MIN_CHARS = 256
-
-
-def encode_value(value: Any, strings: dict[str, int] | None = None) -> Any:
-    """A JSON-ready form of tuples, lists, dicts, sets, paths, bytes and our own dataclasses.
-
-    With `strings`, long strings are not inlined: each distinct one gets an index there (in order)
-    and the value holds {"x": index}; `decode_value` takes the same strings back as a list.
-    """
-    if isinstance(value, str):
-        if strings is None or len(value) < BLOB_MIN_CHARS:
-            return value
-        return {"x": strings.setdefault(value, len(strings))}
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise _Unencodable("non-finite float")
-        return value
-    if isinstance(value, tuple):
-        return {"t": [encode_value(v, strings) for v in value]}
-    if isinstance(value, list):
-        return {"l": [encode_value(v, strings) for v in value]}
-    if isinstance(value, dict):
-        return {
-            "d": [[encode_value(k, strings), encode_value(v, strings)] for k, v in value.items()]
-        }
-    if isinstance(value, frozenset):
-        return {"fs": [encode_value(v, strings) for v in value]}
-    if isinstance(value, set):
-        return {"s": [encode_value(v, strings) for v in value]}
-    if isinstance(value, Path):
-        return {"p": str(value)}
-    if isinstance(value, bytes):
-        return {"b": value.hex()}
-    cls = type(value)
-    if (
-        dataclasses.is_dataclass(value)
-        and cls.__module__.startswith("assetbuild.")
-        and "." not in cls.__qualname__
-    ):
-        fields = {
-            f.name: encode_value(getattr(value, f.name), strings)
-            for f in dataclasses.fields(value)
-            if f.init
-        }
-        return {"c": f"{cls.__module__}:{cls.__qualname__}", "f": fields}
-    raise _Unencodable(f"cannot cache a {cls.__module__}.{cls.__qualname__}")
-
-
-def decode_value(data: Any, strings: Sequence[str] = ()) -> Any:
-    """The inverse of `encode_value`; classes are only ever looked up in assetbuild's own modules."""
-    if data is None or isinstance(data, bool | int | float | str):
-        return data
-    if not isinstance(data, dict) or len(data) not in (1, 2):
-        raise ValueError("malformed cache value")
-    if "c" in data:
-        return _decode_dataclass(data["c"], data["f"], strings)
-    ((tag, items),) = data.items()
-    if tag == "x":
-        if type(items) is not int or not 0 <= items < len(strings):
-            raise ValueError("malformed cache value")
-        return strings[items]
-    if tag == "p":
-        return Path(items)
-    if tag == "b":
-        return bytes.fromhex(items)
-    if not isinstance(items, list):
-        raise ValueError("malformed cache value")
-    if tag == "t":
-        return tuple(decode_value(v, strings) for v in items)
-    if tag == "l":
-        return [decode_value(v, strings) for v in items]
-    if tag == "d":
-        return {decode_value(k, strings): decode_value(v, strings) for k, v in items}
-    if tag == "fs":
-        return frozenset(decode_value(v, strings) for v in items)
-    if tag == "s":
-        return {decode_value(v, strings) for v in items}
-    raise ValueError(f"unknown cache value tag {tag!r}")
-
-
-def _decode_dataclass(name: Any, fields: Any, strings: Sequence[str]) -> Any:
-    if not isinstance(name, str) or not isinstance(fields, dict):
-        raise ValueError("malformed cache value")
-    cls = _dataclass_named(name)
-    return cls(**{k: decode_value(v, strings) for k, v in fields.items()})
-
-
-@functools.lru_cache(maxsize=64)
-def _dataclass_named(name: str) -> Any:
-    """One of our dataclasses by "module:qualname" (looked up once: an entry holds dozens)."""
-    import importlib
-
-    module_name, _, qualname = name.partition(":")
-    if not module_name.startswith("assetbuild.") or not qualname.isidentifier():
-        raise ValueError(f"refusing to load class {name!r} from the cache")
-    cls = getattr(importlib.import_module(module_name), qualname, None)
-    if not isinstance(cls, type) or not dataclasses.is_dataclass(cls):
-        raise ValueError(f"{name!r} is not a dataclass")
-    return cls
-
-
-def encode_diagnostics(diags: Iterable[Diagnostic]) -> Any:
-    """Diagnostics as plain JSON data (used by the install state too)."""
-    return encode_value(tuple(diags))
-
-
-def decode_diagnostics(data: Any) -> tuple[Diagnostic, ...]:
-    value = decode_value(data)
-    if not isinstance(value, tuple) or not all(isinstance(d, Diagnostic) for d in value):
-        raise ValueError("not a tuple of diagnostics")
-    return value
 
 
 # --- the cache -----------------------------------------------------------------------------------------
@@ -331,7 +171,7 @@ class ContentCache:
 
     # the in-memory layer
 
-    def _remember(self, key: str, value: Any, chars: int) -> None:
+    def remember(self, key: str, value: Any, chars: int) -> None:
         if key in self._memory:
             return
         self._memory[key] = (value, chars)
@@ -340,7 +180,7 @@ class ContentCache:
             _, (_, old) = self._memory.popitem(last=False)
             self._memory_chars -= old
 
-    def _recall(self, key: str) -> Any:
+    def recall(self, key: str) -> Any:
         item = self._memory.get(key)
         if item is None:
             return None
@@ -351,7 +191,7 @@ class ContentCache:
 
     def get_result(self, key: str) -> FileResult | None:
         """A cached per-file result."""
-        hit = self._recall(key)
+        hit = self.recall(key)
         if hit is not None:
             return hit  # type: ignore[no-any-return]
         entry = self.get_raw("file", key)
@@ -364,12 +204,12 @@ class ContentCache:
             return None
         if not isinstance(result, FileResult):
             return None
-        self._remember(key, result, len(result.text) + len(result.checked_text))
+        self.remember(key, result, len(result.text) + len(result.checked_text))
         return result
 
     def put_result(self, key: str, result: FileResult) -> None:
         """Store a per-file result, unless it does not round-trip exactly through the codec."""
-        self._remember(key, result, len(result.text) + len(result.checked_text))
+        self.remember(key, result, len(result.text) + len(result.checked_text))
         try:
             table: dict[str, int] = {}
             meta = encode_value(result, table)
@@ -377,62 +217,9 @@ class ContentCache:
             if decode_value(json.loads(json.dumps(meta)), strings) != result:
                 return
             blobs = [text.encode("utf-8", "surrogatepass") for text in strings]
-        except (_Unencodable, ValueError, TypeError):
+        except (Unencodable, ValueError, TypeError):
             return
         self.put_raw("file", key, meta, blobs)
-
-    def precompress(self, data: bytes, methods: Sequence[str]) -> tuple[tuple[str, bytes], ...]:
-        """`compress.precompress`, cached by the data's hash and the methods."""
-        return self.precompress_many([data], methods)[0]
-
-    def precompress_many(
-        self,
-        datas: Sequence[bytes],
-        methods: Sequence[str],
-        on_progress: Callable[[int, int], None] | None = None,
-    ) -> list[tuple[tuple[str, bytes], ...]]:
-        """`compress.precompress_many`, each data's variants cached by its hash and the methods."""
-        from assetbuild.install import compress
-
-        methods = tuple(methods)
-        if not methods:
-            return [() for _ in datas]
-        compress.check_methods(methods)
-        versions = _compressor_versions()
-        keys = [
-            _key("compress", list(methods), versions, hashlib.sha256(data).hexdigest())
-            for data in datas
-        ]
-        found = [self._cached_variants(key) for key in keys]
-        missing = [i for i, variants in enumerate(found) if variants is None]
-        made = compress.precompress_many(
-            [datas[i] for i in missing], methods, on_progress=on_progress
-        )
-        for i, new in zip(missing, made, strict=True):
-            self.put_raw("compress", keys[i], [s for s, _ in new], [b for _, b in new])
-            found[i] = new
-        result = []
-        for key, variants in zip(keys, found, strict=True):
-            assert variants is not None
-            self._remember(key, variants, sum(len(b) for _, b in variants))
-            result.append(variants)
-        return result
-
-    def _cached_variants(self, key: str) -> tuple[tuple[str, bytes], ...] | None:
-        hit = self._recall(key)
-        if hit is not None:
-            return hit  # type: ignore[no-any-return]
-        entry = self.get_raw("compress", key)
-        if entry is None:
-            return None
-        meta, blobs = entry
-        if (
-            isinstance(meta, list)
-            and len(meta) == len(blobs)
-            and all(isinstance(s, str) for s in meta)
-        ):
-            return tuple(zip(meta, blobs, strict=True))
-        return None
 
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         """Warnings about the cache itself (unwritable directory), once each."""
@@ -480,34 +267,6 @@ class ContentCache:
         blob = json.dumps({"bytes": self._size, "scanned": self._scanned}).encode("ascii")
         with contextlib.suppress(OSError):
             atomic_write(self.directory / SIZE_FILE, blob)
-
-
-@functools.lru_cache(maxsize=1)
-def _compressor_versions() -> str:
-    import zlib
-
-    try:
-        from importlib import metadata
-
-        brotli_version = metadata.version("brotli")
-    except Exception:
-        brotli_version = "none"
-    return f"zlib={zlib.ZLIB_RUNTIME_VERSION};brotli={brotli_version}"
-
-
-_shared: dict[tuple[Path, bool], ContentCache] = {}
-
-
-def open_cache(directory: Path, *, read_only: bool = False) -> ContentCache:
-    """The process-wide cache for a directory, so a long-lived process (watch) keeps its memory layer.
-
-    A read-only cache (for `assetbuild check`, which writes nothing) serves hits and stores nothing.
-    """
-    path = Path(os.path.abspath(directory))
-    cache = _shared.get((path, read_only))
-    if cache is None or (not cache.writable and not read_only):
-        cache = _shared[(path, read_only)] = ContentCache(path, read_only=read_only)
-    return cache
 
 
 # --- entry format ---------------------------------------------------------------------------------------

@@ -22,25 +22,33 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assetbuild import __version__, fsutil
+from assetbuild import __version__, stamps
+from assetbuild.build.results import (
+    AreaResult,
+    BuildOptions,
+    BuildResult,
+    Built,
+    InstalledFile,
+    InstallOutcome,
+    InstallReport,
+    Output,
+)
+from assetbuild.cache.codec import decode_diagnostics, encode_diagnostics
+from assetbuild.cache.fingerprint import code_dirs, code_files, package_origins
 
 if TYPE_CHECKING:
-    from assetbuild.build.bundle import Built
-    from assetbuild.build.pipeline import BuildOptions
-    from assetbuild.config import Config
-    from assetbuild.install.local import InstallReport, Output
+    from assetbuild.config import BundleSpec, Config
 
-STATE_FORMAT = 2
-RACY_NS = fsutil.RACY_NS
-_PACKAGES = ("esprima", "rjsmin", "rcssmin", "brotli", "py_mini_racer")
+STATE_FORMAT = 3
+RACY_NS = stamps.RACY_NS
 _SUFFIXES = (".gz", ".br")  # compress.SUFFIXES, without importing gzip here
 
-Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+Stamp = stamps.Stamp
 
 
 @dataclass(frozen=True)
@@ -51,14 +59,6 @@ class Snapshot:
     sources: tuple[tuple[str, Stamp], ...]
     racy: bool
     dirs: tuple[str, ...] = ()  # every directory the globs listed (quick.py stamps them)
-
-
-def _stamp(path: str) -> Stamp | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def _canonical(value: Any) -> Any:
@@ -78,43 +78,13 @@ def _canonical(value: Any) -> Any:
     return repr(value)
 
 
-def code_files() -> list[Path]:
-    """assetbuild's own modules and vendored files, in a stable order (the cache keys hash them)."""
-    return sorted(
-        path
-        for folder in _code_dirs()
-        for path in folder.iterdir()
-        if path.suffix in (".py", ".js") and path.is_file()
-    )
-
-
-def _code_dirs() -> list[Path]:
-    """The package's directories (subpackages and vendored files; no __pycache__)."""
-    here = Path(__file__).parent.parent
-    return [here, *sorted(d for d in here.rglob("*") if d.is_dir() and d.name != "__pycache__")]
-
-
 def _code_stamps() -> list[Any]:
     """Stamps of our own code and of the checkers' and compressors' installed files."""
-    stamps: list[Any] = [__version__]
+    found: list[Any] = [__version__]
     for path in code_files():
-        stamps.append([path.name, _stamp(str(path))])
-    for name, origin in _package_origins():
-        stamps.append([name, origin, _stamp(origin) if origin else None])
-    return stamps
-
-
-def _package_origins() -> list[tuple[str, str | None]]:
-    """Where each checker and compressor is installed (None: not installed)."""
-    import importlib.util
-
-    found: list[tuple[str, str | None]] = []
-    for name in _PACKAGES:
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        found.append((name, spec.origin if spec is not None else None))
+        found.append([str(path), stamps.stamp(path)])
+    for name, origin in package_origins():
+        found.append([name, origin, stamps.stamp(origin) if origin else None])
     return found
 
 
@@ -127,9 +97,9 @@ def quick_paths(config: Config, snapshot: Snapshot, saved: Mapping[str, Any]) ->
     """
     import sys
 
-    paths = [str(d) for d in _code_dirs()]
+    paths = [str(d) for d in code_dirs()]
     paths += [str(p) for p in code_files()]
-    paths += [origin for _, origin in _package_origins() if origin]
+    paths += [origin for _, origin in package_origins() if origin]
     paths += [os.path.abspath(entry or ".") for entry in sys.path]
     # Config discovery (config.find_config) looks in the working directory and upwards.
     config_dir = str(config.config_path.parent) if config.config_path is not None else None
@@ -183,29 +153,43 @@ def settings_key(
     return hashlib.sha256(blob.encode("ascii")).hexdigest()
 
 
-def take_snapshot(config: Config, settings: str) -> Snapshot | None:
-    """Expand every bundle's globs (directory listings only) and stamp the sources; None on any problem."""
+def take_snapshot(
+    config: Config,
+    settings: str,
+    sources: Callable[[BundleSpec], Sequence[Path]] | None = None,
+    listed: set[str] | None = None,
+) -> Snapshot | None:
+    """Expand every bundle's globs (directory listings only) and stamp the sources; None on any problem.
+
+    `sources` collects a bundle's sources (a session's, so the build reuses them) and adds the
+    directories it listed to `listed`; by default they are collected here.
+    """
     from assetbuild.errors import SourceError
-    from assetbuild.sources import collect
+
+    listed = set() if listed is None else listed
+    if sources is None:
+        from assetbuild.sources import collect
+
+        def sources(spec: BundleSpec) -> Sequence[Path]:
+            return collect(
+                config.root, spec, allow_outside=config.allow_symlinks_outside, listed=listed
+            )
 
     now = time.time_ns()
-    sources: list[tuple[str, Stamp]] = []
-    listed: set[str] = set()
+    found: list[tuple[str, Stamp]] = []
     racy = False
     for spec in config.bundles:
         try:
-            paths = collect(
-                config.root, spec, allow_outside=config.allow_symlinks_outside, listed=listed
-            )
+            paths = sources(spec)
         except SourceError:
             return None
         for path in paths:
-            stamp = _stamp(str(path))
+            stamp = stamps.stamp(path)
             if stamp is None:
                 return None
             racy = racy or now - stamp[1] < RACY_NS
-            sources.append((str(path), stamp))
-    return Snapshot(settings, tuple(sources), racy, tuple(sorted(listed)))
+            found.append((str(path), stamp))
+    return Snapshot(settings, tuple(found), racy, tuple(sorted(listed)))
 
 
 def state_path(config: Config) -> Path:
@@ -220,14 +204,14 @@ def state_path(config: Config) -> Path:
 
 def _file_record(path: Path, expect: bytes | None = None) -> dict[str, Any] | None:
     """Stamp and hash of a file as it is now; None when it changes under us or is not `expect`."""
-    before = _stamp(str(path))
+    before = stamps.stamp(str(path))
     if before is None:
         return {"absent": True}
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    if _stamp(str(path)) != before or (expect is not None and data != expect):
+    if stamps.stamp(str(path)) != before or (expect is not None and data != expect):
         return None
     return {
         "stamp": list(before),
@@ -249,7 +233,6 @@ def record(
     diagnostics: Sequence[Any],
 ) -> bool:
     """Save the state of a successful install; False (and nothing saved) when it cannot be trusted."""
-    from assetbuild.cache.content import encode_diagnostics
     from assetbuild.fsutil import atomic_write
 
     target = state_path(config)
@@ -284,7 +267,7 @@ def record(
         )
     manifest = report.manifest_path
     files[str(manifest)] = _file_record(manifest)
-    named, areas = _manifest_names(config, manifest)
+    named, areas = _manifest_names(config, report)
     for path in named:
         files.setdefault(str(path), _file_record(path))
     areas.update(_area_of(b.output) for b in bundles)
@@ -304,6 +287,7 @@ def record(
             for a in report.areas
         ],
         "manifest": str(manifest),
+        "entries": report.entries if config.manifest_format == "json" else {},
         "diagnostics": encode_diagnostics(d for d in diagnostics if not d.is_error),
     }
     try:
@@ -329,22 +313,17 @@ def _versions(root: Path, area: str) -> list[int]:
     return list(list_versions(root / area if area else root))
 
 
-def _manifest_names(config: Config, manifest: Path) -> tuple[list[Path], set[str]]:
-    """Files a JSON manifest names (with variants) and their areas: an install rereads those too."""
+def _manifest_names(config: Config, report: InstallReport) -> tuple[list[Path], set[str]]:
+    """Files the JSON manifest names (with variants) and their areas: an install rereads those too."""
     if config.manifest_format != "json":
         return [], set()
-    try:
-        data = json.loads(manifest.read_bytes())
-        entries = data["bundles"]
-        paths: list[Path] = []
-        areas: set[str] = set()
-        for name, entry in entries.items():
-            areas.add(_area_of(name))
-            base = config.root / entry["path"]
-            paths.extend([base, *(base.with_name(base.name + s) for s in _SUFFIXES)])
-        return paths, areas
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return [], set()
+    paths: list[Path] = []
+    areas: set[str] = set()
+    for name, entry in report.entries.items():
+        areas.add(_area_of(name))
+        base = config.root / entry["path"]
+        paths.extend([base, *(base.with_name(base.name + s) for s in _SUFFIXES)])
+    return paths, areas
 
 
 # --- checking -------------------------------------------------------------------------------------------
@@ -362,7 +341,7 @@ def _file_matches(path: str, rec: Any) -> tuple[bool, Any]:
     """Whether a file is as recorded, and its fresher record when a hash had to prove it."""
     if not isinstance(rec, dict):
         return False, None
-    stamp = _stamp(path)
+    stamp = stamps.stamp(path)
     if rec.get("absent"):
         return stamp is None, None
     if stamp is None:
@@ -377,7 +356,7 @@ def _file_matches(path: str, rec: Any) -> tuple[bool, Any]:
     if digest != rec.get("sha256"):
         return False, None
     fresh = None
-    if _stamp(path) == stamp and not _racy(stamp):
+    if stamps.stamp(path) == stamp and not _racy(stamp):
         fresh = {"stamp": list(stamp), "sha256": digest, "racy": False}
     return True, fresh
 
@@ -415,13 +394,10 @@ def check(config: Config, snapshot: Snapshot) -> dict[str, Any] | None:
     return state
 
 
-def up_to_date(config: Config, state: Mapping[str, Any], dry_run: bool = False) -> Any:
+def up_to_date(
+    config: Config, state: Mapping[str, Any], dry_run: bool = False
+) -> InstallOutcome | None:
     """The outcome of a no-change install rebuilt from the state: the installed bundles as read back."""
-    from assetbuild.build.bundle import Built
-    from assetbuild.build.pipeline import BuildResult, InstallOutcome
-    from assetbuild.cache.content import decode_diagnostics
-    from assetbuild.install.local import AreaResult, FileResult, InstallReport
-
     try:
         diags = decode_diagnostics(state["diagnostics"])
         built = []
@@ -445,15 +421,22 @@ def up_to_date(config: Config, state: Mapping[str, Any], dry_run: bool = False) 
                 "up-to-date",
                 int(a["version"]),
                 int(a["version"]),
-                tuple(FileResult(name, path, "unchanged") for name, path in a["files"]),
+                tuple(InstalledFile(name, path, "unchanged") for name, path in a["files"]),
             )
             for a in state["areas"]
         )
-    except (OSError, ValueError, KeyError, TypeError):
+        entries = dict(state["entries"])
+        variants = {
+            name: {suffix: int(v["size"]) for suffix, v in entry["variants"].items()}
+            for name, entry in entries.items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    report = InstallReport(areas, Path(state["manifest"]), False, dry_run)
+    report = InstallReport(areas, Path(state["manifest"]), False, dry_run, entries, entries)
     sizes = {b.output: b.size for b in built}
-    return InstallOutcome(BuildResult(tuple(built), diags), report, sizes)
+    return InstallOutcome(
+        BuildResult(tuple(built), diags), report, sizes, {} if dry_run else variants
+    )
 
 
 def _concerns(diag: Any, bundle: Mapping[str, Any]) -> bool:

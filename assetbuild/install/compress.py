@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
+import hashlib
 import zlib
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from assetbuild.errors import ConfigError
+from assetbuild.fsutil import cpu_count
+
+if TYPE_CHECKING:
+    from assetbuild.cache.content import ContentCache
 
 Variant = tuple[str, bytes]
 
@@ -93,8 +100,6 @@ def precompress_many(
         if on_progress is not None:
             on_progress(len(done), len(units))
 
-    from assetbuild.build.executor import cpu_count
-
     workers = min(cpu_count(), len(units))
     if workers > 1 and sum(len(d) for d in datas) * len(unique) >= PARALLEL_MIN_BYTES:
         from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -115,6 +120,62 @@ def precompress_many(
             tuple((METHODS[m], done[(i, m)]) for m in unique if len(done[(i, m)]) < limit)
         )
     return result
+
+
+def cached_precompress_many(
+    cache: ContentCache,
+    datas: Sequence[bytes],
+    methods: Sequence[str],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[Variant, ...]]:
+    """`precompress_many`, each data's variants kept in `cache` by its hash and the methods."""
+    from assetbuild.cache.content import entry_key
+
+    methods = tuple(methods)
+    if not methods:
+        return [() for _ in datas]
+    check_methods(methods)
+    versions = _compressor_versions()
+    keys = [
+        entry_key("compress", list(methods), versions, hashlib.sha256(data).hexdigest())
+        for data in datas
+    ]
+    found = [_cached_variants(cache, key) for key in keys]
+    missing = [i for i, variants in enumerate(found) if variants is None]
+    made = precompress_many([datas[i] for i in missing], methods, on_progress=on_progress)
+    for i, new in zip(missing, made, strict=True):
+        cache.put_raw("compress", keys[i], [s for s, _ in new], [b for _, b in new])
+        found[i] = new
+    result = []
+    for key, variants in zip(keys, found, strict=True):
+        assert variants is not None
+        cache.remember(key, variants, sum(len(b) for _, b in variants))
+        result.append(variants)
+    return result
+
+
+def _cached_variants(cache: ContentCache, key: str) -> tuple[Variant, ...] | None:
+    hit = cache.recall(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    entry = cache.get_raw("compress", key)
+    if entry is None:
+        return None
+    meta, blobs = entry
+    if isinstance(meta, list) and len(meta) == len(blobs) and all(isinstance(s, str) for s in meta):
+        return tuple(zip(meta, blobs, strict=True))
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _compressor_versions() -> str:
+    try:
+        from importlib import metadata
+
+        brotli_version = metadata.version("brotli")
+    except Exception:
+        brotli_version = "none"
+    return f"zlib={zlib.ZLIB_RUNTIME_VERSION};brotli={brotli_version}"
 
 
 def gzip_size(data: bytes) -> int:

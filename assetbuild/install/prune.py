@@ -19,7 +19,7 @@ from pathlib import Path
 
 from assetbuild.errors import ConfigError, InstallError
 from assetbuild.fsutil import fsync_dir, remove_entry, remove_leftovers, temp_name
-from assetbuild.install.local import install_lock
+from assetbuild.install.lock import install_lock
 from assetbuild.versions import area_path, list_versions
 
 

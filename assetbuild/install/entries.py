@@ -1,0 +1,131 @@
+"""The manifest's entries after an install: the installed bundles, and earlier ones repointed."""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from assetbuild.build.results import ManifestSettings
+from assetbuild.install import compress
+from assetbuild.install.plan import AreaPlan, rel_path
+from assetbuild.manifest import BundleEntry, ManifestError, bundle_entry, parse_manifest, render
+from assetbuild.manifest import build_manifest as _build_manifest
+from assetbuild.stamps import trusted_stamp
+from assetbuild.versions import area_path, current_version
+
+
+@dataclass(frozen=True)
+class ManifestOnDisk:
+    """The manifest as the install found it (read once, under the lock)."""
+
+    raw: bytes | None  # its bytes; None when there is none
+    bundles: dict[str, BundleEntry]  # its entries (JSON only; empty when missing or unreadable)
+
+
+def read_current(settings: ManifestSettings) -> ManifestOnDisk:
+    """Read the manifest once; OSError other than "not there" is the caller's to report."""
+    try:
+        raw: bytes | None = settings.path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raw = None
+    bundles: dict[str, BundleEntry] = {}
+    if raw is not None and settings.format == "json":
+        try:
+            bundles = dict(parse_manifest(settings.path, raw)["bundles"])
+        except ManifestError:
+            bundles = {}  # unreadable: rewritten from this install alone
+    return ManifestOnDisk(raw, bundles)
+
+
+class DiskEntries:
+    """Entries of installed bundles by their trusted stamps, so a long-lived process (watch), which
+    re-lists the bundles it did not build, does not read and hash an unchanged file again."""
+
+    MAX = 256
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[tuple[object, ...], BundleEntry]] = {}
+
+    def entry(
+        self, rel: str, source: Path, version: int, static_url: str | None
+    ) -> BundleEntry | None:
+        """The entry of an installed file, or None when it is not there."""
+        sizes = {}
+        for suffix in compress.SUFFIXES:
+            with suppress(FileNotFoundError, NotADirectoryError):
+                sizes[suffix] = source.with_name(source.name + suffix).stat().st_size
+        stamp = trusted_stamp(source)
+        key: tuple[object, ...] | None = None
+        if stamp is not None:
+            key = (*stamp, rel, version, tuple(sorted(sizes.items())), static_url)
+            known = self._known.get(str(source))
+            if known is not None and known[0] == key:
+                return copy.deepcopy(known[1])
+        try:
+            data = source.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        entry = bundle_entry(rel, version, data, sizes, static_url)
+        if key is not None and len(data) == key[0]:  # key[0]: the size the stamp saw
+            if len(self._known) >= self.MAX:
+                self._known.clear()
+            self._known[str(source)] = (key, copy.deepcopy(entry))
+        return entry
+
+
+def manifest_entries(
+    root: Path,
+    plans: Sequence[AreaPlan],
+    settings: ManifestSettings,
+    on_disk: ManifestOnDisk,
+    disk: DiskEntries | None = None,
+) -> dict[str, BundleEntry]:
+    """Entries for the installed outputs, plus earlier entries (JSON only) repointed to where they live now."""
+    entries: dict[str, BundleEntry] = {}
+    by_area = {p.area: p for p in plans}
+    installed = {o.output.name for p in plans for o in p.outputs}
+    old = on_disk.bundles
+    disk = disk if disk is not None else DiskEntries()
+    for name, previous in sorted(old.items()):
+        if name in installed:
+            continue
+        area, basename = posixpath.split(name)
+        plan = by_area.get(area)
+        area_dir = area_path(root, area)
+        current = plan.previous if plan is not None else current_version(area_dir)
+        version = plan.version if plan is not None else current
+        entry = None
+        if current is not None and version is not None:
+            source = area_dir / str(current) / basename
+            entry = disk.entry(
+                rel_path(area, version, basename), source, version, settings.static_url
+            )
+        if entry is None and isinstance(previous.get("version"), int):
+            entry = disk.entry(
+                previous["path"], root / previous["path"], previous["version"], settings.static_url
+            )
+        if entry is not None:
+            entries[name] = entry
+    for plan in plans:
+        for p in plan.outputs:
+            sizes = (
+                dict(p.final_variants)
+                if not plan.new_dir
+                else {s: len(b) for s, b in p.output.variants}
+            )
+            rel = rel_path(plan.area, plan.version, p.basename)
+            entries[p.output.name] = bundle_entry(
+                rel, plan.version, p.output.data, sizes, settings.static_url
+            )
+    return entries
+
+
+def manifest_differs(
+    settings: ManifestSettings, entries: dict[str, BundleEntry], current: ManifestOnDisk
+) -> bool:
+    """Whether writing `entries` would change the manifest's bytes."""
+    return render(_build_manifest(entries), settings.format) != current.raw

@@ -1,0 +1,28 @@
+"""`assetbuild build --out`: bundles written to a plain directory, no versions, each file atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from assetbuild.errors import ConfigError
+from assetbuild.fsutil import atomic_write, remove_leftovers
+from assetbuild.install.local import install_error
+
+
+def write_plain(out_dir: Path, files: Sequence[tuple[str, bytes]]) -> tuple[Path, ...]:
+    """Write `(name, bytes)` pairs under `out_dir` with no versions, each file atomically."""
+    written: list[Path] = []
+    try:
+        for name, data in files:
+            parts = name.split("/")
+            if not name or "\\" in name or any(p in ("", ".", "..") for p in parts):
+                raise ConfigError(f"output name {name!r} is not a relative path like 'js/main.js'")
+            path = out_dir.joinpath(*parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            remove_leftovers(path.parent)
+            atomic_write(path, data)
+            written.append(path)
+    except OSError as exc:
+        raise install_error(exc, out_dir) from exc
+    return tuple(written)

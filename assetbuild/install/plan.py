@@ -1,0 +1,169 @@
+"""Deciding an install: per area, which version the bundles go to and what must be written there.
+
+Plans are computed under the install lock (or without it for a dry run) from what is on disk; nothing
+here writes.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assetbuild.build.results import Output
+from assetbuild.errors import ConfigError
+from assetbuild.fsutil import TEMP_PREFIX
+from assetbuild.install import compress
+from assetbuild.versions import area_path, current_version, is_version_name
+
+_SAME, _NEW, _CHANGED = 0, 1, 2
+_CONFLICT = object()  # a directory where a bundle file should be
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    output: Output
+    basename: str
+    status: int
+    writes: tuple[tuple[str, bytes], ...]  # (file name in the version dir, bytes), variants first
+    removals: tuple[str, ...]  # stale variants that disagree with the bundle
+    final_variants: tuple[tuple[str, int], ...]  # suffix -> size once installed in place
+
+
+@dataclass(frozen=True)
+class AreaPlan:
+    area: str
+    area_dir: Path
+    action: str
+    previous: int | None
+    version: int
+    new_dir: bool  # staged as a new version directory
+    outputs: tuple[OutputPlan, ...]
+
+
+def _read(path: Path) -> bytes | object | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except IsADirectoryError:
+        return _CONFLICT
+
+
+def _agrees(suffix: str, existing: bytes, wanted: bytes | None, data: bytes) -> bool:
+    """Whether an existing variant serves the same content as the bundle (zlib versions may differ)."""
+    return existing == wanted or compress.decompress(suffix, existing) == data
+
+
+def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> OutputPlan:
+    basename = posixpath.basename(out.name)
+    desired = dict(out.variants)
+    if cur_dir is None:
+        writes = (*((basename + s, b) for s, b in out.variants), (basename, out.data))
+        final = tuple((s, len(b)) for s, b in out.variants)
+        return OutputPlan(out, basename, _NEW, writes, (), final)
+    existing = _read(cur_dir / basename)
+    status = _SAME if existing == out.data else _NEW if existing is None else _CHANGED
+    writes_list: list[tuple[str, bytes]] = []
+    removals: list[str] = []
+    final_list: list[tuple[str, int]] = []
+    for suffix in suffixes:
+        wanted = desired.get(suffix)
+        have = _read(cur_dir / (basename + suffix))
+        if isinstance(have, bytes) and _agrees(suffix, have, wanted, out.data):
+            final_list.append((suffix, len(have)))
+            continue
+        if have is not None:
+            status = _CHANGED
+        if wanted is not None:
+            status = max(status, _NEW)
+            writes_list.append((basename + suffix, wanted))
+            final_list.append((suffix, len(wanted)))
+        elif have is not None:
+            removals.append(basename + suffix)
+    if status != _SAME and existing != out.data:
+        writes_list.append((basename, out.data))
+    return OutputPlan(out, basename, status, tuple(writes_list), tuple(removals), tuple(final_list))
+
+
+def plan_area(root: Path, area: str, outputs: Sequence[Output], policy: str) -> AreaPlan:
+    area_dir = area_path(root, area)
+    suffixes = tuple(
+        dict.fromkeys((*compress.SUFFIXES, *(s for o in outputs for s, _ in o.variants)))
+    )
+    current = current_version(area_dir)
+    cur_dir = area_dir / str(current) if current is not None else None
+    plans = tuple(_plan_output(cur_dir, out, suffixes) for out in outputs)
+    status = max(p.status for p in plans)
+    if current is None:
+        return AreaPlan(area, area_dir, "created", None, 1, True, plans)
+    if policy == "bump" or (policy == "auto" and status == _CHANGED):
+        return AreaPlan(area, area_dir, "bumped", current, current + 1, True, plans)
+    if status == _SAME:
+        action = "up-to-date"
+    elif status == _NEW:
+        action = "added"
+    else:
+        action = "overwritten"
+    return AreaPlan(area, area_dir, action, current, current, False, plans)
+
+
+def file_action(area: AreaPlan, plan: OutputPlan) -> str:
+    if area.action == "bumped":
+        return "copied" if plan.status == _SAME else "written"
+    if area.action == "created":
+        return "written"
+    return "unchanged" if plan.status == _SAME else "written"
+
+
+def rel_path(area: str, version: int, basename: str) -> str:
+    return posixpath.join(area, str(version), basename)
+
+
+def _check_name(name: str) -> None:
+    parts = name.split("/")
+    bad = (
+        not name
+        or "\\" in name
+        or "\0" in name
+        or any(p in ("", ".", "..") or p.startswith(TEMP_PREFIX) for p in parts)
+    )
+    if bad:
+        raise ConfigError(
+            f"bundle name {name!r} is not a relative path like 'js/main.js' "
+            "(no leading '/', no '.' or '..' parts, no backslashes)"
+        )
+    clash = [p for p in parts[:-1] if is_version_name(p)]
+    if clash:
+        raise ConfigError(
+            f"bundle name {name!r} has a directory named {clash[0]!r}, which would be taken for a "
+            "version directory; rename that directory"
+        )
+
+
+def group_outputs(outputs: Sequence[Output]) -> dict[str, list[Output]]:
+    """Outputs by area, validated: unique names, no name equal to another's variant."""
+    areas: dict[str, list[Output]] = {}
+    files: set[str] = set()
+    for out in outputs:
+        _check_name(out.name)
+        for suffix, _ in out.variants:
+            if not suffix.startswith(".") or "/" in suffix or len(suffix) < 2:
+                raise ConfigError(f"variant suffix {suffix!r} of {out.name!r} must look like '.gz'")
+        names = [out.name, *(out.name + s for s, _ in out.variants)]
+        dup = next((n for n in names if n in files), None)
+        if dup is not None:
+            raise ConfigError(
+                f"two outputs would both install {dup!r}; give the bundles distinct names"
+            )
+        files.update(names)
+        areas.setdefault(posixpath.dirname(out.name), []).append(out)
+    for out in outputs:
+        for suffix in compress.SUFFIXES:
+            if out.name + suffix in {o.name for o in outputs}:
+                raise ConfigError(
+                    f"bundle {out.name + suffix!r} would be taken for a precompressed variant of "
+                    f"{out.name!r}; rename it"
+                )
+    return dict(sorted(areas.items()))

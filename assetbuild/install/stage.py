@@ -1,0 +1,151 @@
+"""Writing an install: stage each new version in a hidden directory, rename it into place, or write in place.
+
+A new version directory N+1 starts as a *copy* of version N (hand-placed files and subdirectories
+included), so that no later write can reach two versions at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from assetbuild.build.results import ManifestSettings, Output
+from assetbuild.errors import InstallError
+from assetbuild.fsutil import (
+    TEMP_PREFIX,
+    atomic_write,
+    copy_file,
+    discard,
+    fsync_dir,
+    fsync_file,
+    remove_entry,
+    remove_leftovers,
+    sync_filesystem,
+    temp_name,
+    write_new,
+)
+from assetbuild.install import compress
+from assetbuild.install.faults import fault_point
+from assetbuild.install.plan import AreaPlan
+from assetbuild.versions import area_path, current_version
+
+
+def _copy_tree(src: Path, dst: Path, exclude: frozenset[str], copied: list[Path]) -> None:
+    """Copy a version directory's contents (regular files, symlinks, subdirectories) into `dst`."""
+    for entry in sorted(os.scandir(src), key=lambda e: e.name):
+        if entry.name in exclude or entry.name.startswith(TEMP_PREFIX):
+            continue
+        target = dst / entry.name
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry.path), target)
+        elif entry.is_dir():
+            os.mkdir(target)
+            _copy_tree(Path(entry.path), target, frozenset(), copied)
+            os.chmod(target, entry.stat().st_mode & 0o7777)
+        elif entry.is_file():
+            copy_file(Path(entry.path), target)
+            copied.append(target)
+        else:
+            continue  # sockets, fifos: nothing a web server serves
+        fault_point("staging")
+
+
+def _flush_copies(tmp: Path, copied: Sequence[Path]) -> None:
+    """Make the copied files and every directory entry durable before the rename publishes them."""
+    if copied and not sync_filesystem(tmp):
+        for path in copied:
+            fsync_file(path)
+    for dirpath, _, _ in os.walk(tmp):
+        fsync_dir(Path(dirpath))
+
+
+def stage(root: Path, plan: AreaPlan) -> Path:
+    """Fill a hidden temporary directory with the new version; return its path."""
+    if not plan.area_dir.is_dir():
+        plan.area_dir.mkdir(parents=True, exist_ok=True)
+        fsync_dir(plan.area_dir.parent)
+    tmp = plan.area_dir / temp_name(str(plan.version))
+    os.mkdir(tmp)
+    copied: list[Path] = []
+    try:
+        if plan.previous is not None:
+            src = plan.area_dir / str(plan.previous)
+            skip = frozenset(
+                p.basename + s
+                for p in plan.outputs
+                for s in ("", *compress.SUFFIXES, *(v for v, _ in p.output.variants))
+            )
+            _copy_tree(src, tmp, skip, copied)
+            os.chmod(tmp, src.stat().st_mode & 0o7777)
+        for p in plan.outputs:
+            for suffix, data in (*p.output.variants, ("", p.output.data)):
+                write_new(tmp / (p.basename + suffix), data)
+                fault_point("staging")
+        _flush_copies(tmp, copied)
+    except BaseException:
+        discard(tmp)
+        raise
+    return tmp
+
+
+def publish(tmp: Path, plan: AreaPlan) -> None:
+    """Rename a staged directory to its version number; never onto an existing one."""
+    target = plan.area_dir / str(plan.version)
+    if os.path.lexists(target):
+        # We hold the lock and decided under it, so someone else writes here.
+        raise InstallError(
+            f"{target} appeared while assetbuild held the install lock; another program is "
+            "writing version directories there. Nothing was overwritten; run again"
+        )
+    os.rename(tmp, target)
+    fsync_dir(plan.area_dir)
+
+
+def write_in_place(plan: AreaPlan) -> None:
+    """Add or overwrite files in the current version, each atomically (stale variants go first)."""
+    version_dir = plan.area_dir / str(plan.version)
+    for p in plan.outputs:
+        for name in p.removals:
+            remove_entry(version_dir / name)
+        for name, data in p.writes:
+            atomic_write(version_dir / name, data)
+    fsync_dir(version_dir)
+
+
+def clean_leftovers(
+    root: Path, groups: dict[str, list[Output]], manifest: ManifestSettings | None
+) -> None:
+    dirs = {root}
+    for area in groups:
+        area_dir = area_path(root, area)
+        dirs.add(area_dir)
+        current = current_version(area_dir)
+        if current is not None:
+            dirs.add(area_dir / str(current))
+    if manifest is not None:
+        dirs.add(manifest.path.parent)
+    for directory in sorted(dirs):
+        remove_leftovers(directory)
+
+
+def apply(root: Path, plans: Sequence[AreaPlan]) -> None:
+    """Stage every new version, rename them all into place, then do in-place writes."""
+    staged: list[tuple[Path, AreaPlan]] = []
+    try:
+        for plan in plans:
+            if plan.new_dir:
+                staged.append((stage(root, plan), plan))
+        fault_point("staged")
+        while staged:
+            tmp, plan = staged[0]
+            publish(tmp, plan)
+            staged.pop(0)
+            fault_point("renamed")
+    except BaseException:
+        for tmp, _ in staged:
+            discard(tmp)
+        raise
+    for plan in plans:
+        if not plan.new_dir and plan.action != "up-to-date":
+            write_in_place(plan)
