@@ -10,12 +10,13 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import EllipsisType
 from typing import Any, Literal, TypedDict
 
-from assetbuild.errors import AssetbuildError
+from assetbuild.errors import AssetbuildError, InstallError
 from assetbuild.stamps import Stamp, stamp_of
 
 SCHEMA_VERSION = 1
@@ -213,6 +214,50 @@ def read_manifest(path: Path) -> ManifestData:
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read the manifest: {exc.strerror}") from None
     return parse_manifest(path, raw)
+
+
+# An unterminated string runs to the end (keeping more, never less): otherwise every escaped quote of
+# a long unterminated one starts a new scan to the end, which is quadratic.
+_PHP_STRING = re.compile(r"'((?:[^'\\]|\\.)*)(?:'|\Z)", re.DOTALL)
+
+
+def _json_strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _json_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _json_strings(v)]
+    return []
+
+
+def referenced_strings(manifest_path: Path | None) -> frozenset[str]:
+    """Every string in the manifest (JSON or our PHP), however it is shaped: what prune must keep.
+
+    Deliberately looser than `read_manifest`: a manifest this assetbuild would not accept (a newer
+    schema, a hand edit) still names the versions a site serves.
+    """
+    if manifest_path is None:
+        return frozenset()
+    try:
+        raw = manifest_path.read_bytes()
+    except FileNotFoundError:
+        return frozenset()
+    except OSError as exc:
+        raise InstallError(
+            f"{manifest_path}: cannot read the manifest ({exc.strerror}); "
+            "refusing to prune without knowing which versions it references"
+        ) from None
+    text = raw.decode("utf-8", "replace")
+    if text.lstrip().startswith("<?php"):
+        return frozenset(re.sub(r"\\([\\'])", r"\1", m) for m in _PHP_STRING.findall(text))
+    try:
+        return frozenset(_json_strings(json.loads(text)))
+    except (ValueError, RecursionError) as exc:
+        raise InstallError(
+            f"{manifest_path}: the manifest is not valid JSON ({exc}); refusing to prune without "
+            "knowing which versions it references. Rewrite it with `assetbuild install` first"
+        ) from None
 
 
 _TAGS = {

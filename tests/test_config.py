@@ -435,6 +435,8 @@ def test_non_utf8_config(make_site: SiteFactory) -> None:
         ("js/main.mjs", "not .mjs"),
         ("js/0/main.js", 'directory "0" is a version directory name'),
         ("12/x/main.js", 'directory "12" is a version directory name'),
+        ("js/.assetbuild-tmp-1/main.js", "prefix of assetbuild's temporary files"),
+        ("js/a\0.js", "NUL"),
     ],
 )
 def test_output_problem(output: str, problem: str | None) -> None:
@@ -443,6 +445,23 @@ def test_output_problem(output: str, problem: str | None) -> None:
         assert found is None
     else:
         assert found is not None and problem in found
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("js/main.js", None),
+        ("img/logo.png", None),  # the install takes any kind of file
+        ("./js/main.js", "not normalised"),
+        ("js//main.js", "not normalised"),
+        ("js/../x.js", "no .. segments"),
+        ("", "names a directory"),
+        ("js/3/main.js", "version directory name"),
+    ],
+)
+def test_names_handed_to_the_install_follow_the_same_rule(name: str, problem: str | None) -> None:
+    found = output_problem(name, normalised=True, any_kind=True)
+    assert found is None if problem is None else (found is not None and problem in found)
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from assetbuild import config as config_mod
-from assetbuild import tokens
+from assetbuild import manifest, tokens
 from assetbuild.css import check as csscheck
 from assetbuild.css import minify as cssminify
 from assetbuild.css import urls
@@ -565,7 +565,7 @@ PATHOLOGICAL: dict[str, Callable[[], object]] = {
     "prune durations": lambda: _refused(
         lambda: prune.parse_duration(" " * N + "1" * N + " " * N + "x")
     ),
-    "prune php strings": lambda: prune._PHP_STRING.findall("'" + "\\'" * N),
+    "prune php strings": lambda: manifest._PHP_STRING.findall("'" + "\\'" * N),
 }
 
 

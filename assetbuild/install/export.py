@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from assetbuild.config import output_problem
 from assetbuild.errors import ConfigError
 from assetbuild.fsutil import atomic_write, remove_leftovers
 from assetbuild.install.local import install_error
@@ -15,10 +16,10 @@ def write_plain(out_dir: Path, files: Sequence[tuple[str, bytes]]) -> tuple[Path
     written: list[Path] = []
     try:
         for name, data in files:
-            parts = name.split("/")
-            if not name or "\\" in name or any(p in ("", ".", "..") for p in parts):
-                raise ConfigError(f"output name {name!r} is not a relative path like 'js/main.js'")
-            path = out_dir.joinpath(*parts)
+            problem = output_problem(name, normalised=True, any_kind=True)
+            if problem:
+                raise ConfigError(f"output name {name!r} {problem}")
+            path = out_dir.joinpath(*name.split("/"))
             path.parent.mkdir(parents=True, exist_ok=True)
             remove_leftovers(path.parent)
             atomic_write(path, data)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assetbuild.build.results import Output
+from assetbuild.config import output_problem
 from assetbuild.errors import ConfigError
-from assetbuild.fsutil import TEMP_PREFIX
 from assetbuild.install import compress
-from assetbuild.versions import area_path, current_version, is_version_name
+from assetbuild.versions import area_path, current_version
 
 _SAME, _NEW, _CHANGED = 0, 1, 2
 _CONFLICT = object()  # a directory where a bundle file should be
@@ -122,24 +122,9 @@ def rel_path(area: str, version: int, basename: str) -> str:
 
 
 def _check_name(name: str) -> None:
-    parts = name.split("/")
-    bad = (
-        not name
-        or "\\" in name
-        or "\0" in name
-        or any(p in ("", ".", "..") or p.startswith(TEMP_PREFIX) for p in parts)
-    )
-    if bad:
-        raise ConfigError(
-            f"bundle name {name!r} is not a relative path like 'js/main.js' "
-            "(no leading '/', no '.' or '..' parts, no backslashes)"
-        )
-    clash = [p for p in parts[:-1] if is_version_name(p)]
-    if clash:
-        raise ConfigError(
-            f"bundle name {name!r} has a directory named {clash[0]!r}, which would be taken for a "
-            "version directory; rename that directory"
-        )
+    problem = output_problem(name, normalised=True, any_kind=True)
+    if problem:
+        raise ConfigError(f"bundle name {name!r} {problem}")
 
 
 def group_outputs(outputs: Sequence[Output]) -> dict[str, list[Output]]:

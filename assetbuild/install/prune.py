@@ -9,7 +9,6 @@ side of keeping it.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from assetbuild.errors import ConfigError, InstallError
 from assetbuild.fsutil import fsync_dir, remove_entry, remove_leftovers, temp_name
 from assetbuild.install.lock import install_lock
+from assetbuild.manifest import referenced_strings
 from assetbuild.versions import area_path, list_versions
 
 
@@ -76,46 +76,6 @@ def _format_seconds(seconds: float) -> str:
         if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
             return f"{int(seconds // _UNITS[unit])}{unit}"
     return f"{seconds:g}s"
-
-
-# An unterminated string runs to the end (keeping more, never less): otherwise every escaped quote of
-# a long unterminated one starts a new scan to the end, which is quadratic.
-_PHP_STRING = re.compile(r"'((?:[^'\\]|\\.)*)(?:'|\Z)", re.DOTALL)
-
-
-def _json_strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _json_strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _json_strings(v)]
-    return []
-
-
-def referenced_paths(manifest_path: Path | None) -> frozenset[str]:
-    """Every string in the manifest (JSON or our PHP), of which the installed paths are what matter."""
-    if manifest_path is None:
-        return frozenset()
-    try:
-        raw = manifest_path.read_bytes()
-    except FileNotFoundError:
-        return frozenset()
-    except OSError as exc:
-        raise InstallError(
-            f"{manifest_path}: cannot read the manifest ({exc.strerror}); "
-            "refusing to prune without knowing which versions it references"
-        ) from None
-    text = raw.decode("utf-8", "replace")
-    if text.lstrip().startswith("<?php"):
-        return frozenset(re.sub(r"\\([\\'])", r"\1", m) for m in _PHP_STRING.findall(text))
-    try:
-        return frozenset(_json_strings(json.loads(text)))
-    except (ValueError, RecursionError) as exc:
-        raise InstallError(
-            f"{manifest_path}: the manifest is not valid JSON ({exc}); refusing to prune without "
-            "knowing which versions it references. Rebuild it with `assetbuild build` first"
-        ) from None
 
 
 def newest_mtime(path: Path) -> float:
@@ -192,7 +152,7 @@ def prune(
     kept: list[VersionDecision] = []
 
     def decide_all() -> None:
-        references = referenced_paths(manifest_path)
+        references = referenced_strings(manifest_path)
         for area in dict.fromkeys(areas):
             gone, stay = _decide(
                 root, area, keep=keep, min_age=min_age, now=when, references=references
