@@ -19,13 +19,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from assetbuild import __version__
-from assetbuild.errors import AssetbuildError, ConfigError, SourceError
+from assetbuild import __version__, summary
+from assetbuild.errors import AssetbuildError, ConfigError
+from assetbuild.report import Progress, format_diagnostics, use_color, write_err
 
 if TYPE_CHECKING:
-    from assetbuild.build.pipeline import BuildOptions, BuildResult, InstallOutcome
+    from types import FrameType
+
+    from assetbuild.build.pipeline import BuildOptions, BuildResult
     from assetbuild.config import Config
     from assetbuild.diagnostics import Diagnostic
+    from assetbuild.watch import Rebuild
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -196,47 +200,21 @@ def main() -> None:
 # -- helpers -----------------------------------------------------------------
 
 
-def _err_color() -> bool:
-    from assetbuild.report import use_color
-
-    return use_color(sys.stderr)
-
-
 def _print_diagnostics(diags: Sequence[Diagnostic]) -> None:
-    from assetbuild.report import format_diagnostics, write_err
-
     if diags:
-        write_err(format_diagnostics(diags, _err_color()))
+        write_err(format_diagnostics(diags, use_color(sys.stderr)))
 
 
 @contextmanager
 def _reporting(settings: Settings) -> Iterator[None]:
     """Turn every AssetbuildError into its diagnostics on stderr and its exit code."""
-    from assetbuild.diagnostics import summarize
-    from assetbuild.report import write_err
-
     try:
         yield
     except AssetbuildError as exc:
         _print_diagnostics(exc.diagnostics)
-        if isinstance(exc, SourceError):
-            write_err(f"assetbuild: {exc.message}")
-        elif exc.diagnostics:
-            first = exc.diagnostics[0].message
-            tail = f" ({summarize(exc.diagnostics)})" if len(exc.diagnostics) > 1 else ""
-            if exc.message and exc.message != first:
-                write_err(f"assetbuild: {exc.message}{tail}")
-        else:
-            write_err(f"assetbuild: error: {exc.message}")
+        write_err(summary.error_message(exc))
         if settings.json:
-            _emit_json(
-                {
-                    "ok": False,
-                    "exit_code": exc.exit_code,
-                    "error": exc.message,
-                    "diagnostics": _diagnostics_json(exc.diagnostics),
-                }
-            )
+            _emit_json(summary.error_json(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         write_err("assetbuild: interrupted")
@@ -291,9 +269,7 @@ def _options(settings: Settings, *, check_only: bool = False) -> BuildOptions:
     )
 
 
-def _progress(settings: Settings, label: str) -> Any:
-    from assetbuild.report import Progress
-
+def _progress(settings: Settings, label: str) -> Progress:
     return Progress(sys.stderr, label, enabled=not settings.quiet and not settings.json)
 
 
@@ -317,86 +293,15 @@ def _build_checked(
         progress.close()
 
 
-def _diagnostics_json(diags: Sequence[Diagnostic]) -> list[dict[str, Any]]:
-    from assetbuild.report import diagnostic_json
-
-    return [diagnostic_json(d) for d in diags]
-
-
 def _emit_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True))
 
 
-def _bundle_rows(
-    result: BuildResult,
-    where: dict[str, tuple[str, str]],
-    previous: dict[str, int],
-    variants: dict[str, dict[str, int]],
-) -> list[list[str]]:
-    from assetbuild.report import delta, size
-
-    brotli = any("br" in v for v in variants.values())
-    rows = [
-        [
-            "bundle",
-            "files",
-            "raw",
-            "min",
-            "gzip",
-            *(["br"] if brotli else []),
-            "change",
-            "installed",
-            "action",
-        ]
-    ]
-    for b in result.bundles:
-        path, action = where.get(b.output, ("", ""))
-        mine = variants.get(b.output, {})
-        rows.append(
-            [
-                b.output,
-                str(len(b.sources)),
-                size(b.raw_size),
-                size(b.size),
-                size(mine.get("gz", b.gzip_size)),
-                *([size(mine.get("br"))] if brotli else []),
-                delta(b.size, previous.get(b.output)),
-                path,
-                action,
-            ]
-        )
-    return rows
-
-
-def _bundle_json(result: BuildResult, where: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": b.output,
-            "kind": b.kind,
-            "sources": list(b.sources),
-            "files": len(b.sources),
-            "raw_size": b.raw_size,
-            "size": b.size,
-            "gzip_size": b.gzip_size,
-            "minified_by": sorted(set(b.methods)),
-            "path": where.get(b.output, ("", ""))[0] or None,
-            "action": where.get(b.output, ("", ""))[1] or None,
-        }
-        for b in result.bundles
-    ]
-
-
 def _print_details(settings: Settings, result: BuildResult) -> None:
     """-v: how each bundle's files were minified, and the time taken, on stderr."""
-    if not settings.verbose:
-        return
-    from assetbuild.report import minify_details, write_err
-
-    lines = minify_details(result.bundles)
-    if result.bundles and all(b.known_gzip_size is not None for b in result.bundles):
-        lines.append("up to date: proven by the install state, no source read")
-    lines.append(f"done in {time.monotonic() - settings.started:.2f} s")
-    write_err("\n".join(f"assetbuild: {line}" for line in lines))
+    if settings.verbose:
+        lines = summary.detail_lines(result, time.monotonic() - settings.started)
+        write_err("\n".join(f"assetbuild: {line}" for line in lines))
 
 
 def _print_summary(settings: Settings, result: BuildResult, lines: Callable[[], list[str]]) -> None:
@@ -406,32 +311,6 @@ def _print_summary(settings: Settings, result: BuildResult, lines: Callable[[], 
         return
     for line in lines():
         click.echo(line)
-
-
-def _summary_lines(
-    result: BuildResult,
-    where: dict[str, tuple[str, str]],
-    previous: dict[str, int],
-    tail: str,
-    variants: dict[str, dict[str, int]],
-) -> list[str]:
-    from assetbuild.report import table
-
-    rows = _bundle_rows(result, where, previous, variants)
-    numeric = frozenset(range(1, len(rows[0]) - 2))
-    return table(rows, right=numeric) + ([tail] if tail else [])
-
-
-def install_summary(config: Config, outcome: InstallOutcome, dry_run: bool = False) -> list[str]:
-    """The lines `install` prints on stdout for this outcome (the quick path records them)."""
-    report: Any = outcome.report
-    return _summary_lines(
-        outcome.build,
-        _where(report),
-        outcome.previous_sizes,
-        _install_tail(report, dry_run),
-        _variant_sizes(config, dry_run),
-    )
 
 
 # -- commands ----------------------------------------------------------------
@@ -447,21 +326,10 @@ def check(ctx: click.Context) -> None:
         config = _load(settings)
         result = _build_checked(settings, config, "checking", check_only=True)
         _print_diagnostics([d for d in result.diagnostics if not d.is_error])
-        files = sum(len(b.sources) for b in result.bundles)
         if settings.json:
-            _emit_json(
-                {
-                    "ok": True,
-                    "command": "check",
-                    "bundles": _bundle_json(result, {}),
-                    "diagnostics": _diagnostics_json(result.diagnostics),
-                }
-            )
+            _emit_json(summary.build_json("check", result, {}))
         elif not settings.quiet:
-            click.echo(
-                f"checked {files} file{'s' if files != 1 else ''} in "
-                f"{len(result.bundles)} bundle{'s' if len(result.bundles) != 1 else ''}: ok"
-            )
+            click.echo(summary.check_line(result))
         _print_details(settings, result)
 
 
@@ -484,17 +352,10 @@ def build(ctx: click.Context, out_dir: Path) -> None:
         config = _load(settings)
         result = _build_checked(settings, config, "building", "nothing was written")
         export(result, out_dir.resolve())
-        where = {b.output: (str(out_dir / b.output), "written") for b in result.bundles}
+        where = summary.written_where(result, out_dir)
         if settings.json:
-            _emit_json(
-                {
-                    "ok": True,
-                    "command": "build",
-                    "bundles": _bundle_json(result, where),
-                    "diagnostics": _diagnostics_json(result.diagnostics),
-                }
-            )
-        _print_summary(settings, result, lambda: _summary_lines(result, where, {}, "", {}))
+            _emit_json(summary.build_json("build", result, where))
+        _print_summary(settings, result, lambda: summary.summary_lines(result, where, {}, "", {}))
         _print_details(settings, result)
 
 
@@ -542,46 +403,12 @@ def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str
             )
         finally:
             progress.close()
-        report: Any = outcome.report
-        where = _where(report)
         if settings.json:
-            _emit_json(
-                {
-                    "ok": True,
-                    "command": "install",
-                    "dry_run": dry_run,
-                    "bundles": _bundle_json(outcome.build, where),
-                    "areas": [
-                        {
-                            "area": a.area,
-                            "action": a.action,
-                            "version": a.version,
-                            "previous": a.previous,
-                        }
-                        for a in report.areas
-                    ],
-                    "manifest": str(report.manifest_path) if report.manifest_path else None,
-                    "diagnostics": _diagnostics_json(outcome.build.diagnostics),
-                }
-            )
-        _print_summary(settings, outcome.build, lambda: install_summary(config, outcome, dry_run))
+            _emit_json(summary.install_json(outcome, dry_run))
+        _print_summary(
+            settings, outcome.build, lambda: summary.install_summary(config, outcome, dry_run)
+        )
         _print_details(settings, outcome.build)
-
-
-def _variant_sizes(config: Config, dry_run: bool) -> dict[str, dict[str, int]]:
-    """Sizes of the precompressed files the manifest lists (what browsers really download)."""
-    from assetbuild.manifest import ManifestError, read_manifest
-
-    if dry_run or config.manifest_format != "json":
-        return {}
-    try:
-        entries = read_manifest(config.manifest_path)["bundles"]
-    except ManifestError:
-        return {}
-    return {
-        name: {suffix: variant["size"] for suffix, variant in entry.get("variants", {}).items()}
-        for name, entry in entries.items()
-    }
 
 
 def _parse_compress(value: str | None) -> tuple[str, ...] | None:
@@ -596,42 +423,7 @@ def _parse_compress(value: str | None) -> tuple[str, ...] | None:
 
 def _waiting(settings: Settings) -> None:
     if not settings.quiet:
-        from assetbuild.report import write_err
-
         write_err("assetbuild: waiting for another install to finish...")
-
-
-def _where(report: Any) -> dict[str, tuple[str, str]]:
-    labels = {
-        "created": "created {area}{version}",
-        "bumped": "new version {area}{version}",
-        "added": "added to {area}{version}",
-        "overwritten": "overwrote {area}{version}",
-        "up-to-date": "up to date",
-    }
-    where: dict[str, tuple[str, str]] = {}
-    for area in report.areas:
-        prefix = f"{area.area}/" if area.area else ""
-        for f in area.files:
-            action = labels.get(area.action, area.action).format(area=prefix, version=area.version)
-            if area.action != "up-to-date" and f.action == "unchanged":
-                action = "unchanged"
-            where[f.name] = (f.path, action)
-    return where
-
-
-def _install_tail(report: Any, dry_run: bool) -> str:
-    if all(a.action == "up-to-date" for a in report.areas):
-        return "up to date" + (" (dry run)" if dry_run else "")
-    if dry_run:
-        return "dry run: nothing was written"
-    return f"manifest: {_display(report.manifest_path)}" if report.manifest_path else ""
-
-
-def _display(path: Path) -> str:
-    from assetbuild.sources import display_path
-
-    return display_path(path)
 
 
 @main.command()
@@ -647,52 +439,16 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
     """Show versions per area and whether sources changed since the current one was built."""
     settings = _settings(ctx)
     with _reporting(settings):
-        from assetbuild.versions import list_versions
-
         config = _load(settings)
         result = _build_checked(settings, config, "checking")
-        rows = [["bundle", "versions", "current", "state"]]
-        changed = []
-        entries = []
-        for b in result.bundles:
-            area = str(Path(b.output).parent) if "/" in b.output else ""
-            area_dir = config.root / area if area else config.root
-            versions = list_versions(area_dir)
-            current = versions[-1] if versions else None
-            installed = area_dir / str(current) / Path(b.output).name if current else None
-            try:
-                same = installed is not None and installed.read_bytes() == b.data
-            except OSError:
-                same = False
-            state = "up to date" if same else ("not installed" if current is None else "changed")
-            if not same:
-                changed.append(b.output)
-            rows.append([b.output, _ranges(versions), str(current or "-"), state])
-            entries.append(
-                {
-                    "name": b.output,
-                    "versions": list(versions),
-                    "current": current,
-                    "state": state.replace(" ", "-"),
-                }
-            )
+        statuses = summary.bundle_status(config, result)
         if settings.json:
-            _emit_json({"ok": True, "command": "status", "bundles": entries, "changed": changed})
+            _emit_json(summary.status_json(statuses))
         elif not settings.quiet:
-            from assetbuild.report import table
-
-            for line in table(rows):
+            for line in summary.status_lines(statuses):
                 click.echo(line)
-        if exit_if_changed and changed:
+        if exit_if_changed and any(s.changed for s in statuses):
             sys.exit(1)
-
-
-def _ranges(versions: Sequence[int]) -> str:
-    if not versions:
-        return "-"
-    if len(versions) <= 4:
-        return ", ".join(map(str, versions))
-    return f"{versions[0]}..{versions[-1]} ({len(versions)})"
 
 
 @main.command()
@@ -720,7 +476,7 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
         config = _load(settings)
         seconds = parse_duration(min_age)
         areas = sorted({b.area for b in config.bundles})
-        report: Any = prune_versions(
+        report = prune_versions(
             config.root,
             areas,
             keep=keep,
@@ -730,30 +486,9 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
             lock_timeout=config.lock_timeout,
         )
         if settings.json:
-            _emit_json(
-                {"ok": True, "command": "prune", "dry_run": dry_run, "report": _plain(report)}
-            )
+            _emit_json(summary.prune_json(report, dry_run))
         elif not settings.quiet:
-            click.echo(_plain_text(report, dry_run))
-
-
-def _plain(obj: Any) -> Any:
-    import dataclasses
-
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(x) for x in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
-def _plain_text(report: Any, dry_run: bool) -> str:
-    describe = getattr(report, "describe", None)
-    if callable(describe):
-        return str(describe(dry_run))
-    return json.dumps(_plain(report), indent=2)
+            click.echo(summary.prune_text(report, dry_run))
 
 
 @main.command()
@@ -810,7 +545,7 @@ def watch(ctx: click.Context, policy: str | None, debounce_ms: int, compress: st
             on_ready=lambda n: _watch_ready(settings, n),
         )
 
-        def stop(signum: int, frame: Any) -> None:
+        def stop(signum: int, frame: FrameType | None) -> None:
             watcher.stop()
             if watcher.building:
                 raise KeyboardInterrupt  # atomic writes clean up after themselves
@@ -826,113 +561,39 @@ def watch(ctx: click.Context, policy: str | None, debounce_ms: int, compress: st
 
 
 def _clock() -> str:
-    import time
-
     return time.strftime("%H:%M:%S")
 
 
-def _watch_what(r: Any) -> str:
-    if r.first:
-        return "started"
-    moved = {path for pair in r.renamed for path in pair}
-    names = [name for name in r.changed if name not in moved]
-    parts = [f"{a} renamed to {b}" for a, b in r.renamed[:3]]
-    if len(r.renamed) > 3:
-        parts.append(f"{len(r.renamed) - 3} more renamed")
-    if names:
-        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
-        parts.append(", ".join(names[:3]) + more + " changed")
-    return ", ".join(parts) or "rebuild"
-
-
-def _watch_installed(r: Any) -> list[str]:
-    """ "js/main.js installed into js/3" for each area a rebuild installed into."""
-    from assetbuild.watch import installed_paths
-
-    if r.outcome is None:
-        return []
-    placed = installed_paths(r.outcome)
-    parts = []
-    for area in r.outcome.report.areas:
-        names = [f.name for f in area.files if f.name in r.outputs]
-        if names:
-            where = Path(placed[names[0]]).parent.as_posix()
-            verb = "up to date in" if area.action == "up-to-date" else "installed into"
-            parts.append(f"{', '.join(names)} {verb} {where}")
-    return parts
-
-
-def _watch_event(r: Any, diagnostics: Sequence[Diagnostic], **extra: Any) -> None:
-    """`watch --json`: one JSON object per line on stdout for each build (JSON Lines)."""
-    from assetbuild.watch import installed_paths
-
-    placed = installed_paths(r.outcome) if r.outcome is not None else {}
-    data = {
-        "event": "build",
-        "ok": r.ok,
-        "first": r.first,
-        "changed": list(r.changed),
-        "renamed": [list(pair) for pair in r.renamed],
-        "outputs": list(r.outputs),
-        "installed": {name: placed[name] for name in r.outputs if name in placed},
-        "fixed": list(r.fixed),
-        "ms": round(r.seconds * 1000),
-        "diagnostics": _diagnostics_json(diagnostics),
-        **extra,
-    }
-    click.echo(json.dumps(data, sort_keys=True))
-
-
-def _watch_built(settings: Settings, r: Any) -> None:
+def _watch_built(settings: Settings, r: Rebuild) -> None:
+    assert r.outcome is not None  # on_build: the rebuild installed
     warnings = [d for d in r.outcome.build.diagnostics if not d.is_error]
     _print_diagnostics(warnings)
     if settings.json:
-        _watch_event(r, warnings)
-        return
-    if settings.quiet:
-        return
-    parts = _watch_installed(r) or ["nothing to install"]
-    click.echo(f"{_clock()} {_watch_what(r)} -> {'; '.join(parts)} ({round(r.seconds * 1000)} ms)")
-    if r.fixed:
-        click.echo(f"{_clock()} fixed: {', '.join(r.fixed)} rebuilt")
+        click.echo(json.dumps(summary.watch_event(r, warnings), sort_keys=True))
+    elif not settings.quiet:
+        for line in summary.watch_built_lines(r, _clock()):
+            click.echo(line)
 
 
-def _watch_failed(settings: Settings, r: Any) -> None:
-    from assetbuild.diagnostics import summarize
-
+def _watch_failed(settings: Settings, r: Rebuild) -> None:
     exc = r.error
+    assert exc is not None  # on_error: the rebuild failed
     _print_diagnostics(exc.diagnostics)
-    config_only = r.config_changed and not r.outputs  # a broken config: no bundle was built
     if settings.json:
-        not_built = [] if config_only else list(r.failed or r.outputs)
-        _watch_event(
-            r, exc.diagnostics, error=exc.message, failed=not_built, config_reloaded=not config_only
-        )
+        click.echo(json.dumps(summary.watch_failure_event(r, exc), sort_keys=True))
         return
-    if not isinstance(exc, SourceError) and (
-        not exc.diagnostics or exc.message != exc.diagnostics[0].message
-    ):
-        click.echo(f"assetbuild: {exc.message}", err=True)
-    summary = summarize(exc.diagnostics) if exc.diagnostics else "error"
-    if r.first and r.config_changed:
-        parts = [f"configuration: {summary}; nothing built, waiting for a change"]
-    elif config_only:
-        parts = [f"configuration not reloaded: {summary}; kept the last good one"]
-    else:
-        failed = ", ".join(r.failed or r.outputs)
-        parts = [f"{failed} failed: {summary}; the last good output stays installed"]
-    parts += _watch_installed(r)
-    click.echo(f"{_clock()} {_watch_what(r)} -> {'; '.join(parts)} ({round(r.seconds * 1000)} ms)")
-    if r.fixed:
-        click.echo(f"{_clock()} fixed: {', '.join(r.fixed)} rebuilt")
+    message = summary.watch_error_message(exc)
+    if message:
+        click.echo(message, err=True)
+    for line in summary.watch_failed_lines(r, exc, _clock()):
+        click.echo(line)
 
 
 def _watch_ready(settings: Settings, directories: int) -> None:
     if settings.json:
         click.echo(json.dumps({"event": "ready", "directories": directories}))
     elif not settings.quiet:
-        plural = "y" if directories == 1 else "ies"
-        click.echo(f"watching {directories} director{plural}; Ctrl-C to stop")
+        click.echo(summary.watch_ready_line(directories))
 
 
 @main.group()
@@ -952,15 +613,8 @@ def cache_clear(ctx: click.Context) -> None:
         config = _load(settings)
         size = cache_size(config.cache_dir)
         removed = clear(config.cache_dir)
-        where = _display(config.cache_dir)
-        if not removed:
-            click.echo(f"{where}: nothing to remove")
-            return
-        for path in removed:
-            click.echo(f"removed {_display(path)}")
-        from assetbuild.report import size as human
-
-        click.echo(f"cleared {where} ({human(size)} of cached results)")
+        for line in summary.cache_cleared(config.cache_dir, removed, size):
+            click.echo(line)
 
 
 def run() -> None:

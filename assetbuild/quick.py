@@ -3,8 +3,8 @@
 `cli.run()` asks `answer(argv)` first. Only the plain form is handled here:
 `[-C DIR] [-c FILE] install [-q | --quiet] [-C DIR] [-c FILE] [--static-url URL] [--token N=V]...`,
 and only when the install state proves everything up to date (the same `state` calls as
-`pipeline.install`); it prints what click's `install` prints then (the same `cli.install_summary`,
-the same warnings). Once that proof holds with stamps old enough to trust, the paths it rests on
+`pipeline.install`); it prints what click's `install` prints then (the same
+`summary.install_summary`, the same warnings). Once that proof holds with stamps old enough to trust, the paths it rests on
 (config and where discovery looked, our code and the checkers', the sources and the directories
 their globs listed, the installed files and version directories) are stamped into a quick record,
 with the output; while every stamp is unchanged the next such run answers from it, importing
@@ -247,9 +247,7 @@ def _up_to_date(line: _Line, key: str) -> tuple[str, str] | None:
     texts = [t if not t or t.endswith("\n") else t + "\n" for t in shown]
     out = ""
     if not line[4]:
-        from assetbuild.cli import (
-            install_summary,  # what click's `install` prints: the same function
-        )
+        from assetbuild.summary import install_summary  # what click's `install` prints
 
         out = "".join(f"{text}\n" for text in install_summary(config, outcome))
     if os.path.abspath(config.cache_dir) == os.path.abspath(QUICK_CACHE):

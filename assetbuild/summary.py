@@ -1,0 +1,471 @@
+"""What a run says: the summary tables, the `--json` documents, and watch mode's lines and events.
+
+Plain functions from what the library returns (a build result, an install outcome, a prune report,
+a watch rebuild, diagnostics) to lines of text and JSON-ready dicts. `cli` prints them and turns
+errors into exit codes; `quick` records `install_summary`'s lines so that a no-change install
+prints the same bytes without click. Nothing here prints, exits or imports click, and the build
+modules are imported only for their types, so `--help` and the quick path stay fast. The terminal
+primitives (colour, sizes, tables, progress, diagnostics text) are `report`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from assetbuild.diagnostics import Diagnostic, summarize
+from assetbuild.errors import AssetbuildError, SourceError
+from assetbuild.report import delta, diagnostic_json, minify_details, size, table
+
+if TYPE_CHECKING:
+    from assetbuild.build.pipeline import BuildResult, InstallOutcome
+    from assetbuild.config import Config
+    from assetbuild.install.local import InstallReport
+    from assetbuild.install.prune import PruneReport
+    from assetbuild.watch import Rebuild
+
+# Bundle name -> (where it went, what happened to it), as the summary's last two columns show it.
+Where = dict[str, tuple[str, str]]
+
+
+def display(path: Path) -> str:
+    """`path` as messages show it: relative to the working directory when under it."""
+    from assetbuild.sources import display_path
+
+    return display_path(path)
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+def diagnostics_json(diags: Sequence[Diagnostic]) -> list[dict[str, Any]]:
+    return [diagnostic_json(d) for d in diags]
+
+
+def error_message(exc: AssetbuildError) -> str:
+    """The line after an error's diagnostics on stderr; empty when they say it all."""
+    if isinstance(exc, SourceError):
+        return f"assetbuild: {exc.message}"
+    if exc.diagnostics:
+        first = exc.diagnostics[0].message
+        tail = f" ({summarize(exc.diagnostics)})" if len(exc.diagnostics) > 1 else ""
+        if exc.message and exc.message != first:
+            return f"assetbuild: {exc.message}{tail}"
+        return ""
+    return f"assetbuild: error: {exc.message}"
+
+
+def error_json(exc: AssetbuildError) -> dict[str, Any]:
+    """The `--json` document of a run that failed with `exc`."""
+    return {
+        "ok": False,
+        "exit_code": exc.exit_code,
+        "error": exc.message,
+        "diagnostics": diagnostics_json(exc.diagnostics),
+    }
+
+
+# -- check, build, install -------------------------------------------------------------------------
+
+
+def bundle_rows(
+    result: BuildResult,
+    where: Where,
+    previous: dict[str, int],
+    variants: dict[str, dict[str, int]],
+) -> list[list[str]]:
+    """The summary table's header and one row per bundle (a `br` column when any has one)."""
+    brotli = any("br" in v for v in variants.values())
+    rows = [
+        [
+            "bundle",
+            "files",
+            "raw",
+            "min",
+            "gzip",
+            *(["br"] if brotli else []),
+            "change",
+            "installed",
+            "action",
+        ]
+    ]
+    for b in result.bundles:
+        path, action = where.get(b.output, ("", ""))
+        mine = variants.get(b.output, {})
+        rows.append(
+            [
+                b.output,
+                str(len(b.sources)),
+                size(b.raw_size),
+                size(b.size),
+                size(mine.get("gz", b.gzip_size)),
+                *([size(mine.get("br"))] if brotli else []),
+                delta(b.size, previous.get(b.output)),
+                path,
+                action,
+            ]
+        )
+    return rows
+
+
+def bundle_json(result: BuildResult, where: Where) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": b.output,
+            "kind": b.kind,
+            "sources": list(b.sources),
+            "files": len(b.sources),
+            "raw_size": b.raw_size,
+            "size": b.size,
+            "gzip_size": b.gzip_size,
+            "minified_by": sorted(set(b.methods)),
+            "path": where.get(b.output, ("", ""))[0] or None,
+            "action": where.get(b.output, ("", ""))[1] or None,
+        }
+        for b in result.bundles
+    ]
+
+
+def build_json(command: str, result: BuildResult, where: Where) -> dict[str, Any]:
+    """The `--json` document of `check` (nothing written) or `build`."""
+    return {
+        "ok": True,
+        "command": command,
+        "bundles": bundle_json(result, where),
+        "diagnostics": diagnostics_json(result.diagnostics),
+    }
+
+
+def check_line(result: BuildResult) -> str:
+    files = sum(len(b.sources) for b in result.bundles)
+    bundles = len(result.bundles)
+    return (
+        f"checked {files} file{'s' if files != 1 else ''} in "
+        f"{bundles} bundle{'s' if bundles != 1 else ''}: ok"
+    )
+
+
+def written_where(result: BuildResult, out_dir: Path) -> Where:
+    """`build --out`: every bundle written under `out_dir`."""
+    return {b.output: (str(out_dir / b.output), "written") for b in result.bundles}
+
+
+def summary_lines(
+    result: BuildResult,
+    where: Where,
+    previous: dict[str, int],
+    tail: str,
+    variants: dict[str, dict[str, int]],
+) -> list[str]:
+    """The summary table (sizes right-aligned), then `tail` when there is one."""
+    rows = bundle_rows(result, where, previous, variants)
+    numeric = frozenset(range(1, len(rows[0]) - 2))
+    return table(rows, right=numeric) + ([tail] if tail else [])
+
+
+def detail_lines(result: BuildResult, seconds: float) -> list[str]:
+    """`-v`: how each bundle's files were minified, and the time the run took."""
+    lines = minify_details(result.bundles)
+    if result.bundles and all(b.known_gzip_size is not None for b in result.bundles):
+        lines.append("up to date: proven by the install state, no source read")
+    lines.append(f"done in {seconds:.2f} s")
+    return lines
+
+
+def install_report(outcome: InstallOutcome) -> InstallReport:
+    """The outcome's install report (the pipeline types it `object`: a dodged import cycle)."""
+    return cast("InstallReport", outcome.report)
+
+
+_ACTIONS = {
+    "created": "created {area}{version}",
+    "bumped": "new version {area}{version}",
+    "added": "added to {area}{version}",
+    "overwritten": "overwrote {area}{version}",
+    "up-to-date": "up to date",
+}
+
+
+def install_where(report: InstallReport) -> Where:
+    """Where each bundle was installed and what the install did there."""
+    where: Where = {}
+    for area in report.areas:
+        prefix = f"{area.area}/" if area.area else ""
+        for f in area.files:
+            action = _ACTIONS.get(area.action, area.action).format(
+                area=prefix, version=area.version
+            )
+            if area.action != "up-to-date" and f.action == "unchanged":
+                action = "unchanged"
+            where[f.name] = (f.path, action)
+    return where
+
+
+def install_tail(report: InstallReport, dry_run: bool) -> str:
+    """The line under the install summary: up to date, a dry run, or where the manifest is."""
+    if all(a.action == "up-to-date" for a in report.areas):
+        return "up to date" + (" (dry run)" if dry_run else "")
+    if dry_run:
+        return "dry run: nothing was written"
+    return f"manifest: {display(report.manifest_path)}" if report.manifest_path else ""
+
+
+def variant_sizes(config: Config, dry_run: bool) -> dict[str, dict[str, int]]:
+    """Sizes of the precompressed files the manifest lists (what browsers really download)."""
+    from assetbuild.manifest import ManifestError, read_manifest
+
+    if dry_run or config.manifest_format != "json":
+        return {}
+    try:
+        entries = read_manifest(config.manifest_path)["bundles"]
+    except ManifestError:
+        return {}
+    return {
+        name: {suffix: variant["size"] for suffix, variant in entry.get("variants", {}).items()}
+        for name, entry in entries.items()
+    }
+
+
+def install_summary(config: Config, outcome: InstallOutcome, dry_run: bool = False) -> list[str]:
+    """The lines `install` prints on stdout for this outcome (the quick path records them)."""
+    report = install_report(outcome)
+    return summary_lines(
+        outcome.build,
+        install_where(report),
+        outcome.previous_sizes,
+        install_tail(report, dry_run),
+        variant_sizes(config, dry_run),
+    )
+
+
+def install_json(outcome: InstallOutcome, dry_run: bool) -> dict[str, Any]:
+    """The `install --json` document."""
+    report = install_report(outcome)
+    return {
+        "ok": True,
+        "command": "install",
+        "dry_run": dry_run,
+        "bundles": bundle_json(outcome.build, install_where(report)),
+        "areas": [
+            {
+                "area": a.area,
+                "action": a.action,
+                "version": a.version,
+                "previous": a.previous,
+            }
+            for a in report.areas
+        ],
+        "manifest": str(report.manifest_path) if report.manifest_path else None,
+        "diagnostics": diagnostics_json(outcome.build.diagnostics),
+    }
+
+
+# -- status ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BundleStatus:
+    """One row of `status`: an output's versions, the current one, and whether it is up to date."""
+
+    name: str
+    versions: tuple[int, ...]
+    current: int | None
+    state: str  # "up to date" | "not installed" | "changed"
+
+    @property
+    def changed(self) -> bool:
+        return self.state != "up to date"
+
+
+def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
+    """Each built bundle against the file of the same name in its area's newest version."""
+    from assetbuild.versions import list_versions
+
+    statuses = []
+    for b in result.bundles:
+        area = str(Path(b.output).parent) if "/" in b.output else ""
+        area_dir = config.root / area if area else config.root
+        versions = list_versions(area_dir)
+        current = versions[-1] if versions else None
+        installed = area_dir / str(current) / Path(b.output).name if current else None
+        try:
+            same = installed is not None and installed.read_bytes() == b.data
+        except OSError:
+            same = False
+        state = "up to date" if same else ("not installed" if current is None else "changed")
+        statuses.append(BundleStatus(b.output, versions, current, state))
+    return statuses
+
+
+def status_lines(statuses: Sequence[BundleStatus]) -> list[str]:
+    rows = [["bundle", "versions", "current", "state"]]
+    rows += [[s.name, ranges(s.versions), str(s.current or "-"), s.state] for s in statuses]
+    return table(rows)
+
+
+def status_json(statuses: Sequence[BundleStatus]) -> dict[str, Any]:
+    """The `status --json` document."""
+    entries = [
+        {
+            "name": s.name,
+            "versions": list(s.versions),
+            "current": s.current,
+            "state": s.state.replace(" ", "-"),
+        }
+        for s in statuses
+    ]
+    changed = [s.name for s in statuses if s.changed]
+    return {"ok": True, "command": "status", "bundles": entries, "changed": changed}
+
+
+def ranges(versions: Sequence[int]) -> str:
+    """Up to four version numbers, else the first..last (count)."""
+    if not versions:
+        return "-"
+    if len(versions) <= 4:
+        return ", ".join(map(str, versions))
+    return f"{versions[0]}..{versions[-1]} ({len(versions)})"
+
+
+# -- prune, cache clear ----------------------------------------------------------------------------
+
+
+def plain(obj: object) -> object:
+    """Dataclasses as dicts, tuples as lists, paths as strings: what `json.dumps` can write."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [plain(x) for x in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def prune_json(report: PruneReport, dry_run: bool) -> dict[str, Any]:
+    """The `prune --json` document."""
+    return {"ok": True, "command": "prune", "dry_run": dry_run, "report": plain(report)}
+
+
+def prune_text(report: PruneReport, dry_run: bool) -> str:
+    return report.describe(dry_run)
+
+
+def cache_cleared(cache_dir: Path, removed: Sequence[Path], size_before: int) -> list[str]:
+    """What `cache clear` says: each path it removed and how much, or that there was nothing."""
+    where = display(cache_dir)
+    if not removed:
+        return [f"{where}: nothing to remove"]
+    lines = [f"removed {display(path)}" for path in removed]
+    lines.append(f"cleared {where} ({size(size_before)} of cached results)")
+    return lines
+
+
+# -- watch -----------------------------------------------------------------------------------------
+
+
+def watch_what(r: Rebuild) -> str:
+    """What set off a rebuild: "started", the renamed and changed files, or "rebuild"."""
+    if r.first:
+        return "started"
+    moved = {path for pair in r.renamed for path in pair}
+    names = [name for name in r.changed if name not in moved]
+    parts = [f"{a} renamed to {b}" for a, b in r.renamed[:3]]
+    if len(r.renamed) > 3:
+        parts.append(f"{len(r.renamed) - 3} more renamed")
+    if names:
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        parts.append(", ".join(names[:3]) + more + " changed")
+    return ", ".join(parts) or "rebuild"
+
+
+def watch_installed(r: Rebuild) -> list[str]:
+    """ "js/main.js installed into js/3" for each area a rebuild installed into."""
+    from assetbuild.watch import installed_paths
+
+    if r.outcome is None:
+        return []
+    placed = installed_paths(r.outcome)
+    parts = []
+    for area in install_report(r.outcome).areas:
+        names = [f.name for f in area.files if f.name in r.outputs]
+        if names:
+            where = Path(placed[names[0]]).parent.as_posix()
+            verb = "up to date in" if area.action == "up-to-date" else "installed into"
+            parts.append(f"{', '.join(names)} {verb} {where}")
+    return parts
+
+
+def watch_event(r: Rebuild, diagnostics: Sequence[Diagnostic], **extra: Any) -> dict[str, Any]:
+    """`watch --json`: the JSON object of one build (printed as one line: JSON Lines)."""
+    from assetbuild.watch import installed_paths
+
+    placed = installed_paths(r.outcome) if r.outcome is not None else {}
+    return {
+        "event": "build",
+        "ok": r.ok,
+        "first": r.first,
+        "changed": list(r.changed),
+        "renamed": [list(pair) for pair in r.renamed],
+        "outputs": list(r.outputs),
+        "installed": {name: placed[name] for name in r.outputs if name in placed},
+        "fixed": list(r.fixed),
+        "ms": round(r.seconds * 1000),
+        "diagnostics": diagnostics_json(diagnostics),
+        **extra,
+    }
+
+
+def watch_failure_event(r: Rebuild, error: AssetbuildError) -> dict[str, Any]:
+    """`watch --json`: the JSON object of a build that failed with `error`."""
+    config_only = r.config_changed and not r.outputs  # a broken config: no bundle was built
+    not_built = [] if config_only else list(r.failed or r.outputs)
+    return watch_event(
+        r,
+        error.diagnostics,
+        error=error.message,
+        failed=not_built,
+        config_reloaded=not config_only,
+    )
+
+
+def _watch_lines(r: Rebuild, clock: str, parts: list[str]) -> list[str]:
+    lines = [f"{clock} {watch_what(r)} -> {'; '.join(parts)} ({round(r.seconds * 1000)} ms)"]
+    if r.fixed:
+        lines.append(f"{clock} fixed: {', '.join(r.fixed)} rebuilt")
+    return lines
+
+
+def watch_built_lines(r: Rebuild, clock: str) -> list[str]:
+    """A good rebuild: what set it off, where it installed, how long it took; what it fixed."""
+    return _watch_lines(r, clock, watch_installed(r) or ["nothing to install"])
+
+
+def watch_error_message(error: AssetbuildError) -> str:
+    """The line on stderr after a failed rebuild's diagnostics; empty when they say it all."""
+    if not isinstance(error, SourceError) and (
+        not error.diagnostics or error.message != error.diagnostics[0].message
+    ):
+        return f"assetbuild: {error.message}"
+    return ""
+
+
+def watch_failed_lines(r: Rebuild, error: AssetbuildError, clock: str) -> list[str]:
+    """A failed rebuild: what failed and what stays installed (or which config stays in use)."""
+    summary = summarize(error.diagnostics) if error.diagnostics else "error"
+    if r.first and r.config_changed:
+        parts = [f"configuration: {summary}; nothing built, waiting for a change"]
+    elif r.config_changed and not r.outputs:
+        parts = [f"configuration not reloaded: {summary}; kept the last good one"]
+    else:
+        failed = ", ".join(r.failed or r.outputs)
+        parts = [f"{failed} failed: {summary}; the last good output stays installed"]
+    return _watch_lines(r, clock, parts + watch_installed(r))
+
+
+def watch_ready_line(directories: int) -> str:
+    plural = "y" if directories == 1 else "ies"
+    return f"watching {directories} director{plural}; Ctrl-C to stop"
