@@ -1,6 +1,29 @@
-"""`python -m assetbuild`: the same command as the `assetbuild` script."""
+"""The `assetbuild` console script, and `python -m assetbuild`: the same command.
 
-from assetbuild.quick import run
+`run()` asks `quick.answer(argv)` first, which answers a plain no-change `install` without
+importing click or the build modules; anything else goes to the click group `cli.main`. This is
+the one module that knows both, so neither `quick` nor `cli` imports the other.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from assetbuild.quick import answer
+
+
+def run() -> None:
+    """Console entry point: the quick answer when it applies, else the click commands."""
+    try:
+        code = answer(sys.argv[1:])
+        if code is None:
+            from assetbuild.cli import main  # click and the commands, only when needed
+
+            main()
+    except BrokenPipeError:
+        sys.exit(1)
+    sys.exit(code)
+
 
 if __name__ == "__main__":
     run()

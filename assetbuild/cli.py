@@ -617,12 +617,5 @@ def cache_clear(ctx: click.Context) -> None:
             click.echo(line)
 
 
-def run() -> None:
-    """`python -m assetbuild.cli`: the console script, falling back to this module's commands."""
-    from assetbuild.quick import run as quick_run
-
-    quick_run(main)
-
-
 if __name__ == "__main__":  # pragma: no cover
-    run()
+    main()  # the click commands alone; the `assetbuild` script is `assetbuild.__main__.run`

@@ -1,18 +1,19 @@
 """A plain `assetbuild install` with nothing to do, answered before click is imported.
 
-`cli.run()` asks `answer(argv)` first. Only the plain form is handled here:
-`[-C DIR] [-c FILE] install [-q | --quiet] [-C DIR] [-c FILE] [--static-url URL] [--token N=V]...`,
-and only when the install state proves everything up to date (the same `state` calls as
-`pipeline.install`); it prints what click's `install` prints then (the same
-`summary.install_summary`, the same warnings). Once that proof holds with stamps old enough to trust, the paths it rests on
-(config and where discovery looked, our code and the checkers', the sources and the directories
-their globs listed, the installed files and version directories) are stamped into a quick record,
-with the output; while every stamp is unchanged the next such run answers from it, importing
-nothing beyond the C modules `marshal` and `zlib` (`json` would pull in `re` and `enum`: ~10 ms,
-as much again as Python's own start-up). Anything else - another option or command, a repeated
-option, a value that click would reject, a config error, any change, any doubt - returns None with
-nothing printed and the working directory restored, and the click command runs as before. Nothing here decides differently from
-the click path; it only skips importing click and the build modules.
+The console script (`assetbuild.__main__.run`) asks `answer(argv)` first. Only the plain form is
+handled here: `[-C DIR] [-c FILE] install [-q | --quiet] [-C DIR] [-c FILE] [--static-url URL]
+[--token N=V]...`, and only when the install state proves everything up to date (the same `state`
+calls as `pipeline.install`); it prints what click's `install` prints then (the same
+`summary.install_summary`, the same warnings). Once that proof holds with stamps old enough to
+trust, the paths it rests on (config and where discovery looked, our code and the checkers', the
+sources and the directories their globs listed, the installed files and version directories) are
+stamped into a quick record, with the output; while every stamp is unchanged the next such run
+answers from it, importing nothing beyond the C modules `marshal` and `zlib` (`json` would pull in
+`re` and `enum`: ~10 ms, as much again as Python's own start-up). Anything else - another option
+or command, a repeated option, a value that click would reject, a config error, any change, any
+doubt - returns None with nothing printed and the working directory restored, and the click
+command runs as before. Nothing here decides differently from the click path; it only skips
+importing click and the build modules. This module imports neither click nor `cli`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms) on the quick path
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence  # collections: ~2 ms
+    from collections.abc import Sequence  # collections: ~2 ms
     from typing import Any
 
 _VALUED = {"-C": "directory", "-c": "config", "--config": "config", "--static-url": "static_url"}
@@ -292,21 +293,3 @@ def _remember(key: str, answer: dict[str, Any] | None) -> None:
         entries.pop(next(iter(entries)))
     with contextlib.suppress(OSError):  # an unwritable cache only costs speed
         atomic_write(Path(QUICK_FILE), _dump(entries))
-
-
-def run(command: Callable[[], object] | None = None) -> None:
-    """Console entry point that imports click only when the quick answer does not apply.
-
-    `command` is the click group to fall back to (default: `assetbuild.cli.main`).
-    """
-    try:
-        code = answer(sys.argv[1:])
-        if code is None:
-            if command is None:
-                from assetbuild.cli import main
-
-                command = main
-            command()
-    except BrokenPipeError:
-        sys.exit(1)
-    sys.exit(code)

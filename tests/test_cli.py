@@ -19,7 +19,7 @@ STATIC = "https://static.example.com"
 def assetbuild_exe() -> list[str]:
     """The installed console script when it is on PATH next to this Python, else the module."""
     exe = Path(sys.executable).with_name("assetbuild")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "assetbuild.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "assetbuild"]
 
 
 def run(

@@ -272,7 +272,7 @@ def test_a_recorded_answer_imports_nothing_of_the_build(make_site: Any) -> None:
     for path in [*site.rglob("*.js"), *site.rglob("*.css"), site / "assetbuild.toml"]:
         os.utime(path, (past, past))
     run = {"cwd": site, "capture_output": True, "text": True, "check": True}
-    subprocess.run([sys.executable, "-m", "assetbuild.cli", "install", "-q"], **run)
+    subprocess.run([sys.executable, "-m", "assetbuild", "install", "-q"], **run)
     time.sleep(2.2)  # past RACY_NS: the stamps can now prove "unchanged"
     second = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)
     assert second.stdout.split()[0] == "0" and "assetbuild.config" in second.stdout

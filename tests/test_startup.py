@@ -27,7 +27,7 @@ import atexit, json, sys
 out = sys.argv.pop(1)
 atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
 sys.argv[0] = "assetbuild"
-from assetbuild.cli import run
+from assetbuild.__main__ import run
 run()
 """
 
@@ -94,3 +94,6 @@ def test_no_change_install_imports_nothing_heavy(
     assert "up to date" in second.stdout
     assert "assetbuild.cache.state" in modules  # the fast path decided
     assert heavy_in(modules) == []
+    # ... and printed click's table without click: the summary is not the CLI's.
+    assert "click" not in modules and "assetbuild.cli" not in modules
+    assert "assetbuild.summary" in modules
