@@ -26,7 +26,7 @@ from assetbuild.report import Progress, format_diagnostics, use_color, write_err
 if TYPE_CHECKING:
     from types import FrameType
 
-    from assetbuild.build.pipeline import BuildOptions, BuildResult
+    from assetbuild.build.results import BuildOptions, BuildResult, Policy
     from assetbuild.config import Config
     from assetbuild.diagnostics import Diagnostic
     from assetbuild.watch import Rebuild
@@ -259,7 +259,7 @@ def _load(settings: Settings) -> Config:
 
 
 def _options(settings: Settings, *, check_only: bool = False) -> BuildOptions:
-    from assetbuild.build.pipeline import BuildOptions
+    from assetbuild.build.results import BuildOptions
 
     return BuildOptions(
         minify=settings.minify,
@@ -377,7 +377,7 @@ def build(ctx: click.Context, out_dir: Path) -> None:
     help="Precompressed variants to write: gzip, br or gzip,br (overrides the config).",
 )
 @click.pass_context
-def install(ctx: click.Context, policy: str | None, dry_run: bool, compress: str | None) -> None:
+def install(ctx: click.Context, policy: Policy | None, dry_run: bool, compress: str | None) -> None:
     """Build and install into numbered version directories, then write the manifest.
 
     A new version N+1 is created only when an installed file would change,
@@ -518,7 +518,9 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
     "(default: none; the config's apply to install).",
 )
 @click.pass_context
-def watch(ctx: click.Context, policy: str | None, debounce_ms: int, compress: str | None) -> None:
+def watch(
+    ctx: click.Context, policy: Policy | None, debounce_ms: int, compress: str | None
+) -> None:
     """Install, then rebuild and reinstall whenever a source or the config changes.
 
     Rebuilds go into the current version (--into-current, for development

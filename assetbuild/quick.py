@@ -228,7 +228,7 @@ def _up_to_date(line: _Line, key: str) -> tuple[str, str] | None:
     """(stdout, stderr) when the state proves the install up to date, else None."""
     from pathlib import Path
 
-    from assetbuild.build.pipeline import BuildOptions
+    from assetbuild.build.results import BuildOptions
     from assetbuild.cache import state
     from assetbuild.config import Overrides, load_config
     from assetbuild.report import format_diagnostics, use_color

@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 from assetbuild.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from assetbuild.build.bundle import Built
+    from assetbuild.build.results import Built
 
 
 def use_color(stream: IO[str]) -> bool:

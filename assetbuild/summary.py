@@ -13,16 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from assetbuild.diagnostics import Diagnostic, summarize
 from assetbuild.errors import AssetbuildError, SourceError
 from assetbuild.report import delta, diagnostic_json, minify_details, size, table
 
 if TYPE_CHECKING:
-    from assetbuild.build.pipeline import BuildResult, InstallOutcome
+    from assetbuild.build.results import BuildResult, InstallOutcome, InstallReport
     from assetbuild.config import Config
-    from assetbuild.install.local import InstallReport
     from assetbuild.install.prune import PruneReport
     from assetbuild.watch import Rebuild
 
@@ -174,11 +173,6 @@ def detail_lines(result: BuildResult, seconds: float) -> list[str]:
     return lines
 
 
-def install_report(outcome: InstallOutcome) -> InstallReport:
-    """The outcome's install report (the pipeline types it `object`: a dodged import cycle)."""
-    return cast("InstallReport", outcome.report)
-
-
 _ACTIONS = {
     "created": "created {area}{version}",
     "bumped": "new version {area}{version}",
@@ -212,37 +206,21 @@ def install_tail(report: InstallReport, dry_run: bool) -> str:
     return f"manifest: {display(report.manifest_path)}" if report.manifest_path else ""
 
 
-def variant_sizes(config: Config, dry_run: bool) -> dict[str, dict[str, int]]:
-    """Sizes of the precompressed files the manifest lists (what browsers really download)."""
-    from assetbuild.manifest import ManifestError, read_manifest
-
-    if dry_run or config.manifest_format != "json":
-        return {}
-    try:
-        entries = read_manifest(config.manifest_path)["bundles"]
-    except ManifestError:
-        return {}
-    return {
-        name: {suffix: variant["size"] for suffix, variant in entry.get("variants", {}).items()}
-        for name, entry in entries.items()
-    }
-
-
 def install_summary(config: Config, outcome: InstallOutcome, dry_run: bool = False) -> list[str]:
     """The lines `install` prints on stdout for this outcome (the quick path records them)."""
-    report = install_report(outcome)
+    report = outcome.report
     return summary_lines(
         outcome.build,
         install_where(report),
         outcome.previous_sizes,
         install_tail(report, dry_run),
-        variant_sizes(config, dry_run),
+        outcome.variant_sizes,
     )
 
 
 def install_json(outcome: InstallOutcome, dry_run: bool) -> dict[str, Any]:
     """The `install --json` document."""
-    report = install_report(outcome)
+    report = outcome.report
     return {
         "ok": True,
         "command": "install",
@@ -384,13 +362,11 @@ def watch_what(r: Rebuild) -> str:
 
 def watch_installed(r: Rebuild) -> list[str]:
     """ "js/main.js installed into js/3" for each area a rebuild installed into."""
-    from assetbuild.watch import installed_paths
-
     if r.outcome is None:
         return []
-    placed = installed_paths(r.outcome)
+    placed = r.outcome.report.placed
     parts = []
-    for area in install_report(r.outcome).areas:
+    for area in r.outcome.report.areas:
         names = [f.name for f in area.files if f.name in r.outputs]
         if names:
             where = Path(placed[names[0]]).parent.as_posix()
@@ -401,9 +377,7 @@ def watch_installed(r: Rebuild) -> list[str]:
 
 def watch_event(r: Rebuild, diagnostics: Sequence[Diagnostic], **extra: Any) -> dict[str, Any]:
     """`watch --json`: the JSON object of one build (printed as one line: JSON Lines)."""
-    from assetbuild.watch import installed_paths
-
-    placed = installed_paths(r.outcome) if r.outcome is not None else {}
+    placed = r.outcome.report.placed if r.outcome is not None else {}
     return {
         "event": "build",
         "ok": r.ok,

@@ -541,9 +541,3 @@ def _display(path: Path | None) -> str:
     from assetbuild.sources import display_path
 
     return display_path(path) if path is not None else "configuration"
-
-
-def installed_paths(outcome: InstallOutcome) -> Mapping[str, str]:
-    """Bundle name -> installed path (relative to root), from an install outcome."""
-    report: Any = outcome.report
-    return {f.name: f.path for area in report.areas for f in area.files}

@@ -122,9 +122,9 @@ def layer_of(name: str) -> int | None:
     best: tuple[int, int] | None = None  # (prefix length, layer): the longest prefix decides
     for index, (_, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if name == prefix or name.startswith(prefix + "."):
-                if best is None or len(prefix) > best[0]:
-                    best = (len(prefix), index)
+            matches = name == prefix or name.startswith(prefix + ".")
+            if matches and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), index)
     return None if best is None else best[1]
 
 
@@ -288,7 +288,7 @@ def test_editing_the_cli_keeps_cache_keys(tmp_path: Path, monkeypatch: pytest.Mo
         fingerprint.environment_key.cache_clear()
         (copy / "js" / "check.py").unlink()
         (copy / "build" / "bundle.py").rename(copy / "build" / "moved.py")
-        with pytest.raises(RuntimeError, match="RESULT_CODE names build/bundle.py"):
+        with pytest.raises(RuntimeError, match=r"RESULT_CODE names build/bundle\.py"):
             fingerprint.environment_key()
     finally:
         fingerprint.environment_key.cache_clear()

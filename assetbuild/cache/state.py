@@ -240,7 +240,7 @@ def record(
         _forget(target)
         return False
     by_name = {o.name: o for o in outputs}
-    placed = {f.name: f.path for a in report.areas for f in a.files}
+    placed = report.placed
     files: dict[str, Any] = {}
     saved_bundles = []
     for b in bundles:
