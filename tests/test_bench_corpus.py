@@ -15,7 +15,8 @@ from typing import Any
 import esprima
 import pytest
 import tinycss2
-from benchload import load_bench
+
+from tests.helpers.benchload import load_bench
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 

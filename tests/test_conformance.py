@@ -6,7 +6,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from benchload import load_bench
+
+from tests.helpers.benchload import load_bench
 
 REPO = Path(__file__).resolve().parent.parent
 SUITE = REPO.parent / "shared" / "test262-parser-tests"

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-from benchload import load_bench
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +23,7 @@ from assetbuild.css import walk as cssnorm
 from assetbuild.css.check import check_css, same_stylesheet
 from assetbuild.css.minify import _rcssmin_or_none, minify_css
 from assetbuild.sources import SourceFile
+from tests.helpers.benchload import load_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 CSS_FILES = sorted(

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchload import load_bench
 from click.testing import CliRunner
 
 from assetbuild.cli import main
+from tests.helpers.benchload import load_bench
 
 rel = load_bench("reliability")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from benchload import load_bench
+from tests.helpers.benchload import load_bench
 
 SECONDS = float(os.environ.get("ASSETBUILD_STRESS_SECONDS", "8"))
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_watch import Harness, installed
 
 from assetbuild import sources
 from assetbuild.build import pipeline
@@ -17,6 +16,7 @@ from assetbuild.build.results import BuildOptions, BuildResult
 from assetbuild.build.session import Memory, Session
 from assetbuild.config import Config, load_config
 from assetbuild.watch import _has_links, _may_concern
+from tests.helpers.watch import Harness, installed
 
 CONFIG = """\
 [[bundle]]

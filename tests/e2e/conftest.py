@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2etools import (
+
+from tests.helpers.e2e import (
     CHROMEDRIVER,
     CHROMIUM,
     CHROMIUM_FLAGS,

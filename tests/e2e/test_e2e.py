@@ -9,7 +9,8 @@ import re
 from typing import Any
 
 import pytest
-from e2etools import Server, Site, fetch
+
+from tests.helpers.e2e import Server, Site, fetch
 
 pytestmark = pytest.mark.e2e
 

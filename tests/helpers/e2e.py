@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
-SITE_TEMPLATE = HERE / "site"
-PAGE_TEMPLATES = HERE / "templates"
+REPO = Path(__file__).resolve().parents[2]
+SITE_TEMPLATE = REPO / "fixtures" / "e2e" / "site"
+PAGE_TEMPLATES = REPO / "fixtures" / "e2e" / "templates"
 NGINX_TEMPLATE = REPO / "fixtures" / "nginx" / "nginx.conf.template"
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -96,7 +95,7 @@ def fetch(url: str, *, gzip: bool = False) -> Response:
 
 @dataclass(frozen=True)
 class Site:
-    """A copy of tests/e2e/site in tmp_path: the docroot, with the static root under /static."""
+    """A copy of fixtures/e2e/site in tmp_path: the docroot, with the static root under /static."""
 
     root: Path
 

@@ -1,0 +1,1 @@
+"""Shared harnesses: bench/ loading, watch mode, the end-to-end server and site."""
