@@ -6,7 +6,7 @@ Builds the per-file jobs of every CSS bundle of a site (default: the synthetic c
 bench/corpus.py at scale 1, generated into a temporary directory) the way a build does (read,
 tokens substituted), then times `bundle.process_file` on all of them: structure check, url()
 rewriting, minification and its verification. "tree" is the same code with tinycss2's tree
-underneath (`assetbuild.cssoracle`: the walk and the url search over tinycss2's tree,
+underneath (`tests/oracles/cssoracle.py`: the walk and the url search over tinycss2's tree,
 csscheck's character scan for every file), "tokens" the shipped path. Every repetition starts
 cold (memos cleared), as a fresh build process does; the best CPU time of N is reported, with
 the ratio, the files per minify method, and whether both paths gave the same output bytes.
@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.oracles
 
-from assetbuild import cssoracle
 from assetbuild.build.bundle import output_dir_for, process_file
 from assetbuild.build.results import FileJob, FileResult
 from assetbuild.config import load_config
@@ -38,6 +38,7 @@ from assetbuild.css import urls
 from assetbuild.minified import Minified
 from assetbuild.sources import SourceFile, collect, display_path, read_source
 from assetbuild.tokens import substitute
+from tests.oracles import cssoracle
 
 
 def css_jobs(site: Path) -> list[FileJob]:

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetbuild import cssoracle
 from assetbuild.css import check as csscheck
 from assetbuild.css import urls
 from assetbuild.css import walk as cssnorm
@@ -24,6 +23,7 @@ from assetbuild.css.check import check_css, same_stylesheet
 from assetbuild.css.minify import _rcssmin_or_none, minify_css
 from assetbuild.sources import SourceFile
 from tests.helpers.benchload import load_bench
+from tests.oracles import cssoracle
 
 ROOT = Path(__file__).resolve().parent.parent
 CSS_FILES = sorted(

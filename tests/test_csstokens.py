@@ -23,7 +23,7 @@ from assetbuild.css.tokens import (
     tokenize,
 )
 from assetbuild.css.walk import preprocess
-from assetbuild.cssoracle import _leaf_key
+from tests.oracles.cssoracle import _leaf_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CSS_FILES = sorted(

@@ -86,9 +86,9 @@ def test_no_change_install_imports_nothing_heavy(
     assert first.returncode == 0, first.stderr
     # The full path really checked the sources (with the fast engine when installed, else esprima).
     assert "esprima" in modules or "py_mini_racer" in modules
-    # CSS was verified on our own tokens: tinycss2 is only the tests' oracle (assetbuild.cssoracle).
+    # CSS was verified on our own tokens: tinycss2 is only the tests' oracle (tests/oracles/cssoracle.py).
     assert "assetbuild.css.minify" in modules
-    assert "tinycss2" not in modules and "assetbuild.cssoracle" not in modules
+    assert "tinycss2" not in modules and "tests.oracles.cssoracle" not in modules
     second, modules = run_cli(["install"], site, tmp_path)
     assert second.returncode == 0, second.stderr
     assert "up to date" in second.stdout

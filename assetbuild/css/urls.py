@@ -4,8 +4,8 @@ A relative URL in a stylesheet is resolved against the stylesheet's own URL. Sou
 in one directory and the bundle in another (`css/source/` and `css/8/`), so each relative
 reference is rewritten to reach the same file from the bundle's directory. A reference
 that already does (same depth: `../img/a.png`) is left byte for byte as written.
-References are found on the shared tokens (`csstokens`); `cssoracle.tree_find_references` is
-the same search over tinycss2's tree, the tests' oracle.
+References are found on the shared tokens (`csstokens`); `tree_find_references` in
+`tests/oracles/cssoracle.py` is the same search over tinycss2's tree, the tests' oracle.
 """
 
 from __future__ import annotations

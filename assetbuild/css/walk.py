@@ -18,7 +18,7 @@ Tokens are compared by value (`.5` = `0.5`, `"a"` = `'a'`), keeping what can mat
 integer or not, an explicit sign, the unit as written. Comments are not compared.
 
 The walk is iterative over a flat token list, so any nesting depth is walked. The same walk
-over tinycss2's tree (`cssoracle`) is the tests' oracle: both must give the same facts and the
+over tinycss2's tree (`tests/oracles/cssoracle.py`) is the tests' oracle: both must give the same facts and the
 same safe output.
 """
 

@@ -1,6 +1,7 @@
 """The reference implementations over tinycss2's tree, for the tests and bench/css_verify.py.
 
-A build never imports this module: `csstokens` reads the same tokens with one regular expression,
+It lives outside the package (tinycss2 is a test dependency), so a build cannot import it and
+its bytes key no cache entry. `csstokens` reads the same tokens with one regular expression,
 and `cssnorm`/`urls` walk them iteratively. Here the same walk (`tree_facts`,
 `tree_minified_with_facts`, `tree_license_comments`) and the same url search
 (`tree_find_references`) run over tinycss2's parse, recursively, so that the tests can hold the

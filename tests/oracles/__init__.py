@@ -1,0 +1,1 @@
+"""Independent reference implementations the tests (and bench/) hold the package to."""
