@@ -89,10 +89,6 @@ def line_col(text: str, offset: int) -> tuple[int, int, str]:
     return line, offset - line_start + 1, text[line_start:line_end]
 
 
-def has_errors(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> bool:
-    return any(d.is_error for d in diagnostics)
-
-
 def summarize(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> str:
     """ "2 errors, 1 warning"; empty when there are none."""
     errors = sum(1 for d in diagnostics if d.is_error)

@@ -49,14 +49,6 @@ def _minify_with_engine(text: str) -> Minified | None:
     return Minified(text, "none")
 
 
-def rjsmin_only(text: str) -> str:
-    """What plain rjsmin makes of the text (for measurements)."""
-    import rjsmin
-
-    result: str = rjsmin.jsmin(text, keep_bang_comments=True)
-    return result
-
-
 def _keeps(candidate: str, expected: bytes, licenses: tuple[str, ...]) -> bool:
     return _in_order(candidate, licenses) and program_fingerprint(candidate) == expected
 
