@@ -1,0 +1,206 @@
+
+(function (acorn) {
+  "use strict";
+  var SCRIPT = {ecmaVersion: "latest", sourceType: "script", allowHashBang: true};
+  var MODULE = {ecmaVersion: "latest", sourceType: "module", allowHashBang: true};
+  var SKIP = {start: 1, end: 1, loc: 1, range: 1};
+  // [text, tree] of the last script checked: its minified text is compared with it next, so the
+  // source is parsed once. One tree at most, dropped once used, so an idle isolate holds none.
+  var recent = null;
+
+  function parseScript(text) {
+    if (recent !== null && recent[0] === text) return recent[1];
+    return acorn.parse(text, SCRIPT);
+  }
+
+  function isLicense(block, body) {
+    return (block && body.charAt(0) === "!") || body.indexOf("@license") >= 0 ||
+      body.indexOf("@preserve") >= 0;
+  }
+
+  function compile(text) {
+    // A hashbang is legal only at the start of a script; blank it, keeping offsets.
+    if (text.charCodeAt(0) === 35 && text.charCodeAt(1) === 33) text = "//" + text.slice(2);
+    new Function(text);  // compiles, never calls
+  }
+
+  function limited(e) {
+    // acorn turns a stack overflow into a SyntaxError; it is a limit, not a verdict.
+    return !(e instanceof SyntaxError) || /stack space|call stack|too much recursion/i.test(e.message);
+  }
+
+  function rejected(e) {
+    if (limited(e)) return "limit\u0000-1\u0000" + e;
+    return "syntax\u0000" + e.pos + "\u0000" + e.message.replace(/ \(\d+:\d+\)$/, "");
+  }
+
+  function uncompiled(text) {
+    try {
+      compile(text);
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) return "limit\u0000-1\u0000" + e;
+      return "compile\u0000-1\u0000" + e.message;
+    }
+    return null;
+  }
+
+  // The verdict on a text as a classic script (or module): null when accepted. `options` may add
+  // an onComment callback; a script's tree is kept in `recent` for the comparison that follows.
+  function verdict(text, module, options) {
+    var tree;
+    recent = null;
+    try {
+      tree = acorn.parse(text, options);
+    } catch (e) {
+      return [rejected(e), null];
+    }
+    if (module) return [null, tree];
+    var failed = uncompiled(text);
+    if (failed === null) recent = [text, tree];
+    return [failed, tree];
+  }
+
+  function check(text, module) {
+    return verdict(text, module, module ? MODULE : SCRIPT)[0];
+  }
+
+  function same(x, y) {
+    if (x === y) return true;
+    if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
+    var list = Array.isArray(x);
+    if (list !== Array.isArray(y)) return false;
+    if (list) {
+      if (x.length !== y.length) return false;
+      for (var i = 0; i < x.length; i++) if (!same(x[i], y[i])) return false;
+      return true;
+    }
+    if (x.type !== y.type) return false;
+    var literal = x.type === "Literal", keys = 0, k;
+    for (k in x) {
+      if (SKIP[k] === 1 || literal && (k === "raw" || k === "value")) continue;
+      keys++;
+      if (!Object.prototype.hasOwnProperty.call(y, k) || !same(x[k], y[k])) return false;
+    }
+    for (k in y) if (!(SKIP[k] === 1 || literal && (k === "raw" || k === "value"))) keys--;
+    if (keys !== 0) return false;
+    // RegExp and BigInt literals are compared through their `regex` and `bigint` fields.
+    return !literal || x.regex !== undefined || x.bigint !== undefined || Object.is(x.value, y.value);
+  }
+
+  function sameProgram(a, b) {
+    try {
+      var left = parseScript(a);
+      // Equal texts are the same program once one of them parses (and, below, compiles).
+      if (a !== b && !same(left, acorn.parse(b, SCRIPT))) return 0;
+      compile(b);
+      if (recent !== null && recent[0] === a) recent = null;  // proven: the tree is done with
+      return 1;
+    } catch (e) {
+      return limited(e) ? -1 : 0;
+    }
+  }
+
+  // Top-level bindings, the "use strict" prologue and license comments of an accepted script:
+  // what assetbuild's bundle checks and minifier need, so that esprima need not parse it again.
+  var CONTAINERS = {
+    BlockStatement: ["body"], IfStatement: ["consequent", "alternate"],
+    ForStatement: ["init", "body"], ForInStatement: ["left", "body"], ForOfStatement: ["left", "body"],
+    WhileStatement: ["body"], DoWhileStatement: ["body"], LabeledStatement: ["body"],
+    WithStatement: ["body"], TryStatement: ["block", "handler", "finalizer"], CatchClause: ["body"],
+    SwitchStatement: ["cases"], SwitchCase: ["consequent"]
+  };
+
+  function names(pattern, kind, out) {
+    var stack = [pattern];
+    while (stack.length) {
+      var node = stack.pop();
+      if (!node) continue;
+      if (node.type === "Identifier") out.push([node.name, kind, node.start]);
+      else if (node.type === "ObjectPattern") {
+        for (var i = node.properties.length - 1; i >= 0; i--) {
+          var p = node.properties[i];
+          stack.push(p.type === "RestElement" ? p.argument : p.value);
+        }
+      } else if (node.type === "ArrayPattern") {
+        for (var j = node.elements.length - 1; j >= 0; j--) stack.push(node.elements[j]);
+      } else if (node.type === "RestElement") stack.push(node.argument);
+      else if (node.type === "AssignmentPattern") stack.push(node.left);
+    }
+  }
+
+  function analyze(text) {
+    var licenses = [];
+    var answer = verdict(text, false, {
+      ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
+      onComment: function (block, body, start, end) {
+        if (isLicense(block, body)) licenses.push([start, end]);
+      }
+    });
+    if (answer[0] !== null) return answer[0];
+    var body = answer[1].body, bindings = [], strict = -1, i, s;
+    for (i = 0; i < body.length; i++) {
+      s = body[i];
+      if (s.type !== "ExpressionStatement" || s.directive === undefined) break;
+      if (s.directive === "use strict") { strict = s.start; break; }
+    }
+    for (i = 0; i < body.length; i++) {
+      s = body[i];
+      if (s.type === "VariableDeclaration" && s.kind !== "var") {
+        for (var d = 0; d < s.declarations.length; d++) names(s.declarations[d].id, s.kind, bindings);
+      } else if (s.type === "FunctionDeclaration" && s.id) bindings.push([s.id.name, "function", s.id.start]);
+      else if (s.type === "ClassDeclaration" && s.id) bindings.push([s.id.name, "class", s.id.start]);
+    }
+    var stack = body.slice().reverse();
+    while (stack.length) {
+      var node = stack.pop();
+      if (!node) continue;
+      if (node.type === "VariableDeclaration") {
+        if (node.kind === "var") {
+          for (var k = 0; k < node.declarations.length; k++) names(node.declarations[k].id, "var", bindings);
+        }
+        continue;
+      }
+      var keys = CONTAINERS[node.type] || [];
+      for (var m = keys.length - 1; m >= 0; m--) {
+        var child = node[keys[m]];
+        if (Array.isArray(child)) { for (var n = child.length - 1; n >= 0; n--) stack.push(child[n]); }
+        else stack.push(child);
+      }
+    }
+    return JSON.stringify({bindings: bindings, strict: strict, licenses: licenses});
+  }
+
+  // Tokens for the safe minifier, in esprima's vocabulary: a template literal's pieces between
+  // substitutions are single "Template" tokens, as esprima makes them. Flat: kind, start, end, ...
+  function tokens(text) {
+    var tt = acorn.tokTypes, out = [], braces = [], tpl = -1;
+    acorn.parse(text, {
+      ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
+      onComment: function (block, body, start, end) {
+        if (isLicense(block, body)) out.push(block ? "BlockComment" : "LineComment", start, end);
+      },
+      onToken: function (t) {
+        var type = t.type;
+        if (type === tt.eof) return;
+        if (tpl >= 0) {
+          if (type === tt.dollarBraceL) { out.push("Template", tpl, t.end); tpl = -1; braces.push(true); }
+          else if (type === tt.backQuote) { out.push("Template", tpl, t.end); tpl = -1; }
+          return;
+        }
+        if (type === tt.backQuote) { tpl = t.start; return; }
+        if (type === tt.braceL || type === tt.dollarBraceL) braces.push(false);
+        if (type === tt.braceR && braces.pop() === true) { tpl = t.start; return; }
+        var kind = "Punctuator";
+        if (type === tt.num) kind = "Numeric";
+        else if (type === tt.regexp) kind = "RegularExpression";
+        else if (type === tt.string) kind = "String";
+        else if (type === tt.name || type === tt.privateId) kind = "Identifier";
+        else if (type.keyword) kind = "Keyword";
+        out.push(kind, t.start, t.end);
+      }
+    });
+    return JSON.stringify(out);
+  }
+
+  return [check, sameProgram, analyze, tokens];
+})(acorn)
