@@ -173,7 +173,7 @@ def write_manifest(
 
 def _invalid(path: Path, why: str) -> ManifestError:
     return ManifestError(
-        f"{path}: not a valid assetbuild manifest ({why}); rebuild it with `assetbuild build`"
+        f"{path}: not a valid assetbuild manifest ({why}); write it again with `assetbuild install`"
     )
 
 

@@ -89,3 +89,4 @@ def test_django_template_tags(tmp_path: Path) -> None:
     assert str(manifest) in message and "did you mean 'js/main.js'?" in message
     kind, message = result["unset"]
     assert kind == "ImproperlyConfigured" and "ASSETBUILD_MANIFEST" in message
+    assert "`assetbuild install` writes" in message

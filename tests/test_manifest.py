@@ -265,6 +265,13 @@ def test_corrupt_manifest_names_the_file(tmp_path: Path, content: bytes, match: 
         read_manifest(path)
 
 
+def test_corrupt_manifest_says_which_command_writes_it(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.json"
+    path.write_bytes(b"{not json")
+    with pytest.raises(ManifestError, match="write it again with `assetbuild install`"):
+        Manifest.load(path)
+
+
 def test_missing_manifest(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="manifest not found") as info:
         Manifest.load(tmp_path / "nope.json")

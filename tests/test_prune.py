@@ -149,6 +149,7 @@ def test_corrupt_manifest_refuses_to_prune(tmp_path: Path) -> None:
     with pytest.raises(InstallError, match="refusing to prune") as info:
         run(tmp_path, ["js"], keep=1, manifest_path=manifest)
     assert str(manifest) in str(info.value)
+    assert "`assetbuild install`" in str(info.value)  # install writes the manifest, build does not
     assert versions(tmp_path, "js") == [1, 2, 3]
 
 

@@ -17,7 +17,7 @@ def _manifest() -> Manifest:
     if not path:
         raise ImproperlyConfigured(
             "assetbuild: set ASSETBUILD_MANIFEST in your settings to the manifest.json "
-            "that `assetbuild build` writes"
+            "that `assetbuild install` writes"
         )
     # Cheap per call: Manifest.load reuses the parse until the file is replaced.
     return Manifest.load(path)
