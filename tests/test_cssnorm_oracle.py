@@ -26,9 +26,7 @@ from tests.helpers.benchload import load_bench
 from tests.oracles import cssoracle
 
 ROOT = Path(__file__).resolve().parent.parent
-CSS_FILES = sorted(
-    p for d in (ROOT / "fixtures", ROOT / "tests") for p in d.rglob("*.css") if p.is_file()
-)
+CSS_FILES = sorted(p for p in (ROOT / "fixtures").rglob("*.css") if p.is_file())
 
 
 def assert_like_the_oracle(text: str) -> None:
