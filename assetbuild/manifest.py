@@ -256,7 +256,7 @@ def referenced_strings(manifest_path: Path | None) -> frozenset[str]:
     except (ValueError, RecursionError) as exc:
         raise InstallError(
             f"{manifest_path}: the manifest is not valid JSON ({exc}); refusing to prune without "
-            "knowing which versions it references. Rewrite it with `assetbuild install` first"
+            "knowing which versions it references. Write it again with `assetbuild install` first"
         ) from None
 
 
