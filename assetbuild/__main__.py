@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import sys
 
-from assetbuild.quick import answer
+from assetbuild.quick import attempt
 
 
 def run() -> None:
     """Console entry point: the quick answer when it applies, else the click commands."""
     try:
-        code = answer(sys.argv[1:])
+        code, checked = attempt(sys.argv[1:])
         if code is None:
-            from assetbuild.cli import main  # click and the commands, only when needed
+            from assetbuild.cli import Settings, main  # click and the commands, only when needed
 
-            main()
+            main(obj=Settings(checked=checked))
     except BrokenPipeError:
         sys.exit(1)
     sys.exit(code)

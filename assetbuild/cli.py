@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from types import FrameType
 
     from assetbuild.build.results import BuildOptions, BuildResult, Policy
+    from assetbuild.build.session import Session
     from assetbuild.config import Config
     from assetbuild.diagnostics import Diagnostic
     from assetbuild.watch import Rebuild
@@ -51,6 +52,7 @@ class Settings:
     json: bool = False
     verbose: bool = False
     started: float = field(default_factory=time.monotonic)
+    checked: Session | None = None  # the quick path's session: its state said "not up to date"
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -385,15 +387,29 @@ def install(ctx: click.Context, policy: Policy | None, dry_run: bool, compress: 
     """
     settings = _settings(ctx)
     with _reporting(settings):
+        from assetbuild.build.pipeline import Session
         from assetbuild.build.pipeline import install as install_all
+        from assetbuild.config import parse_compress_option
 
         config = _load(settings)
-        methods = _parse_compress(compress)
+        methods = parse_compress_option(compress)
+        session = Session(config, _options(settings))
+        checked = settings.checked
+        plain = policy is None and not dry_run and methods is None
+        if (
+            plain
+            and checked is not None
+            and (checked.config, checked.options)
+            == (
+                session.config,
+                session.options,
+            )
+        ):
+            session = checked  # the quick path already collected, stamped and asked the state
         progress = _progress(settings, "building")
         try:
             outcome = install_all(
-                config,
-                _options(settings),
+                session,
                 policy=policy or "auto",
                 dry_run=dry_run,
                 compress=methods,
@@ -409,16 +425,6 @@ def install(ctx: click.Context, policy: Policy | None, dry_run: bool, compress: 
             settings, outcome.build, lambda: summary.install_summary(config, outcome, dry_run)
         )
         _print_details(settings, outcome.build)
-
-
-def _parse_compress(value: str | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    methods = tuple(m.strip() for m in value.split(",") if m.strip())
-    for m in methods:
-        if m not in ("gzip", "br"):
-            raise ConfigError(f"--compress: unknown method {m!r}; choose gzip, br or gzip,br")
-    return methods
 
 
 def _waiting(settings: Settings) -> None:
@@ -532,6 +538,7 @@ def watch(
     with _reporting(settings):
         import signal
 
+        from assetbuild.config import parse_compress_option
         from assetbuild.watch import Watcher
 
         _load_directory(settings)  # -C applies once (a missing one is fatal); reloads stay there
@@ -540,7 +547,7 @@ def watch(
             lambda: _load(settings),
             _options(settings),
             policy=policy or "into-current",
-            compress=_parse_compress(compress) or (),
+            compress=parse_compress_option(compress) or (),
             debounce=debounce_ms / 1000,
             on_build=lambda r: _watch_built(settings, r),
             on_error=lambda r: _watch_failed(settings, r),

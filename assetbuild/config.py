@@ -16,7 +16,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -412,6 +412,28 @@ def _normalise_compress(values: list[str] | tuple[str, ...]) -> tuple[tuple[str,
     )
 
 
+def _compress_option(values: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
+    """The methods of a --compress option, and what is wrong with it (None: nothing)."""
+    methods, ok = _normalise_compress(tuple(values))
+    if ok:
+        return methods, None
+    bad = ", ".join(v for v in values if v not in COMPRESS_METHODS)
+    return methods, f'--compress: unknown method {bad}; expected "gzip" or "br"'
+
+
+def parse_compress_option(value: str | None) -> tuple[str, ...] | None:
+    """`--compress gzip,br` as methods (None when not given); ConfigError for an unknown one.
+
+    The one check of a --compress value: the config's `compress` list and this option share it.
+    """
+    if value is None:
+        return None
+    methods, problem = _compress_option([m.strip() for m in value.split(",") if m.strip()])
+    if problem:
+        raise ConfigError(problem)
+    return methods
+
+
 def _lock_timeout(problems: _Problems, value: Any) -> float | None:
     if value is None:
         return None
@@ -619,10 +641,9 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
         static_url = cli_static
     compress = config.compress
     if overrides.compress is not None:
-        compress, ok = _normalise_compress(overrides.compress)
-        if not ok:
-            bad = ", ".join(v for v in overrides.compress if v not in COMPRESS_METHODS)
-            diags.append(_cli_error(f'--compress: unknown method {bad}; expected "gzip" or "br"'))
+        compress, problem = _compress_option(overrides.compress)
+        if problem:
+            diags.append(_cli_error(problem))
     if diags:
         raise ConfigError("\n".join(d.message for d in diags), diags)
     strict = config.strict_tokens if overrides.strict_tokens is None else overrides.strict_tokens

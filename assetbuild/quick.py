@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence  # collections: ~2 ms
     from typing import Any
 
+    from assetbuild.build.session import Session
+
 _VALUED = {"-C": "directory", "-c": "config", "--config": "config", "--static-url": "static_url"}
 _GROUP_OPTIONS = frozenset({"directory", "config"})
 
@@ -102,30 +104,41 @@ def _parse(argv: Sequence[str]) -> _Line | None:
 
 def answer(argv: Sequence[str]) -> int | None:
     """Exit status when this is a plain install that is up to date (its output printed), else None."""
+    return attempt(argv)[0]
+
+
+def attempt(argv: Sequence[str]) -> tuple[int | None, Session | None]:
+    """`answer`, with the session the state checked when it could not prove "up to date".
+
+    The command line goes on with that session (same config and options: it checks), so an
+    install after an edit loads, collects, stamps and asks the state once, not twice.
+    """
     line = _parse(argv)
     if line is None:
-        return None
+        return None, None
     try:
         start = os.getcwd()
     except OSError:
-        return None
+        return None, None
+    handoff: list[Session] = []
     try:
-        printed = _answer(line, start)
+        printed = _answer(line, start, handoff)
     except Exception:  # any doubt: the click path decides and reports
         printed = None
+        handoff.clear()
     if printed is None:
         os.chdir(start)
-        return None
+        return None, handoff[0] if handoff else None
     out, err = printed
     if err:
         sys.stderr.write(err)
     if out:
         sys.stdout.write(out)
         sys.stdout.flush()
-    return 0
+    return 0, None
 
 
-def _answer(line: _Line, start: str) -> tuple[str, str] | None:
+def _answer(line: _Line, start: str, handoff: list[Session]) -> tuple[str, str] | None:
     """(stdout, stderr) when the install is proven up to date (by the quick record, else the state)."""
     directory, config = line[0], line[1]
     if directory is not None:
@@ -143,7 +156,7 @@ def _answer(line: _Line, start: str) -> tuple[str, str] | None:
         # it to the build, and forget the record so that the next run asks the state again.
         _remember(key, None)
         return None
-    return _up_to_date(line, key)
+    return _up_to_date(line, key, handoff)
 
 
 def _identity() -> list[object]:
@@ -224,11 +237,17 @@ def _lookup(key: str) -> tuple[str, tuple[str, str] | None]:
         return "absent", None
 
 
-def _up_to_date(line: _Line, key: str) -> tuple[str, str] | None:
-    """(stdout, stderr) when the state proves the install up to date, else None."""
+def _up_to_date(line: _Line, key: str, handoff: list[Session]) -> tuple[str, str] | None:
+    """(stdout, stderr) when the state proves the install up to date, else None.
+
+    When the state was asked and could not prove it, the session it checked goes into `handoff`, so
+    that the install which follows neither loads, collects, stamps nor asks again.
+    """
     from pathlib import Path
 
+    from assetbuild.build.pipeline import proven_up_to_date
     from assetbuild.build.results import BuildOptions
+    from assetbuild.build.session import Session
     from assetbuild.cache import state
     from assetbuild.config import Overrides, load_config
     from assetbuild.report import format_diagnostics, use_color
@@ -236,12 +255,11 @@ def _up_to_date(line: _Line, key: str) -> tuple[str, str] | None:
     overrides = Overrides(static_url=line[2], tokens=line[3], strict_tokens=None)
     config_file = Path(line[1]) if line[1] is not None else None
     config = load_config(Path.cwd(), config_file, overrides, os.environ)
-    build_options = BuildOptions()  # what cli._options makes of these settings
-    methods = tuple(config.compress)
-    snapshot = state.take_snapshot(config, state.settings_key(config, build_options, methods))
-    saved = state.check(config, snapshot) if snapshot is not None else None
-    outcome = state.up_to_date(config, saved, False) if saved is not None else None
+    session = Session(config, BuildOptions())  # what cli makes of these settings
+    outcome = proven_up_to_date(session, tuple(config.compress))
+    snapshot, saved = session.snapshot, session.proof
     if snapshot is None or saved is None or outcome is None:
+        handoff.append(session)
         return None
     warnings = [d for d in outcome.build.diagnostics if not d.is_error]
     shown = [format_diagnostics(warnings, color) for color in (False, True)]

@@ -324,3 +324,68 @@ def test_a_stale_record_goes_straight_to_the_build_and_is_forgotten(
     assert entries is not None and key not in entries
     assert quick.answer(["install", "-q"]) is None
     assert len(asked) == 1  # no record now: the state is asked again (and would re-record)
+
+
+def test_an_install_after_an_edit_collects_stamps_and_asks_the_state_once(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The quick path hands the session it checked to the command line, which goes on with it."""
+    from assetbuild import __main__ as entry
+    from assetbuild.build import session as session_mod
+
+    site = make_site(FILES, CONFIG)
+    monkeypatch.chdir(site)
+    monkeypatch.setattr(sys, "argv", ["assetbuild", "install", "-q"])
+    with pytest.raises(SystemExit) as first:
+        entry.run()
+    assert first.value.code == 0
+    (site / "js/source/a.js").write_text("var a = 2;\n")
+    calls: dict[str, int] = {"collect": 0, "take_snapshot": 0, "check": 0}
+
+    def counting(name: str, module: Any) -> None:
+        real = getattr(module, name)
+
+        def count(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, count)
+
+    counting("collect", session_mod)
+    counting("take_snapshot", state)
+    counting("check", state)
+    handed: list[object] = []
+    real_attempt = quick.attempt
+
+    def spy(argv: Any) -> Any:
+        code, checked = real_attempt(argv)
+        handed.append(checked)
+        return code, checked
+
+    monkeypatch.setattr(entry, "attempt", spy)
+    with pytest.raises(SystemExit) as second:
+        entry.run()
+    assert second.value.code == 0
+    assert handed and handed[0] is not None  # the state said "changed": its session went on
+    assert calls == {"collect": 1, "take_snapshot": 1, "check": 1}  # one bundle, asked once
+    assert b"var a=2" in next((site / "js").glob("*/main.js")).read_bytes()
+    capsys.readouterr()
+
+
+def test_a_handed_session_for_another_config_is_not_used(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetbuild.build.results import BuildOptions
+    from assetbuild.build.session import Session
+    from assetbuild.cli import Settings
+    from assetbuild.config import Overrides, load_config
+
+    site = make_site(FILES, CONFIG)
+    monkeypatch.chdir(site)
+    other = load_config(site, None, Overrides(static_url="/elsewhere"), {})
+    stale = Session(other, BuildOptions())
+    stale.checked = True  # as if its state had been asked: it must not stop this install's own
+    result = main.main(["install", "-q"], standalone_mode=False, obj=Settings(checked=stale))
+    assert result is None
+    manifest = (site / "manifest.json").read_text()
+    assert '"/static/js/1/main.js"' in manifest and "/elsewhere" not in manifest

@@ -202,18 +202,11 @@ def install(
     session = _session(config, options)
     config, options = session.config, session.options
     methods = tuple(config.compress if compress is None else compress)
-    snapshot = None
-    if options.use_cache and options.only is None:
-        from assetbuild.cache import state
-
-        # The no-change fast path: stamps only, no source read, no checker imported.
-        snapshot = state.take_snapshot(
-            config, state.settings_key(config, options, methods), session.sources, session.listed
-        )
-        saved = state.check(config, snapshot) if snapshot is not None and policy != "bump" else None
-        outcome = state.up_to_date(config, saved, dry_run) if saved is not None else None
+    if options.use_cache and options.only is None and (not session.checked or policy == "bump"):
+        outcome = proven_up_to_date(session, methods, policy=policy, dry_run=dry_run)
         if outcome is not None:
             return outcome
+    snapshot = session.snapshot if options.use_cache and options.only is None else None
     result = require_ok(build(session, on_progress=on_progress), "nothing was installed")
     if methods and on_phase is not None:
         on_phase("compressing")
@@ -230,9 +223,34 @@ def install(
         disk_entries=session.memory.disk_entries,
     )
     if snapshot is not None and not dry_run:
+        from assetbuild.cache import state
+
         state.record(config, snapshot, result.bundles, outputs, report, result.diagnostics)
     previous = {name: entry["size"] for name, entry in report.previous.items()}
     return InstallOutcome(result, report, previous, _variant_sizes(config, report.entries, dry_run))
+
+
+def proven_up_to_date(
+    session: Session, methods: Sequence[str], *, policy: Policy = "auto", dry_run: bool = False
+) -> InstallOutcome | None:
+    """The outcome of an install the no-change state proves up to date, else None.
+
+    Stamps only: no source is read and no checker imported. The session remembers the snapshot and
+    that the state was asked, so the install that follows (here, or after the quick path handed the
+    session to the command line) does not collect, stamp or ask again.
+    """
+    from assetbuild.cache import state
+
+    config, options = session.config, session.options
+    settings = state.settings_key(config, options, methods)
+    session.snapshot = state.take_snapshot(config, settings, session.sources, session.listed)
+    session.checked = True
+    if session.snapshot is None or policy == "bump":
+        return None
+    session.proof = state.check(config, session.snapshot)
+    if session.proof is None:
+        return None
+    return state.up_to_date(config, session.proof, dry_run)
 
 
 def _variant_sizes(
