@@ -337,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from assetbuild.js import engine as jsengine
 
     if not jsengine.available():
-        sys.exit("the fast engine is not installed: pip install 'assetbuild[fast]'")
+        sys.exit("the engine (mini-racer) is not installed: it has no wheel for this platform")
     if args.what == "strictness":
         strictness(args.suite)
     elif args.what == "verify":

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("py_mini_racer", reason="the fast extra (mini-racer) is not installed")
+pytest.importorskip("py_mini_racer", reason="the engine (mini-racer) is not installed: no wheel for this platform")
 
 from assetbuild.js import engine as jsengine
 
