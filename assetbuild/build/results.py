@@ -1,0 +1,176 @@
+"""The typed values a run passes between its layers: jobs, checked files, bundles, install reports.
+
+Plain frozen dataclasses with no behaviour beyond a few derived properties, so that every layer (the
+checkers' caller, the cache, the install, the no-change state, the presentation) can name them
+without importing one another.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from assetbuild.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from assetbuild.manifest import BundleEntry
+
+Policy = Literal["auto", "into-current", "bump"]
+POLICIES: tuple[str, ...] = ("auto", "into-current", "bump")
+
+
+# --- building ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Options of one run that change what is built."""
+
+    minify: bool = True
+    check_only: bool = False  # `assetbuild check`: a token without a value is only a warning
+    strict_tokens: bool = False
+    use_cache: bool = True
+    only: frozenset[str] | None = None  # build only these outputs (watch mode)
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """What `process_file` needs: the substituted source and every option that changes the result."""
+
+    kind: str  # "js" | "css"
+    path: str  # absolute path, as a string (for url() rewriting)
+    display: str
+    original: str
+    text: str
+    edits: tuple[tuple[int, int, int, int], ...]
+    minify: bool
+    first: bool
+    output_dir: str  # where the bundle will be installed (for url() rewriting), "" for none
+    root: str
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """A checked (and possibly minified) file, ready to join."""
+
+    display: str
+    text: str  # what joins the bundle (checked; minified when asked and verified)
+    checked_text: str  # checked but not minified, for bundle-level CSS handling
+    method: str  # "rjsmin" | "rcssmin" | "safe" | "none" | "off"
+    diagnostics: tuple[Diagnostic, ...]
+    facts: Any = None  # JsReport or CssReport, for bundle-level checks
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A bundle built in memory: its bytes and how it got them."""
+
+    output: str  # logical name, "js/main.js"
+    kind: str
+    sources: tuple[str, ...]  # display paths, in bundle order
+    raw_size: int  # bytes of the sources as read
+    data: bytes
+    methods: tuple[str, ...]  # per file
+    diagnostics: tuple[Diagnostic, ...]
+    known_gzip_size: int | None = None  # when already measured (the no-change fast path)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @functools.cached_property
+    def gzip_size(self) -> int:
+        """Bytes served to a browser that accepts gzip (level 9, as the .gz variant)."""
+        if self.known_gzip_size is not None:
+            return self.known_gzip_size
+        return len(gzip.compress(self.data, 9, mtime=0))
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    bundles: tuple[Built, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+# --- installing ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Output:
+    """One bundle to install: its logical name ("js/main.js"), bytes and precompressed variants."""
+
+    name: str
+    data: bytes
+    variants: tuple[tuple[str, bytes], ...] = ()
+
+
+@dataclass(frozen=True)
+class ManifestSettings:
+    """Where and how to write the manifest."""
+
+    path: Path
+    format: str
+    static_url: str | None
+
+
+@dataclass(frozen=True)
+class InstalledFile:
+    """What happened to one bundle's file; action is "written", "unchanged" or "copied"."""
+
+    name: str
+    path: str
+    action: str
+
+
+@dataclass(frozen=True)
+class AreaResult:
+    """What happened to one area (the directory of a bundle name)."""
+
+    area: str
+    action: str  # "created" | "bumped" | "added" | "overwritten" | "up-to-date"
+    version: int
+    previous: int | None
+    files: tuple[InstalledFile, ...]
+
+
+@dataclass(frozen=True)
+class InstallReport:
+    """The outcome of an install, or of a dry run (which computes the same and writes nothing)."""
+
+    areas: tuple[AreaResult, ...]
+    manifest_path: Path | None
+    manifest_changed: bool
+    dry_run: bool
+    previous: dict[str, BundleEntry] = field(default_factory=dict)  # the manifest's entries before
+    entries: dict[str, BundleEntry] = field(default_factory=dict)  # and after (or would be, dry)
+
+    @property
+    def placed(self) -> dict[str, str]:
+        """Bundle name -> where it is installed, relative to the root ("js/8/main.js")."""
+        return {f.name: f.path for area in self.areas for f in area.files}
+
+
+@dataclass(frozen=True)
+class InstallOutcome:
+    """A build and its install, with the sizes the manifest named before (for the change column)."""
+
+    build: BuildResult
+    report: InstallReport
+    previous_sizes: dict[str, int] = field(default_factory=dict)  # bundle sizes the manifest named
+    # sizes of the precompressed files the manifest now lists (JSON manifests, not dry runs)
+    variant_sizes: dict[str, dict[str, int]] = field(default_factory=dict)

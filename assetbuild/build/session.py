@@ -1,0 +1,157 @@
+"""What one run knows, learned once; and what a long-lived process carries from one run to the next.
+
+A `Session` is one run: its config and options, each bundle's sources as collected (once, for both
+the no-change snapshot and the build) and the directories that listing read. A `Memory` outlives runs
+in a long-lived process (watch mode keeps one): each source's job as last prepared, the content
+caches with their in-memory layers, and the installed bundles' manifest entries. A one-shot run gets
+a fresh `Memory`, so nothing it learned can leak into another run of the same process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assetbuild.build.results import BuildOptions, FileJob
+from assetbuild.cache.content import ContentCache
+from assetbuild.cache.state import Snapshot
+from assetbuild.config import BundleSpec, Config
+from assetbuild.diagnostics import Diagnostic
+from assetbuild.errors import SourceError
+from assetbuild.install.entries import DiskEntries
+from assetbuild.sources import collect
+from assetbuild.stamps import Stamp
+
+Prepared = tuple[FileJob, int, tuple[Diagnostic, ...]]  # job, raw size, token diagnostics
+# key (full text and settings), the prepared job, and the stamp and settings it was read under
+_Entry = tuple[tuple[object, ...], Prepared, "tuple[Stamp, tuple[object, ...]] | None"]
+
+
+class PreparedJobs:
+    """Each source's job as last prepared (read, decoded, substituted), for a long-lived process.
+
+    Watch mode rebuilds a bundle after one edit: a file whose stat stamp (taken before its last
+    read, and old enough to be trusted, as in state.py) and settings are unchanged is not read again;
+    a file read again whose text and settings are equal is not substituted or hashed again. One
+    entry per path, bounded in total size.
+    """
+
+    MAX_BYTES = 64 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.long_lived = False  # stamps are trusted only in a long-lived process (watch)
+        self._bytes = 0
+
+    def get(self, path: str, key: tuple[object, ...]) -> Prepared | None:
+        entry = self._entries.get(path)
+        if entry is None or entry[0] != key:
+            return None
+        self._entries.move_to_end(path)
+        return entry[1]
+
+    def unchanged(
+        self, path: str, stamp: Stamp | None, settings: tuple[object, ...]
+    ) -> Prepared | None:
+        """The job prepared from this path when its stamp (taken before that read) is the same."""
+        entry = self._entries.get(path)
+        if not self.long_lived or stamp is None or entry is None or entry[2] != (stamp, settings):
+            return None
+        self._entries.move_to_end(path)
+        return entry[1]
+
+    def put(
+        self,
+        path: str,
+        key: tuple[object, ...],
+        prepared: Prepared,
+        seen: tuple[Stamp, tuple[object, ...]] | None = None,
+    ) -> None:
+        old = self._entries.pop(path, None)
+        if old is not None:
+            self._bytes -= _weight(old[1])
+        self._entries[path] = (key, prepared, seen)
+        self._bytes += _weight(prepared)
+        while self._bytes > self.MAX_BYTES and self._entries:
+            _, (_, dropped, _) = self._entries.popitem(last=False)
+            self._bytes -= _weight(dropped)
+
+
+def _weight(prepared: Prepared) -> int:
+    job = prepared[0]
+    return len(job.original) + len(job.text)
+
+
+@dataclass
+class Memory:
+    """What a long-lived process carries between runs; a one-shot run gets a fresh one."""
+
+    long_lived: bool = False
+    prepared: PreparedJobs = field(default_factory=PreparedJobs)
+    disk_entries: DiskEntries = field(default_factory=DiskEntries)
+    caches: dict[tuple[Path, bool], ContentCache] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.prepared.long_lived = self.long_lived
+
+    def cache(self, directory: Path, *, read_only: bool = False) -> ContentCache:
+        """The content cache of a directory, kept with its memory layer for the next run.
+
+        A read-only cache (for `assetbuild check`, which writes nothing) serves hits and stores
+        nothing.
+        """
+        path = Path(os.path.abspath(directory))
+        cache = self.caches.get((path, read_only))
+        if cache is None or (not cache.writable and not read_only):
+            cache = self.caches[(path, read_only)] = ContentCache(path, read_only=read_only)
+        return cache
+
+
+class Session:
+    """One run: the config and options, and what it learned once (each bundle's sources)."""
+
+    def __init__(self, config: Config, options: BuildOptions, memory: Memory | None = None) -> None:
+        self.config = config
+        self.options = options
+        self.memory = memory if memory is not None else Memory()
+        self.listed: set[str] = set()  # every directory whose listing decided a bundle's sources
+        self._sources: dict[BundleSpec, tuple[Path, ...] | SourceError] = {}
+        # Set once the no-change state was asked and could not prove "up to date" (the quick path
+        # asks before click is imported and hands the session on): the install does not ask again.
+        self.checked = False
+        self.snapshot: Snapshot | None = None
+        self.proof: dict[str, Any] | None = None  # the state that proved it, when it did
+
+    def sources(self, spec: BundleSpec) -> tuple[Path, ...]:
+        """The bundle's sources in order, collected once a run; SourceError when they cannot be."""
+        found = self._sources.get(spec)
+        if found is None:
+            try:
+                found = collect(
+                    self.config.root,
+                    spec,
+                    allow_outside=self.config.allow_symlinks_outside,
+                    listed=self.listed,
+                )
+            except SourceError as exc:
+                found = exc
+            self._sources[spec] = found
+        if isinstance(found, SourceError):
+            raise found
+        return found
+
+    def cache(self) -> ContentCache | None:
+        """The content cache of this run (read-only for `check`), None with --no-cache."""
+        if not self.options.use_cache:
+            return None
+        return self.memory.cache(self.config.cache_dir, read_only=self.options.check_only)
+
+    def wanted(self) -> tuple[BundleSpec, ...]:
+        """The bundles this run builds (all, or the outputs `options.only` names)."""
+        only = self.options.only
+        return tuple(s for s in self.config.bundles if only is None or s.output in only)
+
+
