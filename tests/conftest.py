@@ -33,6 +33,17 @@ def write_site(
     return base
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The cache key and zero-config caches (`assetbuild.cachehome`) go to a temporary home, never
+    the real ~/.cache; subprocesses inherit it."""
+    home = tmp_path_factory.mktemp("cache-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(home))
+        patch.delenv("ASSETBUILD_CACHE_KEY", raising=False)
+        yield home
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> SiteFactory:
     """`make_site(files, config=None, *, subdir="site", config_name="assetbuild.toml") -> site dir`."""

@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "assetbuild.fsutil",
             "assetbuild.versions",
             "assetbuild.minified",
+            "assetbuild.cachehome",
         ),
     ),
     (
