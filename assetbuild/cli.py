@@ -617,9 +617,12 @@ def cache_clear(ctx: click.Context) -> None:
     """Delete the content cache and the no-change state; the next build checks every file again."""
     settings = _settings(ctx)
     with _reporting(settings):
-        from assetbuild.cache.content import cache_size, clear
+        from assetbuild.cache.content import cache_size, clear, foreign
 
         config = _load(settings)
+        if foreign(config.cache_dir):
+            write_err(summary.cache_not_ours(config.cache_dir))
+            return
         size = cache_size(config.cache_dir)
         removed = clear(config.cache_dir)
         for line in summary.cache_cleared(config.cache_dir, removed, size):

@@ -342,6 +342,14 @@ def cache_cleared(cache_dir: Path, removed: Sequence[Path], size_before: int) ->
     return lines
 
 
+def cache_not_ours(cache_dir: Path) -> str:
+    """What `cache clear` says about a directory without assetbuild's CACHEDIR.TAG."""
+    return (
+        f"assetbuild: {display(cache_dir)} is not an assetbuild cache (no CACHEDIR.TAG of ours); "
+        "nothing removed"
+    )
+
+
 # -- watch -----------------------------------------------------------------------------------------
 
 

@@ -367,15 +367,27 @@ def test_clear_removes_only_its_own_entries(tmp_path: Path) -> None:
     c = ContentCache(directory)
     c.put_raw("ns", "aa" * 32, "v")
     (directory / "state").mkdir()
-    (directory / "state" / "x.json").write_text("{}")
-    (directory / "v0").mkdir()  # an older layout
+    (directory / "state" / f"{'ab' * 12}.state").write_text("a state")
+    (directory / "state" / "quick.bin").write_text("a quick record")
+    (directory / "state" / "notes.txt").write_text("mine")
+    (directory / "v0" / "cd").mkdir(parents=True)  # an older layout
+    (directory / "v0" / "cd" / ("cd" * 32)).write_text("an old entry")
     (directory / "user-notes.txt").write_text("mine")
     removed = clear(directory)
     assert sorted(p.name for p in removed) == sorted(
-        [".gitignore", "CACHEDIR.TAG", "state", "v0", "v1"]
+        [".gitignore", "state", "v0", cache.ENTRIES_DIR]
     )
-    assert sorted(p.name for p in directory.iterdir()) == ["user-notes.txt"]
+    # Our tag stays while anything else is left: the directory is still recognisably a cache.
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "CACHEDIR.TAG",
+        "state",
+        "user-notes.txt",
+    ]
+    assert [p.name for p in (directory / "state").iterdir()] == ["notes.txt"]
     (directory / "user-notes.txt").unlink()
+    (directory / "state" / "notes.txt").unlink()
+    assert [p.name for p in clear(directory)] == ["state"]
+    assert not directory.exists()
     assert clear(directory) == ()
 
 
@@ -465,9 +477,11 @@ def test_no_cache_writes_no_cache(make_site: Any, monkeypatch: pytest.MonkeyPatc
 
 
 def test_cli_cache_clear(make_site: Any) -> None:
-    site = make_site({"js/source/a.js": "var a = 1;\n"})
+    config = '[[bundle]]\noutput = "js/main.js"\nsources = ["js/source/*.js"]\n'
+    site = make_site({"js/source/a.js": "var a = 1;\n"}, config)
     past = time.time() - 60  # old enough for the install state to be recorded
-    os.utime(site / "js" / "source" / "a.js", (past, past))
+    for path in (site / "js" / "source" / "a.js", site / "assetbuild.toml"):
+        os.utime(path, (past, past))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
     cli = [sys.executable, "-m", "assetbuild.cli"]
     assert subprocess.run([*cli, "install", "-q"], cwd=site, env=env).returncode == 0
@@ -477,10 +491,14 @@ def test_cli_cache_clear(make_site: Any) -> None:
         [*cli, "cache", "clear"], cwd=site, env=env, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
-    assert "removed .assetbuild-cache/v1" in proc.stdout
+    assert f"removed .assetbuild-cache/{cache.ENTRIES_DIR}" in proc.stdout
     assert "removed .assetbuild-cache/state" in proc.stdout
     assert "cleared .assetbuild-cache" in proc.stdout
-    assert sorted(p.name for p in (site / ".assetbuild-cache").iterdir()) == ["keep-me"]
+    # Our tag stays while a file of someone else's is there: the directory is still a cache.
+    assert sorted(p.name for p in (site / ".assetbuild-cache").iterdir()) == [
+        "CACHEDIR.TAG",
+        "keep-me",
+    ]
     again = subprocess.run(
         [*cli, "cache", "clear"], cwd=site, env=env, capture_output=True, text=True
     )

@@ -2,10 +2,18 @@
 
 Entries are keyed by a hash of everything that changes the result (the job's fields and
 `fingerprint.environment_key()`: the tool's version, `bundle.RESULT_FORMAT`, the checker and minifier
-versions and the bytes of the code that computes results), so a stale entry is never looked up. Entries are JSON plus raw blobs, never pickle: loading one cannot run
-code, and each carries a SHA-256 of its key and payload, so a truncated, corrupt or misplaced entry is
-ignored and replaced. Writes are atomic (temp file + `os.replace`), so several processes can share the
-directory. The directory is bounded in size; the least recently used entries go first.
+versions and the bytes of the code that computes results), so a stale entry is never looked up.
+Entries are JSON plus raw blobs, never pickle: loading one cannot run code. Each carries an
+HMAC-SHA256 of its namespace, key and payload made with the user's cache key (`cachehome`), which
+lives outside the cache directory: whoever can write the directory but not read the key (a CI cache
+restored from a pull request's run, a shared build box) cannot make an entry we accept, so a forged,
+damaged, misplaced or foreign entry is a miss, rebuilt and replaced. Writes are atomic (temp file +
+`os.replace`), so several processes can share the directory. The directory is bounded in size; the
+least recently used entries go first.
+
+The directory is ours only when it holds our CACHEDIR.TAG, written when we create it (an existing
+directory is taken over only when empty); `clear` removes only what we wrote, and nothing from a
+directory without our tag.
 """
 
 from __future__ import annotations
@@ -14,8 +22,10 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import hmac
 import json
 import os
+import stat
 import struct
 import time
 from collections import OrderedDict
@@ -26,24 +36,27 @@ from typing import Any
 from assetbuild.build.results import FileJob, FileResult
 from assetbuild.cache.codec import Unencodable, decode_value, encode_value
 from assetbuild.cache.fingerprint import environment_key
+from assetbuild.cachehome import Key, load_key
 from assetbuild.diagnostics import Diagnostic, Location
 
-ENTRY_MAGIC = b"ABCACHE1"
-ENTRIES_DIR = "v1"  # bump when the entry layout changes; older directories are removed by `clear`
-STATE_DIR = "state"  # install states (state.py) live here
+ENTRY_MAGIC = b"ABCACHE2"
+ENTRIES_DIR = "v2"  # bump when the entry layout changes; older directories are removed by `clear`
+STATE_DIR = "state"  # install states (state.py) and quick records (quick.py) live here
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 ENV_MAX_SIZE = "ASSETBUILD_CACHE_SIZE"  # megabytes
 TEMP_PREFIX = ".tmp-"
 MEMORY_MAX_CHARS = 64 * 1024 * 1024
 
-_HEADER = struct.Struct(">8s32sI")  # magic, sha256(key + payload), meta length
+_HEADER = struct.Struct(">8s8s32sI")  # magic, key id, HMAC(namespace, key, payload), meta length
 SIZE_FILE = "size.json"  # the entries' total, so that a build need not walk them all to bound it
 RESCAN_SECONDS = 3600  # the total is re-measured (and leftovers cleaned) at least this often
-_OUR_FILES = (ENTRIES_DIR, STATE_DIR, SIZE_FILE, "CACHEDIR.TAG", ".gitignore")
+TAG_FILE = "CACHEDIR.TAG"
+_TAG_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55\n"
 _CACHEDIR_TAG = (
-    b"Signature: 8a477f597d28d172789f06886806bc55\n"
-    b"# This file is a cache directory tag created by assetbuild; see https://bford.info/cachedir/\n"
+    _TAG_SIGNATURE
+    + b"# This file is a cache directory tag created by assetbuild; see https://bford.info/cachedir/\n"
 )
+_GITIGNORE = b"# created by assetbuild\n*\n"
 
 
 # --- keys --------------------------------------------------------------------------------------------
@@ -96,14 +109,22 @@ class ContentCache:
     """A directory of checksummed entries plus a bounded in-memory layer (watch mode rebuilds)."""
 
     def __init__(
-        self, directory: Path, *, max_bytes: int | None = None, read_only: bool = False
+        self,
+        directory: Path,
+        *,
+        max_bytes: int | None = None,
+        read_only: bool = False,
+        key: Key | bool | None = True,
     ) -> None:
+        """`key`: the key that signs and verifies entries; True loads the user's (`cachehome`),
+        creating it unless `read_only`; None trusts nothing (every lookup misses)."""
         self.directory = Path(directory)
         self.entries = self.directory / ENTRIES_DIR
         self.max_bytes = _max_bytes_from_env() if max_bytes is None else max_bytes
         self.warnings: list[str] = []
         self.writable = not read_only
         self.wrote = 0
+        self._key: Key | bool | None = key
         self._size: int | None = None  # bytes on disk, once known
         self._scanned = 0.0  # when that total was last measured by walking the entries
         self._memory: OrderedDict[str, Any] = OrderedDict()
@@ -111,18 +132,30 @@ class ContentCache:
 
     # raw entries
 
+    @property
+    def key(self) -> Key | None:
+        """The key entries are signed with (loaded once); None: nothing is trusted or written."""
+        if self._key is True:
+            self._key, problem = load_key(create=self.writable)
+            if problem is not None:
+                self.warnings.append(f"the content cache is not used: {problem}")
+        return self._key if isinstance(self._key, Key) else None
+
     def _path(self, namespace: str, key: str) -> Path:
         return self.entries / namespace / key[:2] / key
 
     def get_raw(self, namespace: str, key: str) -> tuple[Any, tuple[bytes, ...]] | None:
-        """(meta, blobs) of a sound entry, or None when missing, corrupt or not ours."""
+        """(meta, blobs) of an entry we wrote, or None when missing, corrupt, forged or foreign."""
+        signer = self.key
+        if signer is None:
+            return None
         path = self._path(namespace, key)
         try:
             with open(path, "rb") as f:
                 raw = f.read()
         except OSError:
             return None
-        parsed = _parse_entry(raw, key)
+        parsed = parse_entry(signer, namespace, key, raw)
         if parsed is None:
             return None
         if self.writable:
@@ -133,11 +166,16 @@ class ContentCache:
         """Store an entry atomically; a failure to write only disables writing, with a warning."""
         if not self.writable or self.max_bytes <= 0:
             return
-        data = _format_entry(key, meta, blobs)
+        signer = self.key
+        if signer is None:
+            self.writable = False
+            return
+        data = format_entry(signer, namespace, key, meta, blobs)
         path = self._path(namespace, key)
         tmp = path.parent / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
         try:
-            self._prepare(path.parent)
+            if not self._prepare(path.parent):
+                return
             with open(tmp, "wb") as f:
                 f.write(data)
             os.replace(tmp, path)
@@ -152,13 +190,20 @@ class ContentCache:
             return
         self.wrote += len(data)
 
-    def _prepare(self, directory: Path) -> None:
+    def _prepare(self, directory: Path) -> bool:
+        """Create an entry's directory in our cache directory; False (writing stops) if not ours."""
         if directory.is_dir():
-            return
-        if not self.directory.is_dir():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            _write_markers(self.directory)
+            return True
+        if not claim(self.directory):
+            self.writable = False
+            self.warnings.append(
+                f"{self.directory} is not an assetbuild cache (it holds other files and no "
+                f"{TAG_FILE} of ours); continuing without caching: set cache_dir to a directory "
+                "of its own"
+            )
+            return False
         directory.mkdir(parents=True, exist_ok=True)
+        return True
 
     def _touch(self, path: Path) -> None:
         # mtime is our "last used" time for trimming; refreshing it at most every few minutes keeps
@@ -272,25 +317,35 @@ class ContentCache:
 # --- entry format ---------------------------------------------------------------------------------------
 
 
-def _format_entry(key: str, meta: Any, blobs: Sequence[bytes]) -> bytes:
+def format_entry(signer: Key, namespace: str, key: str, meta: Any, blobs: Sequence[bytes]) -> bytes:
+    """An entry's bytes: header (magic, key id, MAC), then JSON meta, then the blobs."""
     meta_bytes = json.dumps(
         {"key": key, "meta": meta, "blobs": [len(b) for b in blobs]},
         ensure_ascii=True,
         separators=(",", ":"),
     ).encode("ascii")
     payload = meta_bytes + b"".join(blobs)
-    digest = hashlib.sha256(key.encode("ascii") + b"\0" + payload).digest()
-    return _HEADER.pack(ENTRY_MAGIC, digest, len(meta_bytes)) + payload
+    mac = _sign(signer, namespace, key, payload)
+    return _HEADER.pack(ENTRY_MAGIC, signer.ident, mac, len(meta_bytes)) + payload
 
 
-def _parse_entry(raw: bytes, key: str) -> tuple[Any, tuple[bytes, ...]] | None:
+def _sign(signer: Key, namespace: str, key: str, payload: bytes) -> bytes:
+    return signer.sign(
+        b"entry", namespace.encode("ascii"), key.encode("ascii"), payload, new=hashlib.sha256
+    )
+
+
+def parse_entry(
+    signer: Key, namespace: str, key: str, raw: bytes
+) -> tuple[Any, tuple[bytes, ...]] | None:
+    """(meta, blobs) of an entry `signer` signed for this namespace and key, else None."""
     if len(raw) < _HEADER.size:
         return None
-    magic, digest, meta_len = _HEADER.unpack_from(raw)
+    magic, ident, mac, meta_len = _HEADER.unpack_from(raw)
     payload = raw[_HEADER.size :]
-    if magic != ENTRY_MAGIC or meta_len > len(payload):
+    if magic != ENTRY_MAGIC or ident != signer.ident or meta_len > len(payload):
         return None
-    if hashlib.sha256(key.encode("ascii") + b"\0" + payload).digest() != digest:
+    if not hmac.compare_digest(mac, _sign(signer, namespace, key, payload)):
         return None
     try:
         head = json.loads(payload[:meta_len])
@@ -309,15 +364,44 @@ def _parse_entry(raw: bytes, key: str) -> tuple[Any, tuple[bytes, ...]] | None:
     return head["meta"], tuple(blobs)
 
 
-def _write_markers(directory: Path) -> None:
-    for name, data in (
-        ("CACHEDIR.TAG", _CACHEDIR_TAG),
-        (".gitignore", b"# created by assetbuild\n*\n"),
-    ):
+# --- the directory ---------------------------------------------------------------------------------------
+
+
+def is_ours(directory: Path) -> bool:
+    """Whether `directory` holds the CACHEDIR.TAG assetbuild writes when it creates a cache."""
+    try:
+        fd = os.open(Path(directory) / TAG_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        data = os.read(fd, 4096) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return data.startswith(_TAG_SIGNATURE) and b"created by assetbuild" in data
+
+
+def claim(directory: Path) -> bool:
+    """Make `directory` our cache: True when it is (tagged, or created or found empty and tagged now).
+
+    A directory that already holds anything but no tag of ours is never taken over: `clear` would
+    then be deleting someone's files. OSError when it cannot be created.
+    """
+    directory = Path(directory)
+    if is_ours(directory):
+        return True
+    try:
+        directory.mkdir(parents=True)
+    except FileExistsError:
+        with os.scandir(directory) as it:
+            if next(it, None) is not None:
+                return False
+    for name, data in ((TAG_FILE, _CACHEDIR_TAG), (".gitignore", _GITIGNORE)):
         target = directory / name
         if not target.exists():
-            with contextlib.suppress(OSError):
-                target.write_bytes(data)
+            target.write_bytes(data)
+    return True
 
 
 # --- maintenance ----------------------------------------------------------------------------------------
@@ -386,26 +470,86 @@ def _unlink(path: Path, removed: list[Path]) -> bool:
     return True
 
 
-def clear(directory: Path) -> tuple[Path, ...]:
-    """Remove what assetbuild put in the cache directory (only its own names) and return them."""
-    import shutil
+def foreign(directory: Path) -> bool:
+    """Whether `directory` exists but is not an assetbuild cache (`clear` leaves it alone)."""
+    return Path(directory).is_dir() and not is_ours(directory)
 
+
+def clear(directory: Path) -> tuple[Path, ...]:
+    """Remove what assetbuild wrote in its cache directory and return the paths it removed.
+
+    Nothing at all unless the directory holds our CACHEDIR.TAG. Then: entries (files named by their
+    key, in `v<N>/` of any layout), install states and quick records in `state/`, our temporary
+    files, `size.json`, and our own `.gitignore`; the tag and the directory go last, only when
+    nothing else is left in it. A user's file among them stays, and so does a symlink's target.
+    """
     directory = Path(directory)
+    if not is_ours(directory):
+        return ()
     removed: list[Path] = []
     try:
         names = sorted(os.listdir(directory))
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:
         return ()
     for name in names:
         path = directory / name
-        ours = name in _OUR_FILES or (name.startswith("v") and name[1:].isdigit() and path.is_dir())
-        if not ours:
-            continue
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        removed.append(path)
+        if name.startswith("v") and name[1:].isdigit() and _real_dir(path):
+            _remove_ours(path, _entry_name, removed)
+        elif name == STATE_DIR and _real_dir(path):
+            _remove_ours(path, _state_name, removed)
+        elif (name == SIZE_FILE and _holds(path, lambda data: b'"bytes"' in data)) or (
+            name == ".gitignore" and _holds(path, lambda data: data == _GITIGNORE)
+        ):
+            _unlink(path, removed)
     with contextlib.suppress(OSError):
-        directory.rmdir()  # only when nothing else is left in it
+        if os.listdir(directory) == [TAG_FILE]:
+            (directory / TAG_FILE).unlink()
+            directory.rmdir()
     return tuple(removed)
+
+
+def _real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _holds(path: Path, test: Any) -> bool:
+    try:
+        return bool(stat.S_ISREG(path.lstat().st_mode) and test(path.read_bytes()[: 1 << 20]))
+    except OSError:
+        return False
+
+
+def _entry_name(name: str) -> bool:
+    return name.startswith(TEMP_PREFIX) or (len(name) == 64 and _is_hex(name))
+
+
+def _state_name(name: str) -> bool:
+    from assetbuild.fsutil import TEMP_PREFIX as WRITE_PREFIX  # atomic_write's leftovers
+
+    stem, dot, ext = name.partition(".")
+    if name == "quick.bin" or name.startswith(WRITE_PREFIX):
+        return True
+    return bool(dot) and ext in ("state", "json") and len(stem) == 24 and _is_hex(stem)
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
+
+
+def _remove_ours(top: Path, ours: Any, removed: list[Path]) -> None:
+    """Unlink the files under `top` that `ours(name)` claims, then the directories left empty."""
+    gone = False
+    for folder, dirs, files in os.walk(top, topdown=False):
+        for name in files:
+            path = Path(folder) / name
+            if ours(name) and not path.is_symlink():
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    gone = True
+        for name in dirs:
+            with contextlib.suppress(OSError):
+                (Path(folder) / name).rmdir()  # only when empty; a symlink fails here too
+    with contextlib.suppress(OSError):
+        top.rmdir()
+    if gone or not top.exists():
+        removed.append(top)

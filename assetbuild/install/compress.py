@@ -140,7 +140,9 @@ def cached_precompress_many(
         entry_key("compress", list(methods), versions, hashlib.sha256(data).hexdigest())
         for data in datas
     ]
-    found = [_cached_variants(cache, key) for key in keys]
+    found = [
+        _cached_variants(cache, key, data, methods) for key, data in zip(keys, datas, strict=True)
+    ]
     missing = [i for i, variants in enumerate(found) if variants is None]
     made = precompress_many([datas[i] for i in missing], methods, on_progress=on_progress)
     for i, new in zip(missing, made, strict=True):
@@ -154,7 +156,11 @@ def cached_precompress_many(
     return result
 
 
-def _cached_variants(cache: ContentCache, key: str) -> tuple[Variant, ...] | None:
+def _cached_variants(
+    cache: ContentCache, key: str, data: bytes, methods: Sequence[str]
+) -> tuple[Variant, ...] | None:
+    """The cached variants of `data`, each decoded and compared with it: a variant that would
+    serve other bytes than its bundle is never used, even from an entry the cache key signed."""
     hit = cache.recall(key)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
@@ -162,9 +168,14 @@ def _cached_variants(cache: ContentCache, key: str) -> tuple[Variant, ...] | Non
     if entry is None:
         return None
     meta, blobs = entry
-    if isinstance(meta, list) and len(meta) == len(blobs) and all(isinstance(s, str) for s in meta):
-        return tuple(zip(meta, blobs, strict=True))
-    return None
+    allowed = {METHODS[m] for m in methods}
+    if not (isinstance(meta, list) and all(isinstance(s, str) for s in meta)):
+        return None
+    if len(meta) != len(blobs) or len(set(meta)) != len(meta):
+        return None
+    if not all(s in allowed and decompress(s, b) == data for s, b in zip(meta, blobs, strict=True)):
+        return None
+    return tuple(zip(meta, blobs, strict=True))
 
 
 @functools.lru_cache(maxsize=1)
