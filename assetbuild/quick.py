@@ -8,8 +8,12 @@ calls as `pipeline.install`); it prints what click's `install` prints then (the 
 trust, the paths it rests on (config and where discovery looked, our code and the checkers', the
 sources and the directories their globs listed, the installed files and version directories) are
 stamped into a quick record, with the output; while every stamp is unchanged the next such run
-answers from it, importing nothing beyond the C modules `marshal` and `zlib` (`json` would pull in
-`re` and `enum`: ~10 ms, as much again as Python's own start-up). Anything else - another option
+answers from it, importing nothing beyond `cachehome` and the C modules `marshal` and `_sha256`
+(`json` would pull in `re` and `enum`: ~10 ms, as much again as Python's own start-up). The record
+is signed with the user's cache key, which lives outside the cache directory (`cachehome`), over
+the cache directory it is in and its bytes: one written by anyone else - restamped, copied from
+another directory or machine - is not read, and whatever it claims is confirmed by the stamps of
+the files themselves, which the cache cannot forge. Anything else - another option
 or command, a repeated option, a value that click would reject, a config error, any change, any
 doubt - returns None with nothing printed and the working directory restored, and the click
 command runs as before. Nothing here decides differently from the click path; it only skips
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import os
 import sys
+
+from assetbuild.cachehome import ENV_KEY, Key, load_key, site_cache_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms) on the quick path
 if TYPE_CHECKING:
@@ -32,14 +38,19 @@ _VALUED = {"-C": "directory", "-c": "config", "--config": "config", "--static-ur
 _GROUP_OPTIONS = frozenset({"directory", "config"})
 
 # The quick record: stamps that prove the last up-to-date answer still holds, so the next one
-# needs neither the config parser nor the build modules. Kept in the default cache directory of
-# the directory the command runs in (a configured elsewhere cache_dir goes without).
-QUICK_FORMAT = 2
+# needs neither the config parser nor the build modules. Kept in the cache directory of the site,
+# when that is where it can be found without reading the config: the default cache_dir of the
+# directory the command runs in, or (zero-config) that directory's site cache in the user's cache
+# home (a configured elsewhere cache_dir goes without).
+QUICK_FORMAT = 3
 QUICK_CACHE = ".assetbuild-cache"  # config.py's default cache_dir
-QUICK_FILE = os.path.join(QUICK_CACHE, "state", "quick.bin")  # `cache clear` removes state/
+QUICK_NAME = os.path.join("state", "quick.bin")  # `cache clear` removes it
+QUICK_FILE = os.path.join(QUICK_CACHE, QUICK_NAME)
 # The record is marshal data (only ever str, int, bool, None, list, dict: never code) after this
-# magic and a CRC-32 of it, so a truncated or damaged file is refused before it is read.
-_MAGIC = b"ABQUICK2"
+# magic, the key's id and an HMAC-SHA256 of the cache directory and the data, so a damaged,
+# forged or foreign file is refused before it is read.
+_MAGIC = b"ABQUICK3"
+_MAC_SIZE = 32
 QUICK_ENTRIES = 16  # command lines remembered per directory
 RACY_NS = 2_000_000_000  # fsutil.RACY_NS (not imported here): a younger stamp proves nothing yet
 
@@ -159,6 +170,11 @@ def _answer(line: _Line, start: str, handoff: list[Session]) -> tuple[str, str] 
     return _up_to_date(line, key, handoff)
 
 
+def _places() -> list[str]:
+    """The cache directories a record may be in: the default cache_dir here, the zero-config one."""
+    return [os.path.abspath(QUICK_CACHE), site_cache_dir(os.path.realpath("."))]
+
+
 def _identity() -> list[object]:
     """What besides stamps must match: this interpreter, this install, the ASSETBUILD_* variables."""
     return [
@@ -166,7 +182,9 @@ def _identity() -> list[object]:
         sys.executable,
         list(sys.path),
         os.path.dirname(os.path.abspath(__file__)),
-        sorted([k, v] for k, v in os.environ.items() if k.startswith("ASSETBUILD_")),
+        sorted(
+            [k, v] for k, v in os.environ.items() if k.startswith("ASSETBUILD_") and k != ENV_KEY
+        ),
     ]
 
 
@@ -174,20 +192,26 @@ def _key(line: _Line, start: str) -> str:
     return repr((start, *line))
 
 
-def _load() -> dict[str, Any] | None:
-    """The record file's entries, or None when it is missing, damaged or of another format."""
+def _load(cache_dir: str | None = None, key: Key | None = None) -> dict[str, Any] | None:
+    """The entries of the record in `cache_dir` (by default the first of `_places()`), or None
+    when it is missing, damaged, of another format, or not signed by this user's key for there."""
     import marshal
-    import zlib
 
+    if cache_dir is None:
+        cache_dir = _places()[0]
+    if key is None:
+        key = load_key(create=False)[0]
+        if key is None:
+            return None
     try:
-        with open(QUICK_FILE, "rb") as f:
+        with open(os.path.join(cache_dir, QUICK_NAME), "rb") as f:
             raw = f.read()
     except OSError:
         return None
-    head = len(_MAGIC) + 4
-    if raw[: len(_MAGIC)] != _MAGIC or int.from_bytes(raw[len(_MAGIC) : head], "big") != (
-        zlib.crc32(raw[head:])
-    ):
+    head = len(_MAGIC) + len(key.ident) + _MAC_SIZE
+    if raw[: len(_MAGIC)] != _MAGIC or raw[len(_MAGIC) : head - _MAC_SIZE] != key.ident:
+        return None
+    if not key.verify(raw[head - _MAC_SIZE : head], *_signed_parts(cache_dir, raw[head:])):
         return None
     try:
         data = marshal.loads(raw[head:])
@@ -199,12 +223,35 @@ def _load() -> dict[str, Any] | None:
     return entries if isinstance(entries, dict) else None
 
 
-def _dump(entries: dict[str, Any]) -> bytes:
+def _holding(key: str) -> list[str]:
+    """The places whose record file has an entry for `key`."""
+    signer = load_key(create=False)[0]
+    if signer is None:
+        return []
+    return [place for place in _places() if key in (_load(place, signer) or ())]
+
+
+def _record(key: str) -> Any:
+    """The entry for `key` in the first place that has one, else None."""
+    signer = load_key(create=False)[0]
+    if signer is None:
+        return None
+    for place in _places():
+        entries = _load(place, signer)
+        if entries is not None and key in entries:
+            return entries[key]
+    return None
+
+
+def _signed_parts(cache_dir: str, payload: bytes) -> tuple[bytes, ...]:
+    return (b"quick", os.fsencode(os.path.abspath(cache_dir)), payload)
+
+
+def _dump(entries: dict[str, Any], cache_dir: str, key: Key) -> bytes:
     import marshal
-    import zlib
 
     payload = marshal.dumps({"format": QUICK_FORMAT, "entries": entries})
-    return _MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+    return _MAGIC + key.ident + key.sign(*_signed_parts(cache_dir, payload)) + payload
 
 
 def _stamp(path: str) -> list[int] | None:
@@ -218,10 +265,9 @@ def _stamp(path: str) -> list[int] | None:
 def _lookup(key: str) -> tuple[str, tuple[str, str] | None]:
     """("valid", (stdout, stderr)), or ("stale", None) when a stamp changed, or ("absent", None)."""
     try:
-        entries = _load()
-        if entries is None or key not in entries:
+        record = _record(key)
+        if record is None:
             return "absent", None
-        record = entries[key]
         if record["identity"] != _identity():
             return "stale", None
         for path, stamp in record["stamps"]:
@@ -269,23 +315,32 @@ def _up_to_date(line: _Line, key: str, handoff: list[Session]) -> tuple[str, str
         from assetbuild.summary import install_summary  # what click's `install` prints
 
         out = "".join(f"{text}\n" for text in install_summary(config, outcome))
-    if os.path.abspath(config.cache_dir) == os.path.abspath(QUICK_CACHE):
+    if os.path.abspath(config.cache_dir) in _places():
         paths = state.quick_paths(config, snapshot, saved)
-        _remember(key, {"paths": paths, "stdout": out, "warnings": texts})
+        _remember(key, {"paths": paths, "stdout": out, "warnings": texts}, str(config.cache_dir))
     return out, texts[1 if use_color(sys.stderr) else 0]
 
 
-def _remember(key: str, answer: dict[str, Any] | None) -> None:
+def _remember(key: str, answer: dict[str, Any] | None, cache_dir: str | None = None) -> None:
     """Record the stamps of `answer["paths"]` and its output for the next run (None: forget).
 
-    Nothing is recorded when a stamp is too recent to prove anything.
+    Nothing is recorded when a stamp is too recent to prove anything. The record goes into
+    `cache_dir` (one of `_places()`); without one, `key` is forgotten wherever it is.
     """
     import contextlib
     import time
     from pathlib import Path
 
+    from assetbuild.cache.content import claim
     from assetbuild.fsutil import atomic_write
 
+    if cache_dir is None:
+        for place in _holding(key):
+            _remember(key, None, place)
+        return
+    signer = load_key(create=False)[0]
+    if signer is None:
+        return
     record = None
     if answer is not None:
         now = time.time_ns()
@@ -302,12 +357,15 @@ def _remember(key: str, answer: dict[str, Any] | None) -> None:
             "stdout": answer["stdout"],
             "warnings": warnings if any(warnings) else [],
         }
-    entries = _load() or {}
+    entries = _load(cache_dir, signer) or {}
     if entries.pop(key, None) is None and record is None:
         return  # nothing to forget
     if record is not None:
         entries[key] = record
     while len(entries) > QUICK_ENTRIES:
         entries.pop(next(iter(entries)))
+    target = Path(cache_dir, QUICK_NAME)
     with contextlib.suppress(OSError):  # an unwritable cache only costs speed
-        atomic_write(Path(QUICK_FILE), _dump(entries))
+        if claim(Path(cache_dir)):
+            target.parent.mkdir(exist_ok=True)
+            atomic_write(target, _dump(entries, cache_dir, signer))

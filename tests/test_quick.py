@@ -215,13 +215,17 @@ def test_cache_clear_removes_the_record(recorded_site: tuple[Path, str]) -> None
 
 def test_a_corrupt_record_is_ignored_and_replaced(recorded_site: tuple[Path, str]) -> None:
     import marshal
-    import zlib
+
+    from assetbuild.cachehome import load_key
 
     site, key = recorded_site
     good = (site / quick.QUICK_FILE).read_bytes()
+    signer = load_key(create=False)[0]
+    assert signer is not None
 
-    def framed(payload: bytes) -> bytes:  # the right magic and checksum around it
-        return quick._MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+    def framed(payload: bytes) -> bytes:  # the right magic and signature around it
+        parts = quick._signed_parts(str(site / quick.QUICK_CACHE), payload)
+        return quick._MAGIC + signer.ident + signer.sign(*parts) + payload
 
     damaged = bytearray(good)
     damaged[-1] ^= 1
@@ -231,7 +235,7 @@ def test_a_corrupt_record_is_ignored_and_replaced(recorded_site: tuple[Path, str
         b'{"format": 1, "entries": {}}',  # the JSON record of an earlier version
         b"\xff\xfe",
         good[: len(good) // 2],  # truncated
-        bytes(damaged),  # one bit flipped: the checksum no longer matches
+        bytes(damaged),  # one bit flipped: the signature no longer matches
         framed(b"\xff\x00garbage"),  # not marshal data
         framed(marshal.dumps([1, 2])),  # not a record
         framed(marshal.dumps({"format": 1, "entries": {}})),  # another format
@@ -277,7 +281,8 @@ def test_a_recorded_answer_imports_nothing_of_the_build(make_site: Any) -> None:
     second = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)
     assert second.stdout.split()[0] == "0" and "assetbuild.config" in second.stdout
     third = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)
-    assert third.stdout.split() == ["0", "assetbuild", "assetbuild.quick"]  # neither json nor re
+    # Neither json nor re: the quick module and the cache key's (os and the C SHA-256 only).
+    assert third.stdout.split() == ["0", "assetbuild", "assetbuild.cachehome", "assetbuild.quick"]
     assert third.stderr == ""
     (site / "js/source/lib/new.js").write_text("let fresh = 1;\n")
     fourth = subprocess.run([sys.executable, "-c", _PROBE, "install", "-q"], **run)

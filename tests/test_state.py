@@ -170,7 +170,9 @@ CHANGES: dict[str, Callable[[Path], None]] = {
     "manifest-edited": edit_manifest,
     "manifest-deleted": lambda s: (s / "manifest.json").unlink(),
     "variant-appeared": lambda s: (s / "js/1/main.js.gz").write_bytes(b"stale"),
-    "state-corrupt": lambda s: next((s / ".assetbuild-cache/state").glob("*.json")).write_text("{"),
+    "state-corrupt": lambda s: next((s / ".assetbuild-cache/state").glob("*.state")).write_text(
+        "{"
+    ),
 }
 
 
@@ -280,7 +282,9 @@ def test_state_is_written_atomically_in_the_cache_dir(runner: Runner) -> None:
     config = load_config(runner.site)
     path = state.state_path(config)
     assert path.parent == config.cache_dir / "state"
-    data = json.loads(path.read_text())
+    raw = path.read_bytes()
+    assert raw.startswith(state._MAGIC)  # then the key's id and the signature
+    data = json.loads(raw[len(state._MAGIC) + 8 + 32 :])
     assert data["format"] == state.STATE_FORMAT
     assert {Path(p).name for p, _ in data["sources"]} == {"a.js", "b.js", "a.css", "b.css"}
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]

@@ -9,8 +9,10 @@ what it left on disk:
 - every installed file (bundles, their precompressed variants or their absence, the manifest and the
   files it names) with stamps and SHA-256, and the version directories of each area.
 
-`check` answers only when all of that still holds; any doubt means None, and the full path runs (it
-compares bytes). A stamp taken less than RACY_NS after the file's mtime cannot prove the file did not
+The state file is signed (HMAC-SHA256) with the user's cache key, which lives outside the cache
+directory (`cachehome`): a state written by anyone else - forged, restamped, copied from another site
+or machine - is not read, and the full path runs. `check` answers only when all of that still holds;
+any doubt means None, and the full path runs (it compares bytes). A stamp taken less than RACY_NS after the file's mtime cannot prove the file did not
 change again within the file system's timestamp granularity: such a source sends us down the full path,
 and such an installed file is compared by hash.
 """
@@ -40,11 +42,13 @@ from assetbuild.build.results import (
 )
 from assetbuild.cache.codec import decode_diagnostics, encode_diagnostics
 from assetbuild.cache.fingerprint import code_dirs, code_files, package_origins
+from assetbuild.cachehome import ENV_KEY, Key, load_key
 
 if TYPE_CHECKING:
     from assetbuild.config import BundleSpec, Config
 
-STATE_FORMAT = 3
+STATE_FORMAT = 4
+_MAGIC = b"ABSTATE4"  # then the key's id (8 bytes), the HMAC (32), the JSON state
 RACY_NS = stamps.RACY_NS
 _SUFFIXES = (".gz", ".br")  # compress.SUFFIXES, without importing gzip here
 
@@ -147,7 +151,9 @@ def settings_key(
         "config_bytes": config_bytes,
         "options": _canonical(options),
         "compress": list(compress),
-        "environ": sorted((k, v) for k, v in environ.items() if k.startswith("ASSETBUILD_")),
+        "environ": sorted(
+            (k, v) for k, v in environ.items() if k.startswith("ASSETBUILD_") and k != ENV_KEY
+        ),
     }
     blob = json.dumps(data, sort_keys=True, ensure_ascii=True, default=repr)
     return hashlib.sha256(blob.encode("ascii")).hexdigest()
@@ -192,11 +198,37 @@ def take_snapshot(
     return Snapshot(settings, tuple(found), racy, tuple(sorted(listed)))
 
 
+def _site(config: Config) -> bytes:
+    """What a state belongs to: its config file, root and manifest (its name and its signature)."""
+    ident = "\0".join(str(p) for p in (config.config_path, config.root, config.manifest_path))
+    return ident.encode("utf-8", "surrogateescape")
+
+
 def state_path(config: Config) -> Path:
     """One state file per config file, root and manifest, inside the cache directory."""
-    ident = "\0".join(str(p) for p in (config.config_path, config.root, config.manifest_path))
-    name = hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-    return config.cache_dir / "state" / f"{name}.json"
+    name = hashlib.sha256(_site(config)).hexdigest()[:24]
+    return config.cache_dir / "state" / f"{name}.state"
+
+
+def _signed(config: Config, key: Key, state: Mapping[str, Any]) -> bytes:
+    body = json.dumps(state, sort_keys=True).encode("utf-8")
+    mac = key.sign(b"state", _site(config), body, new=hashlib.sha256)
+    return _MAGIC + key.ident + mac + body
+
+
+def _save(config: Config, key: Key, target: Path, state: Mapping[str, Any]) -> bool:
+    """Write a signed state into our cache directory (tagged first); False when it cannot be."""
+    from assetbuild.cache.content import claim
+    from assetbuild.fsutil import atomic_write
+
+    try:
+        if not claim(config.cache_dir):
+            return False
+        target.parent.mkdir(exist_ok=True)
+        atomic_write(target, _signed(config, key, state))
+    except OSError:
+        return False  # an unwritable cache only costs speed
+    return True
 
 
 # --- recording ------------------------------------------------------------------------------------------
@@ -233,10 +265,9 @@ def record(
     diagnostics: Sequence[Any],
 ) -> bool:
     """Save the state of a successful install; False (and nothing saved) when it cannot be trusted."""
-    from assetbuild.fsutil import atomic_write
-
     target = state_path(config)
-    if snapshot.racy or report.dry_run or report.manifest_path is None:
+    key = load_key(create=True)[0]
+    if snapshot.racy or report.dry_run or report.manifest_path is None or key is None:
         _forget(target)
         return False
     by_name = {o.name: o for o in outputs}
@@ -290,12 +321,7 @@ def record(
         "entries": report.entries if config.manifest_format == "json" else {},
         "diagnostics": encode_diagnostics(d for d in diagnostics if not d.is_error),
     }
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, json.dumps(state, sort_keys=True).encode("utf-8"))
-    except OSError:
-        return False  # an unwritable cache only costs speed
-    return True
+    return _save(config, key, target, state)
 
 
 def _forget(target: Path) -> None:
@@ -329,10 +355,21 @@ def _manifest_names(config: Config, report: InstallReport) -> tuple[list[Path], 
 # --- checking -------------------------------------------------------------------------------------------
 
 
-def _load(target: Path) -> dict[str, Any] | None:
+def _load(config: Config, key: Key, target: Path) -> dict[str, Any] | None:
+    """The state in `target` when this key signed it for this site, else None."""
     try:
-        state = json.loads(target.read_bytes())
-    except (OSError, ValueError):
+        raw = target.read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC) + len(key.ident) + 32
+    if raw[: len(_MAGIC)] != _MAGIC or raw[len(_MAGIC) : head - 32] != key.ident:
+        return None
+    body = raw[head:]
+    if not key.verify(raw[head - 32 : head], b"state", _site(config), body, new=hashlib.sha256):
+        return None
+    try:
+        state = json.loads(body)
+    except ValueError:
         return None
     return state if isinstance(state, dict) and state.get("format") == STATE_FORMAT else None
 
@@ -361,12 +398,18 @@ def _file_matches(path: str, rec: Any) -> tuple[bool, Any]:
     return True, fresh
 
 
-def check(config: Config, snapshot: Snapshot) -> dict[str, Any] | None:
-    """The recorded state when nothing changed since it was recorded, else None."""
+def check(config: Config, snapshot: Snapshot, *, write: bool = True) -> dict[str, Any] | None:
+    """The recorded state when nothing changed since it was recorded, else None.
+
+    With `write` (not in a dry run), files proven by hash get their fresh stamps recorded.
+    """
     if snapshot.racy:
         return None
+    key = load_key(create=False)[0]
+    if key is None:
+        return None
     target = state_path(config)
-    state = _load(target)
+    state = _load(config, key, target)
     if state is None or state.get("settings") != snapshot.settings:
         return None
     if state.get("sources") != [[p, list(s)] for p, s in snapshot.sources]:
@@ -384,13 +427,10 @@ def check(config: Config, snapshot: Snapshot) -> dict[str, Any] | None:
                 fresher[path] = fresh
     except (KeyError, TypeError, AttributeError):
         return None
-    if fresher:
+    if fresher and write:
         # Proven by hash and now old enough for the stamp to prove it next time: remember that.
-        from assetbuild.fsutil import atomic_write
-
         state["files"].update(fresher)
-        with contextlib.suppress(OSError):
-            atomic_write(target, json.dumps(state, sort_keys=True).encode("utf-8"))
+        _save(config, key, target, state)
     return state
 
 
