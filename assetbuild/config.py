@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from assetbuild.cachehome import check_cache_dir, site_cache_dir
 from assetbuild.diagnostics import Diagnostic, Location, line_col
 from assetbuild.errors import ConfigError
 from assetbuild.fsutil import TEMP_PREFIX
@@ -293,6 +294,7 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     allow_outside = _get(problems, data, "allow_symlinks_outside", bool, "true or false")
     lock_timeout = _lock_timeout(problems, data.get("lock_timeout"))
     bundles = _bundles(problems, data.get("bundle"))
+    check_cache_dir(cache_dir, base_dir, root, bundles, cwd, problems.add)
     problems.raise_if_any()
 
     return _finish(
@@ -586,7 +588,7 @@ def _zero_config(cwd: Path, overrides: Overrides, environ: Mapping[str, str]) ->
         bundles=tuple(bundles),
         manifest_path=root / "manifest.json",
         manifest_format="json",
-        cache_dir=cwd / ".assetbuild-cache",
+        cache_dir=Path(site_cache_dir(str(root), environ)),  # never in the served root
     )
     return _finish(config, overrides, environ)
 

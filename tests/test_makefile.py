@@ -103,6 +103,12 @@ def _age(root: Path, seconds: float) -> None:
         os.utime(path, (when, when))
 
 
+def _zero_config_cache(static: Path) -> Path:
+    from assetbuild.cachehome import site_cache_dir
+
+    return Path(site_cache_dir(str(static.resolve())))
+
+
 def _ok(result: subprocess.CompletedProcess[str]) -> str:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -227,16 +233,21 @@ def test_clean_forgets_state_but_keeps_installed_versions(make_site: MakeSite) -
     installed = sorted(p.relative_to(make_site.static) for p in make_site.static.rglob("main.*"))
     assert installed
 
+    # Zero-config mode: the cache is in the user's cache home, never in the served root.
+    cache = _zero_config_cache(make_site.static)
+    assert (cache / "CACHEDIR.TAG").is_file()
+    assert not list(make_site.static.rglob("*cache*"))
     _ok(make_site.make("clean"))
     assert not make_site.stamp.exists()
-    assert not (make_site.static / ".assetbuild-cache").exists()
+    assert not cache.exists()
+    assert make_site.calls()[-1] == "-C static cache clear"
     assert (
         sorted(p.relative_to(make_site.static) for p in make_site.static.rglob("main.*"))
         == installed
     )
 
     _ok(make_site.make("install"))
-    assert len(make_site.calls()) == 2
+    assert len(make_site.calls()) == 3
     assert make_site.versions("js") == [1]
 
 
@@ -302,6 +313,7 @@ def test_config_file_change_rebuilds_and_clean_removes_its_cache(make_site: Make
     assert make_site.versions("css") == [1]
     assert make_site.versions("js") == [1]
 
+    assert (make_site.root / ".assetbuild-cache").is_dir()
     _ok(make_site.make("clean"))
     assert not (make_site.root / ".assetbuild-cache").exists()
     assert make_site.versions("js") == [1]

@@ -201,6 +201,7 @@ def install(
 
     session = _session(config, options)
     config, options = session.config, session.options
+    session.read_only = session.read_only or dry_run  # a dry run writes nothing, not even the cache
     methods = tuple(config.compress if compress is None else compress)
     if options.use_cache and options.only is None and (not session.checked or policy == "bump"):
         outcome = proven_up_to_date(session, methods, policy=policy, dry_run=dry_run)
@@ -247,7 +248,7 @@ def proven_up_to_date(
     session.checked = True
     if session.snapshot is None or policy == "bump":
         return None
-    session.proof = state.check(config, session.snapshot)
+    session.proof = state.check(config, session.snapshot, write=not session.read_only)
     if session.proof is None:
         return None
     return state.up_to_date(config, session.proof, dry_run)

@@ -124,6 +124,8 @@ class Session:
         self.checked = False
         self.snapshot: Snapshot | None = None
         self.proof: dict[str, Any] | None = None  # the state that proved it, when it did
+        # A dry run: like `check`, it reads the cache and the state and writes neither.
+        self.read_only = False
 
     def sources(self, spec: BundleSpec) -> tuple[Path, ...]:
         """The bundle's sources in order, collected once a run; SourceError when they cannot be."""
@@ -144,14 +146,13 @@ class Session:
         return found
 
     def cache(self) -> ContentCache | None:
-        """The content cache of this run (read-only for `check`), None with --no-cache."""
+        """The content cache of this run (read-only for `check` and dry runs), None with --no-cache."""
         if not self.options.use_cache:
             return None
-        return self.memory.cache(self.config.cache_dir, read_only=self.options.check_only)
+        read_only = self.options.check_only or self.read_only
+        return self.memory.cache(self.config.cache_dir, read_only=read_only)
 
     def wanted(self) -> tuple[BundleSpec, ...]:
         """The bundles this run builds (all, or the outputs `options.only` names)."""
         only = self.options.only
         return tuple(s for s in self.config.bundles if only is None or s.output in only)
-
-
