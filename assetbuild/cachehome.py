@@ -124,14 +124,22 @@ def _both(path: str) -> tuple[str, ...]:
 
 def light_sha256() -> Callable[..., Any]:
     """The C SHA-256 constructor (`hashlib` costs the quick path ~3 ms to import; this ~0.3 ms)."""
-    for name in ("_sha2", "_sha256"):  # 3.12+, 3.11
-        try:
-            return __import__(name).sha256  # type: ignore[no-any-return]
-        except ImportError:
-            continue
-    import hashlib
+    global _LIGHT
+    if _LIGHT is None:
+        for name in ("_sha2", "_sha256"):  # 3.12+, 3.11 (a failed import is not cached: once)
+            try:
+                _LIGHT = __import__(name).sha256
+                break
+            except ImportError:
+                continue
+        else:
+            import hashlib
 
-    return hashlib.sha256
+            _LIGHT = hashlib.sha256
+    return _LIGHT
+
+
+_LIGHT: Callable[..., Any] | None = None
 
 
 def hmac_sha256(secret: bytes, parts: tuple[bytes, ...], new: Callable[..., Any]) -> bytes:
