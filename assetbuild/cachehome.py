@@ -191,6 +191,34 @@ class Key:
         return f"Key(ident={self.ident.hex()}, origin={self.origin!r})"
 
 
+def read_regular(path: str | os.PathLike[str], limit: int) -> bytes | None:
+    """The bytes of a regular file of at most `limit` bytes, else None (missing, unreadable, a
+    symlink, a FIFO or device, too big): what a cache directory holds is read this way, so a file
+    planted there can neither hang a run nor fill its memory."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        chunks: list[bytes] = []
+        got = 0
+        while got <= st.st_size:  # one byte more than its size: it must not have grown
+            chunk = os.read(fd, st.st_size + 1 - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return b"".join(chunks) if got == st.st_size else None
+
+
 def key_path(environ: Mapping[str, str] = os.environ) -> str | None:
     """The key file's path (None when the user has no home)."""
     base = home(environ)

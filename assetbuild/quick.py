@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import sys
 
-from assetbuild.cachehome import ENV_KEY, Key, load_key, site_cache_dir
+from assetbuild.cachehome import ENV_KEY, Key, load_key, read_regular, site_cache_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms) on the quick path
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ QUICK_FILE = os.path.join(QUICK_CACHE, QUICK_NAME)
 # forged or foreign file is refused before it is read.
 _MAGIC = b"ABQUICK3"
 _MAC_SIZE = 32
+MAX_QUICK_BYTES = 64 * 1024 * 1024
 QUICK_ENTRIES = 16  # command lines remembered per directory
 RACY_NS = 2_000_000_000  # fsutil.RACY_NS (not imported here): a younger stamp proves nothing yet
 
@@ -203,10 +204,8 @@ def _load(cache_dir: str | None = None, key: Key | None = None) -> dict[str, Any
         key = load_key(create=False)[0]
         if key is None:
             return None
-    try:
-        with open(os.path.join(cache_dir, QUICK_NAME), "rb") as f:
-            raw = f.read()
-    except OSError:
+    raw = read_regular(os.path.join(cache_dir, QUICK_NAME), MAX_QUICK_BYTES)
+    if raw is None:  # missing, or a FIFO, a device or a giant planted there
         return None
     head = len(_MAGIC) + len(key.ident) + _MAC_SIZE
     if raw[: len(_MAGIC)] != _MAGIC or raw[len(_MAGIC) : head - _MAC_SIZE] != key.ident:
@@ -331,8 +330,7 @@ def _remember(key: str, answer: dict[str, Any] | None, cache_dir: str | None = N
     import time
     from pathlib import Path
 
-    from assetbuild.cache.content import claim
-    from assetbuild.fsutil import atomic_write
+    from assetbuild.cache.content import claim, write_in
 
     if cache_dir is None:
         for place in _holding(key):
@@ -364,8 +362,7 @@ def _remember(key: str, answer: dict[str, Any] | None, cache_dir: str | None = N
         entries[key] = record
     while len(entries) > QUICK_ENTRIES:
         entries.pop(next(iter(entries)))
-    target = Path(cache_dir, QUICK_NAME)
+    parts = QUICK_NAME.split(os.sep)
     with contextlib.suppress(OSError):  # an unwritable cache only costs speed
         if claim(Path(cache_dir)):
-            target.parent.mkdir(exist_ok=True)
-            atomic_write(target, _dump(entries, cache_dir, signer))
+            write_in(Path(cache_dir), parts[:-1], parts[-1], _dump(entries, cache_dir, signer))

@@ -637,3 +637,105 @@ def test_dry_run_does_not_refresh_the_state(
     assert path.read_bytes() == before
     assert _click(["install", "-q"]) == 0
     assert path.read_bytes() != before
+
+
+# --- special files and symlinks planted in the cache directory --------------------------------------
+
+
+def _plant(path: Path, trap: str, elsewhere: Path) -> None:
+    path.unlink()
+    if trap == "fifo":
+        os.mkfifo(path)
+    elif trap == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif trap == "huge":
+        with open(path, "wb") as f:
+            f.truncate(1 << 40)  # sparse: a terabyte that reads as zeros
+    else:
+        path.symlink_to(elsewhere)
+
+
+@pytest.mark.parametrize("trap", ["fifo", "dev-zero", "huge", "symlink"])
+@pytest.mark.parametrize("what", ["entry", "state", "quick record", "size.json"])
+def test_special_files_in_the_cache_are_never_read(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, trap: str, what: str
+) -> None:
+    """A FIFO would hang the build, /dev/zero or a huge file exhaust memory: they are skipped."""
+    import threading
+
+    monkeypatch.setattr(quick, "RACY_NS", 0)
+    monkeypatch.setattr(state, "RACY_NS", 0)
+    site = make_site(FILES, CONFIG)
+    monkeypatch.chdir(site)
+    assert _click(["install", "-q"]) == 0
+    assert quick.answer(["install", "-q"]) == 0
+    cache_dir = site / ".assetbuild-cache"
+    target = {
+        "entry": _entries(cache_dir, "file")[0],
+        "state": next((cache_dir / "state").glob("*.state")),
+        "quick record": cache_dir / quick.QUICK_FILE.split(os.sep, 1)[1],
+        "size.json": cache_dir / content.SIZE_FILE,
+    }[what]
+    outside = tmp_path / "outside"
+    outside.write_bytes(target.read_bytes())
+    _plant(target, trap, outside)
+    (site / "js/source/c.js").write_text("var c = 3;\n")
+    codes: list[int | None] = []
+
+    def run() -> None:
+        codes.append(quick.answer(["install", "-q"]))
+        codes.append(_click(["install", "-q"]))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(60)
+    if worker.is_alive():  # unblock the FIFO reader, then fail
+        with open(target, "wb"):
+            pass
+        pytest.fail(f"a {trap} as the {what} hung the build")
+    assert codes == [None, 0]
+    assert b"var c=3" in _shipped(site)
+
+
+@pytest.mark.parametrize("where", ["v2/file/xx", "v2/file", "v2", "state"])
+def test_symlinked_directories_in_the_cache_are_never_written_through(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, where: str
+) -> None:
+    site = make_site(FILES, CONFIG)
+    _age(site)
+    monkeypatch.chdir(site)
+    assert _click(["install", "-q"]) == 0
+    cache_dir = site / ".assetbuild-cache"
+    if where == "v2/file/xx":
+        where = str(_entries(cache_dir, "file")[0].parent.relative_to(cache_dir))
+    link = cache_dir / where.replace("v2", content.ENTRIES_DIR)
+    import shutil
+
+    shutil.rmtree(link)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link.symlink_to(elsewhere)
+    (site / "js/source/c.js").write_text("var c = 3;\n")
+    _age(site)
+    assert _click(["install", "-q", "--bump"]) == 0
+    assert b"var c=3" in _shipped(site)
+    assert list(elsewhere.rglob("*")) == []
+
+
+def test_trim_never_deletes_through_a_symlinked_entries_directory(tmp_path: Path) -> None:
+    cache = ContentCache(tmp_path / "c", max_bytes=1000)
+    cache.put_raw("ns", "aa" * 32, "v", [b"x" * 100])
+    import shutil
+
+    shutil.rmtree(tmp_path / "c" / content.ENTRIES_DIR)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "ns" / "aa").mkdir(parents=True)
+    for i in range(5):
+        (elsewhere / "ns" / "aa" / f"precious-{i}").write_bytes(b"y" * 1000)
+    stale = elsewhere / f"{content.TEMP_PREFIX}old"
+    stale.write_bytes(b"z")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    (tmp_path / "c" / content.ENTRIES_DIR).symlink_to(elsewhere)
+    assert content.trim(tmp_path / "c", max_bytes=10) == ()
+    assert ContentCache(tmp_path / "c", max_bytes=10).trim() == ()
+    assert len(list(elsewhere.rglob("*"))) == 8

@@ -25,18 +25,17 @@ import hashlib
 import hmac
 import json
 import os
-import stat
 import struct
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from assetbuild.build.results import FileJob, FileResult
 from assetbuild.cache.codec import Unencodable, decode_value, encode_value
 from assetbuild.cache.fingerprint import environment_key
-from assetbuild.cachehome import Key, load_key
+from assetbuild.cachehome import Key, load_key, read_regular
 from assetbuild.diagnostics import Diagnostic, Location
 
 ENTRY_MAGIC = b"ABCACHE2"
@@ -125,6 +124,7 @@ class ContentCache:
         self.writable = not read_only
         self.wrote = 0
         self._key: Key | bool | None = key
+        self._ours = False  # the directory was claimed (it holds our tag)
         self._size: int | None = None  # bytes on disk, once known
         self._scanned = 0.0  # when that total was last measured by walking the entries
         self._memory: OrderedDict[str, Any] = OrderedDict()
@@ -150,10 +150,8 @@ class ContentCache:
         if signer is None:
             return None
         path = self._path(namespace, key)
-        try:
-            with open(path, "rb") as f:
-                raw = f.read()
-        except OSError:
+        raw = read_regular(path, self.max_bytes)  # never a FIFO, a device or a giant
+        if raw is None:
             return None
         parsed = parse_entry(signer, namespace, key, raw)
         if parsed is None:
@@ -171,28 +169,22 @@ class ContentCache:
             self.writable = False
             return
         data = format_entry(signer, namespace, key, meta, blobs)
-        path = self._path(namespace, key)
-        tmp = path.parent / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
         try:
-            if not self._prepare(path.parent):
+            if not self._claimed():
                 return
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except OSError as exc:
+            write_in(self.directory, (ENTRIES_DIR, namespace, key[:2]), key, data)
+        except OSError as exc:  # a symlinked directory in the cache too: ELOOP, ENOTDIR
             self.writable = False
             self.warnings.append(
                 f"cannot write the cache directory {self.directory} ({exc.strerror or exc}); "
                 "continuing without caching"
             )
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             return
         self.wrote += len(data)
 
-    def _prepare(self, directory: Path) -> bool:
-        """Create an entry's directory in our cache directory; False (writing stops) if not ours."""
-        if directory.is_dir():
+    def _claimed(self) -> bool:
+        """Whether the directory is our cache (claimed once a run); False: writing stops."""
+        if self._ours:
             return True
         if not claim(self.directory):
             self.writable = False
@@ -202,7 +194,7 @@ class ContentCache:
                 "of its own"
             )
             return False
-        directory.mkdir(parents=True, exist_ok=True)
+        self._ours = True
         return True
 
     def _touch(self, path: Path) -> None:
@@ -210,7 +202,7 @@ class ContentCache:
         # hits cheap.
         try:
             if time.time() - path.stat().st_mtime > 600:
-                os.utime(path)
+                os.utime(path, follow_symlinks=False)
         except OSError:
             pass
 
@@ -298,7 +290,7 @@ class ContentCache:
     def _known_size(self) -> tuple[int | None, float]:
         """The total last measured (plus additions since), if measured within RESCAN_SECONDS."""
         try:
-            data = json.loads((self.directory / SIZE_FILE).read_bytes())
+            data = json.loads(read_regular(self.directory / SIZE_FILE, 4096) or b"")
             size, scanned = int(data["bytes"]), float(data["scanned"])
         except (OSError, ValueError, KeyError, TypeError):
             return None, 0.0
@@ -307,11 +299,11 @@ class ContentCache:
         return size, scanned
 
     def _save_size(self) -> None:
-        from assetbuild.fsutil import atomic_write
-
+        if not self.writable or not is_ours(self.directory):
+            return
         blob = json.dumps({"bytes": self._size, "scanned": self._scanned}).encode("ascii")
         with contextlib.suppress(OSError):
-            atomic_write(self.directory / SIZE_FILE, blob)
+            write_in(self.directory, (), SIZE_FILE, blob)
 
 
 # --- entry format ---------------------------------------------------------------------------------------
@@ -369,17 +361,46 @@ def parse_entry(
 
 def is_ours(directory: Path) -> bool:
     """Whether `directory` holds the CACHEDIR.TAG assetbuild writes when it creates a cache."""
+    data = read_regular(Path(directory) / TAG_FILE, 4096)
+    return data is not None and data.startswith(_TAG_SIGNATURE) and b"by assetbuild" in data
+
+
+def write_in(directory: Path, parts: Sequence[str], name: str, data: bytes) -> None:
+    """Replace `directory/parts.../name` with `data` atomically, never through a symlink.
+
+    Each of `parts` is opened relative to the last (O_NOFOLLOW, O_DIRECTORY) and made when missing,
+    and the file is written and renamed relative to that descriptor: a symlink planted in the cache
+    cannot redirect the write out of it, even between a check and the write. (`directory` itself
+    may be a symlink: where the cache is, is the config's or the user's choice.) OSError otherwise.
+    """
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(directory, flags & ~os.O_NOFOLLOW)
     try:
-        fd = os.open(Path(directory) / TAG_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return False
-    try:
-        data = os.read(fd, 4096) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
-    except OSError:
-        return False
+        for part in parts:
+            try:
+                inner = os.open(part, flags, dir_fd=fd)
+            except FileNotFoundError:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, dir_fd=fd)
+                inner = os.open(part, flags, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        tmp = f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=fd)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(out, view) :]
+            finally:
+                os.close(out)
+            os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=fd)
+            raise
     finally:
         os.close(fd)
-    return data.startswith(_TAG_SIGNATURE) and b"created by assetbuild" in data
 
 
 def claim(directory: Path) -> bool:
@@ -398,10 +419,13 @@ def claim(directory: Path) -> bool:
             if next(it, None) is not None:
                 return False
     for name, data in ((TAG_FILE, _CACHEDIR_TAG), (".gitignore", _GITIGNORE)):
-        target = directory / name
-        if not target.exists():
-            target.write_bytes(data)
-    return True
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+    return is_ours(directory)
 
 
 # --- maintenance ----------------------------------------------------------------------------------------
@@ -415,6 +439,8 @@ def cache_size(directory: Path) -> int:
 def _entry_files(entries: Path) -> list[tuple[Path, int, float]]:
     """(path, size, last used) of every file under `entries`; plain scandir, it runs per build."""
     found: list[tuple[Path, int, float]] = []
+    if not _real_dir(entries):  # a symlink planted there: trim must not delete where it points
+        return found
     stack = [str(entries)]
     while stack:
         try:
@@ -497,10 +523,10 @@ def clear(directory: Path) -> tuple[Path, ...]:
             _remove_ours(path, _entry_name, removed)
         elif name == STATE_DIR and _real_dir(path):
             _remove_ours(path, _state_name, removed)
-        elif (name == SIZE_FILE and _holds(path, lambda data: b'"bytes"' in data)) or (
-            name == ".gitignore" and _holds(path, lambda data: data == _GITIGNORE)
-        ):
+        elif name in _OUR_FILES and _OUR_FILES[name](read_regular(path, 4096)):
             _unlink(path, removed)
+        elif name.startswith(TEMP_PREFIX) and read_regular(path, 1 << 30) is not None:
+            _unlink(path, removed)  # a write of size.json that was killed
     with contextlib.suppress(OSError):
         if os.listdir(directory) == [TAG_FILE]:
             (directory / TAG_FILE).unlink()
@@ -512,11 +538,11 @@ def _real_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-def _holds(path: Path, test: Any) -> bool:
-    try:
-        return bool(stat.S_ISREG(path.lstat().st_mode) and test(path.read_bytes()[: 1 << 20]))
-    except OSError:
-        return False
+# Files of ours at the top of the cache, by what they hold: a user's file of the same name stays.
+_OUR_FILES: dict[str, Callable[[bytes | None], bool]] = {
+    SIZE_FILE: lambda data: data is not None and data.startswith(b'{"bytes": '),
+    ".gitignore": lambda data: data == _GITIGNORE,
+}
 
 
 def _entry_name(name: str) -> bool:
@@ -527,7 +553,7 @@ def _state_name(name: str) -> bool:
     from assetbuild.fsutil import TEMP_PREFIX as WRITE_PREFIX  # atomic_write's leftovers
 
     stem, dot, ext = name.partition(".")
-    if name == "quick.bin" or name.startswith(WRITE_PREFIX):
+    if name == "quick.bin" or name.startswith((WRITE_PREFIX, TEMP_PREFIX)):
         return True
     return bool(dot) and ext in ("state", "json") and len(stem) == 24 and _is_hex(stem)
 

@@ -42,13 +42,14 @@ from assetbuild.build.results import (
 )
 from assetbuild.cache.codec import decode_diagnostics, encode_diagnostics
 from assetbuild.cache.fingerprint import code_dirs, code_files, package_origins
-from assetbuild.cachehome import ENV_KEY, Key, load_key
+from assetbuild.cachehome import ENV_KEY, Key, load_key, read_regular
 
 if TYPE_CHECKING:
     from assetbuild.config import BundleSpec, Config
 
 STATE_FORMAT = 4
 _MAGIC = b"ABSTATE4"  # then the key's id (8 bytes), the HMAC (32), the JSON state
+MAX_STATE_BYTES = 256 * 1024 * 1024
 RACY_NS = stamps.RACY_NS
 _SUFFIXES = (".gz", ".br")  # compress.SUFFIXES, without importing gzip here
 
@@ -218,16 +219,14 @@ def _signed(config: Config, key: Key, state: Mapping[str, Any]) -> bytes:
 
 def _save(config: Config, key: Key, target: Path, state: Mapping[str, Any]) -> bool:
     """Write a signed state into our cache directory (tagged first); False when it cannot be."""
-    from assetbuild.cache.content import claim
-    from assetbuild.fsutil import atomic_write
+    from assetbuild.cache.content import claim, write_in
 
     try:
         if not claim(config.cache_dir):
             return False
-        target.parent.mkdir(exist_ok=True)
-        atomic_write(target, _signed(config, key, state))
+        write_in(config.cache_dir, ("state",), target.name, _signed(config, key, state))
     except OSError:
-        return False  # an unwritable cache only costs speed
+        return False  # an unwritable cache (or a symlink planted in it) only costs speed
     return True
 
 
@@ -357,9 +356,8 @@ def _manifest_names(config: Config, report: InstallReport) -> tuple[list[Path], 
 
 def _load(config: Config, key: Key, target: Path) -> dict[str, Any] | None:
     """The state in `target` when this key signed it for this site, else None."""
-    try:
-        raw = target.read_bytes()
-    except OSError:
+    raw = read_regular(target, MAX_STATE_BYTES)  # never a FIFO, a device or a giant
+    if raw is None:
         return None
     head = len(_MAGIC) + len(key.ident) + 32
     if raw[: len(_MAGIC)] != _MAGIC or raw[len(_MAGIC) : head - 32] != key.ident:
