@@ -113,11 +113,17 @@ def _fd_path(fd: int) -> str:
         return ""
 
 
-def _arg_path(args: tuple[Any, ...]) -> str:
+def _arg_path(args: tuple[Any, ...], kwargs: dict[str, Any] | None = None) -> str:
     first = args[0] if args else ""
     if isinstance(first, int):
         return _fd_path(first)
-    return os.path.abspath(os.fspath(first)) if isinstance(first, str | os.PathLike) else ""
+    if not isinstance(first, str | os.PathLike):
+        return ""
+    # A name relative to a directory descriptor (os.open(name, ..., dir_fd=fd)) is in that directory.
+    dir_fd = (kwargs or {}).get("dir_fd", (kwargs or {}).get("src_dir_fd"))
+    if isinstance(dir_fd, int) and not os.path.isabs(first):
+        return os.path.join(_fd_path(dir_fd), os.fspath(first))
+    return os.path.abspath(os.fspath(first))
 
 
 def _injector(
@@ -127,7 +133,7 @@ def _injector(
     creates_dir = real is os.mkdir  # Path.mkdir(exist_ok=True) ignores errors on existing dirs
 
     def fake(*args: Any, **kwargs: Any) -> Any:
-        where = _arg_path(args)
+        where = _arg_path(args, kwargs)
         if creates_dir and os.path.lexists(where):
             return real(*args, **kwargs)
         if where.startswith(str(under) + os.sep) or where == str(under):
