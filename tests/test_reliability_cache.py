@@ -739,3 +739,15 @@ def test_trim_never_deletes_through_a_symlinked_entries_directory(tmp_path: Path
     assert content.trim(tmp_path / "c", max_bytes=10) == ()
     assert ContentCache(tmp_path / "c", max_bytes=10).trim() == ()
     assert len(list(elsewhere.rglob("*"))) == 8
+
+
+def test_a_long_lived_cache_survives_a_clear(tmp_path: Path) -> None:
+    """watch keeps one ContentCache: `cache clear` meanwhile must not stop it caching."""
+    cache = ContentCache(tmp_path / "c")
+    cache.put_raw("ns", "aa" * 32, "v")
+    assert content.clear(tmp_path / "c")
+    assert not (tmp_path / "c").exists()
+    cache.put_raw("ns", "bb" * 32, "w")
+    assert cache.writable and cache.warnings == []
+    assert content.is_ours(tmp_path / "c")
+    assert ContentCache(tmp_path / "c").get_raw("ns", "bb" * 32) == ("w", ())

@@ -169,10 +169,17 @@ class ContentCache:
             self.writable = False
             return
         data = format_entry(signer, namespace, key, meta, blobs)
+        parts = (ENTRIES_DIR, namespace, key[:2])
         try:
             if not self._claimed():
                 return
-            write_in(self.directory, (ENTRIES_DIR, namespace, key[:2]), key, data)
+            try:
+                write_in(self.directory, parts, key, data)
+            except FileNotFoundError:  # cleared meanwhile (cache clear while watch runs)
+                self._ours = False
+                if not self._claimed():
+                    return
+                write_in(self.directory, parts, key, data)
         except OSError as exc:  # a symlinked directory in the cache too: ELOOP, ENOTDIR
             self.writable = False
             self.warnings.append(
