@@ -47,7 +47,10 @@ def home(environ: Mapping[str, str] = os.environ) -> str | None:
 
 
 def site_cache_dir(root: str, environ: Mapping[str, str] = os.environ) -> str:
-    """Where a zero-config site rooted at `root` (an absolute, resolved path) keeps its cache."""
+    """Where a zero-config site rooted at `root` (an absolute, resolved path) keeps its cache.
+
+    (From the process's environment, like the key: the quick path must find the same place.)
+    """
     digest = light_sha256()(os.fsencode(root)).hexdigest()[:20]
     base_name = os.path.basename(root.rstrip(os.sep))
     name = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in base_name)
@@ -120,6 +123,13 @@ def _both(path: str) -> tuple[str, ...]:
 
 
 # --- HMAC-SHA256 ---------------------------------------------------------------------------------------
+
+
+def make_home(inside: str) -> None:
+    """Create the cache home (0700: its caches hold the user's paths) when `inside` is in it."""
+    base = home()
+    if base is not None and os.path.abspath(inside).startswith(base + os.sep):
+        os.makedirs(base, mode=0o700, exist_ok=True)
 
 
 def light_sha256() -> Callable[..., Any]:

@@ -588,7 +588,7 @@ def _zero_config(cwd: Path, overrides: Overrides, environ: Mapping[str, str]) ->
         bundles=tuple(bundles),
         manifest_path=root / "manifest.json",
         manifest_format="json",
-        cache_dir=Path(site_cache_dir(str(root), environ)),  # never in the served root
+        cache_dir=Path(site_cache_dir(str(root))),  # never in the served root
     )
     return _finish(config, overrides, environ)
 

@@ -586,6 +586,7 @@ def test_zero_config_keeps_cache_and_state_out_of_the_served_root(
     assert quick.answer(["install", "-q"]) == 0  # ... and the record answers
     cache_dir = _config(site).cache_dir
     assert _private_cache_home in cache_dir.parents
+    assert stat.S_IMODE((_private_cache_home / "assetbuild").stat().st_mode) == 0o700
     assert content.is_ours(cache_dir) and (cache_dir / quick.QUICK_NAME).is_file()
     assert list((cache_dir / "state").glob("*.state"))
     private = str(site).encode()

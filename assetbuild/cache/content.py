@@ -35,7 +35,7 @@ from typing import Any
 from assetbuild.build.results import FileJob, FileResult
 from assetbuild.cache.codec import Unencodable, decode_value, encode_value
 from assetbuild.cache.fingerprint import environment_key
-from assetbuild.cachehome import Key, load_key, read_regular
+from assetbuild.cachehome import Key, load_key, make_home, read_regular
 from assetbuild.diagnostics import Diagnostic, Location
 
 ENTRY_MAGIC = b"ABCACHE2"
@@ -419,6 +419,7 @@ def claim(directory: Path) -> bool:
     directory = Path(directory)
     if is_ours(directory):
         return True
+    make_home(str(directory))  # a zero-config cache: its private parent first
     try:
         directory.mkdir(parents=True)
     except FileExistsError:
