@@ -1,12 +1,21 @@
-"""Atomic, durable file-system writes, the hidden temporary names they use, stamps, and the machine's cores."""
+"""Atomic, durable file-system writes, the hidden temporary names they use, stamps, and the machine's cores.
+
+Also the two rules for paths that someone else may have prepared: every directory assetbuild writes
+into is a real directory below the root (`real_directory`), and every file it reads that it did not
+just write is a regular file read within a bound (`read_regular`).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
+
+from assetbuild.errors import InstallError
 
 # Every temporary entry assetbuild creates starts with this; under the install lock any such entry is a
 # leftover of a killed run, so the next run may delete it.
@@ -105,6 +114,112 @@ def sync_filesystem(path: Path) -> bool:
             raise OSError(code, os.strerror(code), str(path))
     finally:
         os.close(fd)
+    return True
+
+
+# --- what someone else may have put there ----------------------------------------------------------
+
+
+def kind_of(mode: int) -> str:
+    """What a stat mode is, for messages: "a symbolic link", "a named pipe (FIFO)", ..."""
+    kinds = (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+class RefusedFile(Exception):
+    """A file assetbuild will not read: not a regular file, or larger than the caller's bound."""
+
+    def __init__(self, path: Path, problem: str, *, too_large: bool = False) -> None:
+        super().__init__(f"{path} {problem}")
+        self.path = path
+        self.problem = problem  # "is a named pipe (FIFO), not a regular file"
+        self.too_large = too_large
+
+
+def _check_regular(path: Path, st: os.stat_result, limit: int) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise RefusedFile(path, f"is {kind_of(st.st_mode)}, not a regular file")
+    if st.st_size > limit:
+        raise RefusedFile(path, _too_large(st.st_size, limit), too_large=True)
+
+
+def _too_large(size: int | None, limit: int) -> str:
+    shown = f" ({size:,} bytes)" if size is not None else ""
+    return f"is larger than the {limit / 2**20:g} MB assetbuild reads there{shown}"
+
+
+def read_regular(path: Path, limit: int, *, follow_symlinks: bool = True) -> bytes:
+    """The bytes of the regular file at `path`, which must hold at most `limit` bytes.
+
+    FileNotFoundError when nothing is there; RefusedFile for a directory, a FIFO, a device, a socket,
+    a file over the bound, a dangling link, and (`follow_symlinks=False`) any link. A FIFO never
+    blocks the open (O_NONBLOCK) and a device is never opened: the kind is checked before and after.
+    """
+    try:
+        before = os.stat(path, follow_symlinks=follow_symlinks)
+    except FileNotFoundError:
+        if follow_symlinks and os.path.lexists(path):
+            raise RefusedFile(path, "is a symbolic link to nothing, not a regular file") from None
+        raise
+    _check_regular(path, before, limit)
+    flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | (0 if follow_symlinks else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_symlinks:
+            raise RefusedFile(path, "is a symbolic link, not a regular file") from None
+        raise
+    try:
+        _check_regular(path, os.fstat(fd), limit)  # replaced since the stat: check what is open
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # it grew while being read
+                raise RefusedFile(path, _too_large(None, limit), too_large=True)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def real_directory(root: Path, path: Path, *, create: bool, within: str = "the root") -> bool:
+    """Check, and with `create` make, each directory from `root` (exclusive) down to `path`.
+
+    Each must be a real directory: not a symbolic link (even to a directory inside the root), not a
+    file. Returns whether `path` exists; InstallError names the first entry that is not a directory.
+    `path` must be `root` or below it (a ValueError otherwise: the caller decides what is inside).
+    """
+    current = root
+    for part in path.relative_to(root).parts:
+        current = current / part
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            if not create:
+                return False
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(current)
+                fsync_dir(current.parent)
+            st = os.lstat(current)
+        if stat.S_ISLNK(st.st_mode):
+            raise InstallError(
+                f"{current} is a symbolic link; assetbuild writes only into real directories "
+                f"inside {within} ({root}). Replace the link with a directory, or move the output"
+            )
+        if not stat.S_ISDIR(st.st_mode):
+            raise InstallError(
+                f"{current} is {kind_of(st.st_mode)}, not a directory; assetbuild writes only into "
+                f"real directories inside {within} ({root}). Remove or rename it, or move the output"
+            )
     return True
 
 
