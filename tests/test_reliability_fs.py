@@ -1,0 +1,151 @@
+"""The file system as an attacker who can write one directory of the site leaves it (issue 12).
+
+Symlinks and special files where assetbuild expects its lock, its directories or its manifest;
+read-only leftovers; control characters in names. Each case runs the real command in a subprocess
+with a timeout and a memory limit, so a hang or a runaway read fails the test instead of the machine,
+and each checks that nothing outside the places assetbuild means to write changed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from assetbuild.fsutil import TEMP_PREFIX
+
+ASSETBUILD = str(Path(sys.executable).with_name("assetbuild"))
+LOCK = ".assetbuild.lock"
+TIMEOUT = 60
+# Address-space limit of every command run here: a read of /dev/zero or a decompression bomb ends in
+# MemoryError well before it could hurt the machine. esprima alone: V8 reserves more than this.
+MEMORY_LIMIT = 1 << 30
+_LIMITED = (
+    "import os, resource, sys\n"
+    "limit = int(sys.argv[1])\n"
+    "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+# Root without the capabilities that let it ignore file modes: what a normal user meets.
+_CAPS = "-dac_override,-dac_read_search,-fowner"
+DROP_CAPS = ("setpriv", f"--inh-caps={_CAPS}", f"--bounding-set={_CAPS}")
+
+
+def run(
+    cwd: Path, *args: str, timeout: float = TIMEOUT, prefix: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
+    env["ASSETBUILD_ENGINE"] = "esprima"
+    command = [*prefix, ASSETBUILD, *(args or ("install", "-q"))]
+    if prefix:
+        command[0] = shutil.which(command[0]) or command[0]
+    return subprocess.run(
+        [sys.executable, "-c", _LIMITED, str(MEMORY_LIMIT), *command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def expect(result: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
+    for bad in ("Traceback", "internal error", "MemoryError"):
+        assert bad not in result.stderr, result.stderr[-3000:]
+    assert result.returncode == code, result.stderr[-3000:]
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr[-3000:]
+
+
+def tree(base: Path) -> dict[str, bytes | str]:
+    """Every entry under base: file bytes, link targets, "<dir>", "<fifo>"."""
+    found: dict[str, bytes | str] = {}
+    for path in sorted(base.rglob("*")):
+        rel = path.relative_to(base).as_posix()
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            found[rel] = "-> " + os.readlink(path)
+        elif stat.S_ISDIR(mode):
+            found[rel] = f"<dir {stat.S_IMODE(mode):o}>"
+        elif stat.S_ISREG(mode):
+            found[rel] = path.read_bytes()
+        else:
+            found[rel] = "<special>"
+    return found
+
+
+def leftovers(base: Path) -> list[Path]:
+    return [p for p in base.rglob("*") if p.name.startswith(TEMP_PREFIX)]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Path:
+    """tmp_path/site (zero-config: js/source/a.js) beside tmp_path/outside (what links point at)."""
+    (tmp_path / "outside/dir").mkdir(parents=True)
+    (tmp_path / "outside/victim.txt").write_text("precious\n")
+    (tmp_path / "outside/dir/keep.txt").write_text("keep\n")
+    site = tmp_path / "site"
+    (site / "js/source").mkdir(parents=True)
+    (site / "js/source/a.js").write_text("var a = 1;\n")
+    return tmp_path
+
+
+def edit(site: Path, n: int) -> None:
+    (site / "js/source/a.js").write_text(f"var a = {n};\n")
+
+
+# ------------------------------------------------------------------------------------ 1. the lock
+
+
+@pytest.mark.parametrize("command", [("install", "-q"), ("prune", "--keep", "1", "--min-age", "0")])
+def test_a_lock_that_is_a_symlink_is_refused_and_its_target_untouched(
+    sandbox: Path, command: tuple[str, ...]
+) -> None:
+    site = sandbox / "site"
+    (site / LOCK).symlink_to(sandbox / "outside/victim.txt")
+    before = tree(sandbox / "outside")
+    expect(run(site, *command), 3, str(site / LOCK), "symbolic link")
+    assert tree(sandbox / "outside") == before
+    assert not (site / "js/1").exists()
+
+
+@pytest.mark.parametrize("command", [("install", "-q"), ("prune", "--keep", "1", "--min-age", "0")])
+def test_a_dangling_lock_symlink_creates_nothing(sandbox: Path, command: tuple[str, ...]) -> None:
+    site = sandbox / "site"
+    (site / LOCK).symlink_to(sandbox / "outside/created-by-assetbuild.txt")
+    expect(run(site, *command), 3, "symbolic link")
+    assert not (sandbox / "outside/created-by-assetbuild.txt").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+@pytest.mark.parametrize("command", [("install", "-q"), ("prune", "--keep", "1", "--min-age", "0")])
+def test_a_lock_that_is_not_a_regular_file_is_a_clear_error(
+    sandbox: Path, kind: str, command: tuple[str, ...]
+) -> None:
+    site = sandbox / "site"
+    if kind == "fifo":
+        os.mkfifo(site / LOCK)
+    else:
+        (site / LOCK).mkdir()
+    what = "named pipe" if kind == "fifo" else "a directory"
+    expect(run(site, *command, timeout=30), 3, str(site / LOCK), what, "not a regular file")
+    assert not (site / "js/1").exists()
+
+
+def test_the_lock_file_is_never_written(sandbox: Path) -> None:
+    site = sandbox / "site"
+    expect(run(site), 0)
+    assert (site / LOCK).read_bytes() == b""  # created empty, nothing served from it
+    (site / LOCK).write_text("someone's notes\n")
+    edit(site, 2)
+    expect(run(site), 0)
+    expect(run(site, "prune", "--keep", "1", "--min-age", "0"), 0)
+    assert (site / LOCK).read_text() == "someone's notes\n"
+    assert (site / "js/2/main.js").exists()
