@@ -18,7 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from assetbuild.build.results import Output
+from assetbuild.errors import InstallError
 from assetbuild.fsutil import TEMP_PREFIX
+from assetbuild.install.export import write_plain
+from assetbuild.install.local import install
 
 ASSETBUILD = str(Path(sys.executable).with_name("assetbuild"))
 LOCK = ".assetbuild.lock"
@@ -149,3 +153,132 @@ def test_the_lock_file_is_never_written(sandbox: Path) -> None:
     expect(run(site, "prune", "--keep", "1", "--min-age", "0"), 0)
     assert (site / LOCK).read_text() == "someone's notes\n"
     assert (site / "js/2/main.js").exists()
+
+
+# ------------------------------------------------------------- 4. directories written into are real
+
+
+def config_site(site: Path, output: str, extra: str = "") -> None:
+    (site / "assetbuild.toml").write_text(
+        f'{extra}[[bundle]]\noutput = "{output}"\nsources = ["js/source/*.js"]\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("output", "link", "target"),
+    [
+        ("dist/main.js", "dist", "outside/dir"),
+        ("assets/js/main.js", "assets", "outside"),
+        ("assets/js/main.js", "assets/js", "outside/dir"),
+        ("dist/main.js", "dist", "site/real"),  # a link inside the root is still not a real dir
+    ],
+)
+def test_an_area_behind_a_symlink_receives_nothing(
+    sandbox: Path, output: str, link: str, target: str
+) -> None:
+    site = sandbox / "site"
+    config_site(site, output)
+    (site / "real").mkdir()
+    (site / link).parent.mkdir(parents=True, exist_ok=True)
+    (site / link).symlink_to(sandbox / target)
+    before = tree(sandbox)
+    result = run(site)
+    expect(result, 3, f"{site / link} is a symbolic link", "real directories inside the root")
+    after = tree(sandbox)
+    assert {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)} <= {
+        k for k in after if k.startswith(("site/.assetbuild-cache", "site/" + LOCK))
+    }
+    # --dry-run says the same, without the lock
+    expect(run(site, "install", "--dry-run"), 3, f"{site / link} is a symbolic link")
+
+
+@pytest.mark.parametrize("kind", ["symlink", "file", "dangling"])
+def test_an_entry_named_like_the_next_version_is_a_clear_error(sandbox: Path, kind: str) -> None:
+    site = sandbox / "site"
+    expect(run(site), 0)
+    entry = site / "js/2"
+    if kind == "symlink":
+        entry.symlink_to(sandbox / "outside/dir")
+    elif kind == "dangling":
+        entry.symlink_to(sandbox / "outside/nothing")
+    else:
+        entry.write_text("not a version\n")
+    edit(site, 2)
+    before = tree(sandbox / "outside")
+    for _ in range(2):  # the same answer every time: "run again" would never help
+        result = run(site)
+        expect(result, 3, str(entry), "named like version directory 2", "remove or rename it")
+        assert "run again" not in result.stderr
+    assert tree(sandbox / "outside") == before
+    assert (site / "js/1/main.js").read_text() != ""
+    entry.unlink()
+    expect(run(site), 0)
+    assert (site / "js/2/main.js").is_file() and not (site / "js/2").is_symlink()
+
+
+def test_a_symlink_named_like_an_old_version_is_left_alone(sandbox: Path) -> None:
+    """`js/1 -> 3`, kept for old URLs after prune, is not a version and blocks nothing."""
+    site = sandbox / "site"
+    expect(run(site), 0)
+    edit(site, 2)
+    expect(run(site), 0)
+    edit(site, 3)
+    expect(run(site), 0)
+    shutil.rmtree(site / "js/1")
+    (site / "js/1").symlink_to("3")
+    edit(site, 4)
+    expect(run(site), 0)
+    expect(run(site, "prune", "--keep", "2", "--min-age", "0"), 0)
+    assert os.readlink(site / "js/1") == "3"
+    assert sorted(p.name for p in (site / "js").iterdir()) == ["1", "3", "4", "source"]
+
+
+def test_a_manifest_directory_behind_a_symlink_receives_nothing(sandbox: Path) -> None:
+    site = sandbox / "site"
+    config_site(site, "js/main.js", 'manifest = "meta/manifest.json"\n')
+    (site / "meta").symlink_to(sandbox / "outside/dir")
+    before = tree(sandbox / "outside")
+    expect(run(site), 3, f"{site / 'meta'} is a symbolic link")
+    assert tree(sandbox / "outside") == before
+
+
+def test_prune_never_deletes_through_a_symlinked_area(sandbox: Path) -> None:
+    site = sandbox / "site"
+    other = sandbox / "outside/other-site/js"
+    for version in (1, 2, 3):
+        (other / str(version)).mkdir(parents=True)
+        (other / str(version) / "main.js").write_text(f"v{version}")
+    (other / f"{TEMP_PREFIX}2-1-aa").mkdir()
+    config_site(site, "dist/main.js")
+    (site / "dist").symlink_to(other)
+    before = tree(sandbox / "outside")
+    expect(run(site, "prune", "--keep", "1", "--min-age", "0"), 3, "is a symbolic link")
+    assert tree(sandbox / "outside") == before
+
+
+def test_build_out_never_writes_through_a_symlinked_directory(sandbox: Path) -> None:
+    site = sandbox / "site"
+    (site / "out").mkdir()
+    (site / "out/js").symlink_to(sandbox / "outside/dir")
+    before = tree(sandbox / "outside")
+    expect(run(site, "build", "--out", "out", "-q"), 3, f"{site / 'out/js'} is a symbolic link")
+    assert tree(sandbox / "outside") == before
+
+
+def test_library_install_refuses_a_symlinked_area(tmp_path: Path) -> None:
+    root = tmp_path / "static"
+    (tmp_path / "elsewhere").mkdir()
+    root.mkdir()
+    (root / "js").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(InstallError, match="is a symbolic link"):
+        install(root, [Output("js/main.js", b"var a;")])
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_write_plain_refuses_a_symlinked_directory(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "out/js").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(InstallError, match="is a symbolic link"):
+        write_plain(tmp_path / "out", [("js/a.js", b"1")])
+    assert list((tmp_path / "elsewhere").iterdir()) == []

@@ -7,20 +7,27 @@ from pathlib import Path
 
 from assetbuild.config import output_problem
 from assetbuild.errors import ConfigError
-from assetbuild.fsutil import atomic_write, remove_leftovers
+from assetbuild.fsutil import atomic_write, real_directory, remove_leftovers
 from assetbuild.install.local import install_error
 
 
 def write_plain(out_dir: Path, files: Sequence[tuple[str, bytes]]) -> tuple[Path, ...]:
-    """Write `(name, bytes)` pairs under `out_dir` with no versions, each file atomically."""
+    """Write `(name, bytes)` pairs under `out_dir` with no versions, each file atomically.
+
+    Every name is checked before anything is written; directories below `out_dir` must be real
+    directories (a link there is an InstallError naming it), as the install's are.
+    """
     written: list[Path] = []
     try:
-        for name, data in files:
+        for name, _ in files:
             problem = output_problem(name, normalised=True, any_kind=True)
             if problem:
                 raise ConfigError(f"output name {name!r} {problem}")
+        for name, data in files:
             path = out_dir.joinpath(*name.split("/"))
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # The out directory is the user's to name; below it, real directories only.
+            out_dir.mkdir(parents=True, exist_ok=True)
+            real_directory(out_dir, path.parent, create=True, within="the --out directory")
             remove_leftovers(path.parent)
             atomic_write(path, data)
             written.append(path)

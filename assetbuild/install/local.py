@@ -8,6 +8,7 @@ decisions are `plan`'s, the lock is `lock`'s, the manifest's entries are `entrie
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from assetbuild.build.results import (
     Policy,
 )
 from assetbuild.errors import ConfigError, InstallError
+from assetbuild.fsutil import real_directory
 from assetbuild.install.entries import DiskEntries, manifest_differs, manifest_entries, read_current
 from assetbuild.install.faults import fault_point
 from assetbuild.install.lock import install_lock
@@ -115,6 +117,7 @@ def install(
             plans = [plan_area(root, area, outs, policy) for area, outs in groups.items()]
             if manifest is None:
                 return _report(plans, None, False, True)
+            _manifest_dir(root, manifest, create=False)
             current = read_current(manifest)
             entries = manifest_entries(root, plans, manifest, current, disk_entries)
             changed = manifest_differs(manifest, entries, current)
@@ -129,13 +132,13 @@ def install(
 
         with install_lock(root, lock_timeout, on_wait):
             fault_point("locked")
-            clean_leftovers(root, groups, manifest)
             plans = [plan_area(root, area, outs, policy) for area, outs in groups.items()]
+            manifest_dir = _manifest_dir(root, manifest, create=True)
+            clean_leftovers(root, plans, manifest_dir)
             apply(root, plans)
             if manifest is None:
                 fault_point("done")
                 return _report(plans, None, False, False)
-            manifest.path.parent.mkdir(parents=True, exist_ok=True)
             current = read_current(manifest)
             entries = manifest_entries(root, plans, manifest, current, disk_entries)
             changed = _write_manifest(
@@ -151,6 +154,23 @@ def install(
         # After before_replace, only os.replace itself failing leaves the old manifest in place.
         replaced = replacing and manifest is not None and not _failed_replace(exc, manifest.path)
         raise install_error(exc, root, replaced) from exc
+
+
+def _manifest_dir(root: Path, manifest: ManifestSettings | None, *, create: bool) -> Path | None:
+    """The manifest's directory, checked (and made): below the root, real directories only.
+
+    A manifest configured outside the root is where the user said; its directories are theirs.
+    """
+    if manifest is None:
+        return None
+    directory = manifest.path.parent
+    inside = Path(os.path.abspath(directory))
+    top = Path(os.path.abspath(root))
+    if inside.is_relative_to(top):
+        real_directory(top, inside, create=create)
+    elif create:
+        directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 def _failed_replace(exc: OSError, path: Path) -> bool:

@@ -6,6 +6,7 @@ here writes.
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +14,8 @@ from pathlib import Path
 
 from assetbuild.build.results import Output
 from assetbuild.config import output_problem
-from assetbuild.errors import ConfigError
+from assetbuild.errors import ConfigError, InstallError
+from assetbuild.fsutil import kind_of, real_directory
 from assetbuild.install import compress
 from assetbuild.versions import area_path, current_version
 
@@ -87,18 +89,43 @@ def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> 
     return OutputPlan(out, basename, status, tuple(writes_list), tuple(removals), tuple(final_list))
 
 
+def _free_version_name(area_dir: Path, version: int) -> None:
+    """Refuse to create version `version` where something else already has its name.
+
+    `list_versions` counts only real directories, so a link or a file named like the next version
+    (`js/2 -> /elsewhere`) is not the current version, and the rename would meet it. It is an error
+    that names it, every time: assetbuild never writes through it or over it, and waiting cannot help.
+    A link named like an *older* version (kept so that old URLs keep working) is never in the way.
+    """
+    target = area_dir / str(version)
+    try:
+        found = os.lstat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    raise InstallError(
+        f"{target} is {kind_of(found.st_mode)} named like version directory {version}, which "
+        "this install would create next. assetbuild creates version directories itself and never "
+        "writes through a link or over an entry it did not make: remove or rename it (numbered "
+        "names in an area are reserved for versions)"
+    )
+
+
 def plan_area(root: Path, area: str, outputs: Sequence[Output], policy: str) -> AreaPlan:
+    """Decide one area; InstallError when its directory, or the next version's name, is not usable."""
     area_dir = area_path(root, area)
     suffixes = tuple(
         dict.fromkeys((*compress.SUFFIXES, *(s for o in outputs for s, _ in o.variants)))
     )
-    current = current_version(area_dir)
+    exists = real_directory(root, area_dir, create=False)
+    current = current_version(area_dir) if exists else None
     cur_dir = area_dir / str(current) if current is not None else None
     plans = tuple(_plan_output(cur_dir, out, suffixes) for out in outputs)
     status = max(p.status for p in plans)
     if current is None:
+        _free_version_name(area_dir, 1)
         return AreaPlan(area, area_dir, "created", None, 1, True, plans)
     if policy == "bump" or (policy == "auto" and status == _CHANGED):
+        _free_version_name(area_dir, current + 1)
         return AreaPlan(area, area_dir, "bumped", current, current + 1, True, plans)
     if status == _SAME:
         action = "up-to-date"

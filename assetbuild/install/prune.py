@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assetbuild.errors import ConfigError, InstallError
-from assetbuild.fsutil import fsync_dir, remove_entry, remove_leftovers, temp_name
+from assetbuild.fsutil import fsync_dir, real_directory, remove_entry, remove_leftovers, temp_name
 from assetbuild.install.lock import install_lock
 from assetbuild.manifest import referenced_strings
 from assetbuild.versions import area_path, list_versions
@@ -161,11 +161,14 @@ def prune(
             kept.extend(stay)
 
     try:
+        for area in dict.fromkeys(areas):  # never list, rename or delete through a link
+            real_directory(root, area_path(root, area), create=False)
         if dry_run:
             decide_all()
         else:
             with install_lock(root, lock_timeout):
                 for area in dict.fromkeys(areas):
+                    real_directory(root, area_path(root, area), create=False)
                     remove_leftovers(area_path(root, area))
                 decide_all()
                 for decision in removed:

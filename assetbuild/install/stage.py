@@ -10,7 +10,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from assetbuild.build.results import ManifestSettings, Output
 from assetbuild.errors import InstallError
 from assetbuild.fsutil import (
     TEMP_PREFIX,
@@ -19,6 +18,7 @@ from assetbuild.fsutil import (
     discard,
     fsync_dir,
     fsync_file,
+    real_directory,
     remove_entry,
     remove_leftovers,
     sync_filesystem,
@@ -28,7 +28,6 @@ from assetbuild.fsutil import (
 from assetbuild.install import compress
 from assetbuild.install.faults import fault_point
 from assetbuild.install.plan import AreaPlan
-from assetbuild.versions import area_path, current_version
 
 
 def _copy_tree(src: Path, dst: Path, exclude: frozenset[str], copied: list[Path]) -> None:
@@ -62,9 +61,7 @@ def _flush_copies(tmp: Path, copied: Sequence[Path]) -> None:
 
 def stage(root: Path, plan: AreaPlan) -> Path:
     """Fill a hidden temporary directory with the new version; return its path."""
-    if not plan.area_dir.is_dir():
-        plan.area_dir.mkdir(parents=True, exist_ok=True)
-        fsync_dir(plan.area_dir.parent)
+    real_directory(root, plan.area_dir, create=True)
     tmp = plan.area_dir / temp_name(str(plan.version))
     os.mkdir(tmp)
     copied: list[Path] = []
@@ -93,10 +90,11 @@ def publish(tmp: Path, plan: AreaPlan) -> None:
     """Rename a staged directory to its version number; never onto an existing one."""
     target = plan.area_dir / str(plan.version)
     if os.path.lexists(target):
-        # We hold the lock and decided under it, so someone else writes here.
+        # We hold the lock and found the name free (plan), so someone else writes here now.
         raise InstallError(
             f"{target} appeared while assetbuild held the install lock; another program is "
-            "writing version directories there. Nothing was overwritten; run again"
+            "writing version directories there. Nothing was overwritten; stop that program, "
+            "then run again"
         )
     os.rename(tmp, target)
     fsync_dir(plan.area_dir)
@@ -113,18 +111,15 @@ def write_in_place(plan: AreaPlan) -> None:
     fsync_dir(version_dir)
 
 
-def clean_leftovers(
-    root: Path, groups: dict[str, list[Output]], manifest: ManifestSettings | None
-) -> None:
+def clean_leftovers(root: Path, plans: Sequence[AreaPlan], manifest_dir: Path | None) -> None:
+    """Remove a killed run's temporary entries where installs make them (directories just checked)."""
     dirs = {root}
-    for area in groups:
-        area_dir = area_path(root, area)
-        dirs.add(area_dir)
-        current = current_version(area_dir)
-        if current is not None:
-            dirs.add(area_dir / str(current))
-    if manifest is not None:
-        dirs.add(manifest.path.parent)
+    for plan in plans:
+        dirs.add(plan.area_dir)
+        if plan.previous is not None:
+            dirs.add(plan.area_dir / str(plan.previous))
+    if manifest_dir is not None:
+        dirs.add(manifest_dir)
     for directory in sorted(dirs):
         remove_leftovers(directory)
 
