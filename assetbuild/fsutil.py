@@ -223,17 +223,95 @@ def real_directory(root: Path, path: Path, *, create: bool, within: str = "the r
     return True
 
 
-def remove_entry(path: Path) -> None:
-    """Delete a file, symlink or directory tree if it exists."""
-    try:
-        if path.is_dir() and not path.is_symlink():
-            import shutil
+# --- removing what assetbuild made ----------------------------------------------------------------------
 
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _chmod_dir(parent_fd: int, name: str, mode: int) -> None:
+    """chmod a directory entry that is a directory, never through a link (as glibc's
+    fchmodat(AT_SYMLINK_NOFOLLOW) does it: an O_PATH descriptor, then its /proc/self/fd name)."""
+    o_path = getattr(os, "O_PATH", 0)
+    if o_path:
+        fd = os.open(name, o_path | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent_fd)
+        try:
+            os.chmod(f"/proc/self/fd/{fd}", mode)
+            return
+        except FileNotFoundError:
+            pass  # no /proc: the name, just checked to be a directory
+        finally:
+            os.close(fd)
+    if not stat.S_ISDIR(os.lstat(name, dir_fd=parent_fd).st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), name)
+    os.chmod(name, mode, dir_fd=parent_fd)
+
+
+def _open_for_removal(parent_fd: int, name: str) -> int:
+    """Open a directory to empty it, giving its owner (us) the rights that takes."""
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except PermissionError:  # not even readable: make it ours again, then open
+        _chmod_dir(parent_fd, name, 0o700)
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    try:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o700 != 0o700:
+            os.fchmod(fd, mode | 0o700)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _remove_tree(parent_fd: int, name: str, shown: Path) -> None:
+    """Delete the directory `name` in `parent_fd` and everything below, links never followed."""
+    try:
+        fd = _open_for_removal(parent_fd, name)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(shown)) from exc
+    try:
+        with os.scandir(fd) as entries:
+            children = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+        for child, is_dir in children:
+            if is_dir:
+                _remove_tree(fd, child, shown / child)
+                continue
+            try:
+                os.unlink(child, dir_fd=fd)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, str(shown / child)) from exc
+    finally:
+        os.close(fd)
+    try:
+        os.rmdir(name, dir_fd=parent_fd)
     except FileNotFoundError:
         pass
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(shown)) from exc
+
+
+def remove_entry(path: Path) -> None:
+    """Delete a file, symlink or directory tree if it exists; never follows a link.
+
+    For what assetbuild itself made or moved aside (temporary entries, a version being pruned): a
+    directory inside that its owner made read-only is given its owner's rights back first, as `rm`
+    cannot and `go clean -modcache` does, so a read-only leftover never blocks the next run.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+    parent_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        _remove_tree(parent_fd, path.name, path)
+    finally:
+        os.close(parent_fd)
 
 
 def discard(path: Path) -> None:
@@ -243,7 +321,12 @@ def discard(path: Path) -> None:
 
 
 def remove_leftovers(directory: Path) -> tuple[Path, ...]:
-    """Delete the temporary entries a killed run left in `directory`; call only under the lock."""
+    """Delete the temporary entries a killed run left in `directory`; call only under the lock.
+
+    Whatever their modes: see `remove_entry`. One this user may not delete at all (another user's,
+    in a directory of theirs) is left where it is: its hidden name is never read, copied or listed
+    as a version, so it harms nothing, and refusing to install over it would block every run.
+    """
     try:
         entries = [e for e in os.scandir(directory) if e.name.startswith(TEMP_PREFIX)]
     except (FileNotFoundError, NotADirectoryError):
@@ -251,7 +334,10 @@ def remove_leftovers(directory: Path) -> tuple[Path, ...]:
     removed = []
     for entry in sorted(entries, key=lambda e: e.name):
         path = Path(entry.path)
-        remove_entry(path)
+        try:
+            remove_entry(path)
+        except PermissionError:
+            continue
         removed.append(path)
     return tuple(removed)
 

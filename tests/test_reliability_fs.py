@@ -282,3 +282,86 @@ def test_write_plain_refuses_a_symlinked_directory(tmp_path: Path) -> None:
     with pytest.raises(InstallError, match="is a symbolic link"):
         write_plain(tmp_path / "out", [("js/a.js", b"1")])
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+# ---------------------------------------------------------------------- 5. read-only leftovers
+
+
+def unprivileged() -> tuple[str, ...]:
+    """A command prefix under which file modes bind this test's own files as they bind a user."""
+    if os.geteuid() != 0:
+        return ()
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv (util-linux) to drop CAP_DAC_OVERRIDE")
+    probe = subprocess.run([*DROP_CAPS, "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"setpriv cannot drop capabilities here: {probe.stderr.decode()[-200:]}")
+    return DROP_CAPS
+
+
+def as_user(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run(site, *args, prefix=unprivileged())
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
+def test_a_read_only_hand_placed_directory_never_blocks_installs_or_prunes(sandbox: Path) -> None:
+    site = sandbox / "site"
+    expect(as_user(site), 0)
+    vendor = site / "js/1/vendor"
+    (vendor / "deep").mkdir(parents=True)
+    (vendor / "deep/lib.txt").write_text("lib\n")
+    (vendor / "readme.txt").write_text("vendor\n")
+    (vendor / "deep").chmod(0o555)
+    vendor.chmod(0o555)
+    edit(site, 2)
+    expect(as_user(site), 0)
+    assert (site / "js/2/vendor/deep/lib.txt").read_text() == "lib\n"
+    assert mode(site / "js/2/vendor") == 0o555 and mode(site / "js/2/vendor/deep") == 0o555
+    expect(as_user(site, "prune", "--keep", "1", "--min-age", "0"), 0)
+    assert not (site / "js/1").exists() and leftovers(site) == []
+    edit(site, 3)
+    expect(as_user(site), 0)
+    expect(as_user(site, "prune", "--keep", "1", "--min-age", "0"), 0)
+    assert sorted(p.name for p in (site / "js").iterdir()) == ["3", "source"]
+    assert leftovers(site) == []
+
+
+@pytest.mark.parametrize("inner", [0o555, 0o500, 0o111, 0o000])
+@pytest.mark.parametrize("name", ["2-77-aa", "prune-1-77-bb"])
+def test_read_only_leftovers_are_removed_by_the_next_run(
+    sandbox: Path, inner: int, name: str
+) -> None:
+    site = sandbox / "site"
+    expect(as_user(site), 0)
+    left = site / "js" / f"{TEMP_PREFIX}{name}"
+    (left / "sub/deeper").mkdir(parents=True)
+    (left / "sub/deeper/f.js").write_text("half")
+    (left / "sub/g.js").write_text("half")
+    (left / "main.js").write_text("half")
+    for path in (left / "sub/deeper", left / "sub"):
+        path.chmod(inner)
+    left.chmod(0o555)
+    edit(site, 2)
+    expect(as_user(site), 0)
+    assert leftovers(site) == []
+    assert (site / "js/2/main.js").is_file()
+
+
+def test_a_read_only_current_version_bumps_and_refuses_in_place_writes(sandbox: Path) -> None:
+    site = sandbox / "site"
+    expect(as_user(site), 0)
+    (site / "js/1").chmod(0o555)
+    edit(site, 2)
+    expect(as_user(site), 0)  # a bump copies version 1 and writes the new bundle into the copy
+    assert mode(site / "js/2") == 0o555  # published with the mode of the version it copies
+    assert (site / "js/2/main.js").read_text().startswith("var a=2")
+    edit(site, 3)
+    before = tree(site / "js")
+    result = as_user(site, "install", "-q", "--into-current")
+    expect(result, 3, str(site / "js/2"), "chmod u+w", "--bump")
+    assert tree(site / "js") == before and leftovers(site) == []
+    expect(as_user(site, "install", "-q", "--bump"), 0)
+    assert (site / "js/3/main.js").read_text().startswith("var a=3")

@@ -30,8 +30,18 @@ from assetbuild.install.faults import fault_point
 from assetbuild.install.plan import AreaPlan
 
 
-def _copy_tree(src: Path, dst: Path, exclude: frozenset[str], copied: list[Path]) -> None:
-    """Copy a version directory's contents (regular files, symlinks, subdirectories) into `dst`."""
+def _copy_tree(
+    src: Path,
+    dst: Path,
+    exclude: frozenset[str],
+    copied: list[Path],
+    modes: list[tuple[Path, int]],
+) -> None:
+    """Copy a version directory's contents (regular files, symlinks, subdirectories) into `dst`.
+
+    Directories are made writable by their owner, us, while they are filled, whatever the source's
+    modes: `modes` collects what to give them once everything is in place (`_restore_modes`).
+    """
     for entry in sorted(os.scandir(src), key=lambda e: e.name):
         if entry.name in exclude or entry.name.startswith(TEMP_PREFIX):
             continue
@@ -39,15 +49,21 @@ def _copy_tree(src: Path, dst: Path, exclude: frozenset[str], copied: list[Path]
         if entry.is_symlink():
             os.symlink(os.readlink(entry.path), target)
         elif entry.is_dir():
-            os.mkdir(target)
-            _copy_tree(Path(entry.path), target, frozenset(), copied)
-            os.chmod(target, entry.stat().st_mode & 0o7777)
+            os.mkdir(target, 0o700)
+            modes.append((target, entry.stat(follow_symlinks=False).st_mode & 0o7777))
+            _copy_tree(Path(entry.path), target, frozenset(), copied, modes)
         elif entry.is_file():
             copy_file(Path(entry.path), target)
             copied.append(target)
         else:
             continue  # sockets, fifos: nothing a web server serves
         fault_point("staging")
+
+
+def _restore_modes(modes: Sequence[tuple[Path, int]]) -> None:
+    """Give staged directories their published modes, deepest first (a parent may lose its `w`)."""
+    for path, mode in reversed(modes):
+        os.chmod(path, mode)
 
 
 def _flush_copies(tmp: Path, copied: Sequence[Path]) -> None:
@@ -60,11 +76,17 @@ def _flush_copies(tmp: Path, copied: Sequence[Path]) -> None:
 
 
 def stage(root: Path, plan: AreaPlan) -> Path:
-    """Fill a hidden temporary directory with the new version; return its path."""
+    """Fill a hidden temporary directory with the new version; return its path.
+
+    Everything staged stays writable by us until the new bundles are in; then each directory gets
+    the mode of the one it copies (a read-only version or subdirectory stays read-only once
+    published), before the flush, so a crash never publishes the staging modes.
+    """
     real_directory(root, plan.area_dir, create=True)
     tmp = plan.area_dir / temp_name(str(plan.version))
     os.mkdir(tmp)
     copied: list[Path] = []
+    modes: list[tuple[Path, int]] = []
     try:
         if plan.previous is not None:
             src = plan.area_dir / str(plan.previous)
@@ -73,15 +95,17 @@ def stage(root: Path, plan: AreaPlan) -> Path:
                 for p in plan.outputs
                 for s in ("", *compress.SUFFIXES, *(v for v, _ in p.output.variants))
             )
-            _copy_tree(src, tmp, skip, copied)
-            os.chmod(tmp, src.stat().st_mode & 0o7777)
+            modes.append((tmp, os.lstat(src).st_mode & 0o7777))
+            os.chmod(tmp, 0o700)
+            _copy_tree(src, tmp, skip, copied, modes)
         for p in plan.outputs:
             for suffix, data in (*p.output.variants, ("", p.output.data)):
                 write_new(tmp / (p.basename + suffix), data)
                 fault_point("staging")
+        _restore_modes(modes)
         _flush_copies(tmp, copied)
     except BaseException:
-        discard(tmp)
+        discard(tmp)  # whatever the modes inside: see fsutil.remove_entry
         raise
     return tmp
 
@@ -101,13 +125,25 @@ def publish(tmp: Path, plan: AreaPlan) -> None:
 
 
 def write_in_place(plan: AreaPlan) -> None:
-    """Add or overwrite files in the current version, each atomically (stale variants go first)."""
+    """Add or overwrite files in the current version, each atomically (stale variants go first).
+
+    A version directory that is not writable is an error that says so: a published version's
+    permissions are its owner's choice, never changed by assetbuild (a bump copies it instead).
+    """
     version_dir = plan.area_dir / str(plan.version)
-    for p in plan.outputs:
-        for name in p.removals:
-            remove_entry(version_dir / name)
-        for name, data in p.writes:
-            atomic_write(version_dir / name, data)
+    try:
+        for p in plan.outputs:
+            for name in p.removals:
+                remove_entry(version_dir / name)
+            for name, data in p.writes:
+                atomic_write(version_dir / name, data)
+    except PermissionError as exc:
+        raise InstallError(
+            f"cannot write into {version_dir}: {exc.strerror}. assetbuild never changes the "
+            f"permissions of a published version: make it writable (chmod u+w {version_dir}), "
+            "or install into a new version with `assetbuild install --bump`. Versions installed "
+            "before and the manifest were left as they were"
+        ) from exc
     fsync_dir(version_dir)
 
 
