@@ -17,9 +17,14 @@ from types import EllipsisType
 from typing import Any, Literal, TypedDict
 
 from assetbuild.errors import AssetbuildError, InstallError
+from assetbuild.fsutil import RefusedFile, atomic_write, read_regular
 from assetbuild.stamps import Stamp, stamp_of
 
 SCHEMA_VERSION = 1
+
+# The largest manifest assetbuild reads (install, prune, the template reader). A manifest is ~300 bytes
+# a bundle; anything near this is not one, and reading stops here instead of exhausting memory.
+MANIFEST_MAX_BYTES = 64 * 2**20
 
 ManifestFormat = Literal["json", "php"]
 FORMATS: tuple[str, ...] = ("json", "php")
@@ -157,14 +162,12 @@ def write_manifest(
     `existing`: the file's bytes as the caller just read them (None: there is none), so they are
     not read again; by default they are read here.
     """
-    from assetbuild.fsutil import atomic_write
-
     content = render(build_manifest(entries), fmt)
     if existing is ...:
         try:
-            existing = path.read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            existing = None
+            existing = read_regular(path, MANIFEST_MAX_BYTES, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError, RefusedFile):
+            existing = None  # replaced by the rename, never written through
     if existing == content:
         return False
     atomic_write(path, content, before_replace=before_replace)
@@ -203,14 +206,20 @@ def parse_manifest(path: Path, raw: bytes) -> ManifestData:
 
 
 def read_manifest(path: Path) -> ManifestData:
-    """Read and check a JSON manifest; ManifestError names the file when it is missing or corrupt."""
+    """Read and check a JSON manifest; ManifestError names the file when it is missing or corrupt.
+
+    Only a regular file (links followed) of at most MANIFEST_MAX_BYTES is read: a FIFO, a device or
+    a directory there is a ManifestError saying so, never a hang or a runaway read.
+    """
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MANIFEST_MAX_BYTES)
     except FileNotFoundError:
         raise ManifestError(
             f"{path}: manifest not found; run `assetbuild install` to write it, "
             "or point the template integration at the right file"
         ) from None
+    except RefusedFile as exc:
+        raise ManifestError(f"{path}: cannot read the manifest: it {exc.problem}") from None
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read the manifest: {exc.strerror}") from None
     return parse_manifest(path, raw)
@@ -240,9 +249,14 @@ def referenced_strings(manifest_path: Path | None) -> frozenset[str]:
     if manifest_path is None:
         return frozenset()
     try:
-        raw = manifest_path.read_bytes()
+        raw = read_regular(manifest_path, MANIFEST_MAX_BYTES)
     except FileNotFoundError:
         return frozenset()
+    except RefusedFile as exc:
+        raise InstallError(
+            f"{manifest_path}: cannot read the manifest: it {exc.problem}; "
+            "refusing to prune without knowing which versions it references"
+        ) from None
     except OSError as exc:
         raise InstallError(
             f"{manifest_path}: cannot read the manifest ({exc.strerror}); "

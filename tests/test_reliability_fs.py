@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from assetbuild.build.results import Output
+from assetbuild.build.results import ManifestSettings, Output
 from assetbuild.errors import InstallError
 from assetbuild.fsutil import TEMP_PREFIX
 from assetbuild.install.export import write_plain
@@ -242,6 +242,17 @@ def test_a_manifest_directory_behind_a_symlink_receives_nothing(sandbox: Path) -
     assert tree(sandbox / "outside") == before
 
 
+def test_a_manifest_that_is_a_symlink_is_not_replaced(sandbox: Path) -> None:
+    site = sandbox / "site"
+    (site / "manifest.json").symlink_to(sandbox / "outside/victim.txt")
+    before = tree(sandbox)
+    expect(run(site), 3, f"{site / 'manifest.json'}", "symbolic link")
+    assert os.readlink(site / "manifest.json") == str(sandbox / "outside/victim.txt")
+    assert tree(sandbox / "outside") == {
+        k[len("outside/") :]: v for k, v in before.items() if k.startswith("outside/")
+    }
+
+
 def test_prune_never_deletes_through_a_symlinked_area(sandbox: Path) -> None:
     site = sandbox / "site"
     other = sandbox / "outside/other-site/js"
@@ -365,3 +376,94 @@ def test_a_read_only_current_version_bumps_and_refuses_in_place_writes(sandbox: 
     assert tree(site / "js") == before and leftovers(site) == []
     expect(as_user(site, "install", "-q", "--bump"), 0)
     assert (site / "js/3/main.js").read_text().startswith("var a=3")
+
+
+# --------------------------------------------------------------- 9. special files at the manifest
+
+
+def special(path: Path, kind: str) -> str:
+    """Make `kind` at `path`; return what the error message should call it."""
+    if kind == "fifo":
+        os.mkfifo(path)
+        return "named pipe"
+    if kind == "zero-link":
+        path.symlink_to("/dev/zero")
+        return "character device"
+    if kind == "directory":
+        path.mkdir()
+        (path / "x").write_text("x")
+        return "a directory"
+    if kind == "huge":
+        with open(path, "wb") as f:
+            f.truncate(65 << 20)
+        return "larger than"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero-link", "directory", "huge"])
+def test_install_refuses_a_special_file_at_the_manifest_path(sandbox: Path, kind: str) -> None:
+    site = sandbox / "site"
+    what = special(site / "manifest.json", kind)
+    if kind == "zero-link":
+        what = "symbolic link"  # the install replaces the manifest: it never reads through a link
+    result = run(site, timeout=30)
+    expect(result, 3, str(site / "manifest.json"), what)
+    assert not (site / "js/1").exists()  # checked before anything is installed
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero-link", "directory", "huge"])
+def test_prune_refuses_a_special_file_at_the_manifest_path(sandbox: Path, kind: str) -> None:
+    site = sandbox / "site"
+    expect(run(site), 0)
+    edit(site, 2)
+    expect(run(site), 0)
+    (site / "manifest.json").unlink()
+    what = special(site / "manifest.json", kind)
+    result = run(site, "prune", "--keep", "1", "--min-age", "0", timeout=30)
+    expect(result, 3, str(site / "manifest.json"), what, "refusing to prune")
+    assert (site / "js/1").is_dir()
+
+
+def test_install_refuses_a_device_named_as_manifest(sandbox: Path) -> None:
+    site = sandbox / "site"
+    config_site(site, "js/main.js", 'manifest = "/dev/full"\n')
+    expect(run(site, timeout=30), 3, "/dev/full", "character device", "not a regular file")
+
+
+LOAD = (
+    "import sys\n"
+    "from assetbuild import Manifest, ManifestError\n"
+    "try:\n"
+    "    Manifest.load(sys.argv[1])\n"
+    "except ManifestError as exc:\n"
+    "    print(exc)\n"
+    "    sys.exit(2)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "kind", ["fifo", "zero-link", "directory", "huge", "/dev/zero", "/dev/full"]
+)
+def test_the_template_reader_refuses_special_files(tmp_path: Path, kind: str) -> None:
+    if kind.startswith("/"):
+        path, what = Path(kind), "character device"
+    else:
+        path = tmp_path / "manifest.json"
+        what = special(path, kind)
+    result = subprocess.run(
+        [sys.executable, "-c", _LIMITED, str(MEMORY_LIMIT), sys.executable, "-c", LOAD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert str(path) in result.stdout and what in result.stdout, result.stdout
+
+
+def test_library_read_current_refuses_a_directory(tmp_path: Path) -> None:
+    from assetbuild.install.entries import read_current
+
+    (tmp_path / "manifest.json").mkdir()
+    with pytest.raises(InstallError, match="is a directory, not a regular file"):
+        read_current(ManifestSettings(tmp_path / "manifest.json", "json", None))

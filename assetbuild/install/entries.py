@@ -10,9 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assetbuild.build.results import ManifestSettings
+from assetbuild.errors import InstallError
+from assetbuild.fsutil import RefusedFile, read_regular
 from assetbuild.install import compress
 from assetbuild.install.plan import AreaPlan, rel_path
-from assetbuild.manifest import BundleEntry, ManifestError, bundle_entry, parse_manifest, render
+from assetbuild.manifest import (
+    MANIFEST_MAX_BYTES,
+    BundleEntry,
+    ManifestError,
+    bundle_entry,
+    parse_manifest,
+    render,
+)
 from assetbuild.manifest import build_manifest as _build_manifest
 from assetbuild.stamps import trusted_stamp
 from assetbuild.versions import area_path, current_version
@@ -27,11 +36,22 @@ class ManifestOnDisk:
 
 
 def read_current(settings: ManifestSettings) -> ManifestOnDisk:
-    """Read the manifest once; OSError other than "not there" is the caller's to report."""
+    """Read the manifest once; OSError other than "not there" is the caller's to report.
+
+    The install replaces the manifest by renaming a new file over it, so what is there must be a
+    regular file of at most MANIFEST_MAX_BYTES, not a link (the rename would replace the link, not
+    the file it points to), a FIFO, a device or a directory: InstallError says which.
+    """
     try:
-        raw: bytes | None = settings.path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raw: bytes | None = read_regular(settings.path, MANIFEST_MAX_BYTES, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
         raw = None
+    except RefusedFile as exc:
+        raise InstallError(
+            f"cannot use the manifest {settings.path}: it {exc.problem}. assetbuild reads the "
+            "manifest only from a regular file and replaces it by renaming a new one over it: "
+            "remove it, or set `manifest` in the config to another path"
+        ) from None
     bundles: dict[str, BundleEntry] = {}
     if raw is not None and settings.format == "json":
         try:

@@ -134,22 +134,24 @@ def install(
             fault_point("locked")
             plans = [plan_area(root, area, outs, policy) for area, outs in groups.items()]
             manifest_dir = _manifest_dir(root, manifest, create=True)
+            # Read (and check) the manifest before anything is installed: a FIFO or a device
+            # there is an error that installs nothing.
+            on_disk = read_current(manifest) if manifest is not None else None
             clean_leftovers(root, plans, manifest_dir)
             apply(root, plans)
-            if manifest is None:
+            if manifest is None or on_disk is None:
                 fault_point("done")
                 return _report(plans, None, False, False)
-            current = read_current(manifest)
-            entries = manifest_entries(root, plans, manifest, current, disk_entries)
+            entries = manifest_entries(root, plans, manifest, on_disk, disk_entries)
             changed = _write_manifest(
                 manifest.path,
                 manifest.format,
                 entries,
                 before_replace=before_replace,
-                existing=current.raw,
+                existing=on_disk.raw,
             )
             fault_point("done")
-            return _report(plans, manifest, changed, False, current.bundles, entries)
+            return _report(plans, manifest, changed, False, on_disk.bundles, entries)
     except OSError as exc:
         # After before_replace, only os.replace itself failing leaves the old manifest in place.
         replaced = replacing and manifest is not None and not _failed_replace(exc, manifest.path)
