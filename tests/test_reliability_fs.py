@@ -8,6 +8,8 @@ and each checks that nothing outside the places assetbuild means to write change
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import shutil
 import stat
@@ -461,9 +463,85 @@ def test_the_template_reader_refuses_special_files(tmp_path: Path, kind: str) ->
     assert str(path) in result.stdout and what in result.stdout, result.stdout
 
 
+def test_manifest_entries_never_read_outside_the_root_or_special_files(sandbox: Path) -> None:
+    site = sandbox / "site"
+    (sandbox / "outside/1").mkdir()
+    (sandbox / "outside/1/secret.js").write_text("var secret;\n")
+    (site / "js/1").mkdir()
+    (site / "js/1/other.js").symlink_to("/dev/zero")
+    entry = {"url": "u", "integrity": "sha384-x", "size": 1, "variants": {}, "version": 1}
+    bundles = {
+        "zero/x.js": {**entry, "path": "/dev/zero"},
+        "up/y.js": {**entry, "path": "../outside/1/secret.js"},
+        "../outside/secret.js": {**entry, "path": "js/1/secret.js"},
+        "js/other.js": {**entry, "path": "js/1/other.js"},
+    }
+    (site / "manifest.json").write_text(json.dumps({"version": 1, "bundles": bundles}))
+    expect(run(site, timeout=30), 0)
+    written = json.loads((site / "manifest.json").read_text())["bundles"]
+    assert sorted(written) == ["js/main.js"]
+
+
+def compressible(site: Path) -> None:
+    """A source whose bundle gzip makes smaller, so that it gets a .gz variant."""
+    (site / "js/source/a.js").write_text("".join(f"var a{n} = {n};\n" for n in range(200)))
+
+
+def test_a_special_file_where_the_bundle_is_installed_counts_as_changed(sandbox: Path) -> None:
+    site = sandbox / "site"
+    compressible(site)
+    expect(run(site, "install", "-q", "--compress", "gzip"), 0)
+    (site / "js/1/main.js").unlink()
+    os.mkfifo(site / "js/1/main.js")
+    expect(run(site, "install", "-q", "--compress", "gzip", timeout=30), 0)
+    assert (site / "js/2/main.js").is_file()
+    (site / "js/2/main.js.gz").unlink()
+    (site / "js/2/main.js.gz").symlink_to("/dev/zero")
+    expect(run(site, "install", "-q", "--compress", "gzip", timeout=30), 0)
+    assert (site / "js/3/main.js.gz").is_file()
+
+
+_PEAK = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run(sys.argv[1:], check=False)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(done.returncode)\n"
+)
+
+
+def test_a_decompression_bomb_beside_the_bundle_is_not_expanded(sandbox: Path) -> None:
+    site = sandbox / "site"
+    compressible(site)
+    expect(run(site, "install", "-q", "--compress", "gzip"), 0)
+    member = gzip.compress(b"\0" * (64 << 20), 9)
+    (site / "js/1/main.js.gz").write_bytes(member * 24)  # 1.5 GB once expanded
+    # Under the address-space limit, expanding it ends in a MemoryError that the decoder's caller
+    # takes for "corrupt": the peak resident size shows whether it was expanded at all.
+    result = run(site, "install", "-q", "--compress", "gzip", prefix=(sys.executable, "-c", _PEAK))
+    expect(result, 0)
+    peak_mb = int(result.stderr.split()[-1]) / 1024
+    assert peak_mb < 300, f"peak {peak_mb:.0f} MB"
+    assert (site / "js/2/main.js.gz").is_file()
+
+
 def test_library_read_current_refuses_a_directory(tmp_path: Path) -> None:
     from assetbuild.install.entries import read_current
 
     (tmp_path / "manifest.json").mkdir()
     with pytest.raises(InstallError, match="is a directory, not a regular file"):
         read_current(ManifestSettings(tmp_path / "manifest.json", "json", None))
+
+
+def test_bounded_decoding_stops_one_byte_past_the_bundle() -> None:
+    brotli = pytest.importorskip("brotli")
+    from assetbuild.install.compress import decompress, precompress
+
+    data = b"var a = 1;\n" * 500
+    for suffix, method in ((".gz", "gzip"), (".br", "br")):
+        variant = dict(precompress(data, [method]))[suffix]
+        assert decompress(suffix, variant, limit=len(data)) == data
+        assert decompress(suffix, variant, limit=len(data) - 1) is None
+    two = gzip.compress(b"ab") + gzip.compress(b"cd")
+    assert decompress(".gz", two, limit=4) == b"abcd"
+    assert decompress(".gz", two[:-3], limit=4) is None  # truncated
+    assert decompress(".br", brotli.compress(b"\0" * (64 << 20)), limit=100) is None

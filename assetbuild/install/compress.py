@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import zlib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assetbuild.errors import ConfigError
 from assetbuild.fsutil import cpu_count
@@ -189,18 +189,49 @@ def _compressor_versions() -> str:
     return f"zlib={zlib.ZLIB_RUNTIME_VERSION};brotli={brotli_version}"
 
 
-def decompress(suffix: str, data: bytes) -> bytes | None:
-    """Decode a variant's bytes, or None when they are corrupt or the decoder is unavailable."""
+def decompress(suffix: str, data: bytes, *, limit: int | None = None) -> bytes | None:
+    """Decode a variant's bytes, or None when they are corrupt or the decoder is unavailable.
+
+    With `limit`, None as soon as the output would pass `limit` bytes: a small file someone put
+    beside a bundle cannot make assetbuild expand gigabytes (a decompression bomb).
+    """
     try:
         if suffix == ".gz":
-            return gzip.decompress(data)
+            return gzip.decompress(data) if limit is None else _gunzip(data, limit)
         if suffix == ".br":
             import brotli
 
-            result: bytes = brotli.decompress(data)
-            return result
+            if limit is None:
+                result: bytes = brotli.decompress(data)
+                return result
+            return _unbrotli(brotli, data, limit)
     except ImportError:
         return None
     except Exception:  # corrupt input: zlib.error, EOFError, brotli.error, OSError
         return None
     return None
+
+
+def _gunzip(data: bytes, limit: int) -> bytes | None:
+    """gzip.decompress (every member) that stops one byte past `limit`."""
+    out = bytearray()
+    rest = data
+    while rest:
+        member = zlib.decompressobj(wbits=31)
+        out += member.decompress(rest, limit + 1 - len(out))
+        if len(out) > limit or not member.eof:
+            return None  # too large, or truncated
+        rest = member.unused_data
+    return bytes(out)
+
+
+def _unbrotli(brotli: Any, data: bytes, limit: int) -> bytes | None:
+    """brotli.decompress that stops one byte past `limit` (None on a brotli without the bound)."""
+    decoder = brotli.Decompressor()
+    try:
+        out: bytes = decoder.process(data, output_buffer_limit=limit + 1)
+    except TypeError:  # brotli < 1.1.0 cannot bound its output: do not decode at all
+        return None
+    if len(out) > limit or not decoder.is_finished():
+        return None
+    return out

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+import os
 import posixpath
+import stat
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from assetbuild.build.results import ManifestSettings
+from assetbuild.config import output_problem
 from assetbuild.errors import InstallError
-from assetbuild.fsutil import RefusedFile, read_regular
+from assetbuild.fsutil import RefusedFile, read_regular, real_directory
 from assetbuild.install import compress
 from assetbuild.install.plan import AreaPlan, rel_path
 from assetbuild.manifest import (
@@ -23,8 +26,13 @@ from assetbuild.manifest import (
     render,
 )
 from assetbuild.manifest import build_manifest as _build_manifest
-from assetbuild.stamps import trusted_stamp
+from assetbuild.stamps import racy, stamp_of
 from assetbuild.versions import area_path, current_version
+
+# The largest installed bundle assetbuild reads back to name it in the manifest (one it did not build
+# in this run). Bundles are made of sources of at most 32 MB each (ASSETBUILD_MAX_SOURCE_MB); a file
+# past this in a version directory was put there by someone else, and is not read into memory.
+INSTALLED_MAX_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,11 @@ def read_current(settings: ManifestSettings) -> ManifestOnDisk:
 
 class DiskEntries:
     """Entries of installed bundles by their trusted stamps, so a long-lived process (watch), which
-    re-lists the bundles it did not build, does not read and hash an unchanged file again."""
+    re-lists the bundles it did not build, does not read and hash an unchanged file again.
+
+    An installed bundle is a regular file: a link or a special file where one should be has no entry
+    (links are never followed), and one larger than INSTALLED_MAX_BYTES is an error, not a read.
+    """
 
     MAX = 256
 
@@ -74,27 +86,61 @@ class DiskEntries:
         self, rel: str, source: Path, version: int, static_url: str | None
     ) -> BundleEntry | None:
         """The entry of an installed file, or None when it is not there."""
+        try:
+            found = os.lstat(source)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not stat.S_ISREG(found.st_mode):
+            return None
         sizes = {}
         for suffix in compress.SUFFIXES:
             with suppress(FileNotFoundError, NotADirectoryError):
-                sizes[suffix] = source.with_name(source.name + suffix).stat().st_size
-        stamp = trusted_stamp(source)
+                variant = os.lstat(source.with_name(source.name + suffix))
+                if stat.S_ISREG(variant.st_mode):
+                    sizes[suffix] = variant.st_size
+        seen = stamp_of(found)
         key: tuple[object, ...] | None = None
-        if stamp is not None:
-            key = (*stamp, rel, version, tuple(sorted(sizes.items())), static_url)
+        if not racy(seen):
+            key = (*seen, rel, version, tuple(sorted(sizes.items())), static_url)
             known = self._known.get(str(source))
             if known is not None and known[0] == key:
                 return copy.deepcopy(known[1])
         try:
-            data = source.read_bytes()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            data = read_regular(source, INSTALLED_MAX_BYTES, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except RefusedFile as exc:
+            if not exc.too_large:
+                return None  # replaced by a link or a special file since the lstat
+            raise InstallError(
+                f"{source} {exc.problem}: that is not a bundle assetbuild installed; remove it, "
+                "or remove its entry from the manifest"
+            ) from None
         entry = bundle_entry(rel, version, data, sizes, static_url)
         if key is not None and len(data) == key[0]:  # key[0]: the size the stamp saw
             if len(self._known) >= self.MAX:
                 self._known.clear()
             self._known[str(source)] = (key, copy.deepcopy(entry))
         return entry
+
+
+def _installed_path(root: Path, value: object) -> Path | None:
+    """Where a manifest entry's `path` says its file is, if that is a plain path below the root
+    through real directories: `js/8/main.js`, never `/dev/zero`, `../x` or through a link."""
+    if not isinstance(value, str) or not value or value.startswith("/") or "\\" in value:
+        return None
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return None
+    parts = value.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return None
+    path = root.joinpath(*parts)
+    try:
+        if not real_directory(root, path.parent, create=False):
+            return None
+    except InstallError:
+        return None
+    return path
 
 
 def manifest_entries(
@@ -111,12 +157,19 @@ def manifest_entries(
     old = on_disk.bundles
     disk = disk if disk is not None else DiskEntries()
     for name, previous in sorted(old.items()):
-        if name in installed:
+        # The manifest on disk is not ours to trust: a name that could not be an output (`../x`,
+        # a control character) is dropped, never used to find a file.
+        if name in installed or output_problem(name, normalised=True, any_kind=True):
             continue
         area, basename = posixpath.split(name)
         plan = by_area.get(area)
         area_dir = area_path(root, area)
-        current = plan.previous if plan is not None else current_version(area_dir)
+        if plan is not None:
+            current: int | None = plan.previous
+        elif real_directory(root, area_dir, create=False):  # a link there: InstallError
+            current = current_version(area_dir)
+        else:
+            current = None
         version = plan.version if plan is not None else current
         entry = None
         if current is not None and version is not None:
@@ -124,10 +177,10 @@ def manifest_entries(
             entry = disk.entry(
                 rel_path(area, version, basename), source, version, settings.static_url
             )
-        if entry is None and isinstance(previous.get("version"), int):
-            entry = disk.entry(
-                previous["path"], root / previous["path"], previous["version"], settings.static_url
-            )
+        was = previous.get("version")
+        where = _installed_path(root, previous.get("path"))
+        if entry is None and isinstance(was, int) and where is not None:
+            entry = disk.entry(previous["path"], where, was, settings.static_url)
         if entry is not None:
             entries[name] = entry
     for plan in plans:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +16,14 @@ from pathlib import Path
 from assetbuild.build.results import Output
 from assetbuild.config import output_problem
 from assetbuild.errors import ConfigError, InstallError
-from assetbuild.fsutil import kind_of, real_directory
+from assetbuild.fsutil import RefusedFile, kind_of, read_regular, real_directory
 from assetbuild.install import compress
 from assetbuild.versions import area_path, current_version
 
 _SAME, _NEW, _CHANGED = 0, 1, 2
-_CONFLICT = object()  # a directory where a bundle file should be
+# Where a bundle file should be: a directory, a link, a FIFO, a device, or a regular file too large
+# to hold the same bytes. It is never read (a FIFO would hang, /dev/zero never end), and it differs.
+_OTHER = object()
 
 
 @dataclass(frozen=True)
@@ -44,18 +47,34 @@ class AreaPlan:
     outputs: tuple[OutputPlan, ...]
 
 
-def _read(path: Path) -> bytes | object | None:
+def _read(path: Path, limit: int) -> bytes | object | None:
+    """An installed file's bytes if it is a regular file of at most `limit` bytes (links are not
+    followed), None when there is none, _OTHER for anything else."""
     try:
-        return path.read_bytes()
+        found = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except IsADirectoryError:
-        return _CONFLICT
+    if not stat.S_ISREG(found.st_mode) or found.st_size > limit:
+        return _OTHER
+    try:
+        return read_regular(path, limit, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except RefusedFile:
+        return _OTHER
+
+
+def _variant_limit(data: bytes) -> int:
+    """More than any gzip or brotli encoding of `data` takes (stored blocks add a few bytes in 16 kB)."""
+    return len(data) + len(data) // 8 + 4096
 
 
 def _agrees(suffix: str, existing: bytes, wanted: bytes | None, data: bytes) -> bool:
-    """Whether an existing variant serves the same content as the bundle (zlib versions may differ)."""
-    return existing == wanted or compress.decompress(suffix, existing) == data
+    """Whether an existing variant serves the same content as the bundle (zlib versions may differ).
+
+    Decoding stops one byte past the bundle's size: a decompression bomb is never expanded.
+    """
+    return existing == wanted or compress.decompress(suffix, existing, limit=len(data)) == data
 
 
 def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> OutputPlan:
@@ -65,14 +84,14 @@ def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> 
         writes = (*((basename + s, b) for s, b in out.variants), (basename, out.data))
         final = tuple((s, len(b)) for s, b in out.variants)
         return OutputPlan(out, basename, _NEW, writes, (), final)
-    existing = _read(cur_dir / basename)
+    existing = _read(cur_dir / basename, len(out.data))
     status = _SAME if existing == out.data else _NEW if existing is None else _CHANGED
     writes_list: list[tuple[str, bytes]] = []
     removals: list[str] = []
     final_list: list[tuple[str, int]] = []
     for suffix in suffixes:
         wanted = desired.get(suffix)
-        have = _read(cur_dir / (basename + suffix))
+        have = _read(cur_dir / (basename + suffix), _variant_limit(out.data))
         if isinstance(have, bytes) and _agrees(suffix, have, wanted, out.data):
             final_list.append((suffix, len(have)))
             continue
