@@ -522,6 +522,8 @@ def output_problem(output: str, *, normalised: bool = False, any_kind: bool = Fa
         return "use / as the separator, not a backslash"
     if "\0" in output:
         return "must not contain a NUL character"
+    if control := next((c for c in output if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F), ""):
+        return f"must not contain a control character (U+{ord(control):04X})"  # (file name, URL)
     if output.startswith("/") or re.match(r"[A-Za-z]:", output):
         return "must be relative to root, not absolute"
     if ".." in output.split("/"):

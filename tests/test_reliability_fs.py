@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from assetbuild.build.results import ManifestSettings, Output
-from assetbuild.errors import InstallError
+from assetbuild.errors import ConfigError, InstallError
 from assetbuild.fsutil import TEMP_PREFIX
 from assetbuild.install.export import write_plain
 from assetbuild.install.local import install
@@ -545,3 +545,21 @@ def test_bounded_decoding_stops_one_byte_past_the_bundle() -> None:
     assert decompress(".gz", two, limit=4) == b"abcd"
     assert decompress(".gz", two[:-3], limit=4) is None  # truncated
     assert decompress(".br", brotli.compress(b"\0" * (64 << 20)), limit=100) is None
+
+
+# ------------------------------------------------------------- 12a. control characters in names
+
+
+@pytest.mark.parametrize("char", ["\n", "\r", "\t", "\x1b", "\x7f", "\x01", "\x85", "\x9b"])
+def test_control_characters_in_output_names_are_refused(sandbox: Path, char: str) -> None:
+    site = sandbox / "site"
+    escaped = f"js/ma\\u{ord(char):04x}in.js"  # TOML's escape: the file itself stays clean
+    (site / "assetbuild.toml").write_text(
+        f'[[bundle]]\noutput = "{escaped}"\nsources = ["js/source/*.js"]\n'
+    )
+    expect(run(site), 2, "control character")
+    assert not (site / "js/1").exists()
+    with pytest.raises(ConfigError, match="control character"):
+        install(sandbox / "lib", [Output(f"js/a{char}b.js", b"x")])
+    with pytest.raises(ConfigError, match="control character"):
+        write_plain(sandbox / "plain", [(f"a{char}b.js", b"x")])
