@@ -563,3 +563,17 @@ def test_control_characters_in_output_names_are_refused(sandbox: Path, char: str
         install(sandbox / "lib", [Output(f"js/a{char}b.js", b"x")])
     with pytest.raises(ConfigError, match="control character"):
         write_plain(sandbox / "plain", [(f"a{char}b.js", b"x")])
+
+
+# ----------------------------------------------------------------- the same family, found nearby
+
+
+def test_into_current_never_deletes_a_directory_named_like_a_variant(sandbox: Path) -> None:
+    site = sandbox / "site"
+    expect(run(site), 0)
+    (site / "js/1/main.js.gz").mkdir()
+    (site / "js/1/main.js.gz/notes.txt").write_text("mine\n")
+    edit(site, 2)
+    result = run(site, "install", "-q", "--into-current")
+    expect(result, 3, str(site / "js/1/main.js.gz"), "is a directory", "remove or rename it")
+    assert (site / "js/1/main.js.gz/notes.txt").read_text() == "mine\n"

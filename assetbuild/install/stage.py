@@ -6,7 +6,9 @@ included), so that no later write can reach two versions at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +21,6 @@ from assetbuild.fsutil import (
     fsync_dir,
     fsync_file,
     real_directory,
-    remove_entry,
     remove_leftovers,
     sync_filesystem,
     temp_name,
@@ -124,6 +125,21 @@ def publish(tmp: Path, plan: AreaPlan) -> None:
     fsync_dir(plan.area_dir)
 
 
+def _remove_stale(path: Path) -> None:
+    """Remove a stale variant: a file or a link, never a directory someone put there."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(found.st_mode):
+        raise InstallError(
+            f"{path} is a directory where a precompressed variant of the bundle would be; "
+            "assetbuild never deletes a directory it did not make: remove or rename it"
+        )
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
 def write_in_place(plan: AreaPlan) -> None:
     """Add or overwrite files in the current version, each atomically (stale variants go first).
 
@@ -134,7 +150,7 @@ def write_in_place(plan: AreaPlan) -> None:
     try:
         for p in plan.outputs:
             for name in p.removals:
-                remove_entry(version_dir / name)
+                _remove_stale(version_dir / name)
             for name, data in p.writes:
                 atomic_write(version_dir / name, data)
     except PermissionError as exc:
