@@ -259,6 +259,7 @@ class BundleStatus:
 
 def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
     """Each built bundle against the file of the same name in its area's newest version."""
+    from assetbuild.fsutil import RefusedFile, read_regular
     from assetbuild.versions import list_versions
 
     statuses = []
@@ -268,9 +269,11 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
         versions = list_versions(area_dir)
         current = versions[-1] if versions else None
         installed = area_dir / str(current) / Path(b.output).name if current else None
-        try:
-            same = installed is not None and installed.read_bytes() == b.data
-        except OSError:
+        try:  # a regular file only, never through a link: a FIFO there must not hang `status`
+            same = installed is not None and b.data == read_regular(
+                installed, len(b.data), follow_symlinks=False
+            )
+        except (OSError, RefusedFile):
             same = False
         state = "up to date" if same else ("not installed" if current is None else "changed")
         statuses.append(BundleStatus(b.output, versions, current, state))

@@ -568,6 +568,17 @@ def test_control_characters_in_output_names_are_refused(sandbox: Path, char: str
 # ----------------------------------------------------------------- the same family, found nearby
 
 
+@pytest.mark.parametrize("kind", ["fifo", "zero-link"])
+def test_status_never_reads_a_special_file_in_the_current_version(sandbox: Path, kind: str) -> None:
+    site = sandbox / "site"
+    expect(run(site), 0)
+    (site / "js/1/main.js").unlink()
+    special(site / "js/1/main.js", kind)
+    result = run(site, "status", timeout=30)
+    expect(result, 0)
+    assert "changed" in result.stdout
+
+
 def test_into_current_never_deletes_a_directory_named_like_a_variant(sandbox: Path) -> None:
     site = sandbox / "site"
     expect(run(site), 0)
