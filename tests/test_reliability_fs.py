@@ -588,3 +588,28 @@ def test_into_current_never_deletes_a_directory_named_like_a_variant(sandbox: Pa
     result = run(site, "install", "-q", "--into-current")
     expect(result, 3, str(site / "js/1/main.js.gz"), "is a directory", "remove or rename it")
     assert (site / "js/1/main.js.gz/notes.txt").read_text() == "mine\n"
+
+
+def test_a_leftover_this_user_may_not_delete_is_left_and_blocks_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another user's leftover (EPERM on every chmod) stays; the others go, and the install runs."""
+    from assetbuild import fsutil
+
+    root = tmp_path / "static"
+    install(root, [Output("js/main.js", b"var a;")])
+    foreign = root / "js" / f"{TEMP_PREFIX}2-1-aa"
+    ours = root / "js" / f"{TEMP_PREFIX}2-1-bb"
+    for path in (foreign, ours):
+        (path / "sub").mkdir(parents=True)
+    real = fsutil.remove_entry
+
+    def remove(path: Path) -> None:
+        if path == foreign:
+            raise PermissionError(1, "Operation not permitted", str(path / "sub"))
+        real(path)
+
+    monkeypatch.setattr(fsutil, "remove_entry", remove)
+    report = install(root, [Output("js/main.js", b"var b;")])
+    assert report.areas[0].version == 2
+    assert leftovers(root) == [foreign]
