@@ -24,9 +24,8 @@ from typing import Any
 from assetbuild.cachehome import check_cache_dir, site_cache_dir
 from assetbuild.diagnostics import Diagnostic, Location, line_col
 from assetbuild.errors import ConfigError
-from assetbuild.fsutil import TEMP_PREFIX
 from assetbuild.minified import has_lone_surrogate
-from assetbuild.versions import is_version_name
+from assetbuild.versions import is_version_name, normalise_output, output_problem
 
 CONFIG_NAME = "assetbuild.toml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -509,50 +508,6 @@ def _bundle_output(problems: _Problems, value: Any, where: str) -> str | None:
         problems.add(key, f'"{value}": {problem}')
         return None
     return normalise_output(value)
-
-
-def output_problem(output: str, *, normalised: bool = False, any_kind: bool = False) -> str | None:
-    """Why a bundle's output name is not acceptable, or None: the one rule for output names.
-
-    The config checks what people write (then normalises `./js//main.js`); the install and the
-    plain export check the names they are handed, which must already be normalised, and may be of
-    any kind (`any_kind`: the library installs whatever bytes it is given).
-    """
-    if "\\" in output:
-        return "use / as the separator, not a backslash"
-    if "\0" in output:
-        return "must not contain a NUL character"
-    if control := next((c for c in output if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F), ""):
-        return f"must not contain a control character (U+{ord(control):04X})"  # (file name, URL)
-    if output.startswith("/") or re.match(r"[A-Za-z]:", output):
-        return "must be relative to root, not absolute"
-    if ".." in output.split("/"):
-        return "must stay inside root (no .. segments)"
-    parts = PurePosixPath(output).parts
-    if not parts or output.endswith("/"):
-        return "names a directory, not a file"
-    if normalised and output != normalise_output(output):
-        return f"is not normalised (write {normalise_output(output)!r})"
-    suffix = PurePosixPath(output).suffix
-    if not any_kind and suffix not in KINDS:
-        return f"the extension must be .js or .css, not {suffix or 'none'}"
-    hidden = [p for p in parts if p.startswith(TEMP_PREFIX)]
-    if hidden:
-        return (
-            f'"{hidden[0]}" starts with {TEMP_PREFIX}, the prefix of assetbuild\'s temporary files'
-        )
-    numbered = [p for p in parts[:-1] if is_version_name(p)]
-    if numbered:
-        return (
-            f'directory "{numbered[0]}" is a version directory name; assetbuild manages numbered '
-            "directories itself, so choose a non-numeric directory"
-        )
-    return None
-
-
-def normalise_output(output: str) -> str:
-    """`./js//main.js` -> `js/main.js`."""
-    return "/".join(p for p in output.split("/") if p not in ("", "."))
 
 
 # --- zero-config -----------------------------------------------------------------------

@@ -14,13 +14,12 @@ from assetbuild.config import (
     Overrides,
     find_config,
     load_config,
-    normalise_output,
-    output_problem,
 )
 from assetbuild.diagnostics import Diagnostic
 from assetbuild.errors import AssetbuildError, ConfigError
 from assetbuild.sources import collect, display_path, read_source
 from assetbuild.tokens import substitute
+from assetbuild.versions import normalise_output, output_problem
 
 SiteFactory = Callable[..., Path]
 

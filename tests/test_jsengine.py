@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-pytest.importorskip("py_mini_racer", reason="the engine (mini-racer) is not installed: no wheel for this platform")
+pytest.importorskip(
+    "py_mini_racer", reason="the engine (mini-racer) is not installed: no wheel for this platform"
+)
 
 from assetbuild.js import engine as jsengine
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assetbuild.build.results import ManifestSettings
-from assetbuild.config import output_problem
 from assetbuild.errors import InstallError
 from assetbuild.fsutil import RefusedFile, read_regular, real_directory
 from assetbuild.install import compress
@@ -27,7 +26,7 @@ from assetbuild.manifest import (
 )
 from assetbuild.manifest import build_manifest as _build_manifest
 from assetbuild.stamps import racy, stamp_of
-from assetbuild.versions import area_path, current_version
+from assetbuild.versions import area_path, current_version, output_problem
 
 # The largest installed bundle assetbuild reads back to name it in the manifest (one it did not build
 # in this run). Bundles are made of sources of at most 32 MB each (ASSETBUILD_MAX_SOURCE_MB); a file

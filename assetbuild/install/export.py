@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from assetbuild.config import output_problem
 from assetbuild.errors import ConfigError
 from assetbuild.fsutil import atomic_write, real_directory, remove_leftovers
 from assetbuild.install.local import install_error
+from assetbuild.versions import output_problem
 
 
 def write_plain(out_dir: Path, files: Sequence[tuple[str, bytes]]) -> tuple[Path, ...]:

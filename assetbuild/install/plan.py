@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assetbuild.build.results import Output
-from assetbuild.config import output_problem
 from assetbuild.errors import ConfigError, InstallError
 from assetbuild.fsutil import RefusedFile, kind_of, read_regular, real_directory
 from assetbuild.install import compress
-from assetbuild.versions import area_path, current_version
+from assetbuild.versions import area_path, current_version, output_problem
 
 _SAME, _NEW, _CHANGED = 0, 1, 2
 # Where a bundle file should be: a directory, a link, a FIFO, a device, or a regular file too large
