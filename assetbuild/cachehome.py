@@ -201,10 +201,12 @@ class Key:
         return f"Key(ident={self.ident.hex()}, origin={self.origin!r})"
 
 
-def read_regular(path: str | os.PathLike[str], limit: int) -> bytes | None:
+def read_cache_file(path: str | os.PathLike[str], limit: int) -> bytes | None:
     """The bytes of a regular file of at most `limit` bytes, else None (missing, unreadable, a
     symlink, a FIFO or device, too big): what a cache directory holds is read this way, so a file
-    planted there can neither hang a run nor fill its memory."""
+    planted there can neither hang a run nor fill its memory. `fsutil.read_regular` is the same
+    rule for files whose problems must be reported; this one only misses, and stays importable
+    on the quick path (os and stat only)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))

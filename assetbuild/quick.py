@@ -8,7 +8,7 @@ calls as `pipeline.install`); it prints what click's `install` prints then (the 
 trust, the paths it rests on (config and where discovery looked, our code and the checkers', the
 sources and the directories their globs listed, the installed files and version directories) are
 stamped into a quick record, with the output; while every stamp is unchanged the next such run
-answers from it, importing nothing beyond `cachehome` and the C modules `marshal` and `_sha256`
+answers from it, importing nothing beyond `cachehome`, `stamps` and the C modules `marshal` and `_sha256`
 (`json` would pull in `re` and `enum`: ~10 ms, as much again as Python's own start-up). The record
 is signed with the user's cache key, which lives outside the cache directory (`cachehome`), over
 the cache directory it is in and its bytes: one written by anyone else - restamped, copied from
@@ -25,7 +25,9 @@ from __future__ import annotations
 import os
 import sys
 
-from assetbuild.cachehome import ENV_KEY, Key, load_key, read_regular, site_cache_dir
+from assetbuild import stamps
+from assetbuild.cachehome import ENV_KEY, Key, load_key, read_cache_file, site_cache_dir
+from assetbuild.stamps import stamp as stamp_of_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms) on the quick path
 if TYPE_CHECKING:
@@ -42,7 +44,7 @@ _GROUP_OPTIONS = frozenset({"directory", "config"})
 # when that is where it can be found without reading the config: the default cache_dir of the
 # directory the command runs in, or (zero-config) that directory's site cache in the user's cache
 # home (a configured elsewhere cache_dir goes without).
-QUICK_FORMAT = 3
+QUICK_FORMAT = 4
 QUICK_CACHE = ".assetbuild-cache"  # config.py's default cache_dir
 QUICK_NAME = os.path.join("state", "quick.bin")  # `cache clear` removes it
 QUICK_FILE = os.path.join(QUICK_CACHE, QUICK_NAME)
@@ -53,7 +55,7 @@ _MAGIC = b"ABQUICK3"
 _MAC_SIZE = 32
 MAX_QUICK_BYTES = 64 * 1024 * 1024
 QUICK_ENTRIES = 16  # command lines remembered per directory
-RACY_NS = 2_000_000_000  # fsutil.RACY_NS (not imported here): a younger stamp proves nothing yet
+RACY_NS = stamps.RACY_NS  # a younger stamp proves nothing yet
 
 # (directory, config, static_url, tokens, quiet) of a plain install line.
 _Line = tuple[str | None, str | None, str | None, tuple[tuple[str, str], ...], bool]
@@ -204,7 +206,7 @@ def _load(cache_dir: str | None = None, key: Key | None = None) -> dict[str, Any
         key = load_key(create=False)[0]
         if key is None:
             return None
-    raw = read_regular(os.path.join(cache_dir, QUICK_NAME), MAX_QUICK_BYTES)
+    raw = read_cache_file(os.path.join(cache_dir, QUICK_NAME), MAX_QUICK_BYTES)
     if raw is None:  # missing, or a FIFO, a device or a giant planted there
         return None
     head = len(_MAGIC) + len(key.ident) + _MAC_SIZE
@@ -253,14 +255,6 @@ def _dump(entries: dict[str, Any], cache_dir: str, key: Key) -> bytes:
     return _MAGIC + key.ident + key.sign(*_signed_parts(cache_dir, payload)) + payload
 
 
-def _stamp(path: str) -> list[int] | None:
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-
-
 def _lookup(key: str) -> tuple[str, tuple[str, str] | None]:
     """("valid", (stdout, stderr)), or ("stale", None) when a stamp changed, or ("absent", None)."""
     try:
@@ -270,7 +264,7 @@ def _lookup(key: str) -> tuple[str, tuple[str, str] | None]:
         if record["identity"] != _identity():
             return "stale", None
         for path, stamp in record["stamps"]:
-            if _stamp(path) != stamp:
+            if stamp_of_path(path) != stamp:
                 return "stale", None
         out = str(record["stdout"])
         if not record["warnings"]:
@@ -344,7 +338,7 @@ def _remember(key: str, answer: dict[str, Any] | None, cache_dir: str | None = N
         now = time.time_ns()
         stamps = []
         for path in answer["paths"]:
-            stamp = _stamp(path)
+            stamp = stamp_of_path(path)
             if stamp is not None and now - max(stamp[1], stamp[2]) < RACY_NS:
                 return  # changed moments ago: the stamp could miss a change in its granularity
             stamps.append([path, stamp])

@@ -35,7 +35,7 @@ from typing import Any
 from assetbuild.build.results import FileJob, FileResult
 from assetbuild.cache.codec import Unencodable, decode_value, encode_value
 from assetbuild.cache.fingerprint import environment_key
-from assetbuild.cachehome import Key, load_key, make_home, read_regular
+from assetbuild.cachehome import Key, load_key, make_home, read_cache_file
 from assetbuild.diagnostics import Diagnostic, Location
 
 ENTRY_MAGIC = b"ABCACHE2"
@@ -150,7 +150,7 @@ class ContentCache:
         if signer is None:
             return None
         path = self._path(namespace, key)
-        raw = read_regular(path, self.max_bytes)  # never a FIFO, a device or a giant
+        raw = read_cache_file(path, self.max_bytes)  # never a FIFO, a device or a giant
         if raw is None:
             return None
         parsed = parse_entry(signer, namespace, key, raw)
@@ -297,7 +297,7 @@ class ContentCache:
     def _known_size(self) -> tuple[int | None, float]:
         """The total last measured (plus additions since), if measured within RESCAN_SECONDS."""
         try:
-            data = json.loads(read_regular(self.directory / SIZE_FILE, 4096) or b"")
+            data = json.loads(read_cache_file(self.directory / SIZE_FILE, 4096) or b"")
             size, scanned = int(data["bytes"]), float(data["scanned"])
         except (OSError, ValueError, KeyError, TypeError):
             return None, 0.0
@@ -368,7 +368,7 @@ def parse_entry(
 
 def is_ours(directory: Path) -> bool:
     """Whether `directory` holds the CACHEDIR.TAG assetbuild writes when it creates a cache."""
-    data = read_regular(Path(directory) / TAG_FILE, 4096)
+    data = read_cache_file(Path(directory) / TAG_FILE, 4096)
     return data is not None and data.startswith(_TAG_SIGNATURE) and b"by assetbuild" in data
 
 
@@ -531,9 +531,9 @@ def clear(directory: Path) -> tuple[Path, ...]:
             _remove_ours(path, _entry_name, removed)
         elif name == STATE_DIR and _real_dir(path):
             _remove_ours(path, _state_name, removed)
-        elif name in _OUR_FILES and _OUR_FILES[name](read_regular(path, 4096)):
+        elif name in _OUR_FILES and _OUR_FILES[name](read_cache_file(path, 4096)):
             _unlink(path, removed)
-        elif name.startswith(TEMP_PREFIX) and read_regular(path, 1 << 30) is not None:
+        elif name.startswith(TEMP_PREFIX) and read_cache_file(path, 1 << 30) is not None:
             _unlink(path, removed)  # a write of size.json that was killed
     with contextlib.suppress(OSError):
         if os.listdir(directory) == [TAG_FILE]:

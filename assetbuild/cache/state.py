@@ -42,7 +42,7 @@ from assetbuild.build.results import (
 )
 from assetbuild.cache.codec import decode_diagnostics, encode_diagnostics
 from assetbuild.cache.fingerprint import code_dirs, code_files, package_origins
-from assetbuild.cachehome import ENV_KEY, Key, load_key, read_regular
+from assetbuild.cachehome import ENV_KEY, Key, load_key, read_cache_file
 
 if TYPE_CHECKING:
     from assetbuild.config import BundleSpec, Config
@@ -356,7 +356,7 @@ def _manifest_names(config: Config, report: InstallReport) -> tuple[list[Path], 
 
 def _load(config: Config, key: Key, target: Path) -> dict[str, Any] | None:
     """The state in `target` when this key signed it for this site, else None."""
-    raw = read_regular(target, MAX_STATE_BYTES)  # never a FIFO, a device or a giant
+    raw = read_cache_file(target, MAX_STATE_BYTES)  # never a FIFO, a device or a giant
     if raw is None:
         return None
     head = len(_MAGIC) + len(key.ident) + 32
