@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from assetbuild import cachehome, quick
+from assetbuild import cachehome, quick, stamps
 from assetbuild.build.results import FileResult
 from assetbuild.cache import content, state
 from assetbuild.cache.codec import encode_value
@@ -293,7 +293,7 @@ def _forge_quick(site: Path, kind: str) -> None:
     head = len(quick._MAGIC) + 8 + quick._MAC_SIZE
     data = marshal.loads(raw[head:])
     for record in data["entries"].values():
-        record["stamps"] = [[p, quick._stamp(p)] for p, _ in record["stamps"]]
+        record["stamps"] = [[p, stamps.stamp(p)] for p, _ in record["stamps"]]
     payload = marshal.dumps(data)
     if kind == "own key":
         forged = quick._dump(data["entries"], str(site / quick.QUICK_CACHE), ATTACKER)
