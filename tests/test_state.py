@@ -52,6 +52,7 @@ class Runner:
     def __init__(self, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.site = site
         self.reads = 0
+        self.read_paths: list[str] = []
         self.environ: dict[str, str] = {}
         self.overrides = Overrides()
         self.options = BuildOptions()
@@ -60,17 +61,29 @@ class Runner:
 
         def counting(path: Path, display: str) -> Any:
             self.reads += 1
+            self.read_paths.append(Path(path).relative_to(site).as_posix())
             return real(path, display)
 
         monkeypatch.setattr(sources, "read_source", counting)
+        self.answered = 0
+        real_up_to_date = state.up_to_date
+
+        def answering(*args: Any, **kwargs: Any) -> Any:
+            outcome = real_up_to_date(*args, **kwargs)
+            self.answered += outcome is not None
+            return outcome
+
+        monkeypatch.setattr(state, "up_to_date", answering)
         monkeypatch.chdir(site)
 
     def install(self, **kwargs: Any) -> tuple[bool, InstallOutcome]:
-        """(fast path taken, outcome)."""
+        """(the state answered "up to date" and no source was read, outcome)."""
         config = load_config(self.site, None, self.overrides, self.environ)
-        before = self.reads
+        before, answered = self.reads, self.answered
         outcome = install(config, self.options, compress=self.compress, **kwargs)
-        return self.reads == before, outcome
+        fast = self.reads == before and self.answered > answered
+        assert fast or self.answered == answered
+        return fast, outcome
 
 
 @pytest.fixture
@@ -288,3 +301,96 @@ def test_state_is_written_atomically_in_the_cache_dir(runner: Runner) -> None:
     assert data["format"] == state.STATE_FORMAT
     assert {Path(p).name for p, _ in data["sources"]} == {"a.js", "b.js", "a.css", "b.css"}
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]
+
+
+# --- one bundle edited: the others are taken from the last install -----------------------------------
+
+
+def _fresh_build(site: Path) -> dict[str, bytes]:
+    """What a build from scratch (no cache, no state) makes of the site now."""
+    from assetbuild.build.pipeline import build
+
+    config = load_config(site, None, Overrides(), {})
+    return {b.output: b.data for b in build(config, BuildOptions(use_cache=False)).bundles}
+
+
+def _installed(outcome: InstallOutcome, site: Path) -> dict[str, bytes]:
+    return {name: (site / path).read_bytes() for name, path in outcome.report.placed.items()}
+
+
+def test_an_edit_reads_only_its_own_bundle(runner: Runner) -> None:
+    (runner.site / "js/source/a.js").write_text("var a = 2;\n")  # young: its stamp proves nothing
+    runner.read_paths.clear()
+    fast, outcome = runner.install()
+    assert not fast
+    assert sorted(runner.read_paths) == ["js/source/a.js", "js/source/b.js"]  # no CSS read
+    assert _installed(outcome, runner.site) == _fresh_build(runner.site)
+    css = next(b for b in outcome.build.bundles if b.output == "css/main.css")
+    assert css.sources == ("css/source/a.css", "css/source/deep/b.css")  # the summary still knows
+    # The edited file was recorded young: the next edit elsewhere rebuilds its bundle too.
+    (runner.site / "css/source/a.css").write_text("body { color: blue; }\n")
+    runner.read_paths.clear()
+    _, outcome = runner.install()
+    assert {p.split("/")[0] for p in runner.read_paths} == {"js", "css"}
+    assert _installed(outcome, runner.site) == _fresh_build(runner.site)
+    age(runner.site)  # both old now: one more install records them old
+    runner.install()
+    (runner.site / "js/source/b.js").write_text("function b() { return 2; }\n")
+    runner.read_paths.clear()
+    _, outcome = runner.install()
+    assert sorted(runner.read_paths) == ["js/source/a.js", "js/source/b.js"]
+    assert _installed(outcome, runner.site) == _fresh_build(runner.site)
+
+
+def test_a_hand_edited_installed_bundle_is_not_reused(runner: Runner) -> None:
+    installed = runner.site / "css/1/main.css"
+    installed.write_text("body{color:green}")  # by hand, over the published bytes
+    (runner.site / "js/source/a.js").write_text("var a = 3;\n")
+    runner.read_paths.clear()
+    _, outcome = runner.install()
+    assert "css/source/a.css" in runner.read_paths  # rebuilt from its sources
+    assert _installed(outcome, runner.site) == _fresh_build(runner.site)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["add a source", "remove a source", "rename a source", "reorder the globs", "settings"],
+)
+def test_a_bundle_whose_inputs_changed_is_built(runner: Runner, change: str) -> None:
+    site = runner.site
+    if change == "add a source":
+        (site / "css/source/c.css").write_text("a { b: c; }\n")
+    elif change == "remove a source":
+        (site / "css/source/deep/b.css").unlink()
+    elif change == "rename a source":
+        (site / "css/source/a.css").rename(site / "css/source/z.css")
+    elif change == "reorder the globs":
+        config = (site / "assetbuild.toml").read_text()
+        (site / "assetbuild.toml").write_text(
+            config.replace(
+                '["css/source/**/*.css"]', '["css/source/deep/*.css", "css/source/*.css"]'
+            )
+        )
+    else:
+        runner.overrides = Overrides(static_url="/elsewhere")
+    age(site)
+    runner.read_paths.clear()
+    _, outcome = runner.install()
+    assert any(p.startswith("css/") for p in runner.read_paths)
+    assert _installed(outcome, site) == _fresh_build(site) or change == "settings"
+
+
+def test_random_edits_always_install_what_a_fresh_build_makes(runner: Runner) -> None:
+    import random
+
+    rng = random.Random(7)
+    names = sorted(FILES)
+    for step in range(8):
+        name = rng.choice(names)
+        path = runner.site / name
+        text = path.read_text()
+        path.write_text(text + (f"/* {step} */\n" if name.endswith(".css") else f"// {step}\n"))
+        if rng.random() < 0.5:
+            age(runner.site, rng.choice([0.5, 60.0]))
+        _, outcome = runner.install()
+        assert _installed(outcome, runner.site) == _fresh_build(runner.site), step

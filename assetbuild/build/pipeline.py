@@ -7,7 +7,7 @@ Every entry point takes the config and options of a run, or a `Session` that alr
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,18 +39,25 @@ def build(
     config: Config | Session,
     options: BuildOptions | None = None,
     on_progress: Progress | None = None,
+    *,
+    reuse: Mapping[str, Built] | None = None,
 ) -> BuildResult:
     """Build every bundle in memory; source problems come back as diagnostics, never half-done output.
 
-    Takes a run's config and options, or the `Session` that holds them.
+    Takes a run's config and options, or the `Session` that holds them. Bundles in `reuse` (proven
+    unchanged by the last install's state) are taken as they are, their sources not read.
     """
     session = _session(config, options)
     config, options = session.config, session.options
     diags: list[Diagnostic] = []
-    plans: list[tuple[BundleSpec, list[FileJob], int]] = []
+    plans: list[tuple[BundleSpec, list[FileJob], int] | Built] = []
     run = _RunSettings.of(config, options)
     memo = session.memory.prepared
     for spec in session.wanted():
+        kept = (reuse or {}).get(spec.output)
+        if kept is not None:
+            plans.append(kept)
+            continue
         try:
             paths = session.sources(spec)
         except SourceError as exc:
@@ -69,12 +76,17 @@ def build(
             diags.extend(token_diags)
         plans.append((spec, jobs, raw_size))
 
-    all_jobs = [job for _, jobs, _ in plans for job in jobs]
+    all_jobs = [job for plan in plans if not isinstance(plan, Built) for job in plan[1]]
     cache = session.cache()
     results = run_jobs(all_jobs, cache=cache, on_progress=on_progress)
     built: list[Built] = []
     start = 0
-    for spec, jobs, raw_size in plans:
+    for plan in plans:
+        if isinstance(plan, Built):
+            diags.extend(plan.diagnostics)
+            built.append(plan)
+            continue
+        spec, jobs, raw_size = plan
         mine: Sequence[FileResult] = results[start : start + len(jobs)]
         start += len(jobs)
         bundle = join_bundle(spec.output, spec.kind, mine, raw_size)
@@ -208,7 +220,14 @@ def install(
         if outcome is not None:
             return outcome
     snapshot = session.snapshot if options.use_cache and options.only is None else None
-    result = require_ok(build(session, on_progress=on_progress), "nothing was installed")
+    reuse: dict[str, Built] = {}
+    if snapshot is not None:
+        from assetbuild.cache import state
+
+        reuse = state.reusable(config, snapshot)  # bundles none of whose inputs changed
+    result = require_ok(
+        build(session, on_progress=on_progress, reuse=reuse), "nothing was installed"
+    )
     if methods and on_phase is not None:
         on_phase("compressing")
     variants = _variants([b.data for b in result.bundles], methods, session.cache(), on_progress)

@@ -47,7 +47,8 @@ from assetbuild.cachehome import ENV_KEY, Key, load_key, read_cache_file
 if TYPE_CHECKING:
     from assetbuild.config import BundleSpec, Config
 
-STATE_FORMAT = 4
+STATE_FORMAT = 5
+MAX_BUNDLE_BYTES = 512 * 2**20  # an installed bundle read back (install/entries' bound)
 _MAGIC = b"ABSTATE4"  # then the key's id (8 bytes), the HMAC (32), the JSON state
 MAX_STATE_BYTES = 256 * 1024 * 1024
 RACY_NS = stamps.RACY_NS
@@ -64,6 +65,8 @@ class Snapshot:
     sources: tuple[tuple[str, Stamp], ...]
     racy: bool
     dirs: tuple[str, ...] = ()  # every directory the globs listed (quick.py stamps them)
+    bundles: tuple[tuple[str, tuple[str, ...]], ...] = ()  # each bundle's sources, in order
+    young: tuple[str, ...] = ()  # sources whose stamps are too recent to prove anything yet
 
 
 def _canonical(value: Any) -> Any:
@@ -184,19 +187,29 @@ def take_snapshot(
 
     now = time.time_ns()
     found: list[tuple[str, Stamp]] = []
-    racy = False
+    per_bundle: list[tuple[str, tuple[str, ...]]] = []
+    young: list[str] = []
     for spec in config.bundles:
         try:
             paths = sources(spec)
         except SourceError:
             return None
+        per_bundle.append((spec.output, tuple(str(path) for path in paths)))
         for path in paths:
             stamp = stamps.stamp(path)
             if stamp is None:
                 return None
-            racy = racy or now - stamp[1] < RACY_NS
+            if now - stamp[1] < RACY_NS:
+                young.append(str(path))
             found.append((str(path), stamp))
-    return Snapshot(settings, tuple(found), racy, tuple(sorted(listed)))
+    return Snapshot(
+        settings,
+        tuple(found),
+        bool(young),
+        tuple(sorted(listed)),
+        tuple(per_bundle),
+        tuple(young),
+    )
 
 
 def _site(config: Config) -> bytes:
@@ -266,10 +279,13 @@ def record(
     """Save the state of a successful install; False (and nothing saved) when it cannot be trusted."""
     target = state_path(config)
     key = load_key(create=True)[0]
-    if snapshot.racy or report.dry_run or report.manifest_path is None or key is None:
+    # Young sources do not stop the record: their stamps prove nothing (check() says "build"
+    # while any is recorded young, reusable() skips their bundles), the others' do.
+    if report.dry_run or report.manifest_path is None or key is None:
         _forget(target)
         return False
     by_name = {o.name: o for o in outputs}
+    inputs = dict(snapshot.bundles)
     placed = report.placed
     files: dict[str, Any] = {}
     saved_bundles = []
@@ -293,6 +309,7 @@ def record(
                 "gzip_size": b.gzip_size,
                 "methods": list(b.methods),
                 "path": rel,
+                "inputs": list(inputs.get(b.output, ())),
             }
         )
     manifest = report.manifest_path
@@ -309,6 +326,7 @@ def record(
         "format": STATE_FORMAT,
         "settings": snapshot.settings,
         "sources": [[p, list(s)] for p, s in snapshot.sources],
+        "young": list(snapshot.young),
         "files": files,
         "versions": versions,
         "bundles": saved_bundles,
@@ -408,7 +426,7 @@ def check(config: Config, snapshot: Snapshot, *, write: bool = True) -> dict[str
         return None
     target = state_path(config)
     state = _load(config, key, target)
-    if state is None or state.get("settings") != snapshot.settings:
+    if state is None or state.get("settings") != snapshot.settings or state.get("young"):
         return None
     if state.get("sources") != [[p, list(s)] for p, s in snapshot.sources]:
         return None
@@ -432,6 +450,72 @@ def check(config: Config, snapshot: Snapshot, *, write: bool = True) -> dict[str
     return state
 
 
+def reusable(config: Config, snapshot: Snapshot) -> dict[str, Built]:
+    """Bundles that need no build, from the last install's state: what was installed for them.
+
+    A bundle qualifies when the settings are the same, its sources are the same paths in the same
+    order, each with the stamp recorded then (recorded only when old enough to prove the file
+    unchanged since, so a source edited later has another stamp), and its installed file still holds
+    the bytes written then (by stamp, else by hash). Its bytes are read back from that file; no
+    source is read. The rest of the site is built as usual: this is what keeps an install after a
+    one-file edit from reading, hashing and decoding every other bundle's sources.
+    """
+    key = load_key(create=False)[0]
+    if key is None:
+        return {}
+    state = _load(config, key, state_path(config))
+    if state is None or state.get("settings") != snapshot.settings:
+        return {}
+    current = dict(snapshot.bundles)
+    now = dict(snapshot.sources)
+    found: dict[str, Built] = {}
+    try:
+        then = {path: stamp for path, stamp in state["sources"]}
+        for path in state["young"]:
+            then.pop(path, None)  # recorded too young to prove anything: its bundle is built
+        diags = decode_diagnostics(state["diagnostics"])
+        for b in state["bundles"]:
+            inputs = b["inputs"]
+            if list(current.get(b["name"], ())) != inputs or not inputs:
+                continue
+            if any(list(now[path]) != then.get(path) for path in inputs):
+                continue
+            built = _installed(config, b, state["files"], diags)
+            if built is not None:
+                found[built.output] = built
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return found
+
+
+def _installed(
+    config: Config, bundle: Mapping[str, Any], files: Mapping[str, Any], diags: Sequence[Any]
+) -> Built | None:
+    """The bundle as its state recorded it, with the bytes of its installed file (if unchanged)."""
+    from assetbuild.fsutil import RefusedFile, read_regular
+
+    path = config.root / bundle["path"]
+    record = files.get(str(path))
+    if not isinstance(record, dict) or not _file_matches(str(path), record)[0]:
+        return None
+    try:
+        data = read_regular(path, MAX_BUNDLE_BYTES, follow_symlinks=False)
+    except (OSError, RefusedFile):
+        return None
+    if hashlib.sha256(data).hexdigest() != record["sha256"]:
+        return None  # replaced since it was proven
+    return Built(
+        bundle["name"],
+        bundle["kind"],
+        tuple(bundle["sources"]),
+        int(bundle["raw_size"]),
+        data,
+        tuple(bundle["methods"]),
+        tuple(d for d in diags if _concerns(d, bundle)),
+        int(bundle["gzip_size"]),
+    )
+
+
 def up_to_date(
     config: Config, state: Mapping[str, Any], dry_run: bool = False
 ) -> InstallOutcome | None:
@@ -440,19 +524,10 @@ def up_to_date(
         diags = decode_diagnostics(state["diagnostics"])
         built = []
         for b in state["bundles"]:
-            data = (config.root / b["path"]).read_bytes()
-            built.append(
-                Built(
-                    b["name"],
-                    b["kind"],
-                    tuple(b["sources"]),
-                    int(b["raw_size"]),
-                    data,
-                    tuple(b["methods"]),
-                    tuple(d for d in diags if _concerns(d, b)),
-                    int(b["gzip_size"]),
-                )
-            )
+            one = _installed(config, b, state["files"], diags)  # proven by check(); read bounded
+            if one is None:
+                return None
+            built.append(one)
         areas = tuple(
             AreaResult(
                 a["area"],
