@@ -284,7 +284,6 @@ def _up_to_date(line: _Line, key: str, handoff: list[Session]) -> tuple[str, str
     """
     from pathlib import Path
 
-    from assetbuild.build.pipeline import proven_up_to_date
     from assetbuild.build.results import BuildOptions
     from assetbuild.build.session import Session
     from assetbuild.cache import state
@@ -295,7 +294,7 @@ def _up_to_date(line: _Line, key: str, handoff: list[Session]) -> tuple[str, str
     config_file = Path(line[1]) if line[1] is not None else None
     config = load_config(Path.cwd(), config_file, overrides, os.environ)
     session = Session(config, BuildOptions())  # what cli makes of these settings
-    outcome = proven_up_to_date(session, tuple(config.compress))
+    outcome = session.prove_up_to_date(tuple(config.compress))
     snapshot, saved = session.snapshot, session.proof
     if snapshot is None or saved is None or outcome is None:
         handoff.append(session)

@@ -216,7 +216,7 @@ def install(
     session.read_only = session.read_only or dry_run  # a dry run writes nothing, not even the cache
     methods = tuple(config.compress if compress is None else compress)
     if options.use_cache and options.only is None and (not session.checked or policy == "bump"):
-        outcome = proven_up_to_date(session, methods, policy=policy, dry_run=dry_run)
+        outcome = session.prove_up_to_date(methods, policy=policy, dry_run=dry_run)
         if outcome is not None:
             return outcome
     snapshot = session.snapshot if options.use_cache and options.only is None else None
@@ -245,32 +245,13 @@ def install(
     if snapshot is not None and not dry_run:
         from assetbuild.cache import state
 
-        state.record(config, snapshot, result.bundles, outputs, report, result.diagnostics)
+        # What the build read of each young source: its stamp proves nothing, its content will.
+        read = {p: session.memory.prepared.original(p) for p in snapshot.young}
+        state.record(
+            config, snapshot, result.bundles, outputs, report, result.diagnostics, read=read
+        )
     previous = {name: entry["size"] for name, entry in report.previous.items()}
     return InstallOutcome(result, report, previous, _variant_sizes(config, report.entries, dry_run))
-
-
-def proven_up_to_date(
-    session: Session, methods: Sequence[str], *, policy: Policy = "auto", dry_run: bool = False
-) -> InstallOutcome | None:
-    """The outcome of an install the no-change state proves up to date, else None.
-
-    Stamps only: no source is read and no checker imported. The session remembers the snapshot and
-    that the state was asked, so the install that follows (here, or after the quick path handed the
-    session to the command line) does not collect, stamp or ask again.
-    """
-    from assetbuild.cache import state
-
-    config, options = session.config, session.options
-    settings = state.settings_key(config, options, methods)
-    session.snapshot = state.take_snapshot(config, settings, session.sources, session.listed)
-    session.checked = True
-    if session.snapshot is None or policy == "bump":
-        return None
-    session.proof = state.check(config, session.snapshot, write=not session.read_only)
-    if session.proof is None:
-        return None
-    return state.up_to_date(config, session.proof, dry_run)
 
 
 def _variant_sizes(

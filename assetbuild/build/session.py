@@ -13,17 +13,28 @@ import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assetbuild.build.results import BuildOptions, FileJob
-from assetbuild.cache.content import ContentCache
-from assetbuild.cache.state import Snapshot
+from assetbuild.build.results import BuildOptions, FileJob, InstallOutcome, Policy
 from assetbuild.config import BundleSpec, Config
 from assetbuild.diagnostics import Diagnostic
 from assetbuild.errors import SourceError
-from assetbuild.install.entries import DiskEntries
 from assetbuild.sources import collect
 from assetbuild.stamps import Stamp
+
+if TYPE_CHECKING:  # imported when used: the no-change answer needs neither
+    from collections.abc import Sequence
+
+    from assetbuild.cache.content import ContentCache
+    from assetbuild.cache.state import Snapshot
+    from assetbuild.install.entries import DiskEntries
+
+
+def _disk_entries() -> DiskEntries:
+    from assetbuild.install.entries import DiskEntries
+
+    return DiskEntries()
+
 
 Prepared = tuple[FileJob, int, tuple[Diagnostic, ...]]  # job, raw size, token diagnostics
 # key (full text and settings), the prepared job, and the stamp and settings it was read under
@@ -45,6 +56,11 @@ class PreparedJobs:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self.long_lived = False  # stamps are trusted only in a long-lived process (watch)
         self._bytes = 0
+
+    def original(self, path: str) -> str | None:
+        """The text of `path` as this memory last read it (before substitution), if it did."""
+        entry = self._entries.get(path)
+        return entry[1][0].original if entry is not None else None
 
     def get(self, path: str, key: tuple[object, ...]) -> Prepared | None:
         entry = self._entries.get(path)
@@ -91,7 +107,7 @@ class Memory:
 
     long_lived: bool = False
     prepared: PreparedJobs = field(default_factory=PreparedJobs)
-    disk_entries: DiskEntries = field(default_factory=DiskEntries)
+    disk_entries: DiskEntries = field(default_factory=_disk_entries)
     caches: dict[tuple[Path, bool], ContentCache] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -103,6 +119,8 @@ class Memory:
         A read-only cache (for `assetbuild check`, which writes nothing) serves hits and stores
         nothing.
         """
+        from assetbuild.cache.content import ContentCache
+
         path = Path(os.path.abspath(directory))
         cache = self.caches.get((path, read_only))
         if cache is None or (not cache.writable and not read_only):
@@ -156,3 +174,26 @@ class Session:
         """The bundles this run builds (all, or the outputs `options.only` names)."""
         only = self.options.only
         return tuple(s for s in self.config.bundles if only is None or s.output in only)
+
+    def prove_up_to_date(
+        self, methods: Sequence[str], *, policy: Policy = "auto", dry_run: bool = False
+    ) -> InstallOutcome | None:
+        """The outcome of an install the no-change state proves up to date, else None.
+
+        Stamps only (and the content of sources too young for their stamps to prove anything): no
+        checker is imported. The session remembers the snapshot and that the state was asked, so
+        the install that follows (here, or after the quick path handed the session to the command
+        line) does not collect, stamp or ask again.
+        """
+        from assetbuild.cache import state
+
+        config, options = self.config, self.options
+        settings = state.settings_key(config, options, methods)
+        self.snapshot = state.take_snapshot(config, settings, self.sources, self.listed)
+        self.checked = True
+        if self.snapshot is None or policy == "bump":
+            return None
+        self.proof = state.check(config, self.snapshot, write=not self.read_only)
+        if self.proof is None:
+            return None
+        return state.up_to_date(config, self.proof, dry_run)

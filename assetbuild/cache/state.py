@@ -47,7 +47,7 @@ from assetbuild.cachehome import ENV_KEY, Key, load_key, read_cache_file
 if TYPE_CHECKING:
     from assetbuild.config import BundleSpec, Config
 
-STATE_FORMAT = 5
+STATE_FORMAT = 6
 MAX_BUNDLE_BYTES = 512 * 2**20  # an installed bundle read back (install/entries' bound)
 _MAGIC = b"ABSTATE4"  # then the key's id (8 bytes), the HMAC (32), the JSON state
 MAX_STATE_BYTES = 256 * 1024 * 1024
@@ -275,8 +275,14 @@ def record(
     outputs: Sequence[Output],
     report: InstallReport,
     diagnostics: Sequence[Any],
+    *,
+    read: Mapping[str, str | None] | None = None,
 ) -> bool:
-    """Save the state of a successful install; False (and nothing saved) when it cannot be trusted."""
+    """Save the state of a successful install; False (and nothing saved) when it cannot be trusted.
+
+    `read`: the text the build read of each young source (its stamp proves nothing yet), so that
+    `check` can confirm such a source by content, as git does a racily clean file.
+    """
     target = state_path(config)
     key = load_key(create=True)[0]
     # Young sources do not stop the record: their stamps prove nothing (check() says "build"
@@ -326,7 +332,7 @@ def record(
         "format": STATE_FORMAT,
         "settings": snapshot.settings,
         "sources": [[p, list(s)] for p, s in snapshot.sources],
-        "young": list(snapshot.young),
+        "young": {p: _text_digest((read or {}).get(p)) for p in snapshot.young},
         "files": files,
         "versions": versions,
         "bundles": saved_bundles,
@@ -339,6 +345,25 @@ def record(
         "diagnostics": encode_diagnostics(d for d in diagnostics if not d.is_error),
     }
     return _save(config, key, target, state)
+
+
+def _text_digest(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _same_text(path: str, digest: Any) -> bool:
+    """Whether a source still reads as the text whose digest was recorded."""
+    from assetbuild.errors import SourceError
+    from assetbuild.sources import read_source
+
+    if not isinstance(digest, str):
+        return False
+    try:
+        return _text_digest(read_source(Path(path), path).original) == digest
+    except SourceError:
+        return False
 
 
 def _forget(target: Path) -> None:
@@ -419,19 +444,23 @@ def check(config: Config, snapshot: Snapshot, *, write: bool = True) -> dict[str
 
     With `write` (not in a dry run), files proven by hash get their fresh stamps recorded.
     """
-    if snapshot.racy:
-        return None
     key = load_key(create=False)[0]
     if key is None:
         return None
     target = state_path(config)
     state = _load(config, key, target)
-    if state is None or state.get("settings") != snapshot.settings or state.get("young"):
+    if state is None or state.get("settings") != snapshot.settings:
         return None
     if state.get("sources") != [[p, list(s)] for p, s in snapshot.sources]:
         return None
     fresher: dict[str, Any] = {}
     try:
+        # Stamps too young to prove anything (when recorded, or now): confirmed by content.
+        young = dict(state["young"])
+        if any(path not in young for path in snapshot.young):
+            return None
+        if not all(_same_text(path, digest) for path, digest in young.items()):
+            return None
         versions = state["versions"]
         if any(_versions(config.root, area) != v for area, v in versions.items()):
             return None
@@ -443,7 +472,10 @@ def check(config: Config, snapshot: Snapshot, *, write: bool = True) -> dict[str
                 fresher[path] = fresh
     except (KeyError, TypeError, AttributeError):
         return None
-    if fresher and write:
+    settled = not snapshot.young and young
+    if settled:
+        state["young"] = {}  # proven by content and now old: their stamps prove it next time
+    if (fresher or settled) and write:
         # Proven by hash and now old enough for the stamp to prove it next time: remember that.
         state["files"].update(fresher)
         _save(config, key, target, state)
