@@ -506,30 +506,30 @@ def test_cli_cache_clear(make_site: Any) -> None:
     assert "nothing to remove" in again.stdout
 
 
-def test_check_reads_the_cache_but_writes_nothing(
+def test_check_fills_the_cache_and_writes_nothing_else(
     make_site: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from assetbuild.build import executor
-    from assetbuild.build.pipeline import build
+    from assetbuild.build.pipeline import build, install
     from assetbuild.build.results import BuildOptions
     from assetbuild.config import load_config
 
     site = make_site({"js/source/a.js": "var a = 1;\n", "css/source/a.css": "a { b: c; }\n"})
     monkeypatch.chdir(site)
     config = load_config(site)
+    before = sorted(site.rglob("*"))
     build(config, BuildOptions(check_only=True))
-    assert not config.cache_dir.exists()  # nothing written, not even the directory
-    build(config, BuildOptions())  # an ordinary build fills the cache
-    before = sorted((p, p.stat().st_mtime_ns) for p in config.cache_dir.rglob("*"))
+    assert sorted(site.rglob("*")) == before  # nothing in the site (its cache lives elsewhere)
+    made = [p for p in config.cache_dir.rglob("*") if p.is_file()]
+    assert any(p.parent.parent.name == "file" for p in made)  # per-file results
+    assert not any(p.name.endswith(".state") or p.name.startswith("quick") for p in made)
     calls: list[str] = []
     real = executor.process_file
     monkeypatch.setattr(
         executor, "process_file", lambda job: calls.append(job.display) or real(job)
     )
-    (site / "js/source/b.js").write_text("var b = 2;\n")
-    build(config, BuildOptions(check_only=True))
-    assert calls == ["js/source/b.js"]  # the others were hits
-    assert sorted((p, p.stat().st_mtime_ns) for p in config.cache_dir.rglob("*")) == before
+    install(config, BuildOptions())
+    assert calls == []  # the install after check finds every file checked
 
 
 def test_trim_scans_once_then_tracks_what_it_wrote(tmp_path: Path) -> None:

@@ -167,7 +167,7 @@ class Session:
         """The content cache of this run (read-only for `check` and dry runs), None with --no-cache."""
         if not self.options.use_cache:
             return None
-        read_only = self.options.check_only or self.read_only
+        read_only = self.read_only  # `check` fills it too (CI runs it first); a dry run does not
         return self.memory.cache(self.config.cache_dir, read_only=read_only)
 
     def wanted(self) -> tuple[BundleSpec, ...]:
