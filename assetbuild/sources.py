@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import bisect
+import contextlib
 import difflib
 import errno
 import fnmatch
@@ -119,6 +120,7 @@ class SourceFile:
 _MAGIC = frozenset("*?[")
 _TEMP_SUFFIXES = ("~", ".swp", ".tmp")
 _KIND_SUFFIXES = {"js": (".js",), "css": (".css",)}
+_MAX_PATHS_TO_DIR = 1000  # paths (through symlinks) by which one glob may enter one directory
 
 
 def _byte_key(rel: str) -> bytes:
@@ -131,8 +133,25 @@ def _ignored(name: str, pattern: str) -> bool:
     return name.endswith(_TEMP_SUFFIXES) and not pattern.endswith(_TEMP_SUFFIXES)
 
 
+class _TooManyPaths(Exception):
+    """Symlinks lead one glob into one directory by too many paths (the walk stops)."""
+
+
 class _Walker:
-    """Expands one glob pattern under root without following symlink loops."""
+    """Expands one glob pattern under root without following symlink loops.
+
+    A state is a directory (by its path relative to root) and the index of the pattern segment
+    still to match there; each state is expanded once. Without that, every `**` could stop at any
+    directory below the previous one, and `a/**/**/**/*.js` on a deep tree visited the same
+    directory once per way of splitting its depth among the `**`s: exponential in their number.
+    A state's outcome depends only on its directory's path (the chain of real directories above
+    it, used to detect symlink loops, follows from the path), so skipping a repeated state changes
+    neither the matches nor the problems found, nor the order in which they are first found.
+
+    Symlinks inside the root can still make a tree of paths out of few directories (each level
+    linking twice to the next gives 2**depth paths): a directory reached by more than
+    `_MAX_PATHS_TO_DIR` paths is a problem that ends the walk, not a walk that never ends.
+    """
 
     def __init__(
         self, root: Path, allow_outside: bool, problems: list[str], listed: set[str] | None = None
@@ -142,27 +161,44 @@ class _Walker:
         self.allow_outside = allow_outside
         self.problems = problems
         self.listed = listed  # every directory the expansion looked into, when asked
+        self._segs: list[str] = []
+        self._done: set[tuple[str, int]] = set()
+        self._subdir_cache: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        self._paths_to: dict[str, set[str]] = {}  # real directory -> the paths that entered it
 
     def expand(self, segments: list[str]) -> list[str]:
+        # `**/**` matches exactly what `**` matches: collapse repeats before walking.
+        self._segs = [
+            s for i, s in enumerate(segments) if not (s == "**" and segments[i - 1 : i] == ["**"])
+        ]
+        self._done = set()
+        self._subdir_cache = {}
+        self._paths_to = {}
         found: list[str] = []
-        self._match(self.root, "", segments, found, (self.real_root,))
+        with contextlib.suppress(_TooManyPaths):  # reported as a problem: the bundle fails
+            self._match(self.root, "", 0, found, (self.real_root,))
         return found
 
     def _match(
-        self, directory: Path, rel: str, segs: list[str], out: list[str], chain: tuple[str, ...]
+        self, directory: Path, rel: str, index: int, out: list[str], chain: tuple[str, ...]
     ) -> None:
+        state = (rel, index)
+        if state in self._done:
+            return
+        self._done.add(state)
         if self.listed is not None:
             self.listed.add(str(directory))
-        seg, rest = segs[0], segs[1:]
+        segs = self._segs
+        seg, last = segs[index], index == len(segs) - 1
         if seg == "**":
-            if rest:
-                self._match(directory, rel, rest, out, chain)
+            if not last:
+                self._match(directory, rel, index + 1, out, chain)
             for name, child_rel, real in self._subdirs(directory, rel, "*", chain):
-                self._match(directory / name, child_rel, segs, out, (*chain, real))
-            if not rest:
+                self._match(directory / name, child_rel, index, out, (*chain, real))
+            if last:
                 self._files(directory, rel, "*", out)
             return
-        if not rest:
+        if last:
             self._files(directory, rel, seg, out)
             return
         if not (_MAGIC & set(seg)):
@@ -170,10 +206,10 @@ class _Walker:
             if child.is_dir():
                 real = os.path.realpath(child)
                 if self._enter_ok(child, f"{rel}{seg}", real, chain):
-                    self._match(child, f"{rel}{seg}/", rest, out, (*chain, real))
+                    self._match(child, f"{rel}{seg}/", index + 1, out, (*chain, real))
             return
         for name, child_rel, real in self._subdirs(directory, rel, seg, chain):
-            self._match(directory / name, child_rel, rest, out, (*chain, real))
+            self._match(directory / name, child_rel, index + 1, out, (*chain, real))
 
     def _entries(self, directory: Path, pattern: str) -> list[os.DirEntry[str]]:
         try:
@@ -189,6 +225,11 @@ class _Walker:
     def _subdirs(
         self, directory: Path, rel: str, pattern: str, chain: tuple[str, ...]
     ) -> list[tuple[str, str, str]]:
+        """The directories below `directory` to enter for `pattern` (listed once per walk)."""
+        key = (rel, pattern)
+        cached = self._subdir_cache.get(key)
+        if cached is not None:
+            return cached
         dirs = []
         for entry in self._entries(directory, pattern):
             if is_version_name(entry.name):
@@ -198,6 +239,7 @@ class _Walker:
             real = os.path.realpath(entry.path)
             if self._enter_ok(Path(entry.path), f"{rel}{entry.name}", real, chain):
                 dirs.append((entry.name, f"{rel}{entry.name}/", real))
+        self._subdir_cache[key] = dirs
         return dirs
 
     def _enter_ok(self, path: Path, rel: str, real: str, chain: tuple[str, ...]) -> bool:
@@ -210,6 +252,15 @@ class _Walker:
                 "set allow_symlinks_outside = true to allow it"
             )
             return False
+        paths = self._paths_to.setdefault(real, set())
+        if rel not in paths:
+            if len(paths) >= _MAX_PATHS_TO_DIR:
+                self.problems.append(
+                    f'directory "{rel}" is one of over {_MAX_PATHS_TO_DIR} paths to {real} '
+                    "through symlinks; link it from fewer places"
+                )
+                raise _TooManyPaths
+            paths.add(rel)
         return True
 
     def _files(self, directory: Path, rel: str, pattern: str, out: list[str]) -> None:

@@ -1,0 +1,158 @@
+"""Regression tests for issue 12 (reliability, round 2): globs, watch, interrupts, memory, config."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assetbuild import sources
+from assetbuild.config import BundleSpec
+from assetbuild.errors import SourceError
+from assetbuild.sources import collect
+from assetbuild.versions import is_version_name
+
+# --- item 8: `**` globs are polynomial -------------------------------------------------------
+
+
+def _deep_tree(root: Path, depth: int) -> None:
+    directory = root / "js" / "src"
+    for i in range(depth):
+        directory = directory / f"d{i}"
+    directory.mkdir(parents=True)
+    (directory / "deep.js").write_text("")
+    (root / "js" / "src" / "top.js").write_text("")
+
+
+class ListingBudget:
+    """Counts directory listings and fails a walk that exceeds its budget (instead of hanging)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        self.budget = 10_000
+        real_scandir = os.scandir
+
+        def counting_scandir(path: str | Path) -> object:
+            self.calls += 1
+            if self.calls > self.budget:
+                raise AssertionError(f"over {self.budget} directory listings")
+            return real_scandir(path)
+
+        monkeypatch.setattr(sources.os, "scandir", counting_scandir)
+
+
+@pytest.fixture
+def listings(monkeypatch: pytest.MonkeyPatch) -> ListingBudget:
+    return ListingBudget(monkeypatch)
+
+
+@pytest.mark.parametrize("stars", [2, 3, 4, 6])
+def test_repeated_double_stars_list_each_directory_a_bounded_number_of_times(
+    tmp_path: Path, listings: ListingBudget, stars: int
+) -> None:
+    depth = 40
+    _deep_tree(tmp_path, depth)
+    listings.budget = 50 * depth  # the exponential walk lists millions of times: stop it early
+    pattern = "js/src/" + "**/" * stars + "*.js"
+    found = collect(tmp_path, BundleSpec("js/main.js", "js", (pattern,)))
+    assert [p.name for p in found] == ["deep.js", "top.js"]  # byte order of the paths: "d0/" < "t"
+    assert listings.calls <= 3 * (depth + 3)
+
+
+def _reference(tree: set[str], dirs: set[str], pattern: list[str]) -> list[str]:
+    """The documented glob semantics, by brute force over every file's path segments."""
+
+    def dir_ok(name: str, seg: str) -> bool:
+        if not (set(seg) & set("*?[")):
+            return name == seg
+        return (
+            fnmatch.fnmatchcase(name, seg)
+            and not sources._ignored(name, seg)
+            and not is_version_name(name)
+        )
+
+    def file_ok(name: str, seg: str) -> bool:
+        return fnmatch.fnmatchcase(name, seg) and not sources._ignored(name, seg)
+
+    def match(i: int, parts: list[str], j: int) -> bool:
+        seg, last = pattern[i], i == len(pattern) - 1
+        if seg == "**":
+            if last:
+                return all(dir_ok(p, "*") for p in parts[j:-1]) and file_ok(parts[-1], "*")
+            if match(i + 1, parts, j):
+                return True
+            return j < len(parts) - 1 and dir_ok(parts[j], "*") and match(i, parts, j + 1)
+        if last:
+            return j == len(parts) - 1 and file_ok(parts[j], seg)
+        return j < len(parts) - 1 and dir_ok(parts[j], seg) and match(i + 1, parts, j + 1)
+
+    found = [rel for rel in tree if rel not in dirs and match(0, rel.split("/"), 0)]
+    return sorted(found, key=lambda r: r.encode())
+
+
+_NAMES = st.sampled_from(["a", "b", "ab", "1", "12", ".h", "x~", "a.js", "b.js"])
+_SEGMENTS = st.sampled_from(["**", "*", "a", "b", "?", "[ab]", "*.js", "a*", ".*", "1", "*~"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(_NAMES, min_size=1, max_size=5), min_size=1, max_size=12),
+    st.lists(_SEGMENTS, min_size=1, max_size=6),
+)
+def test_glob_matches_a_brute_force_reference(paths: list[list[str]], pattern: list[str]) -> None:
+    """The memoised walker finds exactly what the definition finds, in the same order."""
+    tree: set[str] = set()
+    dirs: set[str] = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for parts in paths:
+            # every prefix is a directory; a name already used for a file cannot be one
+            above = ["/".join(parts[: k + 1]) for k in range(len(parts) - 1)]
+            full = "/".join(parts)
+            if any(r in tree and r not in dirs for r in above) or full in dirs:
+                continue
+            tree.update(above)
+            dirs.update(above)
+            tree.add(full)
+            (root / full).parent.mkdir(parents=True, exist_ok=True)
+            (root / full).write_text("")
+        problems: list[str] = []
+        walked = sources._Walker(root, False, problems).expand(list(pattern))
+        assert not problems
+        assert sorted(set(walked), key=lambda r: r.encode()) == _reference(tree, dirs, pattern)
+        expected = _reference(tree, dirs, pattern)
+        spec = BundleSpec("zz/main.js", "js", ("/".join(pattern),))
+        if not any(set(seg) & set("*?[") for seg in pattern):
+            return  # a plain path is not walked
+        if expected and all(r.lower().endswith(".js") for r in expected):
+            got = [p.relative_to(root).as_posix() for p in collect(root, spec)]
+            assert got == expected
+        elif not expected:
+            with pytest.raises(SourceError, match="matched no files"):
+                collect(root, spec)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="needs symlinks")
+def test_symlinks_that_double_the_paths_at_each_level_end_the_walk(
+    tmp_path: Path, listings: ListingBudget
+) -> None:
+    """Each level links twice to the next: 2**24 paths to the last directory, an error at once."""
+    levels = 24
+    for i in range(levels + 1):
+        (tmp_path / "js" / f"l{i}").mkdir(parents=True)
+    for i in range(levels):
+        for name in ("x", "y"):
+            (tmp_path / "js" / f"l{i}" / name).symlink_to(Path("..") / f"l{i + 1}")
+    (tmp_path / "js" / f"l{levels}" / "a.js").write_text("")
+    listings.budget = 100_000
+    with pytest.raises(SourceError) as info:
+        collect(tmp_path, BundleSpec("js/main.js", "js", ("js/l0/**/*.js",)))
+    (diag,) = info.value.diagnostics
+    assert (
+        "paths to" in diag.message and "through symlinks; link it from fewer places" in diag.message
+    )
