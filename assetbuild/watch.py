@@ -284,6 +284,9 @@ class Watcher:
         self._failed: set[str] = set()
         self._observer: Any = None
         self._watches: dict[WatchDir, Any] = {}
+        # The directory each watch was scheduled on (device, inode): a watch follows its directory,
+        # so one renamed away and replaced by another at the same path leaves the path unwatched.
+        self._identity: dict[WatchDir, tuple[int, int]] = {}
         self.building = False
         from assetbuild.build.session import Memory
 
@@ -387,7 +390,9 @@ class Watcher:
         try:
             first = self.events.get(timeout=0.5)
         except queue.Empty:
-            return set()
+            # Quiet: a directory swapped in at a watched path sends no event to the old watch
+            # (renamed away, it hears its own files). Look, and treat a swap as an event there.
+            return self._swapped()
         batch = {first} if first else set()
         start = time.monotonic()
         while not self.stopping and time.monotonic() - start < MAX_BATCH_WAIT:
@@ -399,14 +404,28 @@ class Watcher:
                 batch.add(path)
         return batch
 
+    def _swapped(self) -> set[str]:
+        """The watched paths that no longer name the directory their watch was scheduled on."""
+        return {
+            str(watch_dir.path)
+            for watch_dir, identity in list(self._identity.items())
+            if _identity(watch_dir.path) != identity
+        }
+
     def _reschedule(self) -> None:
         assert self._config is not None
         wanted = set(watch_dirs(self._config))
-        for gone in set(self._watches) - wanted:
-            with contextlib.suppress(KeyError, ValueError):
-                self._observer.unschedule(self._watches.pop(gone))
+        for old in set(self._watches):
+            if old not in wanted or _identity(old.path) != self._identity.get(old):
+                self._identity.pop(old, None)
+                with contextlib.suppress(KeyError, ValueError):
+                    self._observer.unschedule(self._watches.pop(old))
         handler = _Events(self.events, self._ignored)
         for new in sorted(wanted - set(self._watches), key=lambda w: str(w.path)):
+            # Identified before scheduling: a swap in between makes the next look schedule again.
+            identity = _identity(new.path)
+            if identity is None:
+                continue  # vanished meanwhile; the next batch looks again
             try:
                 self._watches[new] = self._observer.schedule(
                     handler,  # duck-typed: dispatch() is all watchdog calls
@@ -414,7 +433,8 @@ class Watcher:
                     recursive=new.recursive,
                 )
             except OSError:
-                continue  # vanished meanwhile; the next batch looks again
+                continue
+            self._identity[new] = identity
 
     # -- rebuilding
 
@@ -535,6 +555,15 @@ class Watcher:
             return install(session(only), policy=self.policy, compress=self.compress), error
         except AssetbuildError as exc:
             return None, exc
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The directory at `path` (device, inode), or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
 
 
 def _display(path: Path | None) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from assetbuild.config import BundleSpec
 from assetbuild.errors import SourceError
 from assetbuild.sources import collect
 from assetbuild.versions import is_version_name
+from tests.conftest import SiteFactory
+from tests.helpers.watch import Harness, installed, wait_for
 
 # --- item 8: `**` globs are polynomial -------------------------------------------------------
 
@@ -156,3 +160,53 @@ def test_symlinks_that_double_the_paths_at_each_level_end_the_walk(
     assert (
         "paths to" in diag.message and "through symlinks; link it from fewer places" in diag.message
     )
+
+
+# --- item 7: watch follows a directory swapped in at the same path ---------------------------
+
+WATCH_CONFIG = """\
+[[bundle]]
+output = "js/main.js"
+sources = ["js/source/*.js"]
+"""
+
+
+def _swap(directory: Path, edit: Callable[[Path], None], n: int, keep_old: bool) -> None:
+    """What deploy tools do: copy, change the copy, rename the old away and the copy into place."""
+    new = directory.with_name(f"{directory.name}.new{n}")
+    old = directory.with_name(f"{directory.name}.old{n}")
+    shutil.copytree(directory, new)
+    edit(new)
+    directory.rename(old)
+    new.rename(directory)
+    if not keep_old:
+        shutil.rmtree(old)  # the old watch hears these deletions; kept, it hears nothing
+
+
+@pytest.mark.parametrize(
+    "config", [WATCH_CONFIG, WATCH_CONFIG.replace("source/*", "source/**/*")], ids=["flat", "deep"]
+)
+def test_watch_keeps_hearing_a_directory_swapped_in_at_the_same_path(
+    make_site: SiteFactory, monkeypatch: pytest.MonkeyPatch, config: str
+) -> None:
+    site = make_site({"js/source/a.js": "var a = 1;\n", "js/source/sub/b.js": "var b;\n"}, config)
+    monkeypatch.chdir(site)
+    harness = Harness(site)
+    assert harness.start().ok
+    try:
+        for n, keep_old in ((2, False), (3, False), (4, True), (5, True)):
+            _swap(
+                site / "js/source",
+                lambda d, n=n: (d / "a.js").write_text(f"var a = {n};\n"),
+                n,
+                keep_old,
+            )
+            wait_for(lambda n=n: f"a={n}" in installed(site))
+            harness.quiet(0.3)
+        (site / "js/source/a.js").write_text("var a = 6;\n")  # a plain edit after the swaps
+        wait_for(lambda: "a=6" in installed(site))
+        (site / "js/source/sub/b.js").write_text("var b = 7;\n")
+        if "**" in config:
+            wait_for(lambda: "b=7" in installed(site))
+    finally:
+        harness.stop()
