@@ -21,6 +21,8 @@ import click
 
 from assetbuild import __version__, summary
 from assetbuild.errors import AssetbuildError, ConfigError
+from assetbuild.interrupts import caused_by_interrupt, exit_on_interrupt, interrupted
+from assetbuild.interrupts import install as install_interrupts
 from assetbuild.report import Progress, format_diagnostics, use_color, write_err
 
 if TYPE_CHECKING:
@@ -187,7 +189,32 @@ def _output_options(f: F) -> F:
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The top group: Ctrl-C anywhere in click's parsing or a command ends with exit 130 and one
+    line (click itself would print "Aborted!" and exit 1)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            interrupted()
+        except Exception as exc:
+            if caused_by_interrupt(exc):
+                interrupted()
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupted()
+        except Exception as exc:
+            if caused_by_interrupt(exc):
+                interrupted()
+            raise
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="assetbuild")
 @_location_options
 def main() -> None:
@@ -219,14 +246,15 @@ def _reporting(settings: Settings) -> Iterator[None]:
             _emit_json(summary.error_json(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        write_err("assetbuild: interrupted")
-        sys.exit(130)
+        interrupted()
     except OSError as exc:
         # The library translates the OS errors it expects; this is the last line of defence.
         where = f"{exc.filename}: " if exc.filename else ""
         write_err(f"assetbuild: error: {where}{exc.strerror or exc}")
         sys.exit(EXIT_INSTALL)
     except Exception as exc:
+        if caused_by_interrupt(exc):
+            interrupted()
         if os.environ.get("ASSETBUILD_DEBUG"):
             raise
         write_err(
@@ -559,7 +587,7 @@ def watch(
             if watcher.building:
                 raise KeyboardInterrupt  # atomic writes clean up after themselves
 
-        signal.signal(signal.SIGINT, stop)
+        install_interrupts(stop)  # SIGINT, deferred where raising is unsafe (imports, __del__)
         signal.signal(signal.SIGTERM, stop)
         with suppress(KeyboardInterrupt):
             watcher.run()
@@ -630,4 +658,9 @@ def cache_clear(ctx: click.Context) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()  # the click commands alone; the `assetbuild` script is `assetbuild.__main__.run`
+    # The click commands alone; the `assetbuild` script is `assetbuild.__main__.run`.
+    install_interrupts()
+    try:
+        main()
+    finally:
+        exit_on_interrupt()

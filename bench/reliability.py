@@ -537,6 +537,161 @@ def stress_scenario(work: Path, seconds: float, writers: int = 3) -> Tally:
     return tally
 
 
+# ---------------------------------------------------------------------------- round 2 (issue 12)
+# Each figure counts what was tried and what went wrong (`bad`, which must be 0). Scenarios that
+# belong to other parts of the work are placeholders that say so (`measured=False`) until filled.
+
+INTERRUPTED_LINE = "assetbuild: interrupted"
+INTERRUPT_EXIT_LIMIT = 10.0  # seconds from Ctrl-C to exit before it counts as a hang
+
+
+@dataclass
+class Figure:
+    """One round-2 figure: how many times something was tried, and how many went wrong."""
+
+    scenario: str
+    tried: int = 0
+    bad: int = 0
+    measured: bool = True
+    detail: str = ""
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+
+def interrupt_site(site: Path, *, pool: bool = False) -> Path:
+    """A site whose `check --no-cache` takes seconds: one 6 MB script and small ones (the fast
+    engine's threads), or, with `pool`, 1.6 MB in four scripts (esprima in the process pool)."""
+    root = site / "static"
+    files = {f"js/src/s{n:02d}.js": _js("s", n, 40) for n in range(20)}
+    if pool:
+        files.update({f"js/src/big{n}.js": _js("big", n, 6_000) for n in range(4)})
+    else:
+        files["js/src/big.js"] = _js("big", 0, 85_000)
+    files.update({f"css/src/c{n}.css": _css(n, 200) for n in range(10)})
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    (site / "assetbuild.toml").write_text(
+        'root = "static"\n\n[[bundle]]\noutput = "js/main.js"\nsources = ["js/src/*.js"]\n\n'
+        '[[bundle]]\noutput = "css/site.css"\nsources = ["css/src/*.css"]\n',
+        encoding="utf-8",
+    )
+    return site
+
+
+def classify_interrupt(returncode: int, stderr: str) -> str:
+    """How one interrupted run ended.
+
+    "clean": exit 130 and the one line; "finished": the run ended before the signal (exit 0, no
+    traceback); "before-entry": the interpreter had not reached assetbuild's entry point yet (killed
+    by the signal before Python handles it, or a KeyboardInterrupt in its own start-up, such as
+    `site`: no assetbuild frame past an import); anything else is "traceback".
+    """
+    if returncode == 130 and stderr == INTERRUPTED_LINE + "\n":
+        return "clean"
+    if returncode == 0 and "Traceback" not in stderr and "Exception" not in stderr:
+        return "finished"
+    entered = "in run\n" in stderr or INTERRUPTED_LINE in stderr
+    if (
+        not entered
+        and returncode in (-signal.SIGINT, 1)
+        and (stderr == "" or stderr.rstrip().endswith("KeyboardInterrupt"))
+    ):
+        return "before-entry"
+    return "traceback"
+
+
+def interrupt_scenario(work: Path, runs: int, seed: int = 0, *, pool: bool = False) -> Figure:
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) at random moments of real
+    `assetbuild check --no-cache` runs: half in the first 0.4 s (start-up: imports, config, the
+    engine), half anywhere in a run. Each must end with exit 130 and one line, promptly."""
+    name = "interrupts, process pool" if pool else "interrupts, engine threads"
+    figure = Figure(name)
+    start = time.monotonic()
+    site = interrupt_site(work / ("interrupt-pool" if pool else "interrupt"), pool=pool)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
+    env["NO_COLOR"] = "1"
+    if pool:
+        env["ASSETBUILD_ENGINE"] = "esprima"
+    t0 = time.monotonic()
+    first = subprocess.run(
+        [ASSETBUILD, "check", "--no-cache"], cwd=site, env=env, capture_output=True, text=True
+    )
+    duration = time.monotonic() - t0
+    if first.returncode != 0:
+        figure.bad += 1
+        figure.problems.append(f"{name}: the uninterrupted check failed: {first.stderr[-500:]}")
+        return figure
+    rng = random.Random(seed)
+    kinds: dict[str, int] = {}
+    latencies: list[float] = []
+    for n in range(runs):
+        delay = rng.uniform(0, 0.4) if n % 2 == 0 else rng.uniform(0, duration * 1.1)
+        proc = subprocess.Popen(
+            [ASSETBUILD, "check", "--no-cache"],
+            cwd=site,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        time.sleep(delay)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
+        sent = time.monotonic()
+        try:
+            _, stderr = proc.communicate(timeout=60)
+            kind = classify_interrupt(proc.returncode, stderr)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            _, stderr = proc.communicate()
+            kind = "hang"
+        latency = time.monotonic() - sent
+        latencies.append(latency)
+        if kind == "clean" and latency > INTERRUPT_EXIT_LIMIT:
+            kind = "slow"
+        kinds[kind] = kinds.get(kind, 0) + 1
+        figure.tried += 1
+        if kind in ("traceback", "hang", "slow"):
+            figure.bad += 1
+            figure.problems.append(
+                f"{name}: after {delay:.3f} s: {kind}, exit {proc.returncode}: {stderr[-800:]}"
+            )
+    latencies.sort()
+    figure.detail = (
+        f"{kinds.get('clean', 0)} exit 130 with one line, {kinds.get('finished', 0)} finished "
+        f"first, {kinds.get('before-entry', 0)} in Python's start-up; exit after the signal: "
+        f"median {latencies[len(latencies) // 2]:.2f} s, max {latencies[-1]:.2f} s"
+        if latencies
+        else ""
+    )
+    figure.seconds = time.monotonic() - start
+    return figure
+
+
+def forged_cache_scenario(work: Path) -> Figure:
+    """PLACEHOLDER (cache trust, issue 12 item 6): forge content-cache entries and the quick record
+    (recomputed checksums, other code), then install and check: count the forged entries tried and
+    the installs that shipped bytes that are in no source (must be 0)."""
+    return Figure("forged cache entries shipped", measured=False, detail="not measured here yet")
+
+
+def trap_scenario(work: Path) -> Figure:
+    """PLACEHOLDER (filesystem safety, issue 12 items 1, 4, 9): symlinks at the lock, the manifest,
+    area and version directories, FIFOs and /dev files at the manifest path; count the traps tried
+    and the runs that wrote through one, hung or exhausted memory (must be 0)."""
+    return Figure("symlink/special-file traps", measured=False, detail="not measured here yet")
+
+
+def readonly_scenario(work: Path) -> Figure:
+    """PLACEHOLDER (filesystem safety, issue 12 item 5): read-only leftovers (version
+    subdirectories, .assetbuild-tmp-*, the current version) as a user without CAP_DAC_OVERRIDE;
+    count the leftovers met and the installs they blocked (must be 0)."""
+    return Figure("read-only leftovers", measured=False, detail="not measured here yet")
+
+
 # ------------------------------------------------------------------------------------------------ main
 
 

@@ -72,3 +72,19 @@ def js_engine(request: pytest.FixtureRequest) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ASSETBUILD_ENGINE", request.param)
         yield request.param
+
+
+@pytest.fixture(autouse=True)
+def _keep_signal_handlers() -> Iterator[None]:
+    """Tests that call the console entry point in this process get the test runner's Ctrl-C back.
+
+    `__main__.run` installs assetbuild's SIGINT handling for the rest of the process (a run ends
+    with it); here the process goes on.
+    """
+    import signal
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGALRM)}
+    yield
+    for sig, handler in saved.items():
+        if signal.getsignal(sig) is not handler and handler is not None:
+            signal.signal(sig, handler)

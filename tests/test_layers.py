@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "assetbuild.versions",
             "assetbuild.minified",
             "assetbuild.cachehome",
+            "assetbuild.interrupts",
         ),
     ),
     (

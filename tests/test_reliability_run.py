@@ -5,7 +5,10 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,10 +19,14 @@ from hypothesis import strategies as st
 from assetbuild import sources
 from assetbuild.config import BundleSpec
 from assetbuild.errors import SourceError
+from assetbuild.js import engine as jsengine
 from assetbuild.sources import collect
 from assetbuild.versions import is_version_name
 from tests.conftest import SiteFactory
+from tests.helpers.benchload import load_bench
 from tests.helpers.watch import Harness, installed, wait_for
+
+rel = load_bench("reliability")
 
 # --- item 8: `**` globs are polynomial -------------------------------------------------------
 
@@ -210,3 +217,168 @@ def test_watch_keeps_hearing_a_directory_swapped_in_at_the_same_path(
             wait_for(lambda: "b=7" in installed(site))
     finally:
         harness.stop()
+
+
+# --- item 10: Ctrl-C ends every run with exit 130 and one line -------------------------------
+
+INTERRUPTED = "assetbuild: interrupted\n"
+
+
+def _python(
+    code: str, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
+    env["NO_COLOR"] = "1"
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _big_script(n: int = 60_000) -> str:
+    """~6 MB of valid JavaScript: the fast engine takes over a second to check it."""
+    return "".join(
+        f"var a{i} = function (x) {{ return [x, {i}, 's{i}'].map(function (y) {{ return y + 1; }}); }};\n"
+        for i in range(n)
+    )
+
+
+@pytest.mark.skipif(not jsengine.available(), reason="needs the fast engine (mini-racer)")
+@pytest.mark.parametrize("then", ["exit", "reuse"])
+def test_ctrl_c_during_a_v8_check_stops_it_and_exits_without_a_traceback(then: str) -> None:
+    """Before: the script went on in V8 and answered onto mini-racer's loop, closed at exit:
+    "RuntimeError: Event loop is closed", "Task was destroyed but it is pending!"."""
+    proc = _python(
+        f"""
+        import os, signal, sys, threading, time
+        from assetbuild.js import engine
+        from tests.test_reliability_run import _big_script
+        big = _big_script()
+        engine.check_scripts(["var warm = 1;"])
+        threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        start = time.monotonic()
+        try:
+            engine.check_scripts([big])
+        except KeyboardInterrupt:
+            print(f"interrupted {{time.monotonic() - start:.2f}}")
+        if {then!r} == "reuse":
+            assert engine.check_scripts(["var after = 1;"]) == [None]  # the engine still works
+        """,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert proc.stderr == ""
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("interrupted ")
+    assert float(proc.stdout.split()[1]) < 1.0
+
+
+_ENTRY = """
+import builtins, os, signal, sys, time
+sys.argv = ["assetbuild", *{args!r}]
+{setup}
+from assetbuild.__main__ import run
+run()
+"""
+
+
+def _run_entry(site: Path, setup: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return _python(_ENTRY.format(args=list(args) or ["check"], setup=textwrap.dedent(setup)), site)
+
+
+def test_ctrl_c_while_the_commands_are_imported(make_site: SiteFactory) -> None:
+    """Before: a raw KeyboardInterrupt traceback (the import of click and the commands)."""
+    site = make_site({"js/source/a.js": "var a = 1;\n"})
+    setup = """
+    real_import = builtins.__import__
+    def interrupting_import(name, *args, **kwargs):
+        if name == "click":
+            builtins.__import__ = real_import
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)
+        return real_import(name, *args, **kwargs)
+    builtins.__import__ = interrupting_import
+    """
+    proc = _run_entry(site, setup)
+    assert (proc.returncode, proc.stderr) == (130, INTERRUPTED)
+
+
+def test_ctrl_c_inside_an_import_waits_for_it_then_exits(make_site: SiteFactory) -> None:
+    """An interrupt inside Python's import machinery is deferred until the module is imported
+    (raised there, it can leave the import lock held: the next import of any thread hangs)."""
+    site = make_site({"js/source/a.js": "var a = 1;\n", "slowmod.py": SLOW_MODULE})
+    setup = """
+    sys.path.insert(0, os.getcwd())
+    real_import = builtins.__import__
+    def importing(name, *args, **kwargs):
+        if name == "click":
+            builtins.__import__ = real_import
+            import slowmod
+        return real_import(name, *args, **kwargs)
+    builtins.__import__ = importing
+    """
+    proc = _run_entry(site, setup)
+    assert (proc.returncode, proc.stderr) == (130, INTERRUPTED)
+    assert proc.stdout == "slowmod imported\n"
+
+
+SLOW_MODULE = """\
+import os, signal, time
+os.kill(os.getpid(), signal.SIGINT)
+time.sleep(0.1)
+print("slowmod imported", flush=True)
+"""
+
+
+def test_ctrl_c_inside_a_finalizer_is_not_lost(make_site: SiteFactory) -> None:
+    """Before: "Exception ignored in: ...__del__" with a traceback, and the interrupt was lost."""
+    site = make_site({"js/source/a.js": "var a = 1;\n"})
+    setup = """
+    class Finalized:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+    real_import = builtins.__import__
+    def importing(name, *args, **kwargs):
+        if name == "click":
+            builtins.__import__ = real_import
+            Finalized()  # dropped at once: __del__ runs here
+            time.sleep(0.3)
+        return real_import(name, *args, **kwargs)
+    builtins.__import__ = importing
+    """
+    proc = _run_entry(site, setup)
+    assert (proc.returncode, proc.stderr) == (130, INTERRUPTED)
+
+
+def test_ctrl_c_while_the_process_exits_is_one_line(make_site: SiteFactory) -> None:
+    """After the commands are done, atexit callbacks run: an interrupt there ends at once."""
+    site = make_site({"js/source/a.js": "var a = 1;\n"})
+    setup = """
+    import atexit
+    def slow_cleanup():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(2)
+        print("cleanup finished")
+    atexit.register(slow_cleanup)
+    """
+    proc = _run_entry(site, setup)
+    assert proc.returncode == 130
+    assert proc.stderr == INTERRUPTED
+    assert "cleanup finished" not in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pool", [False, True], ids=["engine-threads", "process-pool"])
+def test_ctrl_c_at_random_moments_of_real_runs(tmp_path: Path, pool: bool) -> None:
+    """SIGINT to the process group (as a terminal sends it) at random moments of real `check`
+    runs, half of them in the first 0.4 s: every run that reached assetbuild ends with exit 130
+    and one line within seconds (bench/reliability.py runs the same scenario longer)."""
+    if not pool and not jsengine.available():
+        pytest.skip("needs the fast engine (mini-racer)")
+    figure = rel.interrupt_scenario(tmp_path, runs=12, seed=12, pool=pool)
+    assert figure.problems == []
+    assert figure.bad == 0 and figure.tried == 12

@@ -230,6 +230,13 @@ def _run_threads(
             with engine():
                 take_here()
         report(block=True)
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed: the helpers' scripts are not wanted now; stop them in
+        # V8 rather than wait for big ones to finish.
+        with lock:
+            scripts.clear()
+        jsengine.cancel_calls()
+        raise
     finally:
         with lock:
             scripts.clear()  # on an error here, the helpers stop after their current job
@@ -250,6 +257,7 @@ def _run_pool(
     while the pool starts (~0.2 s for the fork server, off this thread) instead of idling, and one
     fewer process holds a JavaScript engine.
     """
+    import signal
     import threading
     from collections import deque
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -274,10 +282,17 @@ def _run_pool(
         try:
             pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
             made.append(pool)
+            # Ctrl-C is this process's to handle: a terminal sends SIGINT to the whole process
+            # group, and the fork server (a new interpreter, importing) and its workers, started
+            # from this thread, inherit its signal mask. Blocked here, it never reaches them (nor
+            # do their tracebacks reach the terminal); the main thread still takes it. (After the
+            # constructor: multiprocessing's resource tracker unblocks SIGINT in this thread.)
+            if hasattr(signal, "pthread_sigmask"):
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             pool.submit(int)  # starts the fork server and the workers: ~0.2 s, outside the lock
             pools.append(pool)
             top_up(pool)
-        except (OSError, ValueError, ImportError, RuntimeError, BrokenProcessPool):
+        except Exception:
             pass  # no processes to be had (this process does it all), or seen again below
 
     def collect(finished: set[Future[FileResult]]) -> None:
@@ -313,6 +328,16 @@ def _run_pool(
                 break
     except BrokenProcessPool:
         pass  # a worker died (killed, out of memory): finish the rest serially
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed: no result is wanted now; end the workers rather than
+        # wait for the big files they are checking (seconds), then shut down as usual.
+        starter.join()
+        for pool in made:
+            running_workers = getattr(pool, "_processes", None) or {}  # the executor's own
+            for process in list(running_workers.values()):
+                with contextlib.suppress(Exception):
+                    process.terminate()
+        raise
     finally:
         starter.join()
         for pool in made:

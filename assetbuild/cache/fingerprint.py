@@ -38,6 +38,7 @@ RESULT_CODE: tuple[str, ...] = (
     "js",
     "diagnostics.py",
     "errors.py",
+    "interrupts.py",  # js/engine.py defers Ctrl-C while an engine is set up
     "minified.py",
     "sources.py",
     "versions.py",

@@ -26,6 +26,7 @@ engine (isolate); `lend()` gives another thread an engine of its own, so threads
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import ctypes
 import importlib.util
@@ -35,7 +36,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -46,6 +47,8 @@ Kind = Literal["syntax", "compile", "limit"]
 _TIMEOUT_BASE = 20.0
 _TIMEOUT_PER_MB = 10.0
 _HEAP_LIMIT = 1_000_000_000  # bytes of V8 heap
+# How long a cancelled script may take to stop, and a closing engine to answer.
+_SETTLE_SECONDS = 5.0
 
 # V8 flags, set once per process before the first isolate. mini-racer's default is
 # --single-threaded (no V8 worker threads: nothing of V8 runs beside the isolate's own thread, which
@@ -95,24 +98,49 @@ class EngineVerdict:
     kind: Kind  # "syntax" (acorn), "compile" (V8 only), "limit" (the engine could not decide)
 
 
+class Interrupted(RuntimeError):
+    """A call was cancelled by `cancel_calls` (the run is ending): its answer is not wanted."""
+
+
 class _Engine:
-    """One V8 isolate with acorn and the harness loaded; calls are serialized."""
+    """One V8 isolate with acorn and the harness loaded; calls are serialized.
+
+    The isolate answers on an asyncio loop that this engine owns (one thread). A call is a task on
+    it, so a call cut short (Ctrl-C in the calling thread, or `cancel_calls` from another) is
+    cancelled, which terminates the script in V8, before the exception goes on; and `close` stops
+    any call still running, waits until the isolate has answered, and only then frees it and closes
+    the loop. With mini-racer's own loop, a script still running when the process exited answered
+    onto a closed loop: "RuntimeError: Event loop is closed" and a traceback after Ctrl-C.
+    """
 
     def __init__(self) -> None:
-        from py_mini_racer import MiniRacer, init_mini_racer
+        import asyncio
+
+        from py_mini_racer import init_mini_racer, mini_racer
+
+        from assetbuild.interrupts import deferred
 
         started = time.perf_counter()
         init_mini_racer(flags=_V8_FLAGS, ignore_duplicate_init=True)  # no-op if already done
-        self._racer = MiniRacer()
-        # Past V8's own heap ceiling (~1.4 GB) V8 aborts the whole process (SIGTRAP; a 100 MB
-        # script's tree reached it); under this limit it raises instead: a "limit", esprima decides.
-        self._racer.set_hard_memory_limit(_HEAP_LIMIT)
-        self._racer.eval(_packaged_js("assetbuild.js.vendor", "acorn.js"))
-        functions: Any = self._racer.eval(_packaged_js("assetbuild.js", _HARNESS_FILE))
-        self._check: Callable[..., Any] = functions[0]
-        self._same: Callable[..., Any] = functions[1]
-        self._analyze: Callable[..., Any] = functions[2]
-        self._tokens: Callable[..., Any] = functions[3]
+        with deferred():  # Ctrl-C waits for the set-up (~0.2 s): cut short, it cannot be undone
+            self._loop = asyncio.new_event_loop()
+            self._loop_thread = threading.Thread(
+                target=self._loop.run_forever, name="assetbuild-v8-loop", daemon=True
+            )
+            self._loop_thread.start()
+            self._making = mini_racer(self._loop)
+            self._racer = self._making.__enter__()
+            self._running: concurrent.futures.Future[Any] | None = None
+            # Past V8's own heap ceiling (~1.4 GB) V8 aborts the whole process (SIGTRAP; a 100 MB
+            # script's tree reached it); under this limit it raises instead: a "limit", esprima
+            # decides.
+            self._racer.set_hard_memory_limit(_HEAP_LIMIT)
+            self._racer.eval(_packaged_js("assetbuild.js.vendor", "acorn.js"))
+            functions: Any = self._racer.eval(_packaged_js("assetbuild.js", _HARNESS_FILE))
+        self._check: Any = functions[0]
+        self._same: Any = functions[1]
+        self._analyze: Any = functions[2]
+        self._tokens: Any = functions[3]
         self._lock = threading.Lock()
         self.pid = os.getpid()
         self.startup_seconds = time.perf_counter() - started
@@ -120,14 +148,47 @@ class _Engine:
     def close(self) -> None:
         # mini-racer's own finalizer joins its event-loop thread, which hangs once the
         # interpreter has frozen daemon threads at exit: close while threads still run.
+        self.cancel()  # a call of another thread, still running: it ends now
         with self._lock:
             del self._check, self._same, self._analyze, self._tokens
-            self._racer.close()
+            try:
+                # The isolate runs one task at a time: once this answers, a script terminated by
+                # a cancellation has answered too (onto the open loop, which ignores it).
+                self._racer.eval("0", timeout_sec=_SETTLE_SECONDS)
+            except Exception:
+                return  # the isolate does not answer: leave it and its loop to the process's end
+            self._making.__exit__(None, None, None)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop_thread.join(_SETTLE_SECONDS)
+            if not self._loop_thread.is_alive():
+                self._loop.close()
 
-    def call(self, function: Callable[..., Any], size: int, *args: object) -> Any:
+    def cancel(self) -> None:
+        """Cancel the call in progress, if any (from any thread); its caller gets `Interrupted`."""
+        running = self._running
+        if running is not None:
+            running.cancel()
+
+    def call(self, function: Any, size: int, *args: object) -> Any:
+        import asyncio
+
         timeout = _TIMEOUT_BASE + _TIMEOUT_PER_MB * size / 1_000_000
         with self._lock:
-            return function(*args, timeout_sec=timeout)
+            task = _within(function.cancelable()(*args), timeout)
+            future = asyncio.run_coroutine_threadsafe(task, self._loop)
+            self._running = future
+            try:
+                return future.result()
+            except concurrent.futures.CancelledError:
+                raise Interrupted("the JavaScript check was cancelled") from None
+            except BaseException:
+                # Ctrl-C (KeyboardInterrupt) while V8 runs: stop the script before going on.
+                future.cancel()
+                with contextlib.suppress(BaseException):
+                    concurrent.futures.wait([future], timeout=_SETTLE_SECONDS)
+                raise
+            finally:
+                self._running = None
 
     def check(self, text: str, module: bool) -> EngineVerdict | None:
         from py_mini_racer import JSEvalException, JSTimeoutException
@@ -188,6 +249,28 @@ class _Engine:
             return bool(self.call(self._same, len(a) + len(b), a, b) == 1)
         except (JSEvalException, JSTimeoutException, UnicodeEncodeError):
             return False
+
+
+async def _within(call: Awaitable[Any], timeout: float) -> Any:
+    """The call's answer, or JSTimeoutException after `timeout` seconds (the script is stopped)."""
+    import asyncio
+
+    from py_mini_racer import JSTimeoutException
+
+    try:
+        return await asyncio.wait_for(call, timeout)
+    except TimeoutError as exc:
+        raise JSTimeoutException from exc
+
+
+def cancel_calls() -> None:
+    """Stop every engine's script in progress: their callers get `Interrupted` (the run is ending).
+
+    The engines stay usable. The executor calls this when its own thread is interrupted, so that
+    helper threads do not finish checking big scripts whose results nobody will read.
+    """
+    for engine in list(_MADE):
+        engine.cancel()
 
 
 _KINDS: dict[str, Kind] = {"syntax": "syntax", "compile": "compile", "limit": "limit"}
