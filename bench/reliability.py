@@ -543,6 +543,7 @@ def stress_scenario(work: Path, seconds: float, writers: int = 3) -> Tally:
 
 INTERRUPTED_LINE = "assetbuild: interrupted"
 INTERRUPT_EXIT_LIMIT = 10.0  # seconds from Ctrl-C to exit before it counts as a hang
+STARTUP_SECONDS = 0.6  # imports, config, collecting, the engine or the process pool starting
 
 
 @dataclass
@@ -604,8 +605,9 @@ def classify_interrupt(returncode: int, stderr: str) -> str:
 
 def interrupt_scenario(work: Path, runs: int, seed: int = 0, *, pool: bool = False) -> Figure:
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) at random moments of real
-    `assetbuild check --no-cache` runs: half in the first 0.4 s (start-up: imports, config, the
-    engine), half anywhere in a run. Each must end with exit 130 and one line, promptly."""
+    `assetbuild check --no-cache` runs: half in the first 0.6 s (start-up: imports, config, the
+    engine or the pool), half anywhere in a run, each half stratified (one random moment in each
+    of equal slices). Each must end with exit 130 and one line, promptly."""
     name = "interrupts, process pool" if pool else "interrupts, engine threads"
     figure = Figure(name)
     start = time.monotonic()
@@ -626,8 +628,12 @@ def interrupt_scenario(work: Path, runs: int, seed: int = 0, *, pool: bool = Fal
     rng = random.Random(seed)
     kinds: dict[str, int] = {}
     latencies: list[float] = []
+    early = (runs + 1) // 2  # stratified: one random moment in each slice of the start-up
     for n in range(runs):
-        delay = rng.uniform(0, 0.4) if n % 2 == 0 else rng.uniform(0, duration * 1.1)
+        if n < early:
+            delay = (n + rng.random()) * STARTUP_SECONDS / early
+        else:
+            delay = (n - early + rng.random()) * duration * 1.1 / (runs - early)
         proc = subprocess.Popen(
             [ASSETBUILD, "check", "--no-cache"],
             cwd=site,
