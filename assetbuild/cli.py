@@ -381,7 +381,7 @@ def build(ctx: click.Context, out_dir: Path) -> None:
 
         config = _load(settings)
         result = _build_checked(settings, config, "building", "nothing was written")
-        export(result, out_dir.resolve())
+        export(result, out_dir.resolve(), config)
         where = summary.written_where(result, out_dir)
         if settings.json:
             _emit_json(summary.build_json("build", result, where))

@@ -20,6 +20,8 @@ from assetbuild.errors import SourceError
 from assetbuild.versions import is_version_name
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from assetbuild.config import BundleSpec
 
 
@@ -167,10 +169,7 @@ class _Walker:
         self._paths_to: dict[str, set[str]] = {}  # real directory -> the paths that entered it
 
     def expand(self, segments: list[str]) -> list[str]:
-        # `**/**` matches exactly what `**` matches: collapse repeats before walking.
-        self._segs = [
-            s for i, s in enumerate(segments) if not (s == "**" and segments[i - 1 : i] == ["**"])
-        ]
+        self._segs = _collapse(segments)  # before walking
         self._done = set()
         self._subdir_cache = {}
         self._paths_to = {}
@@ -353,6 +352,123 @@ def collect(
         text = problems[0].message if one else f'bundle "{spec.output}": problems with its sources'
         raise SourceError(text, problems)
     return tuple(result)
+
+
+def entry_matches(entry: str, rel: str) -> bool:
+    """Whether the source entry `entry` (a path or a glob) names the file at `rel` (a posix path
+    relative to the root), by the rules `collect` follows, without looking at the disk.
+
+    Polynomial: each (pattern segment, path segment) pair is decided once.
+    """
+    if _entry_problem(entry):
+        return False
+    segments = _collapse([s for s in entry.split("/") if s not in ("", ".")])
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    if not segments or not parts:
+        return False
+    if not (_MAGIC & set(entry)):
+        return segments == parts
+
+    @functools.cache
+    def match(i: int, j: int) -> bool:
+        seg, last = segments[i], i == len(segments) - 1
+        if seg == "**":
+            if not last and match(i + 1, j):
+                return True
+            if j < len(parts) - 1 and _enters(parts[j], "*"):
+                return match(i, j + 1)
+            return last and j == len(parts) - 1 and _takes(parts[j], "*")
+        if last:
+            return j == len(parts) - 1 and _takes(parts[j], seg)
+        if j >= len(parts) - 1:
+            return False
+        if _MAGIC & set(seg):
+            return _enters(parts[j], seg) and match(i + 1, j + 1)
+        return parts[j] == seg and match(i + 1, j + 1)
+
+    return match(0, 0)
+
+
+def _collapse(segments: list[str]) -> list[str]:
+    """`**/**` matches exactly what `**` matches."""
+    return [s for i, s in enumerate(segments) if not (s == "**" and segments[i - 1 : i] == ["**"])]
+
+
+def _enters(name: str, pattern: str) -> bool:
+    """Whether a glob segment enters the directory `name` (as `_Walker._subdirs` decides)."""
+    return (
+        fnmatch.fnmatchcase(name, pattern)
+        and not _ignored(name, pattern)
+        and not is_version_name(name)
+    )
+
+
+def _takes(name: str, pattern: str) -> bool:
+    """Whether a glob's last segment takes the file `name` (as `_Walker._files` decides)."""
+    return fnmatch.fnmatchcase(name, pattern) and not _ignored(name, pattern)
+
+
+def output_conflicts(
+    root: Path,
+    bundles: Sequence[BundleSpec],
+    targets: Sequence[tuple[str, Path]],
+    *,
+    allow_outside: bool = False,
+    collected: Callable[[BundleSpec], Sequence[Path]] | None = None,
+) -> list[str]:
+    """Why writing each `(what, path)` would damage the sources, one message per problem.
+
+    A path that is a source (after symlinks) would be overwritten; one that a source entry names
+    (inside the root, lexically or after symlinks) would be read back by the next run: a bundle that
+    swallows its own output grows on every build. Collection problems are left to the build.
+    `collected(spec)` gives a bundle's sources when the run has them already.
+    """
+    root = Path(os.path.abspath(root))
+    real_root = os.path.realpath(root)
+    sources: dict[str, str] = {}  # real path -> the bundle it is a source of
+    for spec in bundles:
+        try:
+            if collected is not None:
+                found = collected(spec)
+            else:
+                found = collect(root, spec, allow_outside=allow_outside)
+        except SourceError:
+            continue
+        for path in found:
+            sources.setdefault(os.path.realpath(path), spec.output)
+    problems: list[str] = []
+    for what, path in targets:
+        absolute = os.path.abspath(path)
+        parent, name = os.path.split(absolute)
+        real = os.path.realpath(absolute) if os.path.islink(absolute) else None
+        real = real or os.path.join(os.path.realpath(parent), name)
+        owner = sources.get(real)
+        if owner is not None:
+            problems.append(f'{what} would overwrite {real}, a source of bundle "{owner}"')
+            continue
+        rels = {
+            os.path.relpath(candidate, base).replace(os.sep, "/")
+            for candidate in (absolute, real)
+            for base in (str(root), real_root)
+            if _inside(candidate, base)
+        }
+        hit = next(
+            (
+                (spec, entry)
+                for spec in bundles
+                for entry in spec.sources
+                for rel in sorted(rels)
+                if entry_matches(entry, rel)
+            ),
+            None,
+        )
+        if hit is not None:
+            spec, entry = hit
+            problems.append(
+                f'{what} would be written to {absolute}, which source "{entry}" of bundle '
+                f'"{spec.output}" matches: the next run would read it back as a source'
+            )
+    return problems
 
 
 def _file_problem(

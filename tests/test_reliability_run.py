@@ -11,6 +11,7 @@ import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -137,7 +138,14 @@ def test_glob_matches_a_brute_force_reference(paths: list[list[str]], pattern: l
         assert not problems
         assert sorted(set(walked), key=lambda r: r.encode()) == _reference(tree, dirs, pattern)
         expected = _reference(tree, dirs, pattern)
-        spec = BundleSpec("zz/main.js", "js", ("/".join(pattern),))
+        entry = "/".join(pattern)
+        # The matcher `build --out` uses to refuse outputs a glob would read back: the same answer.
+        assert [
+            r
+            for r in sorted(tree - dirs, key=lambda r: r.encode())
+            if sources.entry_matches(entry, r)
+        ] == expected
+        spec = BundleSpec("zz/main.js", "js", (entry,))
         if not any(set(seg) & set("*?[") for seg in pattern):
             return  # a plain path is not walked
         if expected and all(r.lower().endswith(".js") for r in expected):
@@ -382,3 +390,97 @@ def test_ctrl_c_at_random_moments_of_real_runs(tmp_path: Path, pool: bool) -> No
     figure = rel.interrupt_scenario(tmp_path, runs=16, seed=12, pool=pool)
     assert figure.problems == []
     assert figure.bad == 0 and figure.tried == 16
+
+
+# --- item 3: outputs never overwrite or feed back into the sources ---------------------------
+
+
+def _cli(site: Path, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from assetbuild.cli import main
+
+    return CliRunner().invoke(main, ["-C", str(site), *args], catch_exceptions=False)
+
+
+def _tree(site: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(site).as_posix(): p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file() and ".assetbuild-cache" not in p.parts
+    }
+
+
+OVERLAP_CONFIG = """\
+[[bundle]]
+output = "js/main.js"
+sources = ["js/**/*.js"]
+
+[[bundle]]
+output = "css/site.css"
+sources = ["css/src/*.css"]
+"""
+
+
+def test_build_out_onto_the_root_refuses_a_glob_that_would_read_the_output_back(
+    make_site: SiteFactory,
+) -> None:
+    """Before: `--out .` wrote js/main.js, which js/**/*.js took in on the next run: each build
+    grew the bundle by the last one."""
+    site = make_site(
+        {"js/a.js": "var a = 1;\n", "css/src/a.css": "a { color: red }\n"}, OVERLAP_CONFIG
+    )
+    before = _tree(site)
+    for _ in range(2):
+        result = _cli(site, "build", "--out", str(site))
+        assert result.exit_code == 2, result.output
+        assert 'output "js/main.js" would be written to' in result.stderr
+        assert 'which source "js/**/*.js" of bundle "js/main.js" matches' in result.stderr
+        assert _tree(site) == before  # nothing written, not even the CSS bundle
+
+
+def test_build_out_refuses_to_overwrite_a_source(make_site: SiteFactory) -> None:
+    config = '[[bundle]]\noutput = "app.js"\nsources = ["src/app.js", "src/lib.js"]\n'
+    site = make_site({"src/app.js": "var app = 1;\n", "src/lib.js": "var lib;\n"}, config)
+    before = _tree(site)
+    result = _cli(site, "build", "--out", str(site / "src"))
+    assert result.exit_code == 2, result.output
+    assert f'output "app.js" would overwrite {(site / "src/app.js").resolve()}' in result.stderr
+    assert 'a source of bundle "app.js"' in result.stderr
+    assert _tree(site) == before
+
+
+@pytest.mark.skipif(os.name == "nt", reason="needs symlinks")
+def test_build_out_through_a_symlink_onto_the_sources_is_refused(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    config = '[[bundle]]\noutput = "app.js"\nsources = ["src/app.js"]\n'
+    site = make_site({"src/app.js": "var app = 1;\n"}, config)
+    (tmp_path / "out").symlink_to(site / "src")
+    result = _cli(site, "build", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    assert "would overwrite" in result.stderr
+    assert (site / "src/app.js").read_text() == "var app = 1;\n"
+
+
+def test_build_out_beside_the_sources_still_works(make_site: SiteFactory) -> None:
+    config = OVERLAP_CONFIG.replace("js/**/*.js", "js/src/**/*.js")
+    site = make_site({"js/src/a.js": "var a = 1;\n", "css/src/a.css": "a { color: red }\n"}, config)
+    for out in (site, site / "dist"):  # js/main.js and css/site.css match no source entry
+        result = _cli(site, "build", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert (out / "js/main.js").read_text().startswith("var a")
+
+
+def test_a_manifest_a_glob_would_read_back_is_refused(make_site: SiteFactory) -> None:
+    """Before: the first install wrote js/manifest.json, and from then on every run failed with
+    "match js/manifest.json is not a JS file". (A manifest named like a source is refused by the
+    config already: it must end in .json or .php.)"""
+    config = 'manifest = "js/manifest.json"\n' + OVERLAP_CONFIG.replace("js/**/*.js", "js/**/*")
+    site = make_site({"js/src/a.js": "var a = 1;\n", "css/src/a.css": "a { color: red }\n"}, config)
+    before = _tree(site)
+    result = _cli(site, "install")
+    assert result.exit_code == 2, result.output
+    assert "the manifest would be written to" in result.stderr
+    assert 'which source "js/**/*" of bundle "js/main.js" matches' in result.stderr
+    assert _tree(site) == before

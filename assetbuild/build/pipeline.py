@@ -28,7 +28,7 @@ from assetbuild.build.session import Memory, Prepared, PreparedJobs, Session
 from assetbuild.cache.content import ContentCache
 from assetbuild.config import BundleSpec, Config
 from assetbuild.diagnostics import Diagnostic, summarize
-from assetbuild.errors import SourceError
+from assetbuild.errors import ConfigError, SourceError
 from assetbuild.manifest import BundleEntry
 from assetbuild.stamps import trusted_stamp
 
@@ -232,6 +232,9 @@ def install(
         on_phase("compressing")
     variants = _variants([b.data for b in result.bundles], methods, session.cache(), on_progress)
     outputs = [Output(b.output, b.data, v) for b, v in zip(result.bundles, variants, strict=True)]
+    # Versioned outputs never meet a source (collect refuses sources in version directories);
+    # the manifest can: `manifest = "js/app.js"` overwrote that source, or a glob read it back.
+    check_outputs_apart(config, [("the manifest", config.manifest_path)], session)
     report = install_outputs(
         config.root,
         outputs,
@@ -281,11 +284,38 @@ def _variants(
     return precompress_many(datas, methods, on_progress=on_progress)
 
 
-def export(result: BuildResult, out_dir: Path) -> tuple[Path, ...]:
-    """Write built bundles to a plain directory (no versions), each file atomically."""
+def export(result: BuildResult, out_dir: Path, config: Config | None = None) -> tuple[Path, ...]:
+    """Write built bundles to a plain directory (no versions), each file atomically.
+
+    With `config`, first refuse (ConfigError, nothing written) an output that is a source or that
+    a source entry names: `--out` onto the sources overwrote them, and `--out static` with
+    `js/**/*.js` made the bundle include its last output, growing on every run.
+    """
     from assetbuild.install.export import write_plain
 
+    if config is not None:
+        targets = [(f'output "{b.output}"', out_dir / b.output) for b in result.bundles]
+        check_outputs_apart(config, targets)
     return write_plain(out_dir, [(b.output, b.data) for b in result.bundles])
+
+
+def check_outputs_apart(
+    config: Config, targets: Sequence[tuple[str, Path]], session: Session | None = None
+) -> None:
+    """ConfigError when writing any `(what, path)` would overwrite a source or feed one back."""
+    from assetbuild.sources import output_conflicts
+
+    problems = output_conflicts(
+        config.root,
+        config.bundles,
+        targets,
+        allow_outside=config.allow_symlinks_outside,
+        collected=session.sources if session is not None else None,
+    )
+    if problems:
+        diagnostics = [Diagnostic("error", p) for p in problems]
+        text = problems[0] if len(problems) == 1 else f"{len(problems)} writes would meet sources"
+        raise ConfigError(text, diagnostics)
 
 
 __all__ = ["Memory", "Session", "build", "export", "install", "require_ok"]
