@@ -12,6 +12,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import math
 import os
 import re
@@ -22,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from assetbuild.cachehome import check_cache_dir, site_cache_dir
-from assetbuild.diagnostics import Diagnostic, Location, line_col
+from assetbuild.diagnostics import Diagnostic, Location, toml_diagnostic
 from assetbuild.errors import ConfigError
 from assetbuild.minified import has_lone_surrogate
 from assetbuild.versions import is_version_name, normalise_output, output_problem
@@ -183,26 +184,10 @@ def _read_toml(path: Path, shown: str) -> dict[str, Any]:
 
 
 def _toml_error(exc: tomllib.TOMLDecodeError, text: str, shown: str) -> ConfigError:
-    """Turn tomllib's "(at line 3, column 5)" into a located diagnostic."""
-    message = str(exc)
-    match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
-    if match:
-        line, column = int(match[1]), int(match[2])
-        message = message[: match.start()]
-        lines = text.split("\n")
-        src_line = lines[line - 1] if 0 < line <= len(lines) else None
-        location = Location(shown, line, column)
-        diag = Diagnostic("error", f"invalid TOML: {message}", location, src_line)
-    else:
-        message = message.replace(" (at end of document)", " at the end of the file")
-        location = Location(shown)
-        end_line, end_col, src = line_col(text, len(text))
-        if "end of the file" in message:
-            location = Location(shown, end_line, end_col)
-        diag = Diagnostic(
-            "error", f"invalid TOML: {message}", location, src if location.line else None
-        )
-    return ConfigError(f"{location}: {diag.message}", [diag])
+    """Turn tomllib's "(at line 3, column 5)" into a located diagnostic (an array left open: where
+    it opens, not at the next table where tomllib notices it)."""
+    diag = toml_diagnostic(str(exc), text, shown)
+    return ConfigError(f"{diag.location}: {diag.message}", [diag])
 
 
 # --- validation ------------------------------------------------------------------------
@@ -403,7 +388,18 @@ def _compress_list(problems: _Problems, value: Any, key: str) -> tuple[str, ...]
         hint = ' (did you mean "br"?)' if close and close[0] in ("br", "brotli") else ""
         hint = f' (did you mean "{close[0]}"?)' if close and close[0] == "gzip" else hint
         problems.add(key, f'unknown method "{bad}"; expected "gzip" or "br"{hint}')
+    if ok and _brotli_missing(methods):
+        problems.add(key, _BROTLI_MISSING)
+        return None
     return methods if ok else None
+
+
+_BROTLI_MISSING = "\"br\" needs the brotli extra: pip install 'assetbuild[brotli]'"
+
+
+def _brotli_missing(methods: Sequence[str]) -> bool:
+    """Whether "br" is asked for without brotli: said now, not by install after the whole build."""
+    return "br" in methods and importlib.util.find_spec("brotli") is None
 
 
 def _normalise_compress(values: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
@@ -417,7 +413,7 @@ def _compress_option(values: Sequence[str]) -> tuple[tuple[str, ...], str | None
     """The methods of a --compress option, and what is wrong with it (None: nothing)."""
     methods, ok = _normalise_compress(tuple(values))
     if ok:
-        return methods, None
+        return methods, f"--compress: {_BROTLI_MISSING}" if _brotli_missing(methods) else None
     bad = ", ".join(v for v in values if v not in COMPRESS_METHODS)
     return methods, f'--compress: unknown method {bad}; expected "gzip" or "br"'
 

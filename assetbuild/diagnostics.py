@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -99,3 +100,98 @@ def summarize(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> str:
     if warnings:
         parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
     return ", ".join(parts)
+
+
+# --- TOML syntax errors ----------------------------------------------------------------------
+
+
+def toml_diagnostic(message: str, text: str, shown: str) -> Diagnostic:
+    """tomllib's message ("Unclosed array (at line 6, column 1)") as a located diagnostic.
+
+    tomllib notices an array left open only where something else begins, often the next table,
+    lines below the mistake; an inline table runs past its line. When a bracket opened before the
+    error is still open there, the error is reported where that bracket opens.
+    """
+    position = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if position:
+        line, column = int(position[1]), int(position[2])
+        message = message[: position.start()]
+        end = sum(len(one) + 1 for one in text.split("\n")[: line - 1]) + column - 1
+    else:
+        message = message.replace(" (at end of document)", " at the end of the file")
+        end = len(text)
+        line, column, _ = line_col(text, end)
+    opener = _toml_open_bracket(text, min(end, len(text)))
+    if opener is not None:
+        at_line, at_column, src = line_col(text, opener)
+        kind = "array" if text[opener] == "[" else "inline table"
+        if at_line < line or (kind == "inline table" and "\n" in text[opener : end + 1]):
+            if kind == "array":
+                where = f"line {line}" if end < len(text) else "the end of the file"
+                found = f'"]" is missing before {where}'
+            else:
+                found = (
+                    '"}" is missing on its line (an inline table must end on the line it starts)'
+                )
+            return Diagnostic(
+                "error",
+                f"invalid TOML: this {kind} is not closed: {found}",
+                Location(shown, at_line, at_column),
+                src,
+            )
+    if not position and "end of the file" not in message:
+        return Diagnostic("error", f"invalid TOML: {message}", Location(shown))
+    lines = text.split("\n")
+    source_line = lines[line - 1] if 0 < line <= len(lines) else None
+    located = Location(shown, line, column)
+    return Diagnostic("error", f"invalid TOML: {message}", located, source_line)
+
+
+def _toml_open_bracket(text: str, end: int) -> int | None:
+    """The offset of the innermost array or inline table still open at `end`, or None.
+
+    A small TOML scanner: strings (basic, literal, multi-line) and comments are skipped, and a
+    `[` that begins a line outside any value opens a table header, not an array.
+    """
+    stack: list[int] = []
+    i, header, line_start = 0, False, True
+    while i < end:
+        c = text[i]
+        if c == "\n":
+            header, line_start = False, True
+            i += 1
+            continue
+        if line_start and c in " \t":
+            i += 1
+            continue
+        if line_start and c == "[" and not stack:
+            header = True
+        line_start = False
+        if c == "#":
+            i = _toml_skip(text, i, "\n", end) - 1  # the newline itself is seen next
+        elif c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i = _toml_skip(text, i + len(quote), quote, end, escapes=c == '"')
+            continue
+        elif header:
+            pass
+        elif c in "[{":
+            stack.append(i)
+        elif c in "]}" and stack and text[stack[-1]] == ("[" if c == "]" else "{"):
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else None
+
+
+def _toml_skip(text: str, i: int, closer: str, end: int, *, escapes: bool = False) -> int:
+    """The offset just after `closer` from `i` (escaped characters skipped), or `end`."""
+    while i < end:
+        if escapes and text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith(closer, i):
+            return i + len(closer)
+        if len(closer) == 1 and closer != "\n" and text[i] == "\n":
+            return i  # a one-line string ends at its line (tomllib reports the rest)
+        i += 1
+    return end

@@ -48,12 +48,17 @@ def error_message(exc: AssetbuildError) -> str:
     if isinstance(exc, SourceError):
         return f"assetbuild: {exc.message}"
     if exc.diagnostics:
-        first = exc.diagnostics[0].message
         tail = f" ({summarize(exc.diagnostics)})" if len(exc.diagnostics) > 1 else ""
-        if exc.message and exc.message != first:
+        if exc.message and not _repeats(exc.message, exc.diagnostics[0]):
             return f"assetbuild: {exc.message}{tail}"
         return ""
     return f"assetbuild: error: {exc.message}"
+
+
+def _repeats(message: str, first: Diagnostic) -> bool:
+    """Whether an error's message only repeats its first diagnostic (with or without where):
+    printed after it, each configuration error appeared twice."""
+    return message in (first.message, f"{first.location}: {first.message}")
 
 
 def error_json(exc: AssetbuildError) -> dict[str, Any]:
@@ -432,7 +437,7 @@ def watch_built_lines(r: Rebuild, clock: str) -> list[str]:
 def watch_error_message(error: AssetbuildError) -> str:
     """The line on stderr after a failed rebuild's diagnostics; empty when they say it all."""
     if not isinstance(error, SourceError) and (
-        not error.diagnostics or error.message != error.diagnostics[0].message
+        not error.diagnostics or not _repeats(error.message, error.diagnostics[0])
     ):
         return f"assetbuild: {error.message}"
     return ""

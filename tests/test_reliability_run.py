@@ -484,3 +484,81 @@ def test_a_manifest_a_glob_would_read_back_is_refused(make_site: SiteFactory) ->
     assert "the manifest would be written to" in result.stderr
     assert 'which source "js/**/*" of bundle "js/main.js" matches' in result.stderr
     assert _tree(site) == before
+
+
+# --- item 12 (part): configuration errors ------------------------------------------------------
+
+
+def _python_entry(site: Path, *args: str, setup: str = "") -> subprocess.CompletedProcess[str]:
+    return _python(_ENTRY.format(args=list(args), setup=textwrap.dedent(setup)), site)
+
+
+NO_BROTLI = "sys.modules['brotli'] = None  # as without the brotli extra"
+
+
+@pytest.mark.parametrize("command", ["check", "install", "build"])
+def test_br_without_the_brotli_extra_is_a_config_error_naming_the_key(
+    make_site: SiteFactory, command: str
+) -> None:
+    """Before: check passed and install failed after the whole build."""
+    config = 'compress = ["gzip", "br"]\n[[bundle]]\noutput = "js/main.js"\nsources = ["js/*.js"]\n'
+    site = make_site({"js/a.js": "var a = 1;\n"}, config)
+    args = [command, "--out", "out"] if command == "build" else [command]
+    proc = _python_entry(site, *args, setup=NO_BROTLI)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        'assetbuild.toml: error: compress: "br" needs the brotli extra: '
+        "pip install 'assetbuild[brotli]'\n"
+    )
+    assert not (site / "js/1").exists()
+
+
+def test_compress_br_option_without_the_brotli_extra(make_site: SiteFactory) -> None:
+    site = make_site({"js/source/a.js": "var a = 1;\n"})
+    proc = _python_entry(site, "install", "--compress", "gzip,br", setup=NO_BROTLI)
+    assert proc.returncode == 2, proc.stderr
+    assert '--compress: "br" needs the brotli extra' in proc.stderr
+    assert not (site / "js/1").exists()
+
+
+@pytest.mark.parametrize(
+    ("config", "line"),
+    [
+        (
+            '[[bundle]]\noutput = "js/main.js"\nsources = ["js/a.js",\n           "js/b.js"\n\n'
+            '[[bundle]]\noutput = "css/main.css"\nsources = ["css/*.css"]\n',
+            3,
+        ),
+        ('tokens = { cdn = "x",\n\n[[bundle]]\noutput = "js/main.js"\nsources = ["a.js"]\n', 1),
+        ('[[bundle]]\noutput = "js/main.js"\nsources = [\n  "a.js",\n  "b.js",\n', 3),
+    ],
+)
+def test_an_unclosed_array_is_reported_where_it_opens(
+    make_site: SiteFactory, config: str, line: int
+) -> None:
+    """Before: "assetbuild.toml:6:1: error: invalid TOML: Unclosed array" at the next table."""
+    site = make_site({"js/a.js": "var a = 1;\n"}, config)
+    result = _cli(site, "check")
+    assert result.exit_code == 2
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"assetbuild.toml:{line}:"), result.stderr
+    assert "not closed" in first
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        'root = 3\n[[bundle]]\noutput = "js/main.js"\nsources = ["js/*.js"]\n',
+        'colour = "x"\n[[bundle]]\noutput = "js/main.js"\nsources = ["js/*.js"]\n',
+        '[[bundle]]\noutput = "js/main.js"\nsources = [\n',
+        "x = = 1\n",
+        'compress = ["zip"]\n[[bundle]]\noutput = "js/main.js"\nsources = ["js/*.js"]\n',
+    ],
+)
+def test_each_configuration_error_is_printed_once(make_site: SiteFactory, config: str) -> None:
+    site = make_site({"js/a.js": "var a = 1;\n"}, config)
+    result = _cli(site, "check")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len([line for line in lines if "error" in line]) == 1, result.stderr
+    assert not [line for line in lines if line.startswith("assetbuild: ")], result.stderr
