@@ -426,10 +426,13 @@ def _file_matches(path: str, rec: Any) -> tuple[bool, Any]:
         return False, None
     if list(stamp) == rec.get("stamp") and not rec.get("racy"):
         return True, None
-    try:
-        with open(path, "rb") as f:
-            digest = hashlib.file_digest(f, "sha256").hexdigest()
-    except OSError:
+    from assetbuild.fsutil import RefusedFile, read_regular
+
+    try:  # a regular file within a bound, never a FIFO that would hang the read
+        digest = hashlib.sha256(
+            read_regular(Path(path), MAX_BUNDLE_BYTES, follow_symlinks=False)
+        ).hexdigest()
+    except (OSError, RefusedFile):
         return False, None
     if digest != rec.get("sha256"):
         return False, None
