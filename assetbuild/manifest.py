@@ -227,7 +227,7 @@ def read_manifest(path: Path) -> ManifestData:
 
 # An unterminated string runs to the end (keeping more, never less): otherwise every escaped quote of
 # a long unterminated one starts a new scan to the end, which is quadratic.
-_PHP_STRING = re.compile(r"'((?:[^'\\]|\\.)*)(?:'|\Z)", re.DOTALL)
+_PHP_STRING = re.compile(r"'((?:[^'\\]|\\.)*+)(?:'|\Z)", re.DOTALL)
 
 
 def _json_strings(value: object) -> list[str]:

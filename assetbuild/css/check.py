@@ -60,12 +60,12 @@ _MAX_ERRORS = 100
 _HEX_ESCAPE_BEFORE = re.compile(r"\\[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\n\r\f])\Z")
 _UNESCAPE = re.compile(_ESCAPE)
 _STRING_BODY = {
-    '"': re.compile(r'(?:[^"\\\n\r\f]|\\(?:\r\n|[\s\S]))*'),
-    "'": re.compile(r"(?:[^'\\\n\r\f]|\\(?:\r\n|[\s\S]))*"),
+    '"': re.compile(r'(?:[^"\\\n\r\f]|\\(?:\r\n|[\s\S]))*+'),
+    "'": re.compile(r"(?:[^'\\\n\r\f]|\\(?:\r\n|[\s\S]))*+"),
 }
-_URL_BODY = re.compile(r"""(?:[^\s()"'\\\x00-\x08\x0b\x0e-\x1f\x7f]|\\(?:[^\n\r\f]|\Z))*""")
-_URL_REMNANT = re.compile(r"(?:[^)\\]|\\[\s\S])*")
-_AT_NAME = re.compile(rf"-?(?:{_NAME_START}|\\[^\n\r\f])(?:{_NAME_CHAR}|\\[^\n\r\f])*")
+_URL_BODY = re.compile(r"""(?:[^\s()"'\\\x00-\x08\x0b\x0e-\x1f\x7f]|\\(?:[^\n\r\f]|\Z))*+""")
+_URL_REMNANT = re.compile(r"(?:[^)\\]|\\[\s\S])*+")
+_AT_NAME = re.compile(rf"-?(?:{_NAME_START}|\\[^\n\r\f])(?:{_NAME_CHAR}|\\[^\n\r\f])*+")
 _NON_WS = re.compile(r"[^ \t\n\r\f]")
 _CDO_CDC = re.compile(r"<!--|-->")
 

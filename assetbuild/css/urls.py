@@ -43,12 +43,12 @@ from assetbuild.sources import Edit, SourceFile
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _TOKEN = re.compile(r"\{\$[A-Za-z_][A-Za-z0-9_]*\}|<\$[A-Za-z_][A-Za-z0-9_]*>")
 _UNQUOTED = re.compile(
-    r"""url\([ \t\r\n\f]*((?:[^ \t\r\n\f()"'\\]|\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\r\n\f])?|[^\r\n\f0-9A-Fa-f]))*)""",
+    r"""url\([ \t\r\n\f]*((?:[^ \t\r\n\f()"'\\]|\\(?:[0-9A-Fa-f]{1,6}(?:\r\n|[ \t\r\n\f])?|[^\r\n\f0-9A-Fa-f]))*+)""",
     re.IGNORECASE,
 )
 _QUOTED = {
-    '"': re.compile(r'"((?:[^"\\\r\n\f]|\\(?:\r\n|[\s\S]))*)"'),
-    "'": re.compile(r"'((?:[^'\\\r\n\f]|\\(?:\r\n|[\s\S]))*)'"),
+    '"': re.compile(r'"((?:[^"\\\r\n\f]|\\(?:\r\n|[\s\S]))*+)"'),
+    "'": re.compile(r"'((?:[^'\\\r\n\f]|\\(?:\r\n|[\s\S]))*+)'"),
 }
 _IMAGE_SETS = frozenset({"image-set", "-webkit-image-set"})
 # Serialization types (csstokens.Info[2]) of the tokens that can hold a URL: url tokens,
