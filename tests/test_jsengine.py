@@ -423,3 +423,41 @@ def test_lent_engines_check_in_threads_with_the_same_answers() -> None:
         assert id(jsengine._engine()) in engines.values()
         with pytest.raises(RuntimeError), jsengine.lend():
             pass  # one engine a thread
+
+
+# --- batches: one call for many texts, each text's own answer ------------------------------------
+
+BATCH_TEXTS = [
+    *MODERN_VALID,
+    *INVALID,
+    "x = '\U0001f600'; let late = 1;",  # astral: the next text's offsets still start at 0
+    "/*! kept */ var y = '\U0001f600\U0001f600'; // @license MIT\n",
+    "x = '\U0001f600' + (1 + );",
+    "",
+    "x = 1 +",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(BATCH_TEXTS), min_size=1, max_size=10), st.data())
+def test_a_batch_gives_each_text_its_own_answers(texts: list[str], data: st.DataObject) -> None:
+    alone = [jsengine.analyze_script(text) for text in texts]
+    assert jsengine.analyze_scripts(texts) == alone
+    candidates = [
+        data.draw(st.sampled_from([t, t + ";", "x=1", t.replace(" ", "")])) for t in texts
+    ]
+    pairs = list(zip(texts, candidates, strict=True))
+    together = jsengine.same_programs(pairs)  # with the batch's trees held
+    assert together == [jsengine.same_programs([pair])[0] for pair in pairs]  # and without
+
+
+def test_utf16_lengths_split_a_batch_where_python_does() -> None:
+    texts = ["'\U0001f600'", "'é'", "x", "'\U0001f600\U0001f600' + (", "y"]
+    joined, lengths = jsengine._joined(texts)
+    assert joined == "".join(texts)
+    assert [int(n) for n in lengths.split(",")] == [4, 3, 1, 10, 1]
+    answers = jsengine.analyze_scripts(texts)
+    assert [isinstance(a, jsengine.ScriptFacts) for a in answers] == [True, True, True, False, True]
+    verdict = answers[3]
+    assert isinstance(verdict, jsengine.EngineVerdict) and verdict.offset == len(texts[3])
+    assert jsengine.analyze_scripts([]) == [] and jsengine.same_programs([]) == []

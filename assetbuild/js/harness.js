@@ -4,13 +4,27 @@
   var SCRIPT = {ecmaVersion: "latest", sourceType: "script", allowHashBang: true};
   var MODULE = {ecmaVersion: "latest", sourceType: "module", allowHashBang: true};
   var SKIP = {start: 1, end: 1, loc: 1, range: 1};
-  // [text, tree] of the last script checked: its minified text is compared with it next, so the
-  // source is parsed once. One tree at most, dropped once used, so an idle isolate holds none.
-  var recent = null;
+  // Trees of the scripts last checked, by text: their minified texts are compared with them next,
+  // so each source is parsed once. A tree is dropped once its comparison proves the pair the same,
+  // and all of them when the next check begins, so an idle isolate holds at most the trees of its
+  // last batch whose candidates failed.
+  var held = new Map();
 
   function parseScript(text) {
-    if (recent !== null && recent[0] === text) return recent[1];
-    return acorn.parse(text, SCRIPT);
+    var tree = held.get(text);
+    return tree !== undefined ? tree : acorn.parse(text, SCRIPT);
+  }
+
+  // A batch arrives as one string and the lengths of its parts (UTF-16 units, comma-separated):
+  // one call into the isolate for a batch, where each call costs a hop through mini-racer's thread.
+  function split(joined, lengths) {
+    var parts = [], at = 0, sizes = lengths === "" ? [] : lengths.split(",");
+    for (var i = 0; i < sizes.length; i++) {
+      var n = +sizes[i];
+      parts.push(joined.slice(at, at + n));
+      at += n;
+    }
+    return parts;
   }
 
   function isLicense(block, body) {
@@ -44,24 +58,24 @@
     return null;
   }
 
-  // The verdict on a text as a classic script (or module): null when accepted. `options` may add
-  // an onComment callback; a script's tree is kept in `recent` for the comparison that follows.
+  // The verdict on a text as a classic script (or module): null when accepted, with its tree.
+  // `options` may add an onComment callback.
   function verdict(text, module, options) {
     var tree;
-    recent = null;
     try {
       tree = acorn.parse(text, options);
     } catch (e) {
       return [rejected(e), null];
     }
     if (module) return [null, tree];
-    var failed = uncompiled(text);
-    if (failed === null) recent = [text, tree];
-    return [failed, tree];
+    return [uncompiled(text), tree];
   }
 
   function check(text, module) {
-    return verdict(text, module, module ? MODULE : SCRIPT)[0];
+    held.clear();
+    var answer = verdict(text, module, module ? MODULE : SCRIPT);
+    if (!module && answer[0] === null) held.set(text, answer[1]);
+    return answer[0];
   }
 
   function same(x, y) {
@@ -93,11 +107,22 @@
       // Equal texts are the same program once one of them parses (and, below, compiles).
       if (a !== b && !same(left, acorn.parse(b, SCRIPT))) return 0;
       compile(b);
-      if (recent !== null && recent[0] === a) recent = null;  // proven: the tree is done with
+      held.delete(a);  // proven: the tree is done with
       return 1;
     } catch (e) {
       return limited(e) ? -1 : 0;
     }
+  }
+
+  // Pairs (a, b, a, b, ...) as `split` reads them: one character a pair, "1" proven the same,
+  // "0" not, "x" undecided (a limit of the engine).
+  function sameAll(joined, lengths) {
+    var texts = split(joined, lengths), out = "";
+    for (var i = 0; i + 1 < texts.length; i += 2) {
+      var answer = sameProgram(texts[i], texts[i + 1]);
+      out += answer === 1 ? "1" : answer === 0 ? "0" : "x";
+    }
+    return out;
   }
 
   // Top-level bindings, the "use strict" prologue and license comments of an accepted script:
@@ -128,6 +153,19 @@
     }
   }
 
+  // Each text's verdict string, or its facts; the trees of the accepted ones whose `keep` character
+  // is "1" are held for the comparisons that follow.
+  function analyzeAll(joined, lengths, keep) {
+    held.clear();
+    var texts = split(joined, lengths), answers = [];
+    for (var i = 0; i < texts.length; i++) {
+      var answer = analyze(texts[i]);
+      if (answer[1] !== null && keep.charCodeAt(i) === 49) held.set(texts[i], answer[1]);
+      answers.push(answer[0]);
+    }
+    return JSON.stringify(answers);
+  }
+
   function analyze(text) {
     var licenses = [];
     var answer = verdict(text, false, {
@@ -136,7 +174,7 @@
         if (isLicense(block, body)) licenses.push([start, end]);
       }
     });
-    if (answer[0] !== null) return answer[0];
+    if (answer[0] !== null) return [answer[0], null];
     var body = answer[1].body, bindings = [], strict = -1, i, s;
     for (i = 0; i < body.length; i++) {
       s = body[i];
@@ -167,7 +205,7 @@
         else stack.push(child);
       }
     }
-    return JSON.stringify({bindings: bindings, strict: strict, licenses: licenses});
+    return [{bindings: bindings, strict: strict, licenses: licenses}, answer[1]];
   }
 
   // Tokens for the safe minifier, in esprima's vocabulary: a template literal's pieces between
@@ -202,5 +240,5 @@
     return JSON.stringify(out);
   }
 
-  return [check, sameProgram, analyze, tokens];
+  return [check, sameAll, analyzeAll, tokens];
 })(acorn)
