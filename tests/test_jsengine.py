@@ -127,7 +127,7 @@ def test_modules(text: str, module: bool, accepted: bool) -> None:
         ("var a = 1;\nvar b = 2 3;", "3"),
         ("'\U0001f600\U0001f600'; a + * b;", "*"),  # astral characters: two UTF-16 units each
         ("x = '\U0001f600'; y = 'é';\n  return;", "return"),
-        ("class A { #x; #x; }", "#x; }"),
+        ("class A { #x; #x; }", "x; }"),  # meriyah points at the name after `#`
         (
             "let a; let a;",
             "a;",
@@ -458,6 +458,36 @@ def test_utf16_lengths_split_a_batch_where_python_does() -> None:
     assert [int(n) for n in lengths.split(",")] == [4, 3, 1, 10, 1]
     answers = jsengine.analyze_scripts(texts)
     assert [isinstance(a, jsengine.ScriptFacts) for a in answers] == [True, True, True, False, True]
-    verdict = answers[3]
-    assert isinstance(verdict, jsengine.EngineVerdict) and verdict.offset == len(texts[3])
+    verdict = answers[3]  # at its last token, "(" (UTF-16 offset 9), in Python's index
+    assert isinstance(verdict, jsengine.EngineVerdict) and verdict.offset == len(texts[3]) - 1
     assert jsengine.analyze_scripts([]) == [] and jsengine.same_programs([]) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "f() = 4;",
+        "f()++;",
+        "--f();",
+        "f() += 1;",
+        "f() ??= 1;",
+        "for (f() in x) ;",
+        "for (f() of x) ;",
+        "(f()) = 1;",
+        "a.b(c)[d]() = 1;",
+        "x = () => { g() = 2; };",
+    ],
+)
+def test_a_call_is_never_an_assignment_target(text: str) -> None:
+    """meriyah accepts these in sloppy scripts (as browsers do: a ReferenceError when run), and so
+    does V8's compiler; test262 and acorn reject them early, so the tree check does."""
+    answer = jsengine.analyze_script(text)
+    assert isinstance(answer, jsengine.EngineVerdict) and answer.kind == "syntax"
+    assert answer.offset is not None
+
+
+@pytest.mark.parametrize(
+    "text", ["f(a = 1);", "x = f() == 4;", "f()\nx = 4;", "a[f()] = 1;", "f().x = 1;"]
+)
+def test_calls_beside_assignments_are_fine(text: str) -> None:
+    assert isinstance(jsengine.analyze_script(text), jsengine.ScriptFacts)

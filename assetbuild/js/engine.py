@@ -1,25 +1,28 @@
-"""Optional fast first pass for JavaScript: acorn and V8 inside mini-racer, compile only.
+"""The fast first pass for JavaScript: meriyah and V8 inside mini-racer, compile only.
 
-Installed with the `fast` extra (`mini-racer`). The engine never runs the code it checks: acorn
-(vendored, MIT) parses it, and V8 compiles it with `new Function(text)`, which builds a function
-without calling it (V8 refuses a body that closes the wrapper: "Single function literal required").
+mini-racer is installed where it publishes wheels. The engine never runs the code it checks: meriyah
+(vendored, ISC) parses it as a web-compatible script with every early error (its `lexical` option),
+a small tree check adds the one test262 early error it lets through (a call as an assignment target,
+`f() = 1`), and V8 compiles it with `new Function(text)`, which builds a function without calling it
+(V8 refuses a body that closes the wrapper: "Single function literal required"). acorn (vendored,
+MIT) makes the safe minifier's tokens and checks modules.
 
 Combination rule for callers (measured on test262: never weaker than esprima alone, see the report):
-- `check_scripts` returns None: accepted, esprima is not run. (acorn AND V8 accepted it as a classic
-  script; acorn alone for modules.)
+- `check_scripts` returns None: accepted, esprima is not run. (meriyah AND V8 accepted it as a
+  classic script; acorn alone for modules.)
 - An EngineVerdict: run esprima on that text. If esprima rejects, report esprima's message and
   location, exactly as without the engine. If esprima accepts and the verdict's kind is "limit", the
   engine could not decide (stack, memory, lone surrogates): accept, as without the engine. If esprima
   accepts and the kind is "syntax" or "compile", the engine found an error esprima misses: reject
   with the engine's message at `offset` (None: no position, report the whole file).
-- `same_programs` returns True: the pair is the same program (both parse, their acorn ESTrees are
+- `same_programs` returns True: the pair is the same program (both parse, their ESTrees are
   equal ignoring positions and Literal `raw`; regex pattern/flags, bigint digits, directives,
   template cooked and raw compared; the second text also compiles in V8). False means "not proven
   the same": handle it as esprima's `same_program` returning False (or ask esprima to decide).
 
 Each source is parsed once: `analyze_scripts` keeps the trees for the `same_programs` call on
-those texts that follows (a build's order: check, minify, verify), so a file costs one acorn parse
-of the source, one of the minified text and two V8 compiles. Both take a batch of texts in one call
+those texts that follows (a build's order: check, minify, verify), so a file costs one parse of the
+source, one of the minified text and two V8 compiles. Both take a batch of texts in one call
 into the engine (each call hops through mini-racer's event-loop thread, ~0.4 ms): a text gets the
 same answer in a batch as alone, and a batch the engine cannot take whole (memory, time) is retried
 a text at a time. Calls from one thread are serialized on one engine (isolate); `lend()` gives
@@ -48,7 +51,7 @@ from assetbuild.minified import has_lone_surrogate
 
 Kind = Literal["syntax", "compile", "limit"]
 
-# Generous: acorn parses megabytes per second, so only a runaway or a stuck engine reaches this.
+# Generous: the parsers read megabytes per second, so only a runaway or a stuck engine reaches this.
 _TIMEOUT_BASE = 20.0
 _TIMEOUT_PER_MB = 10.0
 _HEAP_LIMIT = 1_000_000_000  # bytes of V8 heap
@@ -60,20 +63,20 @@ _SETTLE_SECONDS = 5.0
 # suits forked pool workers and watch mode's threads). The other two bound memory, measured on the
 # 4x corpus (1,400 JS files, 7 MB, one process, bench/js_path.py): every text is compiled once, so
 # the compilation cache only keeps dead scripts alive (up to ~40 MB of heap); a 2 MB semi-space
-# (default 16) keeps acorn's short-lived garbage from growing the young generation. Peak RSS
+# (default 16) keeps the parser's short-lived garbage from growing the young generation. Peak RSS
 # 246 -> ~165 MB a process at the same CPU time (within this machine's noise). Not used:
 # low_memory_notification() every 1 M characters gave pages back (RSS -15 MB) but discarded
-# acorn's compiled code with them: 2x slower. --initial-old-space-size barely mattered.
+# the parser's compiled code with them: 2x slower. --initial-old-space-size barely mattered.
 _V8_FLAGS = ("--single-threaded", "--no-compilation-cache", "--max-semi-space-size=2")
 
-# The harness evaluated after acorn.js: one function expression returning the four entry points
-# (check, sameProgram, analyze, tokens). It is package data beside this module (harness.js, its
+# The harness evaluated after acorn.js and meriyah.js: one function expression returning the four
+# entry points (check, sameAll, analyzeAll, tokens). It is package data beside this module (harness.js, its
 # bytes evaluated exactly as they are, the leading blank line included).
 _HARNESS_FILE = "harness.js"
 
 
 def _packaged_js(package: str, name: str) -> str:
-    """A JavaScript file shipped as package data (acorn.js, harness.js), as text."""
+    """A JavaScript file shipped as package data (acorn.js, meriyah.js, harness.js), as text."""
     try:
         return resources.files(package).joinpath(name).read_text("utf-8")
     except FileNotFoundError as exc:
@@ -100,7 +103,7 @@ class EngineVerdict:
 
     message: str
     offset: int | None  # index into the Python string; None when the engine gives no position
-    kind: Kind  # "syntax" (acorn), "compile" (V8 only), "limit" (the engine could not decide)
+    kind: Kind  # "syntax" (the parser), "compile" (V8 only), "limit" (the engine could not decide)
 
 
 class Interrupted(RuntimeError):
@@ -108,7 +111,7 @@ class Interrupted(RuntimeError):
 
 
 class _Engine:
-    """One V8 isolate with acorn and the harness loaded; calls are serialized.
+    """One V8 isolate with the parsers and the harness loaded; calls are serialized.
 
     The isolate answers on an asyncio loop that this engine owns (one thread). A call is a task on
     it, so a call cut short (Ctrl-C in the calling thread, or `cancel_calls` from another) is
@@ -141,6 +144,7 @@ class _Engine:
             # decides.
             self._racer.set_hard_memory_limit(_HEAP_LIMIT)
             self._racer.eval(_packaged_js("assetbuild.js.vendor", "acorn.js"))
+            self._racer.eval(_packaged_js("assetbuild.js.vendor", "meriyah.js"))
             functions: Any = self._racer.eval(_packaged_js("assetbuild.js", _HARNESS_FILE))
         self._check: Any = functions[0]
         self._same_all: Any = functions[1]

@@ -1,7 +1,20 @@
 
-(function (acorn) {
+(function (acorn, meriyah) {
   "use strict";
-  var SCRIPT = {ecmaVersion: "latest", sourceType: "script", allowHashBang: true};
+  // Scripts as browsers take them (Annex B), with every early error (`lexical`: scopes, labels,
+  // private names), and offsets on each node; acorn makes the safe minifier's tokens.
+  var MERIYAH = {ranges: {start: true, end: true}, webcompat: true, lexical: true};
+  // meriyah copies a few nodes with structuredClone, which V8 alone (without a browser or Node)
+  // lacks: plain objects of strings, numbers and booleans.
+  if (typeof structuredClone === "undefined") {
+    globalThis.structuredClone = function clone(value) {
+      if (value === null || typeof value !== "object") return value;
+      if (Array.isArray(value)) return value.map(clone);
+      var copy = {};
+      for (var key in value) copy[key] = clone(value[key]);
+      return copy;
+    };
+  }
   var MODULE = {ecmaVersion: "latest", sourceType: "module", allowHashBang: true};
   var SKIP = {start: 1, end: 1, loc: 1, range: 1};
   // Trees of the scripts last checked, by text: their minified texts are compared with them next,
@@ -12,7 +25,43 @@
 
   function parseScript(text) {
     var tree = held.get(text);
-    return tree !== undefined ? tree : acorn.parse(text, SCRIPT);
+    return tree !== undefined ? tree : parseTree(text, null);
+  }
+
+  // A classic script's tree (meriyah's: 1.6-2x faster than acorn's on the same texts);
+  // `onComment(block, body, start, end)` hears every comment.
+  function parseTree(text, onComment) {
+    var options = MERIYAH;
+    if (onComment !== null) {
+      options = {ranges: MERIYAH.ranges, webcompat: true, lexical: true,
+                 onComment: function (type, body, start, end) { onComment(type === "MultiLine", body, start, end); }};
+    }
+    var tree = meriyah.parseScript(text, options);
+    callTargets(tree);
+    return tree;
+  }
+
+  // meriyah (web-compatible) accepts a call as an assignment target (`f() = 1`: a ReferenceError
+  // when it runs, and V8 compiles it); acorn and test262 reject it early.
+  function callTargets(tree) {
+    var stack = [tree];
+    while (stack.length) {
+      var node = stack.pop(), target = null, t = node.type;
+      if (t === "AssignmentExpression" || t === "ForInStatement" || t === "ForOfStatement") target = node.left;
+      else if (t === "UpdateExpression") target = node.argument;
+      if (target !== null && target.type === "CallExpression") {
+        var e = new SyntaxError("Invalid left-hand side in assignment");
+        e.pos = target.start;
+        throw e;
+      }
+      for (var k in node) {
+        var v = node[k];
+        if (v === null || typeof v !== "object") continue;
+        if (Array.isArray(v)) {
+          for (var i = v.length - 1; i >= 0; i--) if (v[i] !== null && typeof v[i].type === "string") stack.push(v[i]);
+        } else if (typeof v.type === "string") stack.push(v);
+      }
+    }
   }
 
   // A batch arrives as one string and the lengths of its parts (UTF-16 units, comma-separated):
@@ -39,12 +88,13 @@
   }
 
   function limited(e) {
-    // acorn turns a stack overflow into a SyntaxError; it is a limit, not a verdict.
+    // A parser may turn a stack overflow into a SyntaxError; it is a limit, not a verdict.
     return !(e instanceof SyntaxError) || /stack space|call stack|too much recursion/i.test(e.message);
   }
 
   function rejected(e) {
     if (limited(e)) return "limit\u0000-1\u0000" + e;
+    if (e.description !== undefined) return "syntax\u0000" + e.start + "\u0000" + e.description;  // meriyah
     return "syntax\u0000" + e.pos + "\u0000" + e.message.replace(/ \(\d+:\d+\)$/, "");
   }
 
@@ -60,10 +110,10 @@
 
   // The verdict on a text as a classic script (or module): null when accepted, with its tree.
   // `options` may add an onComment callback.
-  function verdict(text, module, options) {
+  function verdict(text, module, onComment) {
     var tree;
     try {
-      tree = acorn.parse(text, options);
+      tree = module ? acorn.parse(text, MODULE) : parseTree(text, onComment);
     } catch (e) {
       return [rejected(e), null];
     }
@@ -73,7 +123,7 @@
 
   function check(text, module) {
     held.clear();
-    var answer = verdict(text, module, module ? MODULE : SCRIPT);
+    var answer = verdict(text, module, null);
     if (!module && answer[0] === null) held.set(text, answer[1]);
     return answer[0];
   }
@@ -105,7 +155,7 @@
     try {
       var left = parseScript(a);
       // Equal texts are the same program once one of them parses (and, below, compiles).
-      if (a !== b && !same(left, acorn.parse(b, SCRIPT))) return 0;
+      if (a !== b && !same(left, parseTree(b, null))) return 0;
       compile(b);
       held.delete(a);  // proven: the tree is done with
       return 1;
@@ -168,11 +218,8 @@
 
   function analyze(text) {
     var licenses = [];
-    var answer = verdict(text, false, {
-      ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
-      onComment: function (block, body, start, end) {
-        if (isLicense(block, body)) licenses.push([start, end]);
-      }
+    var answer = verdict(text, false, function (block, body, start, end) {
+      if (isLicense(block, body)) licenses.push([start, end]);
     });
     if (answer[0] !== null) return [answer[0], null];
     var body = answer[1].body, bindings = [], strict = -1, i, s;
@@ -241,4 +288,4 @@
   }
 
   return [check, sameAll, analyzeAll, tokens];
-})(acorn)
+})(acorn, meriyah)
