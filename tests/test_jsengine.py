@@ -491,3 +491,79 @@ def test_a_call_is_never_an_assignment_target(text: str) -> None:
 )
 def test_calls_beside_assignments_are_fine(text: str) -> None:
     assert isinstance(jsengine.analyze_script(text), jsengine.ScriptFacts)
+
+
+# --- the safe minifier made inside the engine: safe.py's `emit`, byte for byte ---------------------
+
+
+def python_emit(text: str) -> str | None:
+    from assetbuild.js import safe as jssafe
+
+    tokens = jsengine.script_tokens(text)
+    if tokens is None:
+        return None
+    return jssafe.emit(text, [jssafe.Piece(kind, text[a:b], a, b) for kind, a, b in tokens])
+
+
+SAFE_SNIPPETS = [
+    *TOKEN_CASES,
+    *MODERN_VALID,
+    "#!/usr/bin/env node\n/*! a */ x = 1",
+    "#!/usr/bin/env node",
+    "a = b\n(c)",
+    "return_ = a\n++\nb",
+    "x = a\n-->b\n",
+    "x = a <!--b\n",
+    "x = y / 2 / /re/i.source.length",
+    "x = 1..toString() + 1.5.toFixed() + .5 + 0x1F.toString()",
+    "a = b ? c : d ?.5 : 6; e = f?.[g]",
+    "x = a++ + ++b - c-- - --d; y = a+ +b - -c",
+    "for (;;) { continue\nlabel }",
+    "x = `a\n${b\n}c` + `${`${`\n`}`}`",
+    "throw new Error(`${a}`)\n// @license trailing line comment",
+    "/*!\n * multi\n */\nfunction f() {}\n/* plain */ g()",
+    "var \u212e = 1, \u309b= 2, \\u0061b = 3, a\\u{62} = 4; x = \u212e in \u309b",
+    "x = '\\u2028' + \"\u2028\" + y\u2028z",
+    "x = a\u2029+b\r\n-c\r+d",
+    "class A { static #x = 1; static m() { return #x in A } get [k]() {} 'q'() {} 1() {} }",
+    "a = /[/]/; b = /\\//g; c = a / b / c",
+    "if (a) b; else\n{ c }\ndo x; while (y)\nz",
+    "x = async\n() => 1; y = async function\nf() {}",
+    "let \U0001d49c\U0001d49c = 1; \U0001d49c\U0001d49c++; x = '\U0001f600'\n\U0001d49c\U0001d49c",
+    "",
+    "x = (1 + ;",  # no tokens: the engine says so
+]
+
+
+@pytest.mark.parametrize("text", SAFE_SNIPPETS)
+def test_the_engines_safe_minifier_is_safe_py_byte_for_byte(text: str) -> None:
+    assert jsengine.safe_minified([text]) == [python_emit(text)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(SAFE_SNIPPETS), min_size=1, max_size=4), st.data())
+def test_safe_minifier_batches_give_each_text_its_own_output(
+    parts: list[str], data: st.DataObject
+) -> None:
+    texts = [
+        data.draw(st.sampled_from(["\n", ";\n", " ", ";"])).join(parts[: i + 1])
+        for i in range(len(parts))
+    ]
+    assert jsengine.safe_minified(texts) == [python_emit(text) for text in texts]
+
+
+def test_the_engine_knows_safe_pys_punctuators() -> None:
+    """harness.js spells safe.py's two lists of punctuators again: they must stay the same."""
+    import re
+
+    from assetbuild.js import safe as jssafe
+
+    harness = (Path(jsengine.__file__).parent / "harness.js").read_text("utf-8")
+
+    def spelled(name: str) -> str:
+        found = re.search(rf"var {name} = \(((?:\"[^\"]*\"\s*\+?\s*)+)\)\.split", harness)
+        assert found is not None, name
+        return "".join(re.findall(r'"([^"]*)"', found.group(1)))
+
+    assert spelled("PUNCTUATORS") == jssafe._ALL
+    assert spelled("FREE_BEFORE") == jssafe._FREE_BEFORE

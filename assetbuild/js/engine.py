@@ -69,8 +69,8 @@ _SETTLE_SECONDS = 5.0
 # the parser's compiled code with them: 2x slower. --initial-old-space-size barely mattered.
 _V8_FLAGS = ("--single-threaded", "--no-compilation-cache", "--max-semi-space-size=2")
 
-# The harness evaluated after acorn.js and meriyah.js: one function expression returning the four
-# entry points (check, sameAll, analyzeAll, tokens). It is package data beside this module (harness.js, its
+# The harness evaluated after acorn.js and meriyah.js: one function expression returning the five
+# entry points (check, sameAll, analyzeAll, tokens, safeAll). It is package data beside this module (harness.js, its
 # bytes evaluated exactly as they are, the leading blank line included).
 _HARNESS_FILE = "harness.js"
 
@@ -150,6 +150,7 @@ class _Engine:
         self._same_all: Any = functions[1]
         self._analyze_all: Any = functions[2]
         self._tokens: Any = functions[3]
+        self._safe_all: Any = functions[4]
         self._lock = threading.Lock()
         self.pid = os.getpid()
         self.startup_seconds = time.perf_counter() - started
@@ -159,7 +160,7 @@ class _Engine:
         # interpreter has frozen daemon threads at exit: close while threads still run.
         self.cancel()  # a call of another thread, still running: it ends now
         with self._lock:
-            del self._check, self._same_all, self._analyze_all, self._tokens
+            del self._check, self._same_all, self._analyze_all, self._tokens, self._safe_all
             try:
                 # The isolate runs one task at a time: once this answers, a script terminated by
                 # a cancellation has answered too (onto the open loop, which ignores it).
@@ -260,6 +261,24 @@ class _Engine:
         found = list(zip(flat[0::3], starts, ends, strict=True))
         found.sort(key=operator.itemgetter(1))  # comments arrive out of order
         return found
+
+    def safe_all(self, texts: Sequence[str]) -> list[str | None]:
+        """The safe minifier's output for each text, in one call; None where acorn cannot tokenize."""
+        from py_mini_racer import JSEvalException, JSTimeoutException
+
+        made: list[str | None] = [None] * len(texts)
+        sent = [i for i, text in enumerate(texts) if not has_lone_surrogate(text)]
+        batch = [texts[i] for i in sent]
+        try:
+            raw = self.call(self._safe_all, _size(batch), *_joined(batch)) if sent else "[]"
+        except (JSEvalException, JSTimeoutException):
+            if len(sent) > 1:  # each on its own, as alone
+                for i in sent:
+                    made[i] = self.safe_all([texts[i]])[0]
+            return made
+        for i, output in zip(sent, json.loads(str(raw)), strict=True):
+            made[i] = output
+        return made
 
     def same_all(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
         """Whether each pair is proven the same program, in one call."""
@@ -466,6 +485,17 @@ def analyze_scripts(
 def script_tokens(text: str) -> list[tuple[str, int, int]] | None:
     """(esprima token type, start, end) of a valid script's tokens and license comments, in order."""
     return _engine().tokens(text)
+
+
+def safe_minified(texts: Sequence[str]) -> list[str | None]:
+    """The safe minifier's output (`safe.emit` over `script_tokens`, the same text) for each text.
+
+    Made inside the engine where the tokens are: a big library has a million of them, which cost
+    more to send to Python and emit there than to find. None where the text cannot be tokenized.
+    """
+    if not texts:
+        return []
+    return _engine().safe_all(texts)
 
 
 def same_programs(pairs: Sequence[tuple[str, str]]) -> list[bool]:

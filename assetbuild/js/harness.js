@@ -257,7 +257,8 @@
 
   // Tokens for the safe minifier, in esprima's vocabulary: a template literal's pieces between
   // substitutions are single "Template" tokens, as esprima makes them. Flat: kind, start, end, ...
-  function tokens(text) {
+  // (license comments too; in the order acorn meets them, which is not always the text's).
+  function pieces(text) {
     var tt = acorn.tokTypes, out = [], braces = [], tpl = -1;
     acorn.parse(text, {
       ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
@@ -284,8 +285,112 @@
         out.push(kind, t.start, t.end);
       }
     });
+    return out;
+  }
+
+  function tokens(text) {
+    return JSON.stringify(pieces(text));
+  }
+
+  // The safe minifier's output: assetbuild/js/safe.py's `emit` over these tokens, the same bytes
+  // (tests hold the two to it), without sending a million tokens to Python and back. Each text's
+  // output, or null when acorn cannot tokenize it.
+  function safeAll(joined, lengths) {
+    var texts = split(joined, lengths), out = [];
+    for (var i = 0; i < texts.length; i++) {
+      var flat;
+      try {
+        flat = pieces(texts[i]);
+      } catch (e) {
+        out.push(null);
+        continue;
+      }
+      out.push(emit(texts[i], flat));
+    }
     return JSON.stringify(out);
   }
 
-  return [check, sameAll, analyzeAll, tokens];
+  // safe.py's _ALL and _FREE_BEFORE (tests compare them).
+  var PUNCTUATORS = ("{ } ( ) [ ] . ... ; , < > <= >= == != === !== + - * / % ** ++ -- << >> >>> " +
+    "& | ^ ! ~ && || ?? ? ?. : = += -= *= /= %= **= <<= >>= >>>= &= |= ^= &&= ||= ??= => #").split(" ");
+  var FREE_BEFORE = (") ] } ; , . ?. : ? = += -= *= %= **= <<= >>= >>>= &= |= ^= &&= ||= ??= " +
+    "== != === !== < > <= >= && || ?? % & | ^ << >> >>>").split(" ");
+  var PREFIXES = new Set(), BREAK_FREE_AFTER = new Set(), BREAK_FREE_BEFORE = new Set(FREE_BEFORE);
+  PUNCTUATORS.forEach(function (p) {
+    for (var n = 1; n <= p.length; n++) PREFIXES.add(p.slice(0, n));
+    if (p !== ")" && p !== "]" && p !== "}" && p !== "++" && p !== "--") BREAK_FREE_AFTER.add(p);
+  });
+  var LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+  function emit(text, flat) {
+    var order = [], i;
+    for (i = 0; i < flat.length; i += 3) order.push(i);
+    order.sort(function (a, b) { return flat[a + 1] - flat[b + 1]; });  // stable, as Python's
+    var out = [], prevKind = null, prevText = "", position = 0, hashbang = hashbangEnd(text);
+    if (hashbang) {
+      prevText = text.slice(0, hashbang);
+      out.push(prevText);
+      prevKind = "LineComment";
+      position = hashbang;
+    }
+    for (var k = 0; k < order.length; k++) {
+      var at = order[k], kind = flat[at], start = flat[at + 1], end = flat[at + 2];
+      if (start < position) continue;  // the hashbang, already emitted
+      var piece = text.slice(start, end);
+      if (prevKind !== null) out.push(separator(prevKind, prevText, kind, piece, text.slice(position, start)));
+      out.push(piece);
+      prevKind = kind;
+      prevText = piece;
+      position = end;
+    }
+    return out.join("");
+  }
+
+  function hashbangEnd(text) {
+    if (text.charCodeAt(0) !== 35 || text.charCodeAt(1) !== 33) return 0;
+    var found = LINE_TERMINATOR.exec(text);
+    return found === null ? text.length : found.index;
+  }
+
+  function isComment(kind) {
+    return kind === "LineComment" || kind === "BlockComment";
+  }
+
+  function separator(prevKind, prevText, kind, text, gap) {
+    if (prevKind === "LineComment") return "\n";
+    if (gap !== "" && gap !== " " && LINE_TERMINATOR.test(gap) && !breakIsFree(prevKind, prevText, kind, text)) {
+      return "\n";
+    }
+    return needsSpace(prevKind, prevText, kind, text) ? " " : "";
+  }
+
+  function breakIsFree(prevKind, prevText, kind, text) {
+    if (isComment(prevKind) || isComment(kind)) return false;
+    if (prevKind === "Punctuator" && BREAK_FREE_AFTER.has(prevText)) return true;
+    if (prevKind === "Template" && prevText.endsWith("${")) return true;
+    if (kind === "Punctuator" && BREAK_FREE_BEFORE.has(text)) return true;
+    return kind === "Template" && text.charCodeAt(0) === 125;  // "}"
+  }
+
+  // What may continue an identifier, a number or a regex's flags: ASCII letters and digits, `$`,
+  // `_`, a backslash and every non-ASCII character (a UTF-16 unit above 0x7f, surrogates included).
+  function word(c) {
+    return c > 0x7f || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ||
+      c === 36 || c === 95 || c === 92;
+  }
+
+  function needsSpace(prevKind, prevText, kind, text) {
+    var left = prevText.charCodeAt(prevText.length - 1), right = text.charCodeAt(0);
+    var rightWord = word(right);
+    if (word(left) && (rightWord || right === 35)) return true;  // "#"
+    if (prevKind === "Numeric" && (rightWord || right === 46)) return true;  // "."
+    if (prevKind === "RegularExpression" && rightWord) return true;  // would read as flags
+    if (left === 46 && right >= 48 && right <= 57) return true;  // "." then a digit
+    if (left === 47 && (right === 47 || right === 42)) return true;  // would open a comment
+    if (left === 60 && right === 33) return true;  // `<!--` opens an HTML-like comment
+    if (right === 62 && prevText.endsWith("--")) return true;  // `-->` at a line start too
+    return prevKind === "Punctuator" && PREFIXES.has(prevText + text.charAt(0));
+  }
+
+  return [check, sameAll, analyzeAll, tokens, safeAll];
 })(acorn, meriyah)

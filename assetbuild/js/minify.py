@@ -37,14 +37,24 @@ def minify_scripts(texts: Sequence[str]) -> list[Minified]:
                 fast[i] = candidate
     pairs = {i: (texts[i], candidate) for i, candidate in enumerate(fast) if candidate is not None}
     proven = dict(zip(pairs, jsengine.same_programs(list(pairs.values())), strict=True))
+    # rjsmin would change the others' meaning (or drop a license): the safe minifier, made and
+    # verified in the engine too, a batch at a time.
+    rest = [i for i in range(len(texts)) if licenses[i] is not None and not proven.get(i)]
+    safe = dict(zip(rest, jsengine.safe_minified([texts[i] for i in rest]), strict=True))
+    tried = {i: (texts[i], made) for i, made in safe.items() if made is not None}
+    tried = {i: pair for i, pair in tried.items() if _in_order(pair[1], kept[i])}
+    verified = dict(zip(tried, jsengine.same_programs(list(tried.values())), strict=True))
     results: list[Minified] = []
     for i, text in enumerate(texts):
-        candidate = fast[i]
+        candidate, made = fast[i], safe.get(i)
         if candidate is not None and proven[i]:
             results.append(Minified(candidate, "rjsmin"))
-            continue
-        minified = None if licenses[i] is None else _safe_with_engine(text, kept[i])
-        results.append(minified if minified is not None else _minify_with_esprima(text))
+        elif licenses[i] is None or made is None:  # the engine cannot decide: esprima does
+            results.append(_minify_with_esprima(text))
+        elif verified.get(i):
+            results.append(Minified(made, "safe"))
+        else:
+            results.append(Minified(text, "none"))
     return results
 
 
@@ -59,19 +69,6 @@ def _minify_with_esprima(text: str) -> Minified:
     candidate = jssafe.minify(text)
     if candidate is not None and _keeps(candidate, facts.fingerprint, licenses):
         return Minified(candidate, "safe")
-    return Minified(text, "none")
-
-
-def _safe_with_engine(text: str, kept: tuple[str, ...]) -> Minified | None:
-    """The safe minifier on the engine's tokens, verified by the engine; None when it cannot decide."""
-    from assetbuild.js import engine as jsengine
-
-    tokens = jsengine.script_tokens(text)
-    if tokens is None:
-        return None
-    safe = jssafe.emit(text, [jssafe.Piece(kind, text[a:b], a, b) for kind, a, b in tokens])
-    if _in_order(safe, kept) and jsengine.same_programs([(text, safe)])[0]:
-        return Minified(safe, "safe")
     return Minified(text, "none")
 
 
