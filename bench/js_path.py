@@ -4,9 +4,10 @@ Usage: python bench/js_path.py [--corpus DIR | --scale 1|2|4] [--baseline REV] [
        [--skip phases,pool,install] [--flags "V8 FLAGS"] [--pool-mb 0.5,1,2]
 
 - phases: in one process, each JS file of the corpus through the fast engine as a build does it:
-  check (`analyze_script`), rjsmin, verify (`same_programs` of source and rjsmin output). With
-  `--baseline REV` the same phases run with `assetbuild/jsengine.py` as of git REV, in the same
-  process (old vs new in one run). Each run in a fresh isolate (a build is cold); best of
+  check (`analyze_script`), rjsmin, verify (`same_programs` of source and rjsmin output); then the
+  same a batch at a time ("batched": `analyze_scripts` and `same_programs` of the executor's batches,
+  as `process_files` runs them). With `--baseline REV` the same phases run with the engine module,
+  harness and acorn as of git REV, in the same process (old vs new in one run). Each run in a fresh isolate (a build is cold); best of
   `--repeat` runs, CPU seconds of this process.
 - pool: `executor.run_jobs` over the JS files in a fresh process, serial (ASSETBUILD_JOBS=1) and
   parallel with the thresholds at 0 (as the executor chooses: threads with an engine each for
@@ -130,18 +131,26 @@ def js_files(corpus: Path) -> list[Path]:
     return sorted(p for p in found if not any(part.isdigit() for part in p.parent.parts))
 
 
+def _git_show(rev: str, path: str) -> str | None:
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{rev}:{path}"], capture_output=True, text=True
+    )
+    return done.stdout if done.returncode == 0 else None
+
+
 def load_engine(rev: str | None) -> ModuleType:
-    """assetbuild.js.engine, or its text as of git `rev` loaded as a separate module."""
+    """assetbuild.js.engine, or the engine as of git `rev` (with that revision's harness and acorn)."""
     if rev is None:
         from assetbuild.js import engine as jsengine
 
         return jsengine
-    text = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{rev}:assetbuild/jsengine.py"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    text = _git_show(rev, "assetbuild/js/engine.py")
+    folder = "assetbuild/js/"
+    if text is None:  # before the subpackages (62bd285)
+        text = _git_show(rev, "assetbuild/jsengine.py")
+        folder = "assetbuild/"
+    if text is None:
+        raise SystemExit(f"no JavaScript engine module at {rev}")
     path = Path(tempfile.mkdtemp()) / "jsengine_baseline.py"
     path.write_text(text)
     spec = importlib.util.spec_from_file_location("jsengine_baseline", path)
@@ -149,6 +158,16 @@ def load_engine(rev: str | None) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules["jsengine_baseline"] = module
     spec.loader.exec_module(module)
+
+    def packaged(package: str, name: str) -> str:
+        where = folder + ("vendor/" if package.endswith("vendor") else "") + name
+        found = _git_show(rev, where)
+        if found is None:
+            raise FileNotFoundError(f"{where} at {rev}")
+        return found
+
+    if hasattr(module, "_packaged_js"):  # its own harness and acorn, not today's
+        module._packaged_js = packaged
     return module
 
 
@@ -177,6 +196,36 @@ def phases(engine: ModuleType, texts: Sequence[str]) -> dict[str, float]:
     return spent
 
 
+def batched_phases(engine: ModuleType, texts: Sequence[str]) -> dict[str, float]:
+    """The same phases a batch at a time, as `process_files` runs them (the executor's batches)."""
+    from assetbuild.build.executor import units
+    from assetbuild.build.results import FileJob
+    from assetbuild.js.minify import _rjsmin
+
+    jobs = [FileJob("js", "", "", t, t, (), True, False, "", "") for t in texts]
+    clock = time.process_time
+    spent = {"check": 0.0, "rjsmin": 0.0, "verify": 0.0}
+    for unit in units(jobs, range(len(jobs))):
+        batch = [texts[i] for i in unit]
+        started = clock()
+        answers = engine.analyze_scripts(batch)
+        checked = clock()
+        pairs = []
+        for text, facts in zip(batch, answers, strict=True):
+            if isinstance(facts, engine.ScriptFacts):
+                minified = _rjsmin(text, tuple((a, text[a:b]) for a, b in facts.licenses))
+                if minified is not None:
+                    pairs.append((text, minified))
+        made = clock()
+        engine.same_programs(pairs)
+        verified = clock()
+        spent["check"] += checked - started
+        spent["rjsmin"] += made - checked
+        spent["verify"] += verified - made
+    spent["total"] = sum(spent.values())
+    return spent
+
+
 def best(runs: Sequence[dict[str, float]]) -> dict[str, float]:
     return {key: min(run[key] for run in runs) for key in runs[0]}
 
@@ -187,20 +236,23 @@ def run_phases(corpus: Path, baseline: str | None, repeat: int) -> None:
     print(
         f"phases: {len(texts)} JS files, {size / 1e6:.2f} M chars, cold isolate, best of {repeat} (CPU s)"
     )
-    engines = [("new", load_engine(None))]
+    new = load_engine(None)
+    engines: list[tuple[str, ModuleType, Any]] = [("new", new, phases)]
+    if hasattr(new, "analyze_scripts"):
+        engines.append(("new batched", new, batched_phases))
     if baseline:
-        engines.insert(0, (f"old {baseline}", load_engine(baseline)))
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in engines}
+        engines.insert(0, (f"old {baseline}", load_engine(baseline), phases))
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in engines}
     for _ in range(repeat):
-        for name, engine in engines:  # interleaved, so both see the same machine load
+        for name, engine, measure in engines:  # interleaved, so all see the same machine load
             # A fresh isolate each run: a build is cold (acorn not yet optimized by V8's JIT,
             # V8's compilation cache empty), and a warm isolate runs about twice as fast.
             engine._close()
             engine.startup_seconds()
-            runs[name].append(phases(engine, texts))
-    for _, engine in engines:
+            runs[name].append(measure(engine, texts))
+    for _, engine, _ in engines:
         engine._close()
-    for name, _ in engines:
+    for name, _, _ in engines:
         row = best(runs[name])
         print(f"  {name:>12}: " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
 

@@ -448,9 +448,9 @@ def test_second_build_comes_from_the_cache(make_site: Any, monkeypatch: pytest.M
     config = load_config(site)
     cold = build(config, BuildOptions())
     calls: list[str] = []
-    real = executor.process_file
+    real = executor.process_files
     monkeypatch.setattr(
-        executor, "process_file", lambda job: calls.append(job.display) or real(job)
+        executor, "process_files", lambda jobs: calls.extend(j.display for j in jobs) or real(jobs)
     )
     # each build is a run of its own, with a fresh memory: only the disk cache is left
     warm = build(config, BuildOptions())
@@ -524,9 +524,9 @@ def test_check_fills_the_cache_and_writes_nothing_else(
     assert any(p.parent.parent.name == "file" for p in made)  # per-file results
     assert not any(p.name.endswith(".state") or p.name.startswith("quick") for p in made)
     calls: list[str] = []
-    real = executor.process_file
+    real = executor.process_files
     monkeypatch.setattr(
-        executor, "process_file", lambda job: calls.append(job.display) or real(job)
+        executor, "process_files", lambda jobs: calls.extend(j.display for j in jobs) or real(jobs)
     )
     install(config, BuildOptions())
     assert calls == []  # the install after check finds every file checked

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,22 @@ def mixed_jobs(n: int = 24) -> list[FileJob]:
             )
             jobs.append(job(i, body))
     return jobs
+
+
+def each(function: Callable[[FileJob], FileResult], jobs: Sequence[FileJob]) -> list[FileResult]:
+    """`process_files` made of a per-file function (picklable with `functools.partial`)."""
+    return [function(j) for j in jobs]
+
+
+def per_file(function: Callable[[FileJob], FileResult]) -> Callable[..., list[FileResult]]:
+    return functools.partial(each, function)
+
+
+@pytest.fixture
+def one_file_units(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every script a batch of its own, so that these tests see where each file ran."""
+    monkeypatch.setattr(executor, "BATCH_CHARS", 1)
+    monkeypatch.setattr(executor, "BATCH_MIN_CHARS", 1)
 
 
 @pytest.fixture
@@ -246,7 +264,9 @@ def test_pool_results_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     jobs = mixed_jobs(10)
     first = run_jobs(jobs, cache=cache.ContentCache(tmp_path / "c"))
     computed: list[str] = []
-    monkeypatch.setattr(executor, "process_file", lambda j: computed.append(j.display))
+    monkeypatch.setattr(
+        executor, "process_files", lambda js: computed.extend(j.display for j in js)
+    )
     for runner in ("_run_pool", "_run_threads"):
         monkeypatch.setattr(
             executor, runner, lambda *a: pytest.fail("pool started for cached jobs")
@@ -275,12 +295,12 @@ def tell_where(j: FileJob) -> FileResult:
     return dataclasses.replace(result, display=f"{result.display}@{os.getpid()}")
 
 
-@pytest.mark.usefixtures("force_pool")
+@pytest.mark.usefixtures("force_pool", "one_file_units")
 def test_this_process_works_beside_the_workers(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     jobs = [dataclasses.replace(j, root=str(tmp_path)) for j in mixed_jobs(24)]
-    monkeypatch.setattr(executor, "process_file", tell_where)
+    monkeypatch.setattr(executor, "process_files", per_file(tell_where))
     results = run_jobs(jobs)
     where = [r.display.rsplit("@", 1) for r in results]
     assert [display for display, _ in where] == [j.display for j in jobs]  # each job once, in order
@@ -307,10 +327,10 @@ def fail_everywhere(j: FileJob) -> FileResult:
     return process_file(j)
 
 
-@pytest.mark.usefixtures("force_pool")
+@pytest.mark.usefixtures("force_pool", "one_file_units")
 def test_worker_crash_falls_back_to_serial(monkeypatch: pytest.MonkeyPatch) -> None:
     jobs = mixed_jobs(12)
-    monkeypatch.setattr(executor, "process_file", crash_in_worker)
+    monkeypatch.setattr(executor, "process_files", per_file(crash_in_worker))
     left = spy_pool(monkeypatch)
     results = run_jobs(jobs)
     assert len(left) == 1 and 10 in left[0]  # the pool broke; the rest ran serially
@@ -319,7 +339,7 @@ def test_worker_crash_falls_back_to_serial(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.usefixtures("parallel")
 def test_an_exception_in_a_worker_is_raised_as_in_serial(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(executor, "process_file", fail_everywhere)
+    monkeypatch.setattr(executor, "process_files", per_file(fail_everywhere))
     with pytest.raises(ValueError, match="a bug in a checker"):
         run_jobs(mixed_jobs(8))
 
@@ -341,11 +361,11 @@ def on_two_threads(j: FileJob) -> FileResult:
 _SEEN: dict[str, list[int]] = {}
 
 
-@pytest.mark.usefixtures("threads")
+@pytest.mark.usefixtures("threads", "one_file_units")
 def test_threads_check_javascript_with_an_engine_each(monkeypatch: pytest.MonkeyPatch) -> None:
     _SEEN.clear()
     _BOTH_STARTED.reset()
-    monkeypatch.setattr(executor, "process_file", on_two_threads)
+    monkeypatch.setattr(executor, "process_files", per_file(on_two_threads))
     jobs = mixed_jobs(24)
     results = run_jobs(jobs)
     assert results == [process_file(j) for j in jobs]
@@ -365,8 +385,9 @@ def slow_in_a_helper(j: FileJob) -> FileResult:
     return process_file(j)
 
 
+@pytest.mark.usefixtures("one_file_units")
 def test_threads_slow_jobs_are_waited_for(monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
-    monkeypatch.setattr(executor, "process_file", slow_in_a_helper)
+    monkeypatch.setattr(executor, "process_files", per_file(slow_in_a_helper))
     left = spy_pool(monkeypatch, threads)
     jobs = mixed_jobs(16)
     assert run_jobs(jobs) == [process_file(j) for j in jobs]
@@ -421,3 +442,54 @@ def test_no_processes_means_serial(monkeypatch: pytest.MonkeyPatch, force_pool: 
 
 def test_empty() -> None:
     assert run_jobs([]) == []
+
+
+def test_units_batch_scripts_by_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(executor, "_batched", lambda: True)
+    monkeypatch.setattr(executor, "BATCH_CHARS", 1000)
+    monkeypatch.setattr(executor, "BATCH_MIN_CHARS", 100)
+    monkeypatch.setattr(executor, "BATCH_FILES", 3)
+    sizes = [5000, 1500, 900, 400, 300, 200, 150, 100, 60, 50, 40, 30]
+    jobs = [job(i, "x" * n) for i, n in enumerate(sizes)] + [job(99, "y" * 2000, "css")]
+    found = executor.units(jobs, range(len(jobs)))
+    assert sorted(i for unit in found for i in unit) == list(range(len(jobs)))  # each job once
+    assert (12,) in found  # CSS: a unit of its own
+    assert (0,) in found and (1,) in found  # big scripts: batches of their own
+    for unit in found:
+        assert len(unit) <= 3
+        assert len(unit) == 1 or sum(sizes[i] for i in unit) <= 1000
+    totals = [sum(len(jobs[i].text) for i in unit) for unit in found]
+    assert totals == sorted(totals, reverse=True)  # the biggest first
+    # little work for several workers: smaller batches, so that they finish together
+    small = jobs[2:12]  # 2,230 characters: a quarter of each worker's share is 278
+    shared = executor.units(small, range(10), workers=2)
+    assert all(sum(len(small[i].text) for i in u) <= 278 for u in shared if len(u) > 1)
+    assert len(shared) > len(executor.units(small, range(10)))
+    monkeypatch.setattr(executor, "_batched", lambda: False)
+    assert all(len(unit) == 1 for unit in executor.units(jobs, range(len(jobs))))
+
+
+@pytest.mark.parametrize("mode", ["serial", "processes", "threads"])
+def test_batches_give_each_files_own_result(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    if not _has_engine():
+        pytest.skip("batches need the fast engine (mini-racer)")
+    monkeypatch.setenv("ASSETBUILD_ENGINE", "auto")
+    monkeypatch.setattr(executor, "BATCH_MIN_CHARS", 600)  # a few batches of several files
+    monkeypatch.setattr(executor, "BATCH_CHARS", 600)
+    if mode == "serial":
+        monkeypatch.setenv(executor.ENV_JOBS, "1")
+    else:
+        monkeypatch.setattr(executor, "POOL_MIN_FILES", 0)
+        monkeypatch.setattr(executor, "POOL_MIN_BYTES", 0)
+        monkeypatch.setattr(executor, "POOL_MIN_BYTES_FAST", 0)
+        monkeypatch.setattr(executor, "cpu_count", lambda: 2)
+        monkeypatch.setattr(executor, "available_memory", lambda: None)
+        monkeypatch.delenv(executor.ENV_JOBS, raising=False)
+        _force_mode(monkeypatch, mode)
+    batches: list[int] = []
+    real = executor.process_files
+    monkeypatch.setattr(executor, "process_files", lambda js: batches.append(len(js)) or real(js))
+    jobs = mixed_jobs(24)
+    assert run_jobs(jobs) == [process_file(j) for j in jobs]
+    if mode != "processes":  # (the workers' calls are not seen here)
+        assert max(batches) > 1

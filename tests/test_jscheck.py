@@ -109,8 +109,12 @@ def test_realistic_nesting_passes(depth: int) -> None:
     "text",
     ["[" * 10_000 + "]" * 10_000, "(" * 10_000 + "x" + ")" * 10_000, "x+" * 50_000 + "x"],
 )
-def test_absurd_nesting_is_the_tools_limit_not_a_syntax_error(text: str) -> None:
+def test_absurd_nesting_is_the_tools_limit_not_a_syntax_error(text: str, js_engine: str) -> None:
     report = check_js(source(text, "deep.js"), first=True)
+    if text.startswith("x+") and js_engine == "auto":
+        # meriyah reads a chain of binary operators without recursion, and V8 compiles it: valid
+        assert report.ok and report.diagnostics == ()
+        return
     assert not report.ok
     (diagnostic,) = report.diagnostics
     assert diagnostic.message.startswith("file is too deeply nested for the JavaScript checker")

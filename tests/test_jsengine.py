@@ -127,7 +127,7 @@ def test_modules(text: str, module: bool, accepted: bool) -> None:
         ("var a = 1;\nvar b = 2 3;", "3"),
         ("'\U0001f600\U0001f600'; a + * b;", "*"),  # astral characters: two UTF-16 units each
         ("x = '\U0001f600'; y = 'é';\n  return;", "return"),
-        ("class A { #x; #x; }", "#x; }"),
+        ("class A { #x; #x; }", "x; }"),  # meriyah points at the name after `#`
         (
             "let a; let a;",
             "a;",
@@ -423,3 +423,147 @@ def test_lent_engines_check_in_threads_with_the_same_answers() -> None:
         assert id(jsengine._engine()) in engines.values()
         with pytest.raises(RuntimeError), jsengine.lend():
             pass  # one engine a thread
+
+
+# --- batches: one call for many texts, each text's own answer ------------------------------------
+
+BATCH_TEXTS = [
+    *MODERN_VALID,
+    *INVALID,
+    "x = '\U0001f600'; let late = 1;",  # astral: the next text's offsets still start at 0
+    "/*! kept */ var y = '\U0001f600\U0001f600'; // @license MIT\n",
+    "x = '\U0001f600' + (1 + );",
+    "",
+    "x = 1 +",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(BATCH_TEXTS), min_size=1, max_size=10), st.data())
+def test_a_batch_gives_each_text_its_own_answers(texts: list[str], data: st.DataObject) -> None:
+    alone = [jsengine.analyze_script(text) for text in texts]
+    assert jsengine.analyze_scripts(texts) == alone
+    candidates = [
+        data.draw(st.sampled_from([t, t + ";", "x=1", t.replace(" ", "")])) for t in texts
+    ]
+    pairs = list(zip(texts, candidates, strict=True))
+    together = jsengine.same_programs(pairs)  # with the batch's trees held
+    assert together == [jsengine.same_programs([pair])[0] for pair in pairs]  # and without
+
+
+def test_utf16_lengths_split_a_batch_where_python_does() -> None:
+    texts = ["'\U0001f600'", "'é'", "x", "'\U0001f600\U0001f600' + (", "y"]
+    joined, lengths = jsengine._joined(texts)
+    assert joined == "".join(texts)
+    assert [int(n) for n in lengths.split(",")] == [4, 3, 1, 10, 1]
+    answers = jsengine.analyze_scripts(texts)
+    assert [isinstance(a, jsengine.ScriptFacts) for a in answers] == [True, True, True, False, True]
+    verdict = answers[3]  # at its last token, "(" (UTF-16 offset 9), in Python's index
+    assert isinstance(verdict, jsengine.EngineVerdict) and verdict.offset == len(texts[3]) - 1
+    assert jsengine.analyze_scripts([]) == [] and jsengine.same_programs([]) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "f() = 4;",
+        "f()++;",
+        "--f();",
+        "f() += 1;",
+        "f() ??= 1;",
+        "for (f() in x) ;",
+        "for (f() of x) ;",
+        "(f()) = 1;",
+        "a.b(c)[d]() = 1;",
+        "x = () => { g() = 2; };",
+    ],
+)
+def test_a_call_is_never_an_assignment_target(text: str) -> None:
+    """meriyah accepts these in sloppy scripts (as browsers do: a ReferenceError when run), and so
+    does V8's compiler; test262 and acorn reject them early, so the tree check does."""
+    answer = jsengine.analyze_script(text)
+    assert isinstance(answer, jsengine.EngineVerdict) and answer.kind == "syntax"
+    assert answer.offset is not None
+
+
+@pytest.mark.parametrize(
+    "text", ["f(a = 1);", "x = f() == 4;", "f()\nx = 4;", "a[f()] = 1;", "f().x = 1;"]
+)
+def test_calls_beside_assignments_are_fine(text: str) -> None:
+    assert isinstance(jsengine.analyze_script(text), jsengine.ScriptFacts)
+
+
+# --- the safe minifier made inside the engine: safe.py's `emit`, byte for byte ---------------------
+
+
+def python_emit(text: str) -> str | None:
+    from assetbuild.js import safe as jssafe
+
+    tokens = jsengine.script_tokens(text)
+    if tokens is None:
+        return None
+    return jssafe.emit(text, [jssafe.Piece(kind, text[a:b], a, b) for kind, a, b in tokens])
+
+
+SAFE_SNIPPETS = [
+    *TOKEN_CASES,
+    *MODERN_VALID,
+    "#!/usr/bin/env node\n/*! a */ x = 1",
+    "#!/usr/bin/env node",
+    "a = b\n(c)",
+    "return_ = a\n++\nb",
+    "x = a\n-->b\n",
+    "x = a <!--b\n",
+    "x = y / 2 / /re/i.source.length",
+    "x = 1..toString() + 1.5.toFixed() + .5 + 0x1F.toString()",
+    "a = b ? c : d ?.5 : 6; e = f?.[g]",
+    "x = a++ + ++b - c-- - --d; y = a+ +b - -c",
+    "for (;;) { continue\nlabel }",
+    "x = `a\n${b\n}c` + `${`${`\n`}`}`",
+    "throw new Error(`${a}`)\n// @license trailing line comment",
+    "/*!\n * multi\n */\nfunction f() {}\n/* plain */ g()",
+    "var \u212e = 1, \u309b= 2, \\u0061b = 3, a\\u{62} = 4; x = \u212e in \u309b",
+    "x = '\\u2028' + \"\u2028\" + y\u2028z",
+    "x = a\u2029+b\r\n-c\r+d",
+    "class A { static #x = 1; static m() { return #x in A } get [k]() {} 'q'() {} 1() {} }",
+    "a = /[/]/; b = /\\//g; c = a / b / c",
+    "if (a) b; else\n{ c }\ndo x; while (y)\nz",
+    "x = async\n() => 1; y = async function\nf() {}",
+    "let \U0001d49c\U0001d49c = 1; \U0001d49c\U0001d49c++; x = '\U0001f600'\n\U0001d49c\U0001d49c",
+    "",
+    "x = (1 + ;",  # no tokens: the engine says so
+]
+
+
+@pytest.mark.parametrize("text", SAFE_SNIPPETS)
+def test_the_engines_safe_minifier_is_safe_py_byte_for_byte(text: str) -> None:
+    assert jsengine.safe_minified([text]) == [python_emit(text)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(SAFE_SNIPPETS), min_size=1, max_size=4), st.data())
+def test_safe_minifier_batches_give_each_text_its_own_output(
+    parts: list[str], data: st.DataObject
+) -> None:
+    texts = [
+        data.draw(st.sampled_from(["\n", ";\n", " ", ";"])).join(parts[: i + 1])
+        for i in range(len(parts))
+    ]
+    assert jsengine.safe_minified(texts) == [python_emit(text) for text in texts]
+
+
+def test_the_engine_knows_safe_pys_punctuators() -> None:
+    """harness.js spells safe.py's two lists of punctuators again: they must stay the same."""
+    import re
+
+    from assetbuild.js import safe as jssafe
+
+    harness = (Path(jsengine.__file__).parent / "harness.js").read_text("utf-8")
+
+    def spelled(name: str) -> str:
+        found = re.search(rf"var {name} = \(((?:\"[^\"]*\"\s*\+?\s*)+)\)\.split", harness)
+        assert found is not None, name
+        return "".join(re.findall(r'"([^"]*)"', found.group(1)))
+
+    assert spelled("PUNCTUATORS") == jssafe._ALL
+    assert spelled("FREE_BEFORE") == jssafe._FREE_BEFORE

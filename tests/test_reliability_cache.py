@@ -193,9 +193,9 @@ def test_a_cache_restored_without_its_key_only_misses(
     from assetbuild.build import executor
 
     calls: list[str] = []
-    real = executor.process_file
+    real = executor.process_files
     monkeypatch.setattr(
-        executor, "process_file", lambda job: calls.append(job.display) or real(job)
+        executor, "process_files", lambda jobs: calls.extend(j.display for j in jobs) or real(jobs)
     )
     assert _click(["check", "-q"]) == 0
     assert len(calls) == 2  # check trusted no entry: this machine's key signed none of them
@@ -223,9 +223,9 @@ def test_a_shared_key_from_the_environment_shares_the_cache(
     from assetbuild.build import executor
 
     calls: list[str] = []
-    real = executor.process_file
+    real = executor.process_files
     monkeypatch.setattr(
-        executor, "process_file", lambda job: calls.append(job.display) or real(job)
+        executor, "process_files", lambda jobs: calls.extend(j.display for j in jobs) or real(jobs)
     )
     assert _click(["install", "-q", "--bump"]) == 0
     assert calls == []

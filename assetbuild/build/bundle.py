@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assetbuild.build.results import Built, FileJob, FileResult
 from assetbuild.diagnostics import Diagnostic, Location
+
+if TYPE_CHECKING:
+    from assetbuild.minified import Minified
 
 # Bumped whenever a change to the code below can change a file's result, so
 # that cached results of older versions are never trusted.
@@ -20,31 +23,67 @@ RESULT_FORMAT = 2
 
 def process_file(job: FileJob) -> FileResult:
     """Check one file and minify it when asked; runs in worker processes too."""
-    from assetbuild.sources import Edit, SourceFile
-
-    src = SourceFile(
-        Path(job.path), job.display, job.original, job.text, tuple(Edit(*e) for e in job.edits)
-    )
+    src = _source(job)
     if job.kind == "js":
-        return _process_js(src, job)
+        from assetbuild.js.check import check_js
+
+        report = check_js(src, first=job.first)
+        minified = None
+        if report.ok and job.minify:
+            from assetbuild.js.minify import minify_js
+
+            minified = minify_js(report.text)
+        return _js_result(src, report, minified)
     return _process_css(src, job)
 
 
-def _process_js(src: Any, job: FileJob) -> FileResult:
-    from assetbuild.js.check import check_js
+def process_files(jobs: Sequence[FileJob]) -> list[FileResult]:
+    """`process_file` of each job, the same values; the scripts a batch at a time.
 
-    report = check_js(src, first=job.first)
+    With the fast engine, one call into it checks every script, rjsmin runs on each, and one more
+    call verifies them all: two calls for the batch, where each file took two (a call hops through
+    mini-racer's event-loop thread, ~0.4 ms, and parses no faster for coming alone).
+    """
+    from assetbuild.js.check import check_scripts
+    from assetbuild.js.minify import minify_scripts
+
+    scripts = [i for i, job in enumerate(jobs) if job.kind == "js"]
+    sources = {i: _source(jobs[i]) for i in scripts}
+    # A tree is worth holding for the comparison only when the text minified is the one checked.
+    keep = [
+        jobs[i].minify and not (sources[i].text.startswith("#!") and not jobs[i].first)
+        for i in scripts
+    ]
+    reports = dict(
+        zip(
+            scripts,
+            check_scripts([(sources[i], jobs[i].first) for i in scripts], keep),
+            strict=True,
+        )
+    )
+    wanted = [i for i in scripts if reports[i].ok and jobs[i].minify]
+    minified = dict(zip(wanted, minify_scripts([reports[i].text for i in wanted]), strict=True))
+    return [
+        _js_result(sources[i], reports[i], minified.get(i)) if i in reports else process_file(job)
+        for i, job in enumerate(jobs)
+    ]
+
+
+def _source(job: FileJob) -> Any:
+    from assetbuild.sources import Edit, SourceFile
+
+    return SourceFile(
+        Path(job.path), job.display, job.original, job.text, tuple(Edit(*e) for e in job.edits)
+    )
+
+
+def _js_result(src: Any, report: Any, minified: Minified | None) -> FileResult:
+    """A checked script's result: minified when `minified` is given (only for a file that passed)."""
     diags = tuple(report.diagnostics)
-    if not report.ok:
-        return FileResult(job.display, report.text, report.text, "off", diags, report)
-    text, method = report.text, "off"
-    if job.minify:
-        from assetbuild.js.minify import minify_js
-
-        minified = minify_js(report.text)
-        text, method = minified.text, minified.method
-        diags += _fallback_warning(src, "JavaScript", "rjsmin", method)
-    return FileResult(job.display, text, report.text, method, diags, report)
+    if minified is None:
+        return FileResult(src.display, report.text, report.text, "off", diags, report)
+    diags += _fallback_warning(src, "JavaScript", "rjsmin", minified.method)
+    return FileResult(src.display, minified.text, report.text, minified.method, diags, report)
 
 
 def _process_css(src: Any, job: FileJob) -> FileResult:

@@ -1,8 +1,9 @@
 """Run per-file jobs: from the content cache, in parallel (threads or a process pool), or serially.
 
-Whichever way a result is computed, it is the same value: `process_file` is pure, and parallelism only
-changes where it runs. It is used only when there is enough uncached work to repay starting it, and
-this thread works alongside its helper threads or worker processes.
+Whichever way a result is computed, it is the same value: `process_file` is pure, `process_files`
+gives its values a batch of scripts at a time (see `units`), and parallelism only changes where they
+run. It is used only when there is enough uncached work to repay starting it, and this thread works
+alongside its helper threads or worker processes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from assetbuild.build.bundle import process_file
+from assetbuild.build.bundle import process_files
 from assetbuild.build.results import FileJob, FileResult
 from assetbuild.cache.content import job_key
 from assetbuild.fsutil import available_memory, cpu_count
@@ -35,6 +36,11 @@ Progress = Callable[[int, int], None]
 # 0.1-0.4 s of CPU (a second isolate's cold JIT): 0.25 MB 0.58/0.71 s, 0.65 MB 0.85/0.68 s, 1 MB
 # 1.29/0.97 s: from ~0.5 MB (measured with `threads` helper threads, before this thread took scripts
 # too). The number of files does not matter (per-file overhead is negligible).
+# Script batches (see `units`). A batch holds its scripts' trees in the engine between its two calls
+# (~14 bytes of V8 heap a character) and its files' license comments in js.check's memo (4,096 texts).
+BATCH_CHARS = 256 * 1024
+BATCH_MIN_CHARS = 32 * 1024
+BATCH_FILES = 256
 POOL_MIN_FILES = 2
 POOL_MIN_BYTES = 1024 * 1024
 POOL_MIN_BYTES_FAST = 512 * 1024  # when threads with the engine check the JavaScript
@@ -86,11 +92,52 @@ def run_jobs(
         todo = _run_threads(jobs, todo, processes, computed)
     elif processes > 1:
         todo = _run_pool(jobs, todo, processes, computed)
-    for i in todo:
-        computed(i, process_file(jobs[i]))
+    for unit in units(jobs, todo, processes):
+        for i, result in zip(unit, _run_unit(jobs, unit), strict=True):
+            computed(i, result)
     if cache is not None and cache.wrote:
         cache.trim()
     return [r for r in results if r is not None]
+
+
+def units(jobs: Sequence[FileJob], todo: Sequence[int], workers: int = 1) -> list[tuple[int, ...]]:
+    """The indexes `todo` as units of work, the biggest first: one job, or a batch of scripts.
+
+    With the fast engine, scripts go in batches (`process_files`: two calls into the engine a batch
+    instead of two a file). A script of `BATCH_CHARS` or more is a batch of its own; the others fill
+    batches up to that size, smaller when there is too little for `workers` to share (four batches
+    each at least, so that they finish together), and at most `BATCH_FILES` files.
+    """
+    by_size = sorted(todo, key=lambda i: len(jobs[i].text), reverse=True)
+    if not _batched():
+        return [(i,) for i in by_size]
+    scripts = [i for i in by_size if jobs[i].kind == "js"]
+    found: list[tuple[int, ...]] = [(i,) for i in by_size if jobs[i].kind != "js"]
+    share = sum(len(jobs[i].text) for i in scripts) // (4 * max(1, workers))
+    budget = max(BATCH_MIN_CHARS, min(BATCH_CHARS, share))
+    batch: list[int] = []
+    size = 0
+    for i in scripts:
+        n = len(jobs[i].text)
+        if batch and (size + n > budget or len(batch) >= BATCH_FILES):
+            found.append(tuple(batch))
+            batch, size = [], 0
+        batch.append(i)
+        size += n
+    if batch:
+        found.append(tuple(batch))
+    return sorted(found, key=lambda unit: sum(len(jobs[i].text) for i in unit), reverse=True)
+
+
+def _batched() -> bool:
+    """Scripts go in batches: when the fast engine checks them (esprima gains nothing from it)."""
+    from assetbuild.js.check import engine_name
+
+    return engine_name() == "v8"
+
+
+def _run_unit(jobs: Sequence[FileJob], unit: Sequence[int]) -> list[FileResult]:
+    return process_files([jobs[i] for i in unit])
 
 
 def pool_size(pending: Sequence[FileJob]) -> int:
@@ -141,9 +188,9 @@ def _run_threads(
 ) -> list[int]:
     """JavaScript jobs on `threads` engines, the rest here; return the indexes left undone.
 
-    `threads - 1` helper threads take the JavaScript, biggest first. This thread runs the other
-    jobs (CSS: Python, one thread is as fast as several), then takes the smallest JavaScript with
-    an engine of its own until none is left: one busy thread a core, where a helper a core plus
+    `threads - 1` helper threads take the JavaScript, a batch at a time, biggest first. This thread
+    runs the other jobs (CSS: Python, one thread is as fast as several), then takes the smallest
+    batches with an engine of its own until none is left: one busy thread a core, where a helper a core plus
     this one's CSS made three (2 cores, the benchmark corpus, interleaved runs: 2.68 s against
     3.22 s, peak RSS 150 against 167 MB). It reports every result, so progress and the cache are
     only touched here.
@@ -154,24 +201,25 @@ def _run_threads(
 
     from assetbuild.js import engine as jsengine
 
-    by_size = sorted(todo, key=lambda i: len(jobs[i].text), reverse=True)
-    scripts = deque(i for i in by_size if jobs[i].kind == "js")
-    others = [i for i in by_size if jobs[i].kind != "js"]
+    work_units = units(jobs, todo, threads)
+    scripts = deque(u for u in work_units if jobs[u[0]].kind == "js")
+    others = [u[0] for u in work_units if jobs[u[0]].kind != "js"]
     lock = threading.Lock()
-    done: queue.SimpleQueue[tuple[int, FileResult | None]] = queue.SimpleQueue()
+    done: queue.SimpleQueue[tuple[tuple[int, ...], list[FileResult] | None]] = queue.SimpleQueue()
     left = set(todo)
+    expected = len(scripts)  # units the helpers may report
 
     def take() -> None:
         while True:
             with lock:
                 if not scripts:
                     return
-                i = scripts.popleft()
+                unit = scripts.popleft()
             try:
-                result: FileResult | None = process_file(jobs[i])
+                results: list[FileResult] | None = _run_unit(jobs, unit)
             except Exception:
-                result = None  # rerun by the caller, so a genuine bug raises with its traceback
-            done.put((i, result))
+                results = None  # rerun by the caller, so a genuine bug raises with its traceback
+            done.put((unit, results))
 
     def engine() -> AbstractContextManager[None]:
         """An engine of its own for a thread, made in this one; else the shared one."""
@@ -192,22 +240,22 @@ def _run_threads(
         )
         helper.start()  # working while the next engine starts
         helpers.append(helper)
-    expected = len(todo) - len(others)
 
     def report(block: bool) -> None:
         nonlocal expected
         while expected:
             try:
-                i, result = done.get(timeout=0.1) if block else done.get_nowait()
+                unit, results = done.get(timeout=0.1) if block else done.get_nowait()
             except queue.Empty:
                 if not block:
                     return  # what the helpers left (none should) is run by the caller
                 block = any(helper.is_alive() for helper in helpers)  # else drain, then return
                 continue
             expected -= 1
-            if result is not None:
-                left.discard(i)
-                computed(i, result)
+            if results is not None:
+                for i, result in zip(unit, results, strict=True):
+                    left.discard(i)
+                    computed(i, result)
 
     def take_here() -> None:
         nonlocal expected
@@ -215,15 +263,16 @@ def _run_threads(
             with lock:
                 if not scripts:
                     return
-                i = scripts.pop()  # the smallest: the helpers began with the biggest
+                unit = scripts.pop()  # the smallest: the helpers began with the biggest
             expected -= 1  # not one for the helpers' queue
-            computed(i, process_file(jobs[i]))
-            left.discard(i)
+            for i, result in zip(unit, _run_unit(jobs, unit), strict=True):
+                computed(i, result)
+                left.discard(i)
             report(block=False)
 
     try:
         for i in others:
-            computed(i, process_file(jobs[i]))
+            computed(i, process_files([jobs[i]])[0])
             left.discard(i)
             report(block=False)
         if scripts:
@@ -263,20 +312,20 @@ def _run_pool(
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    queue = deque(sorted(todo, key=lambda i: len(jobs[i].text), reverse=True))
+    queue = deque(units(jobs, todo, processes))
     left = set(todo)
     workers = processes - 1
-    running: dict[Future[FileResult], int] = {}
+    running: dict[Future[list[FileResult]], tuple[int, ...]] = {}
     lock = threading.Lock()  # queue and running: the starter thread submits the first jobs
     made: list[ProcessPoolExecutor] = []
     pools: list[ProcessPoolExecutor] = []  # once started
 
     def top_up(pool: ProcessPoolExecutor) -> None:
-        # Two jobs a worker in flight, so none waits while this process runs one of its own.
+        # Two units a worker in flight, so none waits while this process runs one of its own.
         with lock:
             while queue and len(running) < 2 * workers:
-                i = queue.popleft()
-                running[pool.submit(process_file, jobs[i])] = i
+                unit = queue.popleft()
+                running[pool.submit(process_files, [jobs[i] for i in unit])] = unit
 
     def start() -> None:
         try:
@@ -295,18 +344,19 @@ def _run_pool(
         except Exception:
             pass  # no processes to be had (this process does it all), or seen again below
 
-    def collect(finished: set[Future[FileResult]]) -> None:
+    def collect(finished: set[Future[list[FileResult]]]) -> None:
         for future in finished:
             with lock:
-                i = running.pop(future)
+                unit = running.pop(future)
             try:
-                result = future.result()
+                results = future.result()
             except BrokenProcessPool:
                 raise
             except Exception:
                 continue  # rerun here, so a genuine bug raises with its real traceback
-            left.discard(i)
-            computed(i, result)
+            for i, result in zip(unit, results, strict=True):
+                left.discard(i)
+                computed(i, result)
 
     context = _context()  # here, not in the starter thread: a wrong preload name must fail loudly
     starter = threading.Thread(target=start, name="assetbuild-pool-start", daemon=True)
@@ -319,8 +369,9 @@ def _run_pool(
                 mine = queue.pop() if queue else None
                 waiting = set(running)
             if mine is not None:
-                computed(mine, process_file(jobs[mine]))
-                left.discard(mine)
+                for i, result in zip(mine, _run_unit(jobs, mine), strict=True):
+                    computed(i, result)
+                    left.discard(i)
                 collect(wait(waiting, timeout=0, return_when=FIRST_COMPLETED)[0])
             elif waiting:
                 collect(wait(waiting, return_when=FIRST_COMPLETED)[0])

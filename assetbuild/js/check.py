@@ -156,13 +156,35 @@ def engine_name() -> str:
 
 def check_js(src: SourceFile, *, first: bool) -> JsReport:
     """Syntax-check one file as a classic script; collect its top-level bindings."""
+    return check_scripts([(src, first)])[0]
+
+
+def check_scripts(
+    files: Sequence[tuple[SourceFile, bool]], keep: Sequence[bool] | None = None
+) -> list[JsReport]:
+    """`check_js(src, first=first)` of each file, the same reports; the engine analyzes them in one call.
+
+    `keep` (default all) marks the files whose minified text will be compared next, so the engine
+    holds their trees meanwhile.
+    """
+    if engine_name() != "v8":
+        return [_checked(src, first, None) for src, first in files]
+    from assetbuild.js import engine as jsengine
+
+    answers = jsengine.analyze_scripts([src.text for src, _ in files], keep)
+    return [
+        _checked(src, first, answer) for (src, first), answer in zip(files, answers, strict=True)
+    ]
+
+
+def _checked(src: SourceFile, first: bool, answer: Any) -> JsReport:
+    """The report on a file given the fast engine's answer on its text (None: esprima alone)."""
     text = src.text
     shipped = text if first else _blank_hashbang(text)
     engine_verdict = None
-    if engine_name() == "v8":
+    if answer is not None:
         from assetbuild.js import engine as jsengine
 
-        answer = jsengine.analyze_script(text)
         if isinstance(answer, jsengine.ScriptFacts):
             return _engine_report(src, shipped, answer)
         # Rejected, or undecided: esprima gives the authoritative message and location.
@@ -212,9 +234,13 @@ def _engine_report(src: SourceFile, shipped: str, facts: Any) -> JsReport:
 
 
 class _LicenseMemo:
-    """License comments of recently checked texts, so minifying right after checking needs no parse."""
+    """License comments of recently checked texts, so minifying right after checking needs no parse.
 
-    def __init__(self, size: int = 64) -> None:
+    A batch's files are all checked before the first is minified: 4,096 texts hold the batches of
+    16 threads at once (the executor's `BATCH_FILES`). A text it forgot is analyzed again.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
         self._items: dict[bytes, tuple[tuple[int, str], ...]] = {}
         self._size = size
         self._lock = threading.Lock()

@@ -1,26 +1,32 @@
-"""Optional fast first pass for JavaScript: acorn and V8 inside mini-racer, compile only.
+"""The fast first pass for JavaScript: meriyah and V8 inside mini-racer, compile only.
 
-Installed with the `fast` extra (`mini-racer`). The engine never runs the code it checks: acorn
-(vendored, MIT) parses it, and V8 compiles it with `new Function(text)`, which builds a function
-without calling it (V8 refuses a body that closes the wrapper: "Single function literal required").
+mini-racer is installed where it publishes wheels. The engine never runs the code it checks: meriyah
+(vendored, ISC) parses it as a web-compatible script with every early error (its `lexical` option),
+a small tree check adds the one test262 early error it lets through (a call as an assignment target,
+`f() = 1`), and V8 compiles it with `new Function(text)`, which builds a function without calling it
+(V8 refuses a body that closes the wrapper: "Single function literal required"). acorn (vendored,
+MIT) makes the safe minifier's tokens and checks modules.
 
 Combination rule for callers (measured on test262: never weaker than esprima alone, see the report):
-- `check_scripts` returns None: accepted, esprima is not run. (acorn AND V8 accepted it as a classic
-  script; acorn alone for modules.)
+- `check_scripts` returns None: accepted, esprima is not run. (meriyah AND V8 accepted it as a
+  classic script; acorn alone for modules.)
 - An EngineVerdict: run esprima on that text. If esprima rejects, report esprima's message and
   location, exactly as without the engine. If esprima accepts and the verdict's kind is "limit", the
   engine could not decide (stack, memory, lone surrogates): accept, as without the engine. If esprima
   accepts and the kind is "syntax" or "compile", the engine found an error esprima misses: reject
   with the engine's message at `offset` (None: no position, report the whole file).
-- `same_programs` returns True: the pair is the same program (both parse, their acorn ESTrees are
+- `same_programs` returns True: the pair is the same program (both parse, their ESTrees are
   equal ignoring positions and Literal `raw`; regex pattern/flags, bigint digits, directives,
   template cooked and raw compared; the second text also compiles in V8). False means "not proven
   the same": handle it as esprima's `same_program` returning False (or ask esprima to decide).
 
-Each source is parsed once: `analyze_script` keeps its tree for the `same_programs` call on that
-text that follows (a build's order: check, minify, verify), so a file costs one acorn parse of the
-source, one of the minified text and two V8 compiles. Calls from one thread are serialized on one
-engine (isolate); `lend()` gives another thread an engine of its own, so threads check in parallel.
+Each source is parsed once: `analyze_scripts` keeps the trees for the `same_programs` call on
+those texts that follows (a build's order: check, minify, verify), so a file costs one parse of the
+source, one of the minified text and two V8 compiles. Both take a batch of texts in one call
+into the engine (each call hops through mini-racer's event-loop thread, ~0.4 ms): a text gets the
+same answer in a batch as alone, and a batch the engine cannot take whole (memory, time) is retried
+a text at a time. Calls from one thread are serialized on one engine (isolate); `lend()` gives
+another thread an engine of its own, so threads check in parallel.
 """
 
 from __future__ import annotations
@@ -41,9 +47,11 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
+from assetbuild.minified import has_lone_surrogate
+
 Kind = Literal["syntax", "compile", "limit"]
 
-# Generous: acorn parses megabytes per second, so only a runaway or a stuck engine reaches this.
+# Generous: the parsers read megabytes per second, so only a runaway or a stuck engine reaches this.
 _TIMEOUT_BASE = 20.0
 _TIMEOUT_PER_MB = 10.0
 _HEAP_LIMIT = 1_000_000_000  # bytes of V8 heap
@@ -55,20 +63,20 @@ _SETTLE_SECONDS = 5.0
 # suits forked pool workers and watch mode's threads). The other two bound memory, measured on the
 # 4x corpus (1,400 JS files, 7 MB, one process, bench/js_path.py): every text is compiled once, so
 # the compilation cache only keeps dead scripts alive (up to ~40 MB of heap); a 2 MB semi-space
-# (default 16) keeps acorn's short-lived garbage from growing the young generation. Peak RSS
+# (default 16) keeps the parser's short-lived garbage from growing the young generation. Peak RSS
 # 246 -> ~165 MB a process at the same CPU time (within this machine's noise). Not used:
 # low_memory_notification() every 1 M characters gave pages back (RSS -15 MB) but discarded
-# acorn's compiled code with them: 2x slower. --initial-old-space-size barely mattered.
+# the parser's compiled code with them: 2x slower. --initial-old-space-size barely mattered.
 _V8_FLAGS = ("--single-threaded", "--no-compilation-cache", "--max-semi-space-size=2")
 
-# The harness evaluated after acorn.js: one function expression returning the four entry points
-# (check, sameProgram, analyze, tokens). It is package data beside this module (harness.js, its
+# The harness evaluated after acorn.js and meriyah.js: one function expression returning the five
+# entry points (check, sameAll, analyzeAll, tokens, safeAll). It is package data beside this module (harness.js, its
 # bytes evaluated exactly as they are, the leading blank line included).
 _HARNESS_FILE = "harness.js"
 
 
 def _packaged_js(package: str, name: str) -> str:
-    """A JavaScript file shipped as package data (acorn.js, harness.js), as text."""
+    """A JavaScript file shipped as package data (acorn.js, meriyah.js, harness.js), as text."""
     try:
         return resources.files(package).joinpath(name).read_text("utf-8")
     except FileNotFoundError as exc:
@@ -95,7 +103,7 @@ class EngineVerdict:
 
     message: str
     offset: int | None  # index into the Python string; None when the engine gives no position
-    kind: Kind  # "syntax" (acorn), "compile" (V8 only), "limit" (the engine could not decide)
+    kind: Kind  # "syntax" (the parser), "compile" (V8 only), "limit" (the engine could not decide)
 
 
 class Interrupted(RuntimeError):
@@ -103,7 +111,7 @@ class Interrupted(RuntimeError):
 
 
 class _Engine:
-    """One V8 isolate with acorn and the harness loaded; calls are serialized.
+    """One V8 isolate with the parsers and the harness loaded; calls are serialized.
 
     The isolate answers on an asyncio loop that this engine owns (one thread). A call is a task on
     it, so a call cut short (Ctrl-C in the calling thread, or `cancel_calls` from another) is
@@ -136,11 +144,13 @@ class _Engine:
             # decides.
             self._racer.set_hard_memory_limit(_HEAP_LIMIT)
             self._racer.eval(_packaged_js("assetbuild.js.vendor", "acorn.js"))
+            self._racer.eval(_packaged_js("assetbuild.js.vendor", "meriyah.js"))
             functions: Any = self._racer.eval(_packaged_js("assetbuild.js", _HARNESS_FILE))
         self._check: Any = functions[0]
-        self._same: Any = functions[1]
-        self._analyze: Any = functions[2]
+        self._same_all: Any = functions[1]
+        self._analyze_all: Any = functions[2]
         self._tokens: Any = functions[3]
+        self._safe_all: Any = functions[4]
         self._lock = threading.Lock()
         self.pid = os.getpid()
         self.startup_seconds = time.perf_counter() - started
@@ -150,7 +160,7 @@ class _Engine:
         # interpreter has frozen daemon threads at exit: close while threads still run.
         self.cancel()  # a call of another thread, still running: it ends now
         with self._lock:
-            del self._check, self._same, self._analyze, self._tokens
+            del self._check, self._same_all, self._analyze_all, self._tokens, self._safe_all
             try:
                 # The isolate runs one task at a time: once this answers, a script terminated by
                 # a cancellation has answered too (onto the open loop, which ignores it).
@@ -203,25 +213,37 @@ class _Engine:
         offset = _code_point_offset(text, int(pos)) if int(pos) >= 0 else None
         return EngineVerdict(message, offset, _KINDS[kind])
 
-    def analyze(self, text: str) -> ScriptFacts | EngineVerdict:
+    def analyze_all(
+        self, texts: Sequence[str], keep: Sequence[bool]
+    ) -> list[ScriptFacts | EngineVerdict]:
+        """Each text's facts or verdict, in one call; the trees of accepted texts marked `keep` stay."""
         from py_mini_racer import JSEvalException, JSTimeoutException
 
+        answers: dict[int, ScriptFacts | EngineVerdict] = {}
+        sent = []
+        for i, text in enumerate(texts):
+            if has_lone_surrogate(text):  # mini-racer cannot encode it
+                answers[i] = EngineVerdict(_UNDECIDED + "UnicodeEncodeError", None, "limit")
+            else:
+                sent.append(i)
+        batch = [texts[i] for i in sent]
+        marks = "".join("1" if keep[i] else "0" for i in sent)
         try:
-            answer = str(self.call(self._analyze, len(text), text))
-        except (JSEvalException, JSTimeoutException, UnicodeEncodeError) as exc:
-            return EngineVerdict(f"engine could not check: {type(exc).__name__}", None, "limit")
-        if not answer.startswith("{"):
-            kind, pos, message = answer.split("\x00", 2)
-            offset = _code_point_offset(text, int(pos)) if int(pos) >= 0 else None
-            return EngineVerdict(message, offset, _KINDS[kind])
-        data = json.loads(answer)
-        to_index = _offset_mapper(text)
-        strict = data["strict"]
-        return ScriptFacts(
-            bindings=tuple((name, kind, to_index(at)) for name, kind, at in data["bindings"]),
-            use_strict=to_index(strict) if strict >= 0 else None,
-            licenses=tuple((to_index(a), to_index(b)) for a, b in data["licenses"]),
-        )
+            raw = (
+                self.call(self._analyze_all, _size(batch), *_joined(batch), marks) if sent else "[]"
+            )
+        except (JSEvalException, JSTimeoutException) as exc:
+            for i in sent:
+                # A text the engine could not take (memory, time) fails its batch: each alone.
+                answers[i] = (
+                    self.analyze_all([texts[i]], [keep[i]])[0]
+                    if len(sent) > 1
+                    else EngineVerdict(_UNDECIDED + type(exc).__name__, None, "limit")
+                )
+        else:
+            for i, answer in zip(sent, json.loads(str(raw)), strict=True):
+                answers[i] = _decoded(texts[i], answer)
+        return [answers[i] for i in range(len(texts))]
 
     def tokens(self, text: str) -> list[tuple[str, int, int]] | None:
         from py_mini_racer import JSEvalException, JSTimeoutException
@@ -231,9 +253,7 @@ class _Engine:
         except (JSEvalException, JSTimeoutException, UnicodeEncodeError, ValueError):
             return None
         starts, ends = flat[1::3], flat[2::3]
-        if (
-            not text.isascii() and _ASTRAL.search(text) is not None
-        ):  # UTF-16 offsets differ from indexes after one
+        if _utf16_length(text) != len(text):  # offsets differ from indexes after an astral one
             to_index = _offset_mapper(text)
             starts, ends = [to_index(n) for n in starts], [to_index(n) for n in ends]
         elif starts and (min(starts) < 0 or max(ends) > len(text)):
@@ -242,13 +262,76 @@ class _Engine:
         found.sort(key=operator.itemgetter(1))  # comments arrive out of order
         return found
 
-    def same(self, a: str, b: str) -> bool:
+    def safe_all(self, texts: Sequence[str]) -> list[str | None]:
+        """The safe minifier's output for each text, in one call; None where acorn cannot tokenize."""
         from py_mini_racer import JSEvalException, JSTimeoutException
 
+        made: list[str | None] = [None] * len(texts)
+        sent = [i for i, text in enumerate(texts) if not has_lone_surrogate(text)]
+        batch = [texts[i] for i in sent]
         try:
-            return bool(self.call(self._same, len(a) + len(b), a, b) == 1)
-        except (JSEvalException, JSTimeoutException, UnicodeEncodeError):
-            return False
+            raw = self.call(self._safe_all, _size(batch), *_joined(batch)) if sent else "[]"
+        except (JSEvalException, JSTimeoutException):
+            if len(sent) > 1:  # each on its own, as alone
+                for i in sent:
+                    made[i] = self.safe_all([texts[i]])[0]
+            return made
+        for i, output in zip(sent, json.loads(str(raw)), strict=True):
+            made[i] = output
+        return made
+
+    def same_all(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        """Whether each pair is proven the same program, in one call."""
+        from py_mini_racer import JSEvalException, JSTimeoutException
+
+        proven = [False] * len(pairs)
+        sent = [
+            i
+            for i, (a, b) in enumerate(pairs)
+            if not (has_lone_surrogate(a) or has_lone_surrogate(b))
+        ]
+        if not sent:
+            return proven
+        texts = [text for i in sent for text in pairs[i]]
+        try:
+            raw = str(self.call(self._same_all, _size(texts), *_joined(texts)))
+        except (JSEvalException, JSTimeoutException):
+            if len(sent) > 1:  # each pair on its own, as alone
+                for i in sent:
+                    proven[i] = self.same_all([pairs[i]])[0]
+            return proven
+        for i, answer in zip(sent, raw, strict=True):
+            proven[i] = answer == "1"
+        return proven
+
+
+_UNDECIDED = "engine could not check: "
+
+
+def _size(texts: Sequence[str]) -> int:
+    return sum(len(text) for text in texts)
+
+
+def _joined(texts: Sequence[str]) -> tuple[str, str]:
+    """The texts as one string and their lengths in UTF-16 units (the engine's), comma-separated."""
+    return "".join(texts), ",".join(str(_utf16_length(text)) for text in texts)
+
+
+def _decoded(text: str, answer: Any) -> ScriptFacts | EngineVerdict:
+    """The engine's answer on one text: its facts (a dict), or a verdict (kind, offset, message)."""
+    if isinstance(answer, str):
+        kind, pos, message = answer.split("\x00", 2)
+        offset = _code_point_offset(text, int(pos)) if int(pos) >= 0 else None
+        if has_lone_surrogate(message):  # JSON keeps what V8 had; a message must print
+            message = re.sub("[\ud800-\udfff]", "\ufffd", message)
+        return EngineVerdict(message, offset, _KINDS[kind])
+    to_index = _offset_mapper(text)
+    strict = answer["strict"]
+    return ScriptFacts(
+        bindings=tuple((name, kind, to_index(at)) for name, kind, at in answer["bindings"]),
+        use_strict=to_index(strict) if strict >= 0 else None,
+        licenses=tuple((to_index(a), to_index(b)) for a, b in answer["licenses"]),
+    )
 
 
 async def _within(call: Awaitable[Any], timeout: float) -> Any:
@@ -383,7 +466,20 @@ def check_scripts(texts: Sequence[str], *, module: bool = False) -> list[EngineV
 
 def analyze_script(text: str) -> ScriptFacts | EngineVerdict:
     """Check a classic script; when accepted, its top-level bindings, strict directive and licenses."""
-    return _engine().analyze(text)
+    return _engine().analyze_all([text], [True])[0]
+
+
+def analyze_scripts(
+    texts: Sequence[str], keep: Sequence[bool] | None = None
+) -> list[ScriptFacts | EngineVerdict]:
+    """`analyze_script` of each text, the same answers, in one call into the engine.
+
+    The trees of accepted texts (those `keep` marks, default all) are held for `same_programs` of
+    these texts that follows; the next analysis drops them.
+    """
+    if not texts:
+        return []
+    return _engine().analyze_all(texts, [True] * len(texts) if keep is None else keep)
 
 
 def script_tokens(text: str) -> list[tuple[str, int, int]] | None:
@@ -391,18 +487,40 @@ def script_tokens(text: str) -> list[tuple[str, int, int]] | None:
     return _engine().tokens(text)
 
 
+def safe_minified(texts: Sequence[str]) -> list[str | None]:
+    """The safe minifier's output (`safe.emit` over `script_tokens`, the same text) for each text.
+
+    Made inside the engine where the tokens are: a big library has a million of them, which cost
+    more to send to Python and emit there than to find. None where the text cannot be tokenized.
+    """
+    if not texts:
+        return []
+    return _engine().safe_all(texts)
+
+
 def same_programs(pairs: Sequence[tuple[str, str]]) -> list[bool]:
-    """True per pair proven to be the same program; False means not proven (ask esprima)."""
-    engine = _engine()
-    return [engine.same(a, b) for a, b in pairs]
+    """True per pair proven to be the same program; False means not proven (ask esprima).
+
+    One call into the engine for all of them; a pair gets the answer it would get alone.
+    """
+    if not pairs:
+        return []
+    return _engine().same_all(pairs)
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
+def _utf16_length(text: str) -> int:
+    """The text's length in UTF-16 code units (an encode is ~20x faster than a regex scan)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def _offset_mapper(text: str) -> Callable[[int], int]:
     """UTF-16 offsets to indexes into `text`, in O(log n) per offset after one pass."""
-    if text.isascii():
+    if _utf16_length(text) == len(text):  # no astral character: the offsets are indexes
         return lambda offset: max(0, min(offset, len(text)))
     import bisect
 
