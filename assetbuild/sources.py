@@ -556,31 +556,65 @@ def _suggest(path: Path) -> str:
 
 
 ENV_MAX_SOURCE_MB = "ASSETBUILD_MAX_SOURCE_MB"
-_DEFAULT_MAX_SOURCE_MB = 32  # the largest real vendor files are a few MB; memory stays bounded
+# Checking, minifying and verifying one source takes this many bytes of memory per source byte at
+# most (measured by `python bench/reliability.py`, the memory rows): a stylesheet's token lists
+# ~35-60, a script's parse trees ~25-35. The default limits keep one file's peak near half a GB.
+MEMORY_PER_BYTE = {"css": 60, "js": 35}
+_DEFAULT_MAX_SOURCE_MB = {"css": 8, "js": 16}
 
 
-def max_source_bytes() -> int:
-    """The largest source file assetbuild will check, in bytes."""
+def source_kind(path: Path) -> str:
+    """The kind of a source by its name: "css" for a stylesheet, else "js"."""
+    return "css" if path.suffix.lower() == ".css" else "js"
+
+
+def max_source_bytes(kind: str = "js") -> int:
+    """The largest source file of this kind ("css" or "js") assetbuild will check, in bytes.
+
+    `ASSETBUILD_MAX_SOURCE_MB` sets one limit for both kinds.
+    """
+    default = _DEFAULT_MAX_SOURCE_MB.get(kind, _DEFAULT_MAX_SOURCE_MB["js"])
     value = os.environ.get(ENV_MAX_SOURCE_MB, "").strip()
     try:
-        megabytes = float(value) if value else _DEFAULT_MAX_SOURCE_MB
+        megabytes = float(value) if value else default
     except ValueError:
-        megabytes = _DEFAULT_MAX_SOURCE_MB
-    return int(max(megabytes, 0) * 1_000_000)
+        megabytes = default
+    if megabytes != megabytes:  # NaN
+        megabytes = default
+    return int(min(max(megabytes, 0), 1e6) * 1_000_000)
+
+
+def source_limits() -> tuple[int, int]:
+    """The limits of both kinds (CSS, JavaScript): what a remembered read depends on."""
+    return max_source_bytes("css"), max_source_bytes("js")
 
 
 def read_source(path: Path, display: str) -> SourceFile:
-    """Read a source as UTF-8 (dropping a BOM); bad bytes, binaries and OS errors become SourceError."""
+    """Read a source as UTF-8 (dropping a BOM); bad bytes, binaries and OS errors become SourceError.
+
+    Only a regular file is read (a FIFO or a device never is), and never more than its kind's limit,
+    even if it grows while it is read.
+    """
+    from assetbuild.fsutil import RefusedFile, read_regular
+
+    kind = source_kind(path)
+    limit = max_source_bytes(kind)
     try:
-        size = path.stat().st_size
-        if size > max_source_bytes():
-            _fail(
-                display,
-                f"file is {size / 1e6:.1f} MB; assetbuild checks sources of up to "
-                f"{max_source_bytes() / 1e6:.0f} MB (checking needs tens of bytes of memory per "
-                f"source byte); split it, or raise the limit with {ENV_MAX_SOURCE_MB}",
-            )
-        data = path.read_bytes()
+        data = read_regular(path, limit)
+    except RefusedFile as exc:
+        if not exc.too_large:
+            _fail(display, f"cannot read source: it {exc.problem}")
+        try:
+            size = f"{path.stat().st_size / 1e6:.1f} MB"
+        except OSError:
+            size = "larger than that"
+        language = "CSS" if kind == "css" else "JavaScript"
+        _fail(
+            display,
+            f"file is {size}; assetbuild checks {language} sources of up to {limit / 1e6:g} MB "
+            f"(checking takes up to ~{MEMORY_PER_BYTE[kind]} bytes of memory per source byte); "
+            f"split it, or raise the limit with {ENV_MAX_SOURCE_MB}",
+        )
     except OSError as exc:
         reason = exc.strerror or str(exc)
         if isinstance(exc, IsADirectoryError):

@@ -308,7 +308,14 @@ def test_file_over_the_size_limit_is_a_clear_error(sandbox: Path) -> None:
     with (site / "js/source/a.js").open("w") as f:
         f.truncate(100 * 1000 * 1000 + 1)  # sparse: size is what is checked, before reading
     result, _seconds, rss_kib = _measured(site, "install", "-q", "--no-cache")
-    expect(result, 1, "js/source/a.js", "100.0 MB", "up to 32 MB", "ASSETBUILD_MAX_SOURCE_MB")
+    expect(
+        result,
+        1,
+        "js/source/a.js",
+        "100.0 MB",
+        "JavaScript sources of up to 16 MB",
+        "ASSETBUILD_MAX_SOURCE_MB",
+    )
     assert rss_kib / 1024 < 300
     assert not (site / "js/1").exists()
 

@@ -324,7 +324,8 @@ def test_binary_files(tmp_path: Path, data: bytes, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("make", "reason"), [("missing", "No such file or directory"), ("dir", "it is a directory")]
+    ("make", "reason"),
+    [("missing", "No such file or directory"), ("dir", "it is a directory, not a regular file")],
 )
 def test_unreadable_source(tmp_path: Path, make: str, reason: str) -> None:
     path = tmp_path / "a.js"
@@ -368,3 +369,35 @@ def test_display_path_under_a_symlinked_cwd(
         display_path((tmp_path / "real" / "js" / "a.js").resolve(), start=tmp_path / "link")
         == "js/a.js"
     )
+
+
+def test_a_fifo_source_is_refused_without_blocking(tmp_path: Path) -> None:
+    path = tmp_path / "a.js"
+    os.mkfifo(path)
+    with pytest.raises(SourceError) as info:
+        read_source(path, "js/a.js")  # would block forever on an open without O_NONBLOCK
+    assert (
+        str(info.value)
+        == "js/a.js: cannot read source: it is a named pipe (FIFO), not a regular file"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "language", "megabytes"), [("a.css", "CSS", 8), ("a.js", "JavaScript", 16)]
+)
+def test_each_kind_has_its_memory_bounded_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, language: str, megabytes: int
+) -> None:
+    monkeypatch.delenv("ASSETBUILD_MAX_SOURCE_MB", raising=False)
+    path = tmp_path / name
+    with path.open("wb") as f:
+        f.truncate(megabytes * 1_000_000 + 1)  # sparse: refused before it is read
+    with pytest.raises(SourceError) as info:
+        read_source(path, name)
+    message = info.value.diagnostics[0].message
+    assert f"{language} sources of up to {megabytes} MB" in message
+    assert "bytes of memory per source byte" in message and "ASSETBUILD_MAX_SOURCE_MB" in message
+    monkeypatch.setenv("ASSETBUILD_MAX_SOURCE_MB", str(megabytes + 1))
+    with pytest.raises(SourceError) as info:
+        read_source(path, name)  # now read: the NULs of the sparse file are what is wrong
+    assert "binary" in info.value.diagnostics[0].message

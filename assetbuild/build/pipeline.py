@@ -119,11 +119,11 @@ class _RunSettings:
     values: tuple[tuple[str, str | None], ...]  # declared tokens, sorted
     strict: bool
     cwd: Path | None  # None when the working directory is gone
-    limit: int  # the largest source, in bytes
+    limits: tuple[int, int]  # the largest sources read (CSS, JavaScript), in bytes
 
     @classmethod
     def of(cls, config: Config, options: BuildOptions) -> _RunSettings:
-        from assetbuild.sources import max_source_bytes
+        from assetbuild.sources import source_limits
 
         return cls(
             config,
@@ -131,7 +131,7 @@ class _RunSettings:
             tuple(sorted(config.tokens, key=lambda item: item[0])),
             options.strict_tokens or config.strict_tokens,
             _cwd(),
-            max_source_bytes(),
+            source_limits(),
         )
 
 
@@ -154,7 +154,7 @@ def _prepare(
         index == 0, output_dir, root,
     )  # fmt: skip
     stamp = trusted_stamp(path)
-    remembered = memo.unchanged(str(path), stamp, (str(run.cwd), *settings, run.limit))
+    remembered = memo.unchanged(str(path), stamp, (str(run.cwd), *settings, run.limits))
     if remembered is not None:  # not read again: its stamp proves the text is the same
         return remembered
     src = read_source(path, display_path(path, run.cwd))
@@ -180,7 +180,7 @@ def _prepare(
             root=root,
         )
         prepared = (job, size, token_diags)
-    stamped = (stamp, (str(run.cwd), *settings, run.limit)) if stamp else None
+    stamped = (stamp, (str(run.cwd), *settings, run.limits)) if stamp else None
     memo.put(str(path), key, prepared, stamped)
     return prepared
 
