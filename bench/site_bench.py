@@ -41,7 +41,7 @@ import corpus
 PROCESS_TIMEOUT = 900.0  # seconds; a hung tool fails its measurement instead of the whole run
 WATCH_READY_TIMEOUT = 120.0
 WATCH_EDIT_TIMEOUT = 30.0
-WATCH_EDIT_SIZE = 30_000
+WATCH_EDIT_SIZE = 156_000  # a vendor file saved (issue 16: installed <= ~150 ms)
 LINEAR_SLACK = 1.10  # growth counts as linear when t(k x) <= k * t(1x) * this (timing noise)
 
 
@@ -822,6 +822,7 @@ def measure_assetbuild(bench: Bench, site: Site, scales: dict[int, Site]) -> Non
     if before_versions != after_versions:
         m.notes.append("WARNING: a no-change install created a new version")
 
+    measure_racy(bench, site, argv)
     measure_edit(bench, site, argv)
     measure_watch(bench, site, exe, feats)
 
@@ -847,6 +848,33 @@ def edit_target(site: Site) -> tuple[Bundle, Path] | None:
         return None
     bundle = max(js, key=lambda b: len(b.files))
     return bundle, bundle.files[len(bundle.files) // 2]
+
+
+def measure_racy(bench: Bench, site: Site, argv: list[str]) -> None:
+    """A no-change install right after another: the sources' stamps are younger than the file
+    system can prove (state.RACY_NS), so what they claim must be confirmed by content (git's
+    racily clean entries). Before each timed run, one source is rewritten with the same bytes (a
+    fresh mtime) and installed untimed; the timed install follows at once."""
+    target = edit_target(site)
+    if target is None:
+        bench.add(
+            Measurement("ab_racy", "assetbuild install, no change, racy", unavailable="no JS")
+        )
+        return
+    _bundle, path = target
+    original = path.read_bytes()
+
+    def touch_and_install(_: int) -> None:
+        path.write_bytes(original)
+        run_process(argv, site.base)
+
+    bench.repeat(
+        "ab_racy",
+        "assetbuild install, no change, right after an install (stamps < 2 s old)",
+        argv,
+        site.base,
+        before=touch_and_install,
+    )
 
 
 def measure_edit(bench: Bench, site: Site, argv: list[str]) -> None:
@@ -1036,6 +1064,7 @@ BASELINES = (
 SUBJECTS = {
     "ab_cold": "cold install",
     "ab_nochange": "no-change install",
+    "ab_racy": "no-change install right after an install",
     "ab_edit": "one-file-edit install",
     "ab_watch": "watch (write -> installed)",
     "ab_cold_2x": "cold install, 2x corpus",
@@ -1076,51 +1105,47 @@ def targets(bench: Bench) -> list[Target]:
     wa_cpu = ratio(bench, "ab_nochange", "wa_nochange", cpu=True)
     py_cpu = ratio(bench, "ab_nochange", "python", cpu=True)
     detail = (
-        f"{_x(wa)} webassets no-change CLI (<= 0.5x), {_x(py)} python -c pass (<= 6x); "
+        f"{_x(wa)} webassets no-change CLI (<= 0.25x), {_x(py)} python -c pass (<= 4x); "
         f"by CPU time {_x(wa_cpu)} and {_x(py_cpu)}"
     )
     out.append(
         Target(
-            "no-change install as a process",
-            None if wa is None or py is None else wa <= 0.5 and py <= 6,
+            "quiet no-change install",
+            None if wa is None or py is None else wa <= 0.25 and py <= 4,
             detail,
         )
     )
+    racy = ratio(bench, "ab_racy", "wa_nochange")
+    out.append(
+        Target(
+            "no-change install at any time (right after an install) <= 0.5x webassets no-change",
+            None if racy is None else racy <= 0.5,
+            f"{_x(racy)} (by CPU time {_x(ratio(bench, 'ab_racy', 'wa_nochange', cpu=True))})",
+        )
+    )
+    edit = ratio(bench, "ab_edit", "wa_nochange")
+    out.append(
+        Target(
+            "one edited file then install <= 1.3x webassets no-change CLI",
+            None if edit is None else edit <= 1.3,
+            f"{_x(edit)} (by CPU time {_x(ratio(bench, 'ab_edit', 'wa_nochange', cpu=True))})",
+        )
+    )
 
+    name = f"watch: {WATCH_EDIT_SIZE // 1000} KB JS file saved -> installed <= 150 ms"
     w = res.get("ab_watch")
     if w is not None and w.ok:
-        net = w.extra.get("median_minus_debounce_s")
-        deb = w.extra.get("debounce_s")
-        if deb is None:
-            out.append(
-                Target(
-                    "watch: 30 KB JS edit installed <= 100 ms after the write (debounce excluded)",
-                    None,
-                    f"median {fmt_s(w.median)} raw; debounce unknown, so not judged",
-                )
-            )
-        else:
-            out.append(
-                Target(
-                    "watch: 30 KB JS edit installed <= 100 ms after the write (debounce excluded)",
-                    net is not None and net <= 0.1,
-                    f"median {fmt_s(w.median)} - debounce {fmt_s(deb)} = {fmt_s(net)}",
-                )
-            )
-    else:
         out.append(
-            Target(
-                "watch: 30 KB JS edit installed <= 100 ms after the write (debounce excluded)",
-                None,
-                "n/a",
-            )
+            Target(name, w.median is not None and w.median <= 0.15, f"median {fmt_s(w.median)}")
         )
+    else:
+        out.append(Target(name, None, "n/a"))
 
     es = ratio(bench, "ab_cold", "esbuild")
     out.append(
         Target(
-            "cold build <= 3x esbuild --minify",
-            None if es is None else es <= 3,
+            "cold build <= 5x esbuild --minify",
+            None if es is None else es <= 5,
             f"{_x(es)} esbuild (by CPU time {_x(ratio(bench, 'ab_cold', 'esbuild', cpu=True))})",
         )
     )
