@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -32,6 +33,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assetbuild.fsutil import TEMP_PREFIX
 from assetbuild.manifest import ManifestError, integrity, parse_manifest
@@ -677,18 +679,570 @@ def interrupt_scenario(work: Path, runs: int, seed: int = 0, *, pool: bool = Fal
     return figure
 
 
-def forged_cache_scenario(work: Path) -> Figure:
-    """PLACEHOLDER (cache trust, issue 12 item 6): forge content-cache entries and the quick record
-    (recomputed checksums, other code), then install and check: count the forged entries tried and
-    the installs that shipped bytes that are in no source (must be 0)."""
-    return Figure("forged cache entries shipped", measured=False, detail="not measured here yet")
+# --- forged and damaged caches (item 6) ---------------------------------------------------------
+# The attacker writes the cache directory (a CI cache restored from a pull request's run, a shared
+# build box), not the sources, the installed files or the user's home where the cache key lives.
+# Forgeries use the cache's own formats, as someone reading this code would: entries signed with a
+# key of their own, the genuine header around new contents, and the checksum-only framing anyone can
+# recompute (the format before the fix); damaged entries are truncated, bit-flipped or garbage.
+
+PWNED = "alert('pwned');"
+FORGERIES = ("own key", "genuine header", "checksum only")
+DAMAGES = ("truncated", "bit flip", "garbage")
+CACHE_KINDS = FORGERIES + DAMAGES
+RACY_SECONDS = 2.1  # stamps.RACY_NS, and a little
 
 
-def trap_scenario(work: Path) -> Figure:
-    """PLACEHOLDER (filesystem safety, issue 12 items 1, 4, 9): symlinks at the lock, the manifest,
-    area and version directories, FIFOs and /dev files at the manifest path; count the traps tried
-    and the runs that wrote through one, hung or exhausted memory (must be 0)."""
-    return Figure("symlink/special-file traps", measured=False, detail="not measured here yet")
+def _attacker_key() -> Any:
+    from assetbuild.cachehome import Key
+
+    return Key(b"the attacker's own key, from their machine or pull request", "attacker")
+
+
+def _damage(kind: str, raw: bytes) -> bytes:
+    if kind == "truncated":
+        return raw[: len(raw) // 2]
+    if kind == "bit flip":
+        at = len(raw) * 2 // 3
+        return raw[:at] + bytes([raw[at] ^ 0x01]) + raw[at + 1 :] if raw else b"\x01"
+    return random.Random(len(raw)).randbytes(max(len(raw), 64))
+
+
+def _frame_entry(kind: str, genuine: bytes, namespace: str, key: str, value: Any) -> bytes:
+    """A content-cache entry for `key` holding `value` ((meta, blobs) or a FileResult), framed as
+    `kind` (a forgery) or `genuine` damaged (a damage)."""
+    import struct
+
+    from assetbuild.cache import content
+    from assetbuild.cache.codec import encode_value
+
+    if kind in DAMAGES:
+        return _damage(kind, genuine)
+    if isinstance(value, tuple):
+        meta, blobs = value
+    else:
+        table: dict[str, int] = {}
+        meta = encode_value(value, table)
+        blobs = [s.encode("utf-8", "surrogatepass") for s in table]
+    made = content.format_entry(_attacker_key(), namespace, key, meta, blobs)
+    if kind == "own key":
+        return made
+    meta_len = content._HEADER.unpack_from(made)[3]
+    body = made[content._HEADER.size :]
+    if kind == "genuine header":
+        magic, ident, mac, _ = content._HEADER.unpack_from(genuine)
+        return content._HEADER.pack(magic, ident, mac, meta_len) + body
+    digest = hashlib.sha256(key.encode() + b"\0" + body).digest()  # the format before the fix
+    return struct.pack(">8s32sI", b"ABCACHE1", digest, meta_len) + body
+
+
+def _cache_entries(cache_dir: Path, namespace: str) -> list[Path]:
+    from assetbuild.cache import content
+
+    folder = cache_dir / content.ENTRIES_DIR / namespace
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _forge_entries(cache_dir: Path, kind: str, make: Any) -> int:
+    """Replace every per-file result and every precompressed variant; return how many."""
+    from assetbuild.cache.content import ContentCache
+    from assetbuild.install.compress import compress_gzip
+
+    reader = ContentCache(cache_dir, read_only=True)
+    count = 0
+    for path in _cache_entries(cache_dir, "file"):
+        genuine = reader.get_result(path.name)
+        if genuine is None:
+            continue
+        forged = _frame_entry(kind, path.read_bytes(), "file", path.name, make(genuine))
+        path.write_bytes(forged)
+        count += 1
+    for path in _cache_entries(cache_dir, "compress"):
+        bad = ([".gz"], [compress_gzip(PWNED.encode() * 10)])
+        path.write_bytes(_frame_entry(kind, path.read_bytes(), "compress", path.name, bad))
+        count += 1
+    return count
+
+
+def _age_site(site: Path, seconds: float = 60.0) -> None:
+    """Stamps older than the racy window, so that only the cache's signatures stand in the way."""
+    past = time.time() - seconds
+    for path in site.rglob("*"):
+        if path.is_file() and ".assetbuild-cache" not in path.parts:
+            os.utime(path, (past, past))
+
+
+def _stamp_list(path: str) -> list[int]:
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _forge_state(site: Path, kind: str) -> int:
+    """Restamp the install state with the sources' current stamps, framed as `kind`."""
+    from assetbuild.cache import state
+    from assetbuild.config import load_config
+
+    config = load_config(site)
+    path = state.state_path(config)
+    raw = path.read_bytes()
+    head = len(state._MAGIC) + 8 + 32
+    if kind in DAMAGES:
+        path.write_bytes(_damage(kind, raw))
+        return 1
+    data = json.loads(raw[head:])
+    data["sources"] = [[p, _stamp_list(p)] for p, _ in data["sources"]]
+    body = json.dumps(data, sort_keys=True).encode()
+    if kind == "own key":
+        attacker = _attacker_key()
+        mac = attacker.sign(b"state", state._site(config), body, new=hashlib.sha256)
+        forged = state._MAGIC + attacker.ident + mac + body
+    elif kind == "genuine header":
+        forged = raw[:head] + body
+    else:
+        forged = body  # the plain JSON state before the fix
+    path.write_bytes(forged)
+    return 1
+
+
+def _forge_quick(site: Path, kind: str) -> int:
+    """Restamp every quick record with the stamps the files have now, framed as `kind`."""
+    import marshal
+    import zlib
+
+    from assetbuild import quick, stamps
+
+    path = site / quick.QUICK_FILE
+    raw = path.read_bytes()
+    if kind in DAMAGES:
+        path.write_bytes(_damage(kind, raw))
+        return 1
+    head = len(quick._MAGIC) + 8 + quick._MAC_SIZE
+    data = marshal.loads(raw[head:])
+    for record in data["entries"].values():
+        record["stamps"] = [[p, stamps.stamp(p)] for p, _ in record["stamps"]]
+    payload = marshal.dumps(data)
+    if kind == "own key":
+        forged = quick._dump(data["entries"], str(site / quick.QUICK_CACHE), _attacker_key())
+    elif kind == "genuine header":
+        forged = raw[:head] + payload
+    else:  # the CRC-32 framing before the fix
+        forged = b"ABQUICK2" + zlib.crc32(payload).to_bytes(4, "big") + payload
+    path.write_bytes(forged)
+    return 1
+
+
+def _says_up_to_date(stdout: str) -> bool:
+    """Whether the install answered "up to date" as a whole (its last line), not per bundle."""
+    return any(line.strip() == "up to date" for line in stdout.splitlines())
+
+
+def _serves_sources(site: Path) -> list[str]:
+    """Problems when the manifest does not serve exactly what a clean build of the sources makes."""
+    root = site / "static"
+    problems = check_manifest(root, (root / "manifest.json").read_bytes())
+    shipped = served(root)
+    for name, data in built_outputs(site).items():
+        if shipped.get(name) != data:
+            pwned = PWNED.encode() in shipped.get(name, b"")
+            problems.append(
+                f"{name}: shipped bytes in no source{' (the forgery)' if pwned else ''}"
+            )
+    return problems
+
+
+def forged_cache_scenario(work: Path, kinds: tuple[str, ...] = CACHE_KINDS) -> Figure:
+    """Forge (and damage) the content cache's per-file results, precompressed variants and
+    verdicts, the install state and the quick record, then run the real `install` and `check`:
+    `tried` counts the planted entries, `bad` the installs that shipped bytes in no source, the
+    `check`/`install` runs that passed a broken source, and the "up to date" answers given to a
+    changed site (each must be 0)."""
+    figure = Figure("forged/damaged cache entries")
+    start = time.monotonic()
+    site = make_site(work / "forged")
+    cache_dir = site / ".assetbuild-cache"
+    state_no = 0
+    counts = {"entries": 0, "verdicts": 0, "states": 0, "quick records": 0}
+    shipped_bad = passed_broken = up_to_date = 0
+
+    def bad(where: str, problems: list[str]) -> None:
+        figure.bad += 1
+        figure.problems += [f"forged cache, {where}: {p}" for p in problems[:3]]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_cli(site, *args)
+
+    first = run("install", "-q")
+    if first.returncode != 0:
+        bad("first install", [first.stderr])
+        return figure
+    broken = site / "static/js/src/zz-broken.js"
+    for kind in kinds:
+        # 1. every cached per-file result says `alert('pwned')`, every .gz variant too
+        n = _forge_entries(
+            cache_dir, kind, lambda r: dataclasses.replace(r, text=PWNED, checked_text=PWNED)
+        )
+        counts["entries"] += n
+        done = run("install", "-q", "--bump")
+        problems = [] if done.returncode == 0 else [f"exit {done.returncode}: {done.stderr}"]
+        problems = problems or _serves_sources(site)
+        if problems:
+            shipped_bad += 1
+            bad(f"{kind} entries", problems)
+        # 2. a broken source whose cached verdict is a good file's "ok"
+        from assetbuild.cache.content import ContentCache
+
+        good = ContentCache(cache_dir, read_only=True).get_result(
+            _cache_entries(cache_dir, "file")[0].name
+        )
+        broken.write_text("var = ;\n", encoding="utf-8")
+        run("install", "-q")  # the real verdict (an error), cached
+        counts["verdicts"] += _forge_entries(cache_dir, kind, lambda _r, g=good: g)
+        checked, installed = run("check", "-q"), run("install", "-q")
+        if checked.returncode == 0 or installed.returncode == 0:
+            passed_broken += 1
+            bad(
+                f"{kind} verdict",
+                [
+                    f"check exit {checked.returncode}, "
+                    f"install exit {installed.returncode} on a syntax error"
+                ],
+            )
+        broken.unlink()
+        # 3. the install state, restamped after an edit: must not answer "up to date"
+        run("install", "-q")
+        state_no += 1
+        write_state(site, state_no)
+        _age_site(site)
+        counts["states"] += _forge_state(site, kind)
+        done = run("install")
+        problems = _serves_sources(site) if done.returncode == 0 else [done.stderr]
+        if _says_up_to_date(done.stdout):
+            up_to_date += 1
+            problems.insert(0, "answered 'up to date' to a changed site")
+        if problems:
+            bad(f"{kind} state", problems)
+        # 4. the quick record, proven once, then restamped after an edit
+        _age_site(site)
+        time.sleep(RACY_SECONDS)  # a stamp (ctime too) younger than this is never recorded
+        run("install")  # proven by hash: the state takes the new stamps
+        run("install")  # proven by the state's stamps: recorded
+        quick_file = site / ".assetbuild-cache/state/quick.bin"
+        if not quick_file.is_file():
+            bad(f"{kind} quick record", ["no quick record was written to forge"])
+            continue
+        state_no += 1
+        write_state(site, state_no)
+        _age_site(site)
+        counts["quick records"] += _forge_quick(site, kind)
+        done = run("install")
+        problems = _serves_sources(site) if done.returncode == 0 else [done.stderr]
+        if _says_up_to_date(done.stdout):
+            up_to_date += 1
+            problems.insert(0, "answered 'up to date' to a changed site")
+        if problems:
+            bad(f"{kind} quick record", problems)
+    figure.tried = sum(counts.values())
+    figure.detail = (
+        ", ".join(f"{n} {what}" for what, n in counts.items())
+        + f" ({', '.join(kinds)}); shipped bytes in no source {shipped_bad}, broken source"
+        f" passed {passed_broken}, 'up to date' to a changed site {up_to_date}"
+    )
+    figure.seconds = time.monotonic() - start
+    return figure
+
+
+# --- symlink and special-file traps (items 1, 2, 4, 9) ------------------------------------------
+# Each trap is planted in a fresh zero-config site (js/source/a.js) beside an `outside` directory
+# that the links point at; the real command runs with a timeout and an address-space limit, so a
+# hang or a runaway read is counted instead of hurting the machine.
+
+LOCK_NAME = ".assetbuild.lock"
+TRAP_TIMEOUT = 30.0
+TRAP_MEMORY = 1 << 30  # RLIMIT_AS of every trapped run: a read of /dev/zero ends in MemoryError
+_LIMITED = (
+    "import os, resource, sys\n"
+    "limit = int(sys.argv[1])\n"
+    "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+USER_FILES = {
+    ".gitignore": "node_modules/\n",
+    "state/notes.txt": "mine\n",
+    "v2/draft.txt": "mine\n",
+}
+PRUNE = ("prune", "--keep", "1", "--min-age", "0")
+
+
+def run_limited(
+    cwd: Path, *args: str, timeout: float = TRAP_TIMEOUT, prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str] | None:
+    """The real command under an address-space limit (esprima: V8 reserves more); None on a hang."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
+    env["ASSETBUILD_ENGINE"] = "esprima"
+    env["NO_COLOR"] = "1"
+    command = [*prefix, ASSETBUILD, *(args or ("install", "-q"))]
+    if prefix:
+        command[0] = shutil.which(command[0]) or command[0]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _LIMITED, str(TRAP_MEMORY), *command],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        proc.communicate()
+        return None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def snapshot(base: Path) -> dict[str, bytes | str]:
+    """Every entry under base: file bytes, link targets, directories and special files by kind."""
+    import stat
+
+    found: dict[str, bytes | str] = {}
+    if not base.exists():
+        return found
+    for path in sorted(base.rglob("*")):
+        rel = path.relative_to(base).as_posix()
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            found[rel] = "-> " + os.readlink(path)
+        elif stat.S_ISDIR(mode):
+            found[rel] = f"<dir {stat.S_IMODE(mode):o}>"
+        elif stat.S_ISREG(mode):
+            found[rel] = path.read_bytes()
+        else:
+            found[rel] = "<special>"
+    return found
+
+
+def trap_sandbox(base: Path) -> Path:
+    """base/site (zero-config: js/source/a.js) beside base/outside (what links point at)."""
+    (base / "outside/dir").mkdir(parents=True)
+    (base / "outside/victim.txt").write_text("precious\n")
+    (base / "outside/dir/keep.txt").write_text("keep\n")
+    (base / "beside.txt").write_text("the user's, beside the site\n")
+    site = base / "site"
+    (site / "js/source").mkdir(parents=True)
+    (site / "js/source/a.js").write_text("var a = 1;\n")
+    return site
+
+
+def _config(site: Path, output: str = "js/main.js", extra: str = "") -> None:
+    (site / "assetbuild.toml").write_text(
+        f'{extra}[[bundle]]\noutput = "{output}"\nsources = ["js/source/*.js"]\n'
+    )
+
+
+def _installed_twice(site: Path) -> None:
+    for n in (1, 2):
+        (site / "js/source/a.js").write_text(f"var a = {n};\n")
+        run_limited(site)
+
+
+def _sparse(path: Path, size: int = 65 << 20) -> None:
+    with open(path, "wb") as f:
+        f.truncate(size)
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _replace(path: Path, make: Any) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+    make(path)
+
+
+def _link(target: str | Path) -> Any:
+    return lambda path: path.symlink_to(target)
+
+
+def _mkdir_with_file(path: Path) -> None:
+    path.mkdir()
+    (path / "x").write_text("x")
+
+
+def _traps(base: Path) -> list[tuple[str, Any, tuple[tuple[str, ...], ...]]]:
+    """(name, plant(site), the commands run against it)."""
+    outside = base / "outside"
+    install: tuple[tuple[str, ...], ...] = (("install", "-q"),)
+    both = (("install", "-q"), PRUNE)
+    manifest = "manifest.json"
+
+    def at(rel: str, make: Any, before: Any = None, config: str | None = None) -> Any:
+        def plant(site: Path) -> None:
+            if config is not None:
+                _config(site, extra=config)
+            if before is not None:
+                before(site)
+            _replace(site / rel, make)
+
+        return plant
+
+    def cache_at(rel: str, make: Any) -> Any:
+        def plant(site: Path) -> None:
+            _config(site)
+            run_limited(site)
+            (site / "js/source/a.js").write_text("var a = 2;\n")
+            found = sorted((site / ".assetbuild-cache").glob(rel))
+            target = found[0] if found else site / ".assetbuild-cache" / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _replace(target, make)
+
+        return plant
+
+    def area(output: str, link: str, target: Path, then: Any = None) -> Any:
+        def plant(site: Path) -> None:
+            _config(site, output)
+            (site / link).parent.mkdir(parents=True, exist_ok=True)
+            (site / link).symlink_to(target)
+            if then is not None:
+                then(site)
+
+        return plant
+
+    def version_link(target: Path) -> Any:
+        def plant(site: Path) -> None:
+            run_limited(site)
+            (site / "js/2").symlink_to(target)
+            (site / "js/source/a.js").write_text("var a = 2;\n")
+
+        return plant
+
+    def cache_dir(value: str, root: str = "") -> Any:
+        def plant(site: Path) -> None:
+            for rel, text in USER_FILES.items():
+                (site / rel).parent.mkdir(parents=True, exist_ok=True)
+                (site / rel).write_text(text)
+            _config(site, extra=(f'root = "{root}"\n' if root else "") + f'cache_dir = "{value}"\n')
+
+        return plant
+
+    other_site = outside / "other-site/js"
+
+    def prune_through(site: Path) -> None:
+        for version in (1, 2, 3):
+            (other_site / str(version)).mkdir(parents=True, exist_ok=True)
+            (other_site / str(version) / "main.js").write_text(f"v{version}")
+
+    return [
+        ("lock -> a file outside", at(LOCK_NAME, _link(outside / "victim.txt")), both),
+        ("lock -> nothing (dangling)", at(LOCK_NAME, _link(outside / "created.txt")), both),
+        ("lock is a FIFO", at(LOCK_NAME, _fifo), both),
+        ("lock is a directory", at(LOCK_NAME, _mkdir_with_file), install),
+        ("manifest -> a file outside", at(manifest, _link(outside / "victim.txt")), install),
+        ("manifest is a FIFO", at(manifest, _fifo, _installed_twice), both),
+        ("manifest -> /dev/zero", at(manifest, _link("/dev/zero"), _installed_twice), both),
+        ("manifest is a directory", at(manifest, _mkdir_with_file, _installed_twice), both),
+        ("manifest is 65 MB sparse", at(manifest, _sparse, _installed_twice), both),
+        ("manifest = /dev/full", lambda s: _config(s, extra='manifest = "/dev/full"\n'), install),
+        ("manifest = /dev/zero", lambda s: _config(s, extra='manifest = "/dev/zero"\n'), install),
+        (
+            "manifest dir -> outside",
+            area(
+                "js/main.js",
+                "meta",
+                outside / "dir",
+                lambda s: _config(s, extra='manifest = "meta/manifest.json"\n'),
+            ),
+            install,
+        ),
+        ("area -> outside", area("dist/main.js", "dist", outside / "dir"), install),
+        (
+            "nested area -> outside",
+            area("assets/js/main.js", "assets/js", outside / "dir"),
+            install,
+        ),
+        (
+            "prune through an area link",
+            area("dist/main.js", "dist", other_site, prune_through),
+            (PRUNE,),
+        ),
+        ("version 2 -> outside", version_link(outside / "dir"), install),
+        ("version 2 -> nothing", version_link(outside / "nothing"), install),
+        (
+            "build --out through a link",
+            area("js/main.js", "out/js", outside / "dir"),
+            (("build", "--out", "out", "-q"),),
+        ),
+        ('cache_dir = "."', cache_dir("."), (("install", "-q"), ("cache", "clear"))),
+        ('cache_dir = ".."', cache_dir(".."), (("install", "-q"), ("cache", "clear"))),
+        (
+            "cache_dir = the root",
+            cache_dir("static", "static"),
+            (("install", "-q"), ("cache", "clear")),
+        ),
+        ("cached entries dir -> outside", cache_at("v2", _link(outside / "dir")), install),
+        ("cached state -> /dev/zero", cache_at("state/*.state", _link("/dev/zero")), install),
+        ("quick record is a FIFO", cache_at("state/quick.bin", _fifo), install),
+    ]
+
+
+def trap_scenario(work: Path, only: int | None = None) -> Figure:
+    """Symlinks at the lock, the manifest, area, version, manifest and output directories, FIFOs,
+    devices and giants at the manifest path, a cache_dir over the site, traps in the cache: run the
+    real commands against each; `tried` counts the trapped runs, `bad` those that changed anything
+    outside the root (or the user's files), hung, printed a traceback or ran out of memory."""
+    figure = Figure("symlink/special-file traps")
+    start = time.monotonic()
+    exits: dict[int, int] = {}
+    kinds = {"wrote outside": 0, "hung": 0, "traceback": 0, "out of memory": 0}
+    traps = _traps(work / "names")
+    for index, (name, _plant, commands) in enumerate(traps):
+        if only is not None and index % only != 0:
+            continue
+        base = work / f"trap-{index}"
+        site = trap_sandbox(base)
+        _traps(base)[index][1](site)
+        outside = snapshot(base / "outside")
+        beside = (base / "beside.txt").read_bytes()
+        user = {rel: (site / rel).read_bytes() for rel in USER_FILES if (site / rel).is_file()}
+        for command in commands:
+            figure.tried += 1
+            result = run_limited(site, *command)
+            found: list[str] = []
+            if result is None:
+                found.append("hung")
+            else:
+                exits[result.returncode] = exits.get(result.returncode, 0) + 1
+                if "MemoryError" in result.stderr:
+                    found.append("out of memory")
+                if "Traceback" in result.stderr or result.returncode in (4, -signal.SIGSEGV):
+                    found.append("traceback")
+            if (
+                snapshot(base / "outside") != outside
+                or (base / "beside.txt").read_bytes() != beside
+                or any(
+                    not (site / rel).is_file() or (site / rel).read_bytes() != data
+                    for rel, data in user.items()
+                )
+            ):
+                found.append("wrote outside")
+            if found:
+                figure.bad += 1
+                for kind in found:
+                    kinds[kind] += 1
+                tail = "" if result is None else result.stderr[-600:]
+                figure.problems.append(f"trap {name!r}, {' '.join(command)}: {found}: {tail}")
+        shutil.rmtree(base, ignore_errors=True)
+    figure.detail = (
+        f"{len(traps) if only is None else len(range(0, len(traps), only))} traps; "
+        + ", ".join(f"{what} {n}" for what, n in kinds.items())
+        + "; exits "
+        + " ".join(f"{code}x{n}" for code, n in sorted(exits.items()))
+    )
+    figure.seconds = time.monotonic() - start
+    return figure
 
 
 def readonly_scenario(work: Path) -> Figure:
