@@ -1245,11 +1245,275 @@ def trap_scenario(work: Path, only: int | None = None) -> Figure:
     return figure
 
 
-def readonly_scenario(work: Path) -> Figure:
-    """PLACEHOLDER (filesystem safety, issue 12 item 5): read-only leftovers (version
-    subdirectories, .assetbuild-tmp-*, the current version) as a user without CAP_DAC_OVERRIDE;
-    count the leftovers met and the installs they blocked (must be 0)."""
-    return Figure("read-only leftovers", measured=False, detail="not measured here yet")
+# --- read-only leftovers (item 5) ------------------------------------------------------------
+# Run as root without the capabilities that let it ignore file modes (CI runs as root), or as the
+# unprivileged user running the bench: modes then bind the tool as they bind any user.
+
+_CAPS = "-dac_override,-dac_read_search,-fowner"
+DROP_CAPS = ("setpriv", f"--inh-caps={_CAPS}", f"--bounding-set={_CAPS}")
+
+
+def unprivileged_prefix() -> tuple[tuple[str, ...] | None, str]:
+    """(a command prefix under which file modes bind, "") or (None, why there is none)."""
+    if os.geteuid() != 0:
+        return (), ""
+    if shutil.which("setpriv") is None:
+        return None, "running as root without setpriv (util-linux) to drop CAP_DAC_OVERRIDE"
+    probe = subprocess.run([*DROP_CAPS, "true"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        return None, f"setpriv cannot drop capabilities here: {probe.stderr.strip()[-200:]}"
+    return DROP_CAPS, ""
+
+
+def _writable_rmtree(path: Path) -> None:
+    """Remove a tree whatever its modes (the bench's own files)."""
+    for sub in [path, *path.rglob("*")] if path.exists() else []:
+        if sub.is_dir() and not sub.is_symlink():
+            with contextlib.suppress(OSError):
+                sub.chmod(0o700)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _temp_leftovers(base: Path) -> list[Path]:
+    return [p for p in base.rglob("*") if p.name.startswith(TEMP_PREFIX)]
+
+
+def readonly_scenario(
+    work: Path, inner_modes: tuple[int, ...] = (0o555, 0o500, 0o111, 0o000)
+) -> Figure:
+    """Read-only leftovers met by the real command as a user without root's file capabilities:
+    a read-only hand-placed directory in the current version (installs and prunes), read-only
+    `.assetbuild-tmp-*` leftovers of a failed bump or prune with read-only or unreadable
+    directories inside, a read-only current version. `tried` counts the read-only directories
+    planted, `bad` the installs or prunes they blocked and the leftovers still there after."""
+    figure = Figure("read-only leftovers")
+    start = time.monotonic()
+    prefix, why = unprivileged_prefix()
+    if prefix is None:
+        figure.measured = False
+        figure.detail = f"not measured: {why}"
+        return figure
+    runs = blocked = remaining = 0
+
+    def step(site: Path, *args: str, expect: int = 0) -> None:
+        nonlocal runs, blocked
+        runs += 1
+        result = run_limited(site, *args, prefix=prefix)
+        if result is None or result.returncode != expect or "Traceback" in result.stderr:
+            blocked += 1
+            figure.bad += 1
+            code = "hang" if result is None else f"exit {result.returncode}"
+            tail = "" if result is None else result.stderr[-500:]
+            figure.problems.append(
+                f"read-only, {site.parent.name}: {' '.join(args)}: {code}: {tail}"
+            )
+
+    def settled(site: Path) -> None:
+        nonlocal remaining
+        left = _temp_leftovers(site)
+        if left:
+            remaining += len(left)
+            figure.bad += 1
+            figure.problems.append(f"read-only, {site.parent.name}: leftovers remain: {left}")
+
+    def edit(site: Path, n: int) -> None:
+        (site / "js/source/a.js").write_text(f"var a = {n};\n")
+
+    # 1. a hand-placed read-only directory, copied into every later version and pruned with it
+    site = trap_sandbox(work / "ro-hand")
+    step(site)
+    vendor = site / "js/1/vendor"
+    (vendor / "deep").mkdir(parents=True)
+    (vendor / "deep/lib.txt").write_text("lib\n")
+    (vendor / "deep").chmod(0o555)
+    vendor.chmod(0o555)
+    figure.tried += 2
+    for n in (2, 3):
+        edit(site, n)
+        step(site)
+        step(site, *PRUNE)
+    settled(site)
+    if not (site / "js/3/vendor/deep/lib.txt").is_file():
+        figure.bad += 1
+        figure.problems.append("read-only, ro-hand: the hand-placed files were not carried over")
+    _writable_rmtree(work / "ro-hand")
+    # 2. leftovers of a failed bump or prune, read-only, with read-only or unreadable insides
+    for inner in inner_modes:
+        for name in ("2-77-aa", "prune-1-77-bb"):
+            base = work / f"ro-left-{inner:o}-{name}"
+            site = trap_sandbox(base)
+            step(site)
+            left = site / "js" / f"{TEMP_PREFIX}{name}"
+            (left / "sub/deeper").mkdir(parents=True)
+            (left / "sub/deeper/f.js").write_text("half")
+            (left / "main.js").write_text("half")
+            for path in (left / "sub/deeper", left / "sub"):
+                path.chmod(inner)
+            left.chmod(0o555)
+            figure.tried += 3
+            edit(site, 2)
+            step(site)
+            settled(site)
+            _writable_rmtree(base)
+    # 3. a read-only current version: a bump copies it; in place is refused with a clear message
+    site = trap_sandbox(work / "ro-current")
+    step(site)
+    (site / "js/1").chmod(0o555)
+    figure.tried += 1
+    edit(site, 2)
+    step(site)
+    edit(site, 3)
+    step(site, "install", "-q", "--into-current", expect=3)  # refused, names `chmod u+w`
+    step(site, "install", "-q", "--bump")
+    settled(site)
+    _writable_rmtree(work / "ro-current")
+    who = "root without CAP_DAC_OVERRIDE/CAP_FOWNER (setpriv)" if prefix else "an unprivileged user"
+    figure.detail = (
+        f"{runs} runs as {who}; installs or prunes blocked {blocked}, leftovers remaining"
+        f" {remaining}"
+    )
+    figure.seconds = time.monotonic() - start
+    return figure
+
+
+# --- peak memory per MB of input (item 11: measured here, reduced elsewhere) -------------------
+
+MEMORY_CAP_MB = 2048  # a run whose process group holds more is killed and reported as "over"
+
+
+def _group_rss_mb(pgid: int) -> float:
+    """Resident memory of every process in the group, from /proc (Linux)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                total += int(fields[21])  # rss, in pages
+        except (OSError, IndexError, ValueError):
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+
+
+def peak_run(
+    command: list[str], cwd: Path, env: Mapping[str, str], cap_mb: float = MEMORY_CAP_MB
+) -> tuple[int, float, bool]:
+    """(exit code, peak resident MB, whether it was killed at `cap_mb`) of one run in a fresh
+    process: the peak is the child's ru_maxrss from wait4 (the largest process, with everything it
+    waited for); the cap watches the whole group's resident memory every 20 ms."""
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    capped = threading.Event()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.02):
+            if _group_rss_mb(proc.pid) > cap_mb:
+                capped.set()
+                _kill_group(proc)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    watcher.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    _kill_group(proc)  # anything it left behind
+    return proc.returncode, usage.ru_maxrss / 1024, capped.is_set()
+
+
+def memory_cases(selectors: int, string_mb: float, script_mb: float) -> dict[str, tuple[str, str]]:
+    """name -> (the file under css/src or js/src, its text): the largest-source cases of item 11."""
+    string_chars = int(string_mb * 1_000_000)
+    script = []
+    size = i = 0
+    while size < script_mb * 1_000_000:
+        part = f"var v{i}=function(x){{return [x,{i},'s{i}'];}};"
+        script.append(part)
+        size += len(part)
+        i += 1
+    return {
+        "baseline (one small file each)": ("js/src/small.js", "var small = 1;\n"),
+        f"{selectors:,} CSS selectors": (
+            "css/src/many.css",
+            "".join(f".s{n}{{color:red}}\n" for n in range(selectors)),
+        ),
+        "unterminated CSS string": ("css/src/string.css", 'a { content: "' + "x" * string_chars),
+        "one-line script": ("js/src/line.js", "".join(script) + "\n"),
+    }
+
+
+@dataclass
+class MemoryRow:
+    case: str
+    input_mb: float
+    peak_mb: float
+    exit: int
+    capped: bool  # killed at the cap: the peak is at least this
+    ratio: float  # peak / input
+    above_baseline_ratio: float  # (peak - the baseline's peak) / input
+
+
+def memory_scenario(
+    work: Path,
+    selectors: int = 100_000,
+    string_mb: float = 1.0,
+    script_mb: float = 3.0,
+    cap_mb: float = MEMORY_CAP_MB,
+) -> tuple[Figure, list[MemoryRow]]:
+    """Peak resident memory of `assetbuild install -q --no-cache` (ASSETBUILD_JOBS=1: one
+    process does all the work, so the largest child's peak is the run's) in a fresh subprocess
+    per case, from getrusage(RUSAGE_CHILDREN).ru_maxrss; the ratio peak / input, and above the
+    peak of a baseline run on two tiny files. Measures only: `bad` stays 0."""
+    figure = Figure("peak memory per MB of input")
+    start = time.monotonic()
+    rows: list[MemoryRow] = []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
+    env["ASSETBUILD_JOBS"] = "1"
+    baseline = 0.0
+    over = 0
+    for n, (case, (rel, text)) in enumerate(memory_cases(selectors, string_mb, script_mb).items()):
+        site = work / f"memory-{n}"
+        files = {"css/src/small.css": "a{color:red}\n", "js/src/small.js": "var small = 1;\n"}
+        files[rel] = text
+        for name, body in files.items():
+            (site / "static" / name).parent.mkdir(parents=True, exist_ok=True)
+            (site / "static" / name).write_text(body, encoding="utf-8")
+        (site / "assetbuild.toml").write_text(
+            'root = "static"\n\n[[bundle]]\noutput = "js/main.js"\nsources = ["js/src/*.js"]\n'
+            '\n[[bundle]]\noutput = "css/site.css"\nsources = ["css/src/*.css"]\n',
+            encoding="utf-8",
+        )
+        command = [ASSETBUILD, "install", "-q", "--no-cache"]
+        code, peak, capped = peak_run(command, site, env, cap_mb)
+        if capped:
+            over += 1
+        size = len(text.encode("utf-8")) / 1_000_000
+        if n == 0:
+            baseline = peak
+        rows.append(
+            MemoryRow(case, size, peak, code, capped, peak / size, max(peak - baseline, 0.0) / size)
+        )
+        figure.tried += 1
+        shutil.rmtree(site, ignore_errors=True)
+    big = [r for r in rows[1:]]
+    figure.detail = "; ".join(
+        f"{r.case} {r.input_mb:.1f} MB: peak {'over ' if r.capped else ''}{r.peak_mb:.0f} MB,"
+        f" {r.ratio:.0f}x"
+        f" ({r.above_baseline_ratio:.0f}x above the {baseline:.0f} MB baseline)"
+        for r in big
+    )
+    figure.seconds = time.monotonic() - start
+    return figure, rows
 
 
 # ------------------------------------------------------------------------------------------------ main
