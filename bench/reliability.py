@@ -1,6 +1,8 @@
 """Reliability figures: SIGKILL faults, timed kills and concurrent installs against the real command.
 
-Usage: python bench/reliability.py [--kills N] [--stress-seconds S] [--writers W] [--seed N] [--json]
+Usage: python bench/reliability.py [--kills N] [--stress-seconds S] [--writers W] [--interrupts N]
+       [--selectors N] [--string-mb MB] [--script-mb MB] [--memory-cap-mb MB] [--only-figures]
+       [--seed N] [--json]
 
 Every scenario runs `assetbuild install` in subprocesses on a temporary site and checks, after every
 fault and on every poll, the invariants a web server relies on:
@@ -10,7 +12,16 @@ fault and on every poll, the invariants a web server relies on:
 - versions are consecutive (1..N) and a file, once seen in a version directory, never changes;
 - the next undisturbed run succeeds, removes every hidden temporary entry and serves the sources.
 
-The tests (tests/test_faults.py, tests/test_stress.py) load this file and run the same scenarios smaller.
+A second table (issue 12, round 2) counts what was tried and what went wrong (`bad`, must be 0):
+forged and damaged cache entries, state and quick records (nothing shipped that is in no source, no
+"up to date" to a changed site); symlink and special-file traps (nothing written outside the root, no
+hang, traceback or memory exhaustion); read-only leftovers met as a user without root's file
+capabilities (no install blocked); Ctrl-C at random moments (exit 130 and one line); and peak memory
+per MB of input for the largest-source cases (measured only). The exit status is 1 when any
+invariant fails or any `bad` is above 0.
+
+The tests (tests/test_faults.py, tests/test_stress.py, tests/test_reliability_bench.py) load this
+file and run the same scenarios smaller.
 """
 
 from __future__ import annotations
@@ -540,8 +551,8 @@ def stress_scenario(work: Path, seconds: float, writers: int = 3) -> Tally:
 
 
 # ---------------------------------------------------------------------------- round 2 (issue 12)
-# Each figure counts what was tried and what went wrong (`bad`, which must be 0). Scenarios that
-# belong to other parts of the work are placeholders that say so (`measured=False`) until filled.
+# Each figure counts what was tried and what went wrong (`bad`, which must be 0); a scenario that
+# cannot run here says why (`measured=False`) instead of reporting 0.
 
 INTERRUPTED_LINE = "assetbuild: interrupted"
 INTERRUPT_EXIT_LIMIT = 10.0  # seconds from Ctrl-C to exit before it counts as a hang
@@ -1506,7 +1517,7 @@ def memory_scenario(
         figure.tried += 1
         shutil.rmtree(site, ignore_errors=True)
     big = [r for r in rows[1:]]
-    figure.detail = "; ".join(
+    figure.detail = f"{over} over the {cap_mb:.0f} MB cap; " * bool(over) + "; ".join(
         f"{r.case} {r.input_mb:.1f} MB: peak {'over ' if r.capped else ''}{r.peak_mb:.0f} MB,"
         f" {r.ratio:.0f}x"
         f" ({r.above_baseline_ratio:.0f}x above the {baseline:.0f} MB baseline)"
@@ -1519,22 +1530,74 @@ def memory_scenario(
 # ------------------------------------------------------------------------------------------------ main
 
 
+def round_two(work: Path, args: argparse.Namespace) -> tuple[list[Figure], list[MemoryRow]]:
+    """The issue-12 figures: forged caches, traps, read-only leftovers, interrupts, memory."""
+    from assetbuild.js import engine as jsengine
+
+    figures = [forged_cache_scenario(work), trap_scenario(work), readonly_scenario(work)]
+    if args.interrupts > 0:
+        if jsengine.available():
+            figures.append(interrupt_scenario(work, args.interrupts, args.seed))
+        else:
+            figures.append(
+                Figure(
+                    "interrupts, engine threads",
+                    measured=False,
+                    detail="not measured: needs the fast engine (pip install 'assetbuild[fast]')",
+                )
+            )
+        figures.append(interrupt_scenario(work, args.interrupts, args.seed, pool=True))
+    memory, rows = memory_scenario(
+        work, args.selectors, args.string_mb, args.script_mb, args.memory_cap_mb
+    )
+    figures.append(memory)
+    return figures, rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--kills", type=int, default=30, help="timed kills (default 30)")
     parser.add_argument("--stress-seconds", type=float, default=20.0, help="stress duration")
     parser.add_argument("--writers", type=int, default=3, help="concurrent installing processes")
+    parser.add_argument(
+        "--interrupts", type=int, default=8, help="Ctrl-C runs per interrupt scenario (default 8)"
+    )
+    parser.add_argument(
+        "--selectors",
+        type=int,
+        default=100_000,
+        help="memory row: CSS selectors (1,000,000 = 17 MB)",
+    )
+    parser.add_argument(
+        "--string-mb", type=float, default=1.0, help="memory row: unterminated CSS string, MB"
+    )
+    parser.add_argument(
+        "--script-mb", type=float, default=3.0, help="memory row: one-line script, MB"
+    )
+    parser.add_argument(
+        "--memory-cap-mb",
+        type=float,
+        default=MEMORY_CAP_MB,
+        help=f"memory row: kill a run above this resident size (default {MEMORY_CAP_MB})",
+    )
+    parser.add_argument("--only-figures", action="store_true", help="skip the round-1 scenarios")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="assetbuild-reliability-") as tmp:
         work = Path(tmp)
-        tallies = [
-            fault_scenario(work),
-            timed_kill_scenario(work, args.kills, args.seed),
-            stress_scenario(work, args.stress_seconds, args.writers),
-        ]
-        shutil.rmtree(work, ignore_errors=True)
+        # The cache key and zero-config caches of every run go here, not to ~/.cache.
+        os.environ["XDG_CACHE_HOME"] = str(work / "cache-home")
+        os.environ.pop("ASSETBUILD_CACHE_KEY", None)
+        tallies = []
+        if not args.only_figures:
+            tallies = [
+                fault_scenario(work),
+                timed_kill_scenario(work, args.kills, args.seed),
+                stress_scenario(work, args.stress_seconds, args.writers),
+            ]
+        figures, rows = round_two(work, args)
+        _writable_rmtree(work)
     total = {
         key: sum(getattr(t, key) for t in tallies)
         for key in (
@@ -1547,28 +1610,53 @@ def main(argv: list[str] | None = None) -> int:
             "invalid_manifest_reads",
         )
     }
-    problems = [p for t in tallies for p in t.problems]
+    problems = [p for t in tallies for p in t.problems] + [p for f in figures for p in f.problems]
+    bad = sum(f.bad for f in figures)
+    ok = not problems and bad == 0
     if args.json:
         print(
             json.dumps(
-                {"scenarios": [asdict(t) for t in tallies], "total": total, "ok": not problems},
+                {
+                    "scenarios": [asdict(t) for t in tallies],
+                    "total": total,
+                    "figures": [asdict(f) for f in figures],
+                    "memory": [asdict(r) for r in rows],
+                    "ok": ok,
+                },
                 indent=2,
             )
         )
     else:
-        header = f"{'scenario':<22}{'faults':>8}{'runs':>7}{'survived':>10}{'versions':>10}"
-        header += f"{'bytes lost/changed':>20}{'manifest reads':>16}{'invalid':>9}{'s':>7}"
-        print(header)
-        for t in tallies:
+        if tallies:
+            header = f"{'scenario':<22}{'faults':>8}{'runs':>7}{'survived':>10}{'versions':>10}"
+            header += f"{'bytes lost/changed':>20}{'manifest reads':>16}{'invalid':>9}{'s':>7}"
+            print(header)
+            for t in tallies:
+                print(
+                    f"{t.scenario:<22}{t.faults_injected:>8}{t.runs:>7}{t.runs_survived:>10}"
+                    f"{t.versions_created:>10}{t.bytes_lost_or_changed:>20}{t.manifest_reads:>16}"
+                    f"{t.invalid_manifest_reads:>9}{t.seconds:>7.1f}"
+                )
+            print()
+        print(f"{'figure':<32}{'tried':>7}{'bad':>5}{'s':>7}  detail")
+        for f in figures:
+            tried = f"{f.tried}" if f.measured else "-"
+            print(f"{f.scenario:<32}{tried:>7}{f.bad:>5}{f.seconds:>7.1f}  {f.detail}")
+        print()
+        print(
+            f"{'memory case':<34}{'input MB':>9}{'peak MB':>9}{'exit':>6}{'peak/input':>12}"
+            f"{'above baseline/input':>22}"
+        )
+        for r in rows:
+            peak = f"{'>' if r.capped else ''}{r.peak_mb:.0f}"
             print(
-                f"{t.scenario:<22}{t.faults_injected:>8}{t.runs:>7}{t.runs_survived:>10}"
-                f"{t.versions_created:>10}{t.bytes_lost_or_changed:>20}{t.manifest_reads:>16}"
-                f"{t.invalid_manifest_reads:>9}{t.seconds:>7.1f}"
+                f"{r.case:<34}{r.input_mb:>9.2f}{peak:>9}{r.exit:>6}{r.ratio:>12.0f}"
+                f"{r.above_baseline_ratio:>22.0f}"
             )
         for p in problems:
             print(f"PROBLEM: {p}")
-        print("ok" if not problems else f"{len(problems)} problems")
-    return 0 if not problems else 1
+        print("ok" if ok else f"{len(problems)} problems, {bad} bad")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
