@@ -2,7 +2,7 @@
 
 Usage: python bench/reliability.py [--kills N] [--stress-seconds S] [--writers W] [--interrupts N]
        [--selectors N] [--string-mb MB] [--script-mb MB] [--memory-cap-mb MB] [--only-figures]
-       [--seed N] [--json]
+       [--figures forged,traps,readonly,interrupts,memory] [--seed N] [--json]
 
 Every scenario runs `assetbuild install` in subprocesses on a temporary site and checks, after every
 fault and on every poll, the invariants a web server relies on:
@@ -1530,12 +1530,26 @@ def memory_scenario(
 # ------------------------------------------------------------------------------------------------ main
 
 
+FIGURES = ("forged", "traps", "readonly", "interrupts", "memory")
+
+
 def round_two(work: Path, args: argparse.Namespace) -> tuple[list[Figure], list[MemoryRow]]:
     """The issue-12 figures: forged caches, traps, read-only leftovers, interrupts, memory."""
     from assetbuild.js import engine as jsengine
 
-    figures = [forged_cache_scenario(work), trap_scenario(work), readonly_scenario(work)]
-    if args.interrupts > 0:
+    wanted = set(args.figures.split(","))
+    unknown = wanted - set(FIGURES)
+    if unknown:
+        raise SystemExit(f"--figures: unknown {sorted(unknown)}; choose from {','.join(FIGURES)}")
+    figures: list[Figure] = []
+    rows: list[MemoryRow] = []
+    if "forged" in wanted:
+        figures.append(forged_cache_scenario(work))
+    if "traps" in wanted:
+        figures.append(trap_scenario(work))
+    if "readonly" in wanted:
+        figures.append(readonly_scenario(work))
+    if "interrupts" in wanted and args.interrupts > 0:
         if jsengine.available():
             figures.append(interrupt_scenario(work, args.interrupts, args.seed))
         else:
@@ -1547,10 +1561,11 @@ def round_two(work: Path, args: argparse.Namespace) -> tuple[list[Figure], list[
                 )
             )
         figures.append(interrupt_scenario(work, args.interrupts, args.seed, pool=True))
-    memory, rows = memory_scenario(
-        work, args.selectors, args.string_mb, args.script_mb, args.memory_cap_mb
-    )
-    figures.append(memory)
+    if "memory" in wanted:
+        memory, rows = memory_scenario(
+            work, args.selectors, args.string_mb, args.script_mb, args.memory_cap_mb
+        )
+        figures.append(memory)
     return figures, rows
 
 
@@ -1581,6 +1596,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"memory row: kill a run above this resident size (default {MEMORY_CAP_MB})",
     )
     parser.add_argument("--only-figures", action="store_true", help="skip the round-1 scenarios")
+    parser.add_argument(
+        "--figures",
+        default=",".join(FIGURES),
+        help=f"round-2 figures to run, comma-separated (default {','.join(FIGURES)})",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
