@@ -1669,10 +1669,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         for r in rows:
             peak = f"{'>' if r.capped else ''}{r.peak_mb:.0f}"
-            print(
-                f"{r.case:<34}{r.input_mb:>9.2f}{peak:>9}{r.exit:>6}{r.ratio:>12.0f}"
-                f"{r.above_baseline_ratio:>22.0f}"
+            ratios = (
+                f"{r.ratio:>12.0f}{r.above_baseline_ratio:>22.0f}"
+                if r is not rows[0]
+                else f"{'-':>12}{'-':>22}"
             )
+            print(f"{r.case:<34}{r.input_mb:>9.2f}{peak:>9}{r.exit:>6}{ratios}")
         for p in problems:
             print(f"PROBLEM: {p}")
         print("ok" if ok else f"{len(problems)} problems, {bad} bad")
