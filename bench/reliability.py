@@ -1217,6 +1217,7 @@ def trap_scenario(work: Path, only: int | None = None) -> Figure:
         _traps(base)[index][1](site)
         outside = snapshot(base / "outside")
         beside = (base / "beside.txt").read_bytes()
+        top = sorted(os.listdir(base))  # the site's parent: nothing appears or goes there
         user = {rel: (site / rel).read_bytes() for rel in USER_FILES if (site / rel).is_file()}
         for command in commands:
             figure.tried += 1
@@ -1233,6 +1234,7 @@ def trap_scenario(work: Path, only: int | None = None) -> Figure:
             if (
                 snapshot(base / "outside") != outside
                 or (base / "beside.txt").read_bytes() != beside
+                or sorted(os.listdir(base)) != top
                 or any(
                     not (site / rel).is_file() or (site / rel).read_bytes() != data
                     for rel, data in user.items()
