@@ -1571,6 +1571,23 @@ def round_two(work: Path, args: argparse.Namespace) -> tuple[list[Figure], list[
     return figures, rows
 
 
+@contextlib.contextmanager
+def _private_cache_home(home: Path) -> Iterator[None]:
+    """The cache key and zero-config caches of every run go to `home`, not ~/.cache; the caller's
+    environment is restored afterwards (the tests call main() in their own process)."""
+    saved = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "ASSETBUILD_CACHE_KEY")}
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    os.environ.pop("ASSETBUILD_CACHE_KEY", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--kills", type=int, default=30, help="timed kills (default 30)")
@@ -1606,11 +1623,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="assetbuild-reliability-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="assetbuild-reliability-") as tmp,
+        _private_cache_home(Path(tmp) / "cache-home"),
+    ):
         work = Path(tmp)
-        # The cache key and zero-config caches of every run go here, not to ~/.cache.
-        os.environ["XDG_CACHE_HOME"] = str(work / "cache-home")
-        os.environ.pop("ASSETBUILD_CACHE_KEY", None)
         tallies = []
         if not args.only_figures:
             tallies = [

@@ -117,6 +117,9 @@ def test_a_write_through_a_trap_is_counted(tmp_path: Path, monkeypatch: pytest.M
 def test_main_reports_figures_and_fails_on_any_bad(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import os
+
+    home = os.environ.get("XDG_CACHE_HOME")
     row = rel.MemoryRow("case", 1.0, 50.0, 0, False, 50.0, 10.0)
     for bad, code in ((0, 0), (1, 1)):
         figure = rel.Figure("forged", tried=3, bad=bad, detail="d")
@@ -128,3 +131,4 @@ def test_main_reports_figures_and_fails_on_any_bad(
         assert rel.main(["--only-figures"]) == code
         out = capsys.readouterr().out
         assert "forged" in out and "peak/input" in out
+    assert os.environ.get("XDG_CACHE_HOME") == home  # main() restores the caller's environment
