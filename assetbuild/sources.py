@@ -77,7 +77,9 @@ class SourceFile:
         """`diagnostics.line_col` of the original file at an offset of `text`, for many offsets.
 
         Each line_col call scans the text before the offset, so locating every top-level binding
-        of a large one-line vendor file was quadratic; this indexes the newlines once.
+        of a large one-line vendor file was quadratic; this indexes the newlines once. Each line's
+        text is sliced once and shared: a copy per binding of a 3 MB one-line script held
+        gigabytes (issue 12, found by bench/reliability.py's memory row).
         """
         original = self.original
         at = max(0, min(self.original_offset(offset), len(original)))
@@ -86,8 +88,15 @@ class SourceFile:
         newlines = self._newlines
         i = bisect.bisect_left(newlines, at)  # newlines before `at`
         start = newlines[i - 1] + 1 if i else 0
-        end = newlines[i] if i < len(newlines) else len(original)
-        return i + 1, at - start + 1, original[start:end]
+        text = self._line_texts.get(i)
+        if text is None:
+            end = newlines[i] if i < len(newlines) else len(original)
+            text = self._line_texts[i] = original[start:end]
+        return i + 1, at - start + 1, text
+
+    @functools.cached_property
+    def _line_texts(self) -> dict[int, str]:
+        return {}
 
     def location(self, offset: int | None) -> Location:
         if offset is None:

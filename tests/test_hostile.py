@@ -627,3 +627,13 @@ def test_checking_never_runs_the_code(sandbox: Path, source: str) -> None:
         no_crash(run(site, *args, timeout=60))
     assert time.monotonic() - start < 60  # `for (;;) {}` was not run
     assert not marker.exists()
+
+
+def test_bindings_on_one_line_share_its_text() -> None:
+    """The note "previously declared here" needs the line; one copy serves every binding on it
+    (a copy each made a 3 MB one-line script take 24 GB: bench/reliability.py's memory row)."""
+    line = "".join(f"var v{i}=function(a){{return a+{i}}};" for i in range(400))
+    report = jscheck.check_js(_js(line + "\nvar w = 1, x = 2;\n"), first=True)
+    texts = {id(b.source_line) for b in report.bindings}
+    assert len(report.bindings) == 402 and len(texts) == 2
+    assert report.bindings[0].source_line == line
