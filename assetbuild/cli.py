@@ -327,10 +327,10 @@ def _emit_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True))
 
 
-def _print_details(settings: Settings, result: BuildResult) -> None:
+def _print_details(settings: Settings, result: BuildResult, more: Sequence[str] = ()) -> None:
     """-v: how each bundle's files were minified, and the time taken, on stderr."""
     if settings.verbose:
-        lines = summary.detail_lines(result, time.monotonic() - settings.started)
+        lines = [*more, *summary.detail_lines(result, time.monotonic() - settings.started)]
         write_err("\n".join(f"assetbuild: {line}" for line in lines))
 
 
@@ -452,7 +452,7 @@ def install(ctx: click.Context, policy: Policy | None, dry_run: bool, compress: 
         _print_summary(
             settings, outcome.build, lambda: summary.install_summary(config, outcome, dry_run)
         )
-        _print_details(settings, outcome.build)
+        _print_details(settings, outcome.build, summary.link_lines(outcome.report))
 
 
 def _waiting(settings: Settings) -> None:

@@ -178,6 +178,23 @@ def detail_lines(result: BuildResult, seconds: float) -> list[str]:
     return lines
 
 
+def link_lines(report: InstallReport) -> list[str]:
+    """`-v`: files of a new version that had to be copied because the file system would not link them."""
+    lines = []
+    for area in report.areas:
+        if not area.not_linked:
+            continue
+        where = f"{area.area}/{area.version}" if area.area else str(area.version)
+        reasons = ", ".join(sorted({why for _, why in area.not_linked}))
+        names = ", ".join(name for name, _ in area.not_linked[:5])
+        more = f" and {len(area.not_linked) - 5} more" if len(area.not_linked) > 5 else ""
+        lines.append(
+            f"{where}: {len(area.not_linked)} unchanged file(s) copied, not hard-linked "
+            f"({reasons}): {names}{more}"
+        )
+    return lines
+
+
 _ACTIONS = {
     "created": "created {area}{version}",
     "bumped": "new version {area}{version}",

@@ -130,7 +130,8 @@ class ManifestSettings:
 
 @dataclass(frozen=True)
 class InstalledFile:
-    """What happened to one bundle's file; action is "written", "unchanged" or "copied"."""
+    """What happened to one bundle's file: "written", "unchanged" (it keeps its URL), or "linked"
+    (`--bump`: the new version's name for the same bytes). `path` is the one the manifest names."""
 
     name: str
     path: str
@@ -146,6 +147,8 @@ class AreaResult:
     version: int
     previous: int | None
     files: tuple[InstalledFile, ...]
+    # files of a new version copied because they could not be hard-linked: (path in it, reason)
+    not_linked: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

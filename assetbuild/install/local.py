@@ -23,7 +23,13 @@ from assetbuild.build.results import (
 )
 from assetbuild.errors import ConfigError, InstallError
 from assetbuild.fsutil import real_directory
-from assetbuild.install.entries import DiskEntries, manifest_differs, manifest_entries, read_current
+from assetbuild.install.entries import (
+    DiskEntries,
+    known_versions,
+    manifest_differs,
+    manifest_entries,
+    read_current,
+)
 from assetbuild.install.faults import fault_point
 from assetbuild.install.lock import install_lock
 from assetbuild.install.plan import AreaPlan, file_action, group_outputs, plan_area, rel_path
@@ -61,6 +67,7 @@ def _report(
     dry_run: bool,
     previous: Mapping[str, BundleEntry] | None = None,
     entries: Mapping[str, BundleEntry] | None = None,
+    not_linked: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> InstallReport:
     areas = tuple(
         AreaResult(
@@ -71,11 +78,12 @@ def _report(
             files=tuple(
                 InstalledFile(
                     p.output.name,
-                    rel_path(plan.area, plan.version, p.basename),
+                    rel_path(plan.area, p.origin, p.basename),
                     file_action(plan, p),
                 )
                 for p in plan.outputs
             ),
+            not_linked=(not_linked or {}).get(plan.area, ()),
         )
         for plan in plans
     )
@@ -114,11 +122,13 @@ def install(
     try:
         if dry_run:
             # No lock: a dry run writes nothing, not even a lock file, and only reads.
-            plans = [plan_area(root, area, outs, policy) for area, outs in groups.items()]
             if manifest is None:
+                plans = [plan_area(root, area, outs, policy) for area, outs in groups.items()]
                 return _report(plans, None, False, True)
             _manifest_dir(root, manifest, create=False)
             current = read_current(manifest)
+            known = known_versions(current)
+            plans = [plan_area(root, a, outs, policy, known) for a, outs in groups.items()]
             entries = manifest_entries(root, plans, manifest, current, disk_entries)
             changed = manifest_differs(manifest, entries, current)
             return _report(plans, manifest, changed, True, current.bundles, entries)
@@ -132,16 +142,17 @@ def install(
 
         with install_lock(root, lock_timeout, on_wait):
             fault_point("locked")
-            plans = [plan_area(root, area, outs, policy) for area, outs in groups.items()]
             manifest_dir = _manifest_dir(root, manifest, create=True)
             # Read (and check) the manifest before anything is installed: a FIFO or a device
             # there is an error that installs nothing.
             on_disk = read_current(manifest) if manifest is not None else None
+            known = known_versions(on_disk) if on_disk is not None else {}
+            plans = [plan_area(root, a, outs, policy, known) for a, outs in groups.items()]
             clean_leftovers(root, plans, manifest_dir)
-            apply(root, plans)
+            copies = apply(root, plans)
             if manifest is None or on_disk is None:
                 fault_point("done")
-                return _report(plans, None, False, False)
+                return _report(plans, None, False, False, not_linked=copies)
             entries = manifest_entries(root, plans, manifest, on_disk, disk_entries)
             changed = _write_manifest(
                 manifest.path,
@@ -151,7 +162,7 @@ def install(
                 existing=on_disk.raw,
             )
             fault_point("done")
-            return _report(plans, manifest, changed, False, on_disk.bundles, entries)
+            return _report(plans, manifest, changed, False, on_disk.bundles, entries, copies)
     except OSError as exc:
         # After before_replace, only os.replace itself failing leaves the old manifest in place.
         replaced = replacing and manifest is not None and not _failed_replace(exc, manifest.path)

@@ -9,15 +9,15 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assetbuild.build.results import Output
 from assetbuild.errors import ConfigError, InstallError
 from assetbuild.fsutil import RefusedFile, kind_of, read_regular, real_directory
 from assetbuild.install import compress
-from assetbuild.versions import area_path, current_version, output_problem
+from assetbuild.versions import area_path, current_version, list_versions, output_problem
 
 _SAME, _NEW, _CHANGED = 0, 1, 2
 # Where a bundle file should be: a directory, a link, a FIFO, a device, or a regular file too large
@@ -33,6 +33,12 @@ class OutputPlan:
     writes: tuple[tuple[str, bytes], ...]  # (file name in the version dir, bytes), variants first
     removals: tuple[str, ...]  # stale variants that disagree with the bundle
     final_variants: tuple[tuple[str, int], ...]  # suffix -> size once installed in place
+    origin: int = 0  # the version the manifest names: where these bytes were first installed
+
+    @property
+    def unchanged(self) -> bool:
+        """Byte-identical (variants agreeing) to the current version's file: linked, not written."""
+        return self.status == _SAME
 
 
 @dataclass(frozen=True)
@@ -128,8 +134,68 @@ def _free_version_name(area_dir: Path, version: int) -> None:
     )
 
 
-def plan_area(root: Path, area: str, outputs: Sequence[Output], policy: str) -> AreaPlan:
-    """Decide one area; InstallError when its directory, or the next version's name, is not usable."""
+def _same_file(a: Path, b: Path, *, by_bytes: bool) -> bool:
+    """Whether two installed paths hold the same bytes: both absent, the same inode (a hard link),
+    or, with `by_bytes`, two regular files of equal contents (read bounded, links never followed)."""
+    try:
+        sa, sb = os.lstat(a), os.lstat(b)
+    except (FileNotFoundError, NotADirectoryError):
+        return not os.path.lexists(a) and not os.path.lexists(b)
+    if not (stat.S_ISREG(sa.st_mode) and stat.S_ISREG(sb.st_mode)):
+        return False
+    if (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino):
+        return True
+    if not by_bytes or sa.st_size != sb.st_size:
+        return False
+    first, second = _read(a, sa.st_size), _read(b, sb.st_size)
+    return isinstance(first, bytes) and first == second
+
+
+def same_bytes(a: Path, b: Path) -> bool:
+    """Whether two installed regular files hold the same bytes (the same inode, or equal contents)."""
+    return os.path.lexists(a) and _same_file(a, b, by_bytes=True)
+
+
+def _origin(area_dir: Path, current: int, names: Sequence[str], hint: int | None) -> int:
+    """The version where the current version's files `names` were first installed.
+
+    The manifest's version for the bundle (`hint`) when that version still holds the same bytes;
+    else the oldest version reached by following hard links back from the current one (an install
+    links the unchanged files of a new version to the last one's). Only real version directories
+    count; a gap left by prune ends the walk where the links do.
+    """
+    cur = area_dir / str(current)
+
+    def same(version: int, by_bytes: bool) -> bool:
+        other = area_dir / str(version)
+        if not os.path.isdir(other) or os.path.islink(other):
+            return False
+        return all(_same_file(cur / n, other / n, by_bytes=by_bytes) for n in names)
+
+    if hint is not None and 0 < hint < current and same(hint, True):
+        return hint
+    origin = current
+    for version in reversed(list_versions(area_dir)):
+        if version >= current:
+            continue
+        if not same(version, False):
+            break
+        origin = version
+    return origin
+
+
+def plan_area(
+    root: Path,
+    area: str,
+    outputs: Sequence[Output],
+    policy: str,
+    known: Mapping[str, int] | None = None,
+) -> AreaPlan:
+    """Decide one area; InstallError when its directory, or the next version's name, is not usable.
+
+    A bundle whose bytes did not change keeps the version where they were first installed (its
+    URL), unless `policy` is "bump"; `known` maps bundle names to the versions the manifest names.
+    """
     area_dir = area_path(root, area)
     suffixes = tuple(
         dict.fromkeys((*compress.SUFFIXES, *(s for o in outputs for s, _ in o.variants)))
@@ -141,8 +207,24 @@ def plan_area(root: Path, area: str, outputs: Sequence[Output], policy: str) -> 
     status = max(p.status for p in plans)
     if current is None:
         _free_version_name(area_dir, 1)
-        return AreaPlan(area, area_dir, "created", None, 1, True, plans)
-    if policy == "bump" or (policy == "auto" and status == _CHANGED):
+        return AreaPlan(area, area_dir, "created", None, 1, True, _with_origins(plans, 1))
+    bumped = policy == "bump" or (policy == "auto" and status == _CHANGED)
+    version = current + 1 if bumped else current
+    if policy == "bump":
+        plans = _with_origins(plans, version)
+    else:
+        plans = tuple(
+            replace(
+                p,
+                origin=_origin(
+                    area_dir, current, _names(p, suffixes), (known or {}).get(p.output.name)
+                )
+                if p.unchanged
+                else version,
+            )
+            for p in plans
+        )
+    if bumped:
         _free_version_name(area_dir, current + 1)
         return AreaPlan(area, area_dir, "bumped", current, current + 1, True, plans)
     if status == _SAME:
@@ -154,9 +236,20 @@ def plan_area(root: Path, area: str, outputs: Sequence[Output], policy: str) -> 
     return AreaPlan(area, area_dir, action, current, current, False, plans)
 
 
+def _with_origins(plans: Sequence[OutputPlan], version: int) -> tuple[OutputPlan, ...]:
+    return tuple(replace(p, origin=version) for p in plans)
+
+
+def _names(plan: OutputPlan, suffixes: Sequence[str]) -> tuple[str, ...]:
+    """The files of one bundle in a version directory: itself and every variant name."""
+    return (plan.basename, *(plan.basename + s for s in suffixes))
+
+
 def file_action(area: AreaPlan, plan: OutputPlan) -> str:
     if area.action == "bumped":
-        return "copied" if plan.status == _SAME else "written"
+        if plan.status != _SAME:
+            return "written"
+        return "unchanged" if plan.origin < area.version else "linked"
     if area.action == "created":
         return "written"
     return "unchanged" if plan.status == _SAME else "written"
