@@ -11,6 +11,7 @@ References are found on the shared tokens (`csstokens`); `tree_find_references` 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import os
 import posixpath
 import re
@@ -39,6 +40,7 @@ from assetbuild.css.tokens import (
 from assetbuild.css.walk import preprocess
 from assetbuild.diagnostics import Diagnostic
 from assetbuild.sources import Edit, SourceFile
+from assetbuild.versions import is_version_name
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _TOKEN = re.compile(r"\{\$[A-Za-z_][A-Za-z0-9_]*\}|<\$[A-Za-z_][A-Za-z0-9_]*>")
@@ -68,6 +70,7 @@ class _Reference:
     span: tuple[int, int]  # what a rewrite replaces
     value: str
     quote: str  # '"', "'" or "" (unquoted url())
+    is_import: bool = False  # an @import string: a stylesheet, never copied as an asset
 
 
 def rewrite_urls(
@@ -94,7 +97,57 @@ def rewrite_source(
     check_exists: bool = True,
 ) -> tuple[SourceFile, tuple[Diagnostic, ...]]:
     """Like `rewrite_urls`, returning the file with its edits, so later offsets map to the original."""
+    rewritten, diagnostics, _ = rewrite_with_assets(
+        src, source_dir, output_dir, root, check_exists=check_exists, copy_assets=False
+    )
+    return rewritten, diagnostics
+
+
+def asset_place(target: str, area_dir: str, root: str) -> str | None:
+    """Where a file that a stylesheet refers to goes, relative to the bundle's directory; None when
+    it is not copied (outside the root, hidden, or inside a version directory).
+
+    Below the area directory the layout is kept (`css/source/fonts/a.woff` of area `css` goes to
+    `css/<N>/source/fonts/a.woff`); anything else in the root goes under `assets/` with its path
+    from the root (`vendor/katex/fonts/x.woff` to `css/<N>/assets/vendor/katex/fonts/x.woff`).
+    Distinct files get distinct places: paths from the root are unique, and a kept layout never
+    starts with `assets/` or is a bare name beside the bundles.
+    """
+    if not _inside(target, root) or target == root:
+        return None
+    rel = Path(os.path.relpath(target, root)).as_posix()
+    parts = rel.split("/")
+    if any(part.startswith(".") for part in parts) or any(is_version_name(p) for p in parts):
+        return None  # hidden files (.git, the cache, .env) and published versions are never copied
+    if area_dir != root and _inside(target, area_dir):
+        kept = Path(os.path.relpath(target, area_dir)).as_posix()
+        if "/" in kept and not kept.startswith("assets/"):
+            return kept
+    elif area_dir == root and "/" in rel and not rel.startswith("assets/"):
+        return rel
+    return "assets/" + rel
+
+
+def rewrite_with_assets(
+    src: SourceFile,
+    source_dir: Path,
+    output_dir: Path,
+    root: Path,
+    *,
+    check_exists: bool = True,
+    copy_assets: bool = True,
+) -> tuple[SourceFile, tuple[Diagnostic, ...], tuple[tuple[str, str], ...]]:
+    """Rewrite relative url()s to the copies of their files beside the bundle (see `asset_place`),
+    and return those files as (place relative to the bundle's directory, absolute source path).
+
+    An @import, a reference that leaves the root, and one to a hidden file or a version directory
+    are rewritten to reach the file where it is, as before; whether the file can be copied (a
+    regular file of bounded size inside the root) is decided when it is read (install/assets).
+    """
     source_abs = os.path.abspath(source_dir)
+    area_abs = os.path.dirname(os.path.abspath(output_dir))
+    root_abs_for_assets = os.path.abspath(root)
+    assets: dict[str, str] = {}
     dir_rel = quote(Path(os.path.relpath(source_abs, os.path.abspath(output_dir))).as_posix())
     pieces: list[str] = []
     pos = 0
@@ -105,11 +158,19 @@ def rewrite_source(
         if not _rewritable(src, edits, ref):
             continue
         path, rest = _split(ref.value.strip(" \t\r\n\f"))
-        if check_exists:
-            target = os.path.normpath(os.path.join(source_abs, unquote(path)))
-            if not os.path.exists(target):
-                missing.setdefault(target, []).append(ref)
-        new_path = _relocate(path, dir_rel)
+        target = os.path.normpath(os.path.join(source_abs, unquote(path)))
+        if check_exists and not os.path.exists(target):
+            missing.setdefault(target, []).append(ref)
+        place = None
+        if copy_assets and not ref.is_import and path and not path.endswith("/"):
+            place = asset_place(target, area_abs, root_abs_for_assets)
+        if place is not None:
+            assets.setdefault(place, target)
+            new_path: str | None = quote(place)
+            if new_path == path:
+                new_path = None
+        else:
+            new_path = _relocate(path, dir_rel)
         if new_path is not None:
             url_edits.append((*ref.span, _written(new_path + rest, ref.quote)))
     for start, end, replacement in url_edits:
@@ -119,12 +180,13 @@ def rewrite_source(
     pieces.append(src.text[pos:])
     root_abs = os.path.abspath(root)
     diagnostics = tuple(_missing(src, refs, target, root_abs) for target, refs in missing.items())
+    found = tuple(sorted(assets.items()))
     if not url_edits:
-        return src, diagnostics
+        return src, diagnostics, found
     rewritten = SourceFile(
         src.path, src.display, src.original, "".join(pieces), _compose(src, edits, url_edits)
     )
-    return rewritten, diagnostics
+    return rewritten, diagnostics, found
 
 
 def _compose(
@@ -295,7 +357,7 @@ def _find_references(text: str) -> Iterator[_Reference]:
         if expect_import and kind == "string":
             ref = quoted(i)
             if ref is not None:
-                yield ref
+                yield dataclasses.replace(ref, is_import=True)
         expect_import = False
         if kind == "url":
             ref = unquoted(i)

@@ -203,6 +203,13 @@ def manifest_entries(
         if entry is None and isinstance(was, int) and where is not None:
             entry = disk.entry(previous["path"], where, was, settings.static_url)
         if entry is not None:
+            assets = previous.get("assets")
+            if isinstance(assets, list) and all(isinstance(a, str) for a in assets) and assets:
+                # Its url() assets moved with it (a new version links them with the rest).
+                old_prefix = rel_path(area, was, "") if isinstance(was, int) else None
+                new_prefix = rel_path(area, entry["version"], "")
+                if old_prefix and all(a.startswith(old_prefix) for a in assets):
+                    entry["assets"] = sorted(new_prefix + a[len(old_prefix) :] for a in assets)
             entries[name] = entry
     for plan in plans:
         for p in plan.outputs:
@@ -212,8 +219,9 @@ def manifest_entries(
                 else {s: len(b) for s, b in p.output.variants}
             )
             rel = rel_path(plan.area, p.origin, p.basename)
+            assets = [rel_path(plan.area, p.origin, place) for place, _ in p.output.assets]
             entries[p.output.name] = bundle_entry(
-                rel, p.origin, p.output.data, sizes, settings.static_url
+                rel, p.origin, p.output.data, sizes, settings.static_url, assets
             )
     return entries
 

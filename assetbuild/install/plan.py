@@ -34,6 +34,7 @@ class OutputPlan:
     removals: tuple[str, ...]  # stale variants that disagree with the bundle
     final_variants: tuple[tuple[str, int], ...]  # suffix -> size once installed in place
     origin: int = 0  # the version the manifest names: where these bytes were first installed
+    asset_writes: tuple[tuple[str, bytes], ...] = ()  # url() assets not already in the version
 
     @property
     def unchanged(self) -> bool:
@@ -86,11 +87,21 @@ def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> 
     basename = posixpath.basename(out.name)
     desired = dict(out.variants)
     if cur_dir is None:
-        writes = (*((basename + s, b) for s, b in out.variants), (basename, out.data))
+        writes = (
+            *out.assets,
+            *((basename + s, b) for s, b in out.variants),
+            (basename, out.data),
+        )
         final = tuple((s, len(b)) for s, b in out.variants)
-        return OutputPlan(out, basename, _NEW, writes, (), final)
+        return OutputPlan(out, basename, _NEW, writes, (), final, asset_writes=out.assets)
     existing = _read(cur_dir / basename, len(out.data))
     status = _SAME if existing == out.data else _NEW if existing is None else _CHANGED
+    asset_writes: list[tuple[str, bytes]] = []
+    for place, data in out.assets:
+        have_asset = _read(cur_dir / place, len(data))
+        if have_asset != data:
+            status = max(status, _NEW if have_asset is None else _CHANGED)
+            asset_writes.append((place, data))
     writes_list: list[tuple[str, bytes]] = []
     removals: list[str] = []
     final_list: list[tuple[str, int]] = []
@@ -110,7 +121,15 @@ def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> 
             removals.append(basename + suffix)
     if status != _SAME and existing != out.data:
         writes_list.append((basename, out.data))
-    return OutputPlan(out, basename, status, tuple(writes_list), tuple(removals), tuple(final_list))
+    return OutputPlan(
+        out,
+        basename,
+        status,
+        (*asset_writes, *writes_list),  # the assets first: never a stylesheet without them
+        tuple(removals),
+        tuple(final_list),
+        asset_writes=tuple(asset_writes),
+    )
 
 
 def _free_version_name(area_dir: Path, version: int) -> None:
@@ -241,8 +260,12 @@ def _with_origins(plans: Sequence[OutputPlan], version: int) -> tuple[OutputPlan
 
 
 def _names(plan: OutputPlan, suffixes: Sequence[str]) -> tuple[str, ...]:
-    """The files of one bundle in a version directory: itself and every variant name."""
-    return (plan.basename, *(plan.basename + s for s in suffixes))
+    """The files of one bundle in a version directory: itself, every variant name, its assets."""
+    return (
+        plan.basename,
+        *(plan.basename + s for s in suffixes),
+        *(place for place, _ in plan.output.assets),
+    )
 
 
 def file_action(area: AreaPlan, plan: OutputPlan) -> str:

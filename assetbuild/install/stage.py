@@ -125,10 +125,15 @@ def stage(root: Path, plan: AreaPlan, fallbacks: list[tuple[Path, str]] | None =
                 for p in plan.outputs
                 if not p.unchanged
                 for s in ("", *compress.SUFFIXES, *(v for v, _ in p.output.variants))
-            )
+            ) | {place for p in plan.outputs for place, _ in p.asset_writes}
             modes.append((tmp, os.lstat(src).st_mode & 0o7777))
             os.chmod(tmp, 0o700)
             _copy_tree(src, tmp, skip, copied, modes, fallbacks if fallbacks is not None else [])
+        assets = {place: data for p in plan.outputs for place, data in p.asset_writes}
+        for place, data in sorted(assets.items()):
+            _make_parents(tmp, place)
+            write_new(tmp.joinpath(*place.split("/")), data)
+            fault_point("staging")
         for p in plan.outputs:
             if p.unchanged and plan.previous is not None:
                 continue
@@ -141,6 +146,20 @@ def stage(root: Path, plan: AreaPlan, fallbacks: list[tuple[Path, str]] | None =
         discard(tmp)  # whatever the modes inside: see fsutil.remove_entry
         raise
     return tmp
+
+
+def _make_parents(base: Path, place: str) -> None:
+    """The directories of an asset's place inside a staged version (real directories only)."""
+    parent = base
+    for part in place.split("/")[:-1]:
+        parent = parent / part
+        try:
+            os.mkdir(parent, 0o755)
+        except FileExistsError:
+            if not os.path.isdir(parent) or os.path.islink(parent):
+                raise InstallError(
+                    f"{parent} is in the way of a url() asset's directory; rename it"
+                ) from None
 
 
 def publish(tmp: Path, plan: AreaPlan) -> None:
@@ -184,7 +203,9 @@ def write_in_place(plan: AreaPlan) -> None:
             for name in p.removals:
                 _remove_stale(version_dir / name)
             for name, data in p.writes:
-                atomic_write(version_dir / name, data)
+                if "/" in name:  # a url() asset below the version directory
+                    real_directory(version_dir, (version_dir / name).parent, create=True)
+                atomic_write(version_dir.joinpath(*name.split("/")), data)
     except PermissionError as exc:
         raise InstallError(
             f"cannot write into {version_dir}: {exc.strerror}. assetbuild never changes the "
