@@ -307,9 +307,9 @@ def record(
             variant = path.with_name(path.name + suffix)
             files[str(variant)] = _file_record(variant)
         # url() assets: an edited font or image is a change, and so is its installed copy's.
-        read = dict(b.assets)
+        copied = dict(b.assets)
         for place, source in b.asset_sources:
-            if place not in read:  # missing or refused (a FIFO is never read): its stamp only
+            if place not in copied:  # missing or refused (a FIFO is never read): its stamp only
                 now = stamps.stamp(source)
                 files[source] = (
                     {"absent": True}
@@ -317,10 +317,10 @@ def record(
                     else {"stamp": list(now), "sha256": None, "racy": _racy(now)}
                 )
                 continue
-            files[source] = _file_record(Path(source), read[place])
-            if place in read:
+            files[source] = _file_record(Path(source), copied[place])
+            if place in copied:
                 copy = path.parent.joinpath(*place.split("/"))
-                files[str(copy)] = _file_record(copy, read[place])
+                files[str(copy)] = _file_record(copy, copied[place])
         saved_bundles.append(
             {
                 "name": b.output,
