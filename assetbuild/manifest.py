@@ -137,6 +137,12 @@ def _php_value(value: Any, indent: int) -> str:
             for k in sorted(value)
         )
         return "[\n" + "".join(items) + "    " * indent + "]"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        pad = "    " * (indent + 1)
+        listed = (f"{pad}{_php_value(v, indent + 1)},\n" for v in value)
+        return "[\n" + "".join(listed) + "    " * indent + "]"
     raise TypeError(f"cannot write {type(value).__name__} to a PHP manifest")
 
 
