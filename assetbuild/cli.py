@@ -476,10 +476,11 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
         config = _load(settings)
         result = _build_checked(settings, config, "checking")
         statuses = summary.bundle_status(config, result)
+        found = summary.orphans(config, result)
         if settings.json:
-            _emit_json(summary.status_json(statuses))
+            _emit_json(summary.status_json(statuses, found))
         elif not settings.quiet:
-            for line in summary.status_lines(statuses):
+            for line in summary.status_lines(statuses) + summary.orphan_lines(found):
                 click.echo(line)
         if exit_if_changed and any(s.changed for s in statuses):
             sys.exit(1)

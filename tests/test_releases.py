@@ -241,3 +241,25 @@ def test_asset_places_are_distinct_and_inside(area: str) -> None:
     assert all(".." not in str(p).split("/") for p in places)
     for hidden in ("/r/.git/config", "/r/css/2/a.png", "/etc/passwd", "/r"):
         assert asset_place(hidden, area_dir, root) is None
+
+
+def test_a_removed_bundle_leaves_the_manifest_and_new_versions(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    static = site / "static"
+    assert run(site, "install").returncode == 0
+    toml = (site / "assetbuild.toml").read_text()
+    removed = '[[bundle]]\noutput = "js/vendor.js"\nsources = ["js/source/vendor.js"]\n\n'
+    assert removed in toml
+    (site / "assetbuild.toml").write_text(toml.replace(removed, ""))
+    # status names the installed file that no bundle produces any more.
+    status = run(site, "status")
+    assert "js/1/vendor.js" in status.stdout and "no bundle produces" in status.stdout
+    (static / "js/source/app.js").write_text("var app = 2;\n")
+    (static / "js/1/robots.txt").write_text("hand-placed")
+    done = run(site, "install")
+    assert done.returncode == 0, done.stderr
+    assert set(manifest(site)) == {"js/app.js", "css/main.css"}
+    assert sorted(p.name for p in (static / "js/2").iterdir()) == ["app.js", "robots.txt"]
+    assert (static / "js/1/vendor.js").exists()  # published URLs keep working
+    # Only the current version counts for status: js/2 has no vendor.js.
+    assert "no bundle produces" not in run(site, "status").stdout

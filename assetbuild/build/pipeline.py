@@ -253,6 +253,7 @@ def install(
         lock_timeout=config.lock_timeout,
         on_wait=on_wait,
         disk_entries=session.memory.disk_entries,
+        configured=frozenset(spec.output for spec in config.bundles),
     )
     if snapshot is not None and not dry_run:
         from assetbuild.cache import state

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from assetbuild.build.results import (
@@ -25,6 +26,7 @@ from assetbuild.errors import ConfigError, InstallError
 from assetbuild.fsutil import real_directory
 from assetbuild.install.entries import (
     DiskEntries,
+    ManifestOnDisk,
     known_versions,
     manifest_differs,
     manifest_entries,
@@ -32,7 +34,14 @@ from assetbuild.install.entries import (
 )
 from assetbuild.install.faults import fault_point
 from assetbuild.install.lock import install_lock
-from assetbuild.install.plan import AreaPlan, file_action, group_outputs, plan_area, rel_path
+from assetbuild.install.plan import (
+    AreaPlan,
+    file_action,
+    group_outputs,
+    plan_area,
+    rel_path,
+    removed_files,
+)
 from assetbuild.install.stage import apply, clean_leftovers
 from assetbuild.manifest import BundleEntry
 from assetbuild.manifest import write_manifest as _write_manifest
@@ -107,11 +116,14 @@ def install(
     lock_timeout: float = 60.0,
     on_wait: Callable[[], None] | None = None,
     disk_entries: DiskEntries | None = None,
+    configured: frozenset[str] | None = None,
 ) -> InstallReport:
     """Install `outputs` under `root` by `policy`, then write the manifest; atomic and locked.
 
     The manifest is read once, under the lock; `disk_entries` (watch mode keeps one) remembers the
-    entries of installed bundles this install did not build.
+    entries of installed bundles this install did not build. `configured`: every bundle the config
+    has; the manifest's entries of others (removed bundles) are dropped, and their files are not
+    carried into new versions. None keeps every entry whose file is still installed.
     """
     if policy not in POLICIES:
         raise ConfigError(f"unknown install policy {policy!r}; use one of: {', '.join(POLICIES)}")
@@ -129,6 +141,7 @@ def install(
             current = read_current(manifest)
             known = known_versions(current)
             plans = [plan_area(root, a, outs, policy, known) for a, outs in groups.items()]
+            current = _without_removed(current, configured, plans)
             entries = manifest_entries(root, plans, manifest, current, disk_entries)
             changed = manifest_differs(manifest, entries, current)
             return _report(plans, manifest, changed, True, current.bundles, entries)
@@ -148,6 +161,8 @@ def install(
             on_disk = read_current(manifest) if manifest is not None else None
             known = known_versions(on_disk) if on_disk is not None else {}
             plans = [plan_area(root, a, outs, policy, known) for a, outs in groups.items()]
+            if on_disk is not None:
+                on_disk = _without_removed(on_disk, configured, plans)
             clean_leftovers(root, plans, manifest_dir)
             copies = apply(root, plans)
             if manifest is None or on_disk is None:
@@ -167,6 +182,23 @@ def install(
         # After before_replace, only os.replace itself failing leaves the old manifest in place.
         replaced = replacing and manifest is not None and not _failed_replace(exc, manifest.path)
         raise install_error(exc, root, replaced) from exc
+
+
+def _without_removed(
+    on_disk: ManifestOnDisk, configured: frozenset[str] | None, plans: list[AreaPlan]
+) -> ManifestOnDisk:
+    """The manifest as found, less the entries of bundles the config no longer has; the plans of
+    new versions learn which files those were (`removed_files`), so that none is carried along."""
+    if configured is None:
+        return on_disk
+    removed = {n: e for n, e in on_disk.bundles.items() if n not in configured}
+    if not removed:
+        return on_disk
+    for i, plan in enumerate(plans):
+        if plan.new_dir:
+            plans[i] = replace(plan, drop=removed_files(plan, removed))
+    kept = {n: e for n, e in on_disk.bundles.items() if n in configured}
+    return ManifestOnDisk(on_disk.raw, kept)
 
 
 def _manifest_dir(root: Path, manifest: ManifestSettings | None, *, create: bool) -> Path | None:

@@ -51,6 +51,8 @@ class AreaPlan:
     version: int
     new_dir: bool  # staged as a new version directory
     outputs: tuple[OutputPlan, ...]
+    # files of bundles no longer configured (with their variants and assets): not carried into N+1
+    drop: frozenset[str] = frozenset()
 
 
 def _read(path: Path, limit: int) -> bytes | object | None:
@@ -253,6 +255,32 @@ def plan_area(
     else:
         action = "overwritten"
     return AreaPlan(area, area_dir, action, current, current, False, plans)
+
+
+def removed_files(plan: AreaPlan, removed: Mapping[str, Mapping[str, object]]) -> frozenset[str]:
+    """The files, relative to a version of `plan`'s area, of the manifest entries in `removed`
+    (bundles the config no longer has) that none of the area's bundles still installs."""
+    keep = {
+        name
+        for p in plan.outputs
+        for name in (p.basename, *(place for place, _ in p.output.assets))
+    }
+    drop: set[str] = set()
+    for name, entry in removed.items():
+        area, basename = posixpath.split(name)
+        if area != plan.area or basename in keep:
+            continue
+        drop.update(basename + s for s in ("", *compress.SUFFIXES))
+        version = entry.get("version")
+        assets = entry.get("assets")
+        if isinstance(version, int) and isinstance(assets, list):
+            prefix = rel_path(area, version, "")
+            drop.update(
+                a[len(prefix) :]
+                for a in assets
+                if isinstance(a, str) and a.startswith(prefix) and a[len(prefix) :] not in keep
+            )
+    return frozenset(drop)
 
 
 def _with_origins(plans: Sequence[OutputPlan], version: int) -> tuple[OutputPlan, ...]:

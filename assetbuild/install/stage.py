@@ -120,12 +120,16 @@ def stage(root: Path, plan: AreaPlan, fallbacks: list[tuple[Path, str]] | None =
         if plan.previous is not None:
             src = plan.area_dir / str(plan.previous)
             # Unchanged bundles (byte-identical, variants agreeing) are linked with the rest.
-            skip = frozenset(
-                p.basename + s
-                for p in plan.outputs
-                if not p.unchanged
-                for s in ("", *compress.SUFFIXES, *(v for v, _ in p.output.variants))
-            ) | {place for p in plan.outputs for place, _ in p.asset_writes}
+            skip = (
+                frozenset(
+                    p.basename + s
+                    for p in plan.outputs
+                    if not p.unchanged
+                    for s in ("", *compress.SUFFIXES, *(v for v, _ in p.output.variants))
+                )
+                | {place for p in plan.outputs for place, _ in p.asset_writes}
+                | plan.drop
+            )
             modes.append((tmp, os.lstat(src).st_mode & 0o7777))
             os.chmod(tmp, 0o700)
             _copy_tree(src, tmp, skip, copied, modes, fallbacks if fallbacks is not None else [])
