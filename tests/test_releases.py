@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -129,7 +130,7 @@ def test_php_manifest_follows_the_links(tmp_path: Path) -> None:
     php = (site / "static/manifest.php").read_text()
     assert "'js/1/vendor.js'" in php and "'js/2/app.js'" in php
     assert "'js/2/vendor.js'" not in php
-    assert "'css/1/source/fonts/a.woff2'," in php  # the assets list
+    assert "'css/1/fonts/a.woff2'," in php  # the assets list
     if shutil.which("php"):
         out = subprocess.run(
             ["php", "-r", "echo json_encode(require $argv[1]);", str(site / "static/manifest.php")],
@@ -137,9 +138,7 @@ def test_php_manifest_follows_the_links(tmp_path: Path) -> None:
             text=True,
             check=True,
         ).stdout
-        assert (
-            json.loads(out)["bundles"]["css/main.css"]["assets"][1] == "css/1/source/fonts/a.woff2"
-        )
+        assert json.loads(out)["bundles"]["css/main.css"]["assets"][1] == "css/1/fonts/a.woff2"
 
 
 def test_url_assets_are_copied_rewritten_and_listed(tmp_path: Path) -> None:
@@ -148,14 +147,13 @@ def test_url_assets_are_copied_rewritten_and_listed(tmp_path: Path) -> None:
     done = run(site, "install")
     assert done.returncode == 0, done.stderr
     css = (static / "css/1/main.css").read_text()
-    assert "url(source/fonts/a.woff2)" in css
-    assert 'url("assets/vendor/katex/k.woff2")' in css
+    assert "url(fonts/a.woff2)" in css  # the layout below css/source/ is kept: not rewritten
+    (katex,) = re.findall(r'url\("(assets/k-[0-9a-f]{12}\.woff2)"\)', css)
     assert "data:image/png" in css
-    assert (static / "css/1/source/fonts/a.woff2").read_bytes() == b"font-a" * 100
-    assert (static / "css/1/assets/vendor/katex/k.woff2").read_bytes() == b"font-k" * 100
+    assert (static / "css/1/fonts/a.woff2").read_bytes() == b"font-a" * 100
+    assert (static / "css/1" / katex).read_bytes() == b"font-k" * 100
     entry = manifest(site)["css/main.css"]
-    assert entry["assets"] == ["css/1/assets/vendor/katex/k.woff2", "css/1/source/fonts/a.woff2"]
-    # Every url() of the published stylesheet resolves inside its version.
+    assert entry["assets"] == [f"css/1/{katex}", "css/1/fonts/a.woff2"]
     # An edit to a JS bundle leaves the CSS and its assets where they are.
     (static / "js/source/app.js").write_text("var app = 2;\n")
     assert run(site, "install").returncode == 0
@@ -167,17 +165,16 @@ def test_url_assets_are_copied_rewritten_and_listed(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     entry = manifest(site)["css/main.css"]
     assert entry["path"] == "css/2/main.css"
-    assert (static / "css/2/source/fonts/a.woff2").read_bytes() == b"font-A" * 100
-    assert (static / "css/1/source/fonts/a.woff2").read_bytes() == b"font-a" * 100
-    k1, k2 = (static / f"css/{n}/assets/vendor/katex/k.woff2" for n in (1, 2))
-    assert ino(k1) == ino(k2)
+    assert (static / "css/2/fonts/a.woff2").read_bytes() == b"font-A" * 100
+    assert (static / "css/1/fonts/a.woff2").read_bytes() == b"font-a" * 100
+    assert ino(static / "css/1" / katex) == ino(static / "css/2" / katex)
     # build --out: the same places beside the bundle, so its url()s resolve wherever DIR is.
     out = tmp_path / "out"
     done = run(site, "build", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert (out / "css/source/fonts/a.woff2").read_bytes() == b"font-A" * 100
-    assert (out / "css/assets/vendor/katex/k.woff2").exists()
-    assert "url(source/fonts/a.woff2)" in (out / "css/main.css").read_text()
+    assert (out / "css/fonts/a.woff2").read_bytes() == b"font-A" * 100
+    assert (out / "css" / katex).read_bytes() == b"font-k" * 100
+    assert "url(fonts/a.woff2)" in (out / "css/main.css").read_text()
 
 
 def test_hostile_url_assets_are_never_copied(tmp_path: Path) -> None:
@@ -203,11 +200,11 @@ def test_hostile_url_assets_are_never_copied(tmp_path: Path) -> None:
         for p in (static / "css/1").rglob("*")
         if p.is_file()
     )
-    assert copied == [
-        "assets/vendor/katex/k.woff2",
+    assert len(copied) == 4
+    assert copied[0].startswith("assets/k-") and copied[1:] == [
+        "fonts/a.woff2",
         "main.css",
         "main.css.gz",
-        "source/fonts/a.woff2",
     ]
     for path in (static / "css/1").rglob("*"):
         assert b"root:" not in (path.read_bytes() if path.is_file() else b"")
@@ -227,19 +224,27 @@ def test_asset_places_are_distinct_and_inside(area: str) -> None:
 
     root = "/r"
     area_dir = f"/r/{area}" if area else "/r"
+    src = f"{area_dir}/source"
     paths = [
-        "/r/css/source/fonts/a.woff",
-        "/r/css/assets/x.png",
-        "/r/assets/css/assets/x.png",
+        f"{src}/fonts/a.woff",
+        f"{src}/assets/x.png",
+        f"{src}/x.png",
+        f"{src}/main.css",
+        f"{src}/source/x.png",
+        "/r/assets/x.png",
         "/r/vendor/k.woff2",
-        "/r/css/logo.png",
-        "/r/logo.png",
+        "/r/vendor/fonts/a.woff",
+        "/r/logo",
     ]
     places = [asset_place(p, area_dir, root) for p in paths]
     assert all(p is not None for p in places)
     assert len(set(places)) == len(places)
-    assert all(".." not in str(p).split("/") for p in places)
-    for hidden in ("/r/.git/config", "/r/css/2/a.png", "/etc/passwd", "/r"):
+    for place in places:
+        segments = str(place).split("/")
+        assert ".." not in segments and "source" not in segments and "" not in segments
+        assert "/" in str(place) or not str(place).endswith((".css", ".js", ".gz", ".br"))
+    assert places[0] == "fonts/a.woff"  # the layout below source/ is kept
+    for hidden in ("/r/.git/config", f"{area_dir}/2/a.png".replace("//", "/"), "/etc/passwd", "/r"):
         assert asset_place(hidden, area_dir, root) is None
 
 

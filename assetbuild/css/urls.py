@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import hashlib
 import os
 import posixpath
 import re
@@ -52,6 +53,8 @@ _QUOTED = {
     '"': re.compile(r'"((?:[^"\\\r\n\f]|\\(?:\r\n|[\s\S]))*)"'),
     "'": re.compile(r"'((?:[^'\\\r\n\f]|\\(?:\r\n|[\s\S]))*)'"),
 }
+# A bare name beside the bundles that could be taken for one (or for its precompressed variant).
+_BUNDLE_LIKE = re.compile(r"\.(?:m?js|css|gz|br)$", re.IGNORECASE)
 _IMAGE_SETS = frozenset({"image-set", "-webkit-image-set"})
 # Serialization types (csstokens.Info[2]) of the tokens that can hold a URL: url tokens,
 # functions, and "error" for an unterminated url() at the end (csstokens.PAIR).
@@ -107,11 +110,11 @@ def asset_place(target: str, area_dir: str, root: str) -> str | None:
     """Where a file that a stylesheet refers to goes, relative to the bundle's directory; None when
     it is not copied (outside the root, hidden, or inside a version directory).
 
-    Below the area directory the layout is kept (`css/source/fonts/a.woff` of area `css` goes to
-    `css/<N>/source/fonts/a.woff`); anything else in the root goes under `assets/` with its path
-    from the root (`vendor/katex/fonts/x.woff` to `css/<N>/assets/vendor/katex/fonts/x.woff`).
-    Distinct files get distinct places: paths from the root are unique, and a kept layout never
-    starts with `assets/` or is a bare name beside the bundles.
+    Below the area's `source/` directory the layout is kept: `css/source/fonts/a.woff` goes to
+    `css/<N>/fonts/a.woff`, so `url(fonts/a.woff)` in `css/source/main.css` stays as written. Any
+    other file in the root goes to `assets/` under its name and a hash of its path from the root
+    (`vendor/katex/fonts/x.woff` to `css/<N>/assets/x-1f2e3d4c5b6a.woff`): distinct files get
+    distinct places, and no place has a `source/` directory in it (servers hide those).
     """
     if not _inside(target, root) or target == root:
         return None
@@ -119,13 +122,21 @@ def asset_place(target: str, area_dir: str, root: str) -> str | None:
     parts = rel.split("/")
     if any(part.startswith(".") for part in parts) or any(is_version_name(p) for p in parts):
         return None  # hidden files (.git, the cache, .env) and published versions are never copied
-    if area_dir != root and _inside(target, area_dir):
-        kept = Path(os.path.relpath(target, area_dir)).as_posix()
-        if "/" in kept and not kept.startswith("assets/"):
+    sources = os.path.join(area_dir, "source")
+    if _inside(target, sources) and target != sources:
+        kept = Path(os.path.relpath(target, sources)).as_posix()
+        segments = kept.split("/")
+        if (
+            segments[0] != "assets"
+            and "source" not in segments
+            and ("/" in kept or not _BUNDLE_LIKE.search(kept))
+        ):
             return kept
-    elif area_dir == root and "/" in rel and not rel.startswith("assets/"):
-        return rel
-    return "assets/" + rel
+    stem, dot, ext = parts[-1].rpartition(".")
+    if not dot or not stem:
+        stem, ext = parts[-1], ""
+    digest = hashlib.sha256(rel.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"assets/{stem}-{digest}" + (f".{ext}" if ext else "")
 
 
 def rewrite_with_assets(
