@@ -268,3 +268,21 @@ def test_a_removed_bundle_leaves_the_manifest_and_new_versions(tmp_path: Path) -
     assert (static / "js/1/vendor.js").exists()  # published URLs keep working
     # Only the current version counts for status: js/2 has no vendor.js.
     assert "no bundle produces" not in run(site, "status").stdout
+
+
+def test_imports_are_not_assets(tmp_path: Path) -> None:
+    from assetbuild.css.urls import rewrite_with_assets
+    from assetbuild.sources import SourceFile
+
+    root = tmp_path / "static"
+    source = root / "css/source"
+    source.mkdir(parents=True)
+    for name in ("a.css", "b.css", "c.png"):
+        (source / name).write_text("x")
+    text = "@import url(\"a.css\") screen;\n@import 'b.css';\n.x{background:url(c.png)}\n"
+    src = SourceFile(source / "main.css", "css/source/main.css", text, text, ())
+    rewritten, diags, assets = rewrite_with_assets(src, source, root / "css/1", root)
+    assert assets == (("c.png", str(source / "c.png")),)
+    assert "url(c.png)" in rewritten.text  # kept layout: as written
+    assert 'url("../source/a.css")' in rewritten.text and "'../source/b.css'" in rewritten.text
+    assert diags == ()

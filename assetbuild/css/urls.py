@@ -73,7 +73,8 @@ class _Reference:
     span: tuple[int, int]  # what a rewrite replaces
     value: str
     quote: str  # '"', "'" or "" (unquoted url())
-    is_import: bool = False  # an @import string: a stylesheet, never copied as an asset
+    # in an @import rule: a stylesheet, never copied as an asset (not part of the oracle's equality)
+    is_import: bool = dataclasses.field(default=False, compare=False)
 
 
 def rewrite_urls(
@@ -342,7 +343,7 @@ def _find_references(text: str) -> Iterator[_Reference]:
                     yield ref
         return
     depth = 0  # blocks open; the @import/@namespace rules are read at the top level only
-    skip_until_semicolon = expect_import = False
+    skip_until_semicolon = expect_import = in_import = False
     i, n = 0, len(toks)
     while i < n:
         info = infos[i]
@@ -353,11 +354,11 @@ def _find_references(text: str) -> Iterator[_Reference]:
         if depth == 0:
             if code == AT:
                 skip_until_semicolon = info[5] == "namespace"  # its URL names a namespace
-                expect_import = info[5] == "import"
+                expect_import = in_import = info[5] == "import"
                 i += 1
                 continue
             if code in (SEMI, OPEN_CURLY):
-                skip_until_semicolon = expect_import = False
+                skip_until_semicolon = expect_import = in_import = False
             if skip_until_semicolon:
                 i = jump[i] + 1 if code >= OPEN_FN else i + 1  # with whatever it nests
                 continue
@@ -373,9 +374,10 @@ def _find_references(text: str) -> Iterator[_Reference]:
         if kind == "url":
             ref = unquoted(i)
             if ref is not None:
-                yield ref
+                yield dataclasses.replace(ref, is_import=in_import)
         elif code == OPEN_FN:
-            yield from _function_references(info[5], i, tokens, quoted)
+            for ref in _function_references(info[5], i, tokens, quoted):
+                yield dataclasses.replace(ref, is_import=in_import)
         if code >= OPEN_FN:
             depth += 1 if code <= OPEN_CURLY else -1
         i += 1
