@@ -327,10 +327,10 @@ def _emit_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True))
 
 
-def _print_details(settings: Settings, result: BuildResult) -> None:
+def _print_details(settings: Settings, result: BuildResult, more: Sequence[str] = ()) -> None:
     """-v: how each bundle's files were minified, and the time taken, on stderr."""
     if settings.verbose:
-        lines = summary.detail_lines(result, time.monotonic() - settings.started)
+        lines = [*more, *summary.detail_lines(result, time.monotonic() - settings.started)]
         write_err("\n".join(f"assetbuild: {line}" for line in lines))
 
 
@@ -452,7 +452,7 @@ def install(ctx: click.Context, policy: Policy | None, dry_run: bool, compress: 
         _print_summary(
             settings, outcome.build, lambda: summary.install_summary(config, outcome, dry_run)
         )
-        _print_details(settings, outcome.build)
+        _print_details(settings, outcome.build, summary.link_lines(outcome.report))
 
 
 def _waiting(settings: Settings) -> None:
@@ -476,10 +476,11 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
         config = _load(settings)
         result = _build_checked(settings, config, "checking")
         statuses = summary.bundle_status(config, result)
+        found = summary.orphans(config, result)
         if settings.json:
-            _emit_json(summary.status_json(statuses))
+            _emit_json(summary.status_json(statuses, found))
         elif not settings.quiet:
-            for line in summary.status_lines(statuses):
+            for line in summary.status_lines(statuses) + summary.orphan_lines(found):
                 click.echo(line)
         if exit_if_changed and any(s.changed for s in statuses):
             sys.exit(1)

@@ -11,10 +11,10 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import EllipsisType
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from assetbuild.errors import AssetbuildError, InstallError
 from assetbuild.fsutil import RefusedFile, atomic_write, read_regular
@@ -46,6 +46,7 @@ class BundleEntry(TypedDict):
     size: int
     integrity: str
     variants: dict[str, VariantEntry]
+    assets: NotRequired[list[str]]  # the files its url()s refer to, copied beside it
 
 
 class ManifestData(TypedDict):
@@ -83,9 +84,11 @@ def bundle_entry(
     data: bytes,
     variants: Mapping[str, int],
     static_url: str | None,
+    assets: Sequence[str] = (),
 ) -> BundleEntry:
-    """The entry of a bundle installed at `path`; `variants` maps a suffix (".gz") to its size."""
-    return {
+    """The entry of a bundle installed at `path`; `variants` maps a suffix (".gz") to its size;
+    `assets` are the paths (from the root) of the files its url()s refer to."""
+    entry: BundleEntry = {
         "path": path,
         "url": make_url(static_url, path),
         "version": version,
@@ -96,6 +99,9 @@ def bundle_entry(
             for suffix, size in sorted(variants.items())
         },
     }
+    if assets:
+        entry["assets"] = sorted(assets)
+    return entry
 
 
 def build_manifest(entries: Mapping[str, BundleEntry]) -> ManifestData:
@@ -131,6 +137,12 @@ def _php_value(value: Any, indent: int) -> str:
             for k in sorted(value)
         )
         return "[\n" + "".join(items) + "    " * indent + "]"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        pad = "    " * (indent + 1)
+        listed = (f"{pad}{_php_value(v, indent + 1)},\n" for v in value)
+        return "[\n" + "".join(listed) + "    " * indent + "]"
     raise TypeError(f"cannot write {type(value).__name__} to a PHP manifest")
 
 

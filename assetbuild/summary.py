@@ -10,7 +10,11 @@ primitives (colour, sizes, tables, progress, diagnostics text) are `report`'s.
 
 from __future__ import annotations
 
+import os
+import posixpath
+import re
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -178,6 +182,23 @@ def detail_lines(result: BuildResult, seconds: float) -> list[str]:
     return lines
 
 
+def link_lines(report: InstallReport) -> list[str]:
+    """`-v`: files of a new version that had to be copied because the file system would not link them."""
+    lines = []
+    for area in report.areas:
+        if not area.not_linked:
+            continue
+        where = f"{area.area}/{area.version}" if area.area else str(area.version)
+        reasons = ", ".join(sorted({why for _, why in area.not_linked}))
+        names = ", ".join(name for name, _ in area.not_linked[:5])
+        more = f" and {len(area.not_linked) - 5} more" if len(area.not_linked) > 5 else ""
+        lines.append(
+            f"{where}: {len(area.not_linked)} unchanged file(s) copied, not hard-linked "
+            f"({reasons}): {names}{more}"
+        )
+    return lines
+
+
 _ACTIONS = {
     "created": "created {area}{version}",
     "bumped": "new version {area}{version}",
@@ -278,11 +299,58 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
             same = installed is not None and b.data == read_regular(
                 installed, len(b.data), follow_symlinks=False
             )
+            if same and installed is not None:
+                for place, data in b.assets:
+                    copy = installed.parent.joinpath(*place.split("/"))
+                    same = same and data == read_regular(copy, len(data), follow_symlinks=False)
         except (OSError, RefusedFile):
             same = False
         state = "up to date" if same else ("not installed" if current is None else "changed")
         statuses.append(BundleStatus(b.output, versions, current, state))
     return statuses
+
+
+_BUNDLE_FILE = re.compile(r"\.(?:m?js|css)(?:\.gz|\.br)?$")
+
+
+def orphans(config: Config, result: BuildResult) -> list[str]:
+    """Bundle-like files (`.js`, `.css` and their variants) in an area's current version that no
+    bundle of the config produces: a removed bundle's, or placed by hand. Relative to the root."""
+    from assetbuild.manifest import ManifestError, read_manifest
+    from assetbuild.versions import area_path, current_version, output_problem
+
+    produced: dict[str, set[str]] = {}
+    for spec in config.bundles:
+        area, base = posixpath.split(spec.output)
+        produced.setdefault(area, set()).add(base)
+    areas = set(produced)
+    if config.manifest_format == "json":
+        with suppress(ManifestError, OSError):
+            areas.update(
+                posixpath.dirname(n) for n in read_manifest(config.manifest_path)["bundles"]
+            )
+    found: list[str] = []
+    for area in sorted(areas):
+        if output_problem(area + "/x.js" if area else "x.js", normalised=True, any_kind=True):
+            continue  # a manifest name that could not be ours
+        area_dir = area_path(config.root, area)
+        current = current_version(area_dir)
+        if current is None:
+            continue
+        with suppress(OSError):
+            for entry in sorted(os.scandir(area_dir / str(current)), key=lambda e: e.name):
+                base = re.sub(r"\.(?:gz|br)$", "", entry.name)
+                if (
+                    _BUNDLE_FILE.search(entry.name)
+                    and entry.is_file(follow_symlinks=False)
+                    and base not in produced.get(area, set())
+                ):
+                    found.append(posixpath.join(area, str(current), entry.name))
+    return found
+
+
+def orphan_lines(found: Sequence[str]) -> list[str]:
+    return [f"{path}: installed, but no bundle produces it any more" for path in found]
 
 
 def status_lines(statuses: Sequence[BundleStatus]) -> list[str]:
@@ -291,7 +359,7 @@ def status_lines(statuses: Sequence[BundleStatus]) -> list[str]:
     return table(rows)
 
 
-def status_json(statuses: Sequence[BundleStatus]) -> dict[str, Any]:
+def status_json(statuses: Sequence[BundleStatus], found: Sequence[str] = ()) -> dict[str, Any]:
     """The `status --json` document."""
     entries = [
         {
@@ -303,7 +371,13 @@ def status_json(statuses: Sequence[BundleStatus]) -> dict[str, Any]:
         for s in statuses
     ]
     changed = [s.name for s in statuses if s.changed]
-    return {"ok": True, "command": "status", "bundles": entries, "changed": changed}
+    return {
+        "ok": True,
+        "command": "status",
+        "bundles": entries,
+        "changed": changed,
+        "not_produced": list(found),
+    }
 
 
 def ranges(versions: Sequence[int]) -> str:

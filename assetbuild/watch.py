@@ -79,9 +79,10 @@ def _split_glob(entry: str) -> tuple[list[str], list[str]]:
     return segments, base
 
 
-def watch_dirs(config: Config) -> tuple[WatchDir, ...]:
-    """The directories that the bundles' sources can match, plus the config file's directory."""
-    wanted: dict[Path, bool] = {}
+def watch_dirs(config: Config, extra: Iterable[Path] = ()) -> tuple[WatchDir, ...]:
+    """The directories that the bundles' sources can match, plus the config file's directory, and
+    `extra` ones (where the files the stylesheets' url()s name are)."""
+    wanted: dict[Path, bool] = {path: False for path in extra}
     for spec in config.bundles:
         for entry in spec.sources:
             segments, base = _split_glob(entry)
@@ -281,6 +282,8 @@ class Watcher:
         self._stop = threading.Event()
         self._config: Config | None = None
         self._stamps: dict[str, Stamps] = {}
+        # bundle -> the files its url()s name (copied into its version): an edit there rebuilds it
+        self._assets: dict[str, frozenset[str]] = {}
         self._failed: set[str] = set()
         self._observer: Any = None
         self._watches: dict[WatchDir, Any] = {}
@@ -319,6 +322,8 @@ class Watcher:
                 return
             self._reschedule()
             self._build(self._config.bundles if self._config else (), [], first=True)
+            if self._assets:
+                self._reschedule()  # and where the files the stylesheets' url()s name are
             if not self.stopping:
                 self.on_ready(len(self._watches))
             while not self.stopping:
@@ -414,7 +419,8 @@ class Watcher:
 
     def _reschedule(self) -> None:
         assert self._config is not None
-        wanted = set(watch_dirs(self._config))
+        asset_dirs = {Path(p).parent for paths in self._assets.values() for p in paths}
+        wanted = set(watch_dirs(self._config, sorted(asset_dirs)))
         for old in set(self._watches):
             if old not in wanted or _identity(old.path) != self._identity.get(old):
                 self._identity.pop(old, None)
@@ -464,6 +470,12 @@ class Watcher:
         taken: dict[str, Stamps] = {}
         for spec in config.bundles:
             old = self._stamps.get(spec.output)
+            assets = sorted(names & self._assets.get(spec.output, frozenset()))
+            if assets:
+                todo.append(spec)  # a file one of its url()s names changed
+                changed += [path for path in assets if path not in changed]
+                taken[spec.output] = _bundle_stamps(config, spec)
+                continue
             if old is not None and not _has_links(old) and not _may_concern(config, spec, names):
                 taken[spec.output] = old  # no event at or below its globs' directories
                 continue
@@ -512,6 +524,12 @@ class Watcher:
             outcome, error = self._install(config, options, outputs)
         finally:
             self.building = False
+        if outcome is not None:
+            before = dict(self._assets)
+            for b in outcome.build.bundles:
+                self._assets[b.output] = frozenset(path for _, path in b.asset_sources)
+            if self._assets != before and not first:
+                self._reschedule()  # watch where the url()s' files are
         installed = tuple(b.output for b in outcome.build.bundles) if outcome is not None else ()
         failed = tuple(o for o in outputs if o not in installed) if error is not None else ()
         fixed = tuple(o for o in installed if o in self._failed)

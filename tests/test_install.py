@@ -138,7 +138,7 @@ def test_new_file_is_added_into_current_version(tmp_path: Path) -> None:
     assert not (root / "js/1/extra.js").exists()
 
 
-def test_changed_file_bumps_with_a_full_copy(tmp_path: Path) -> None:
+def test_changed_file_bumps_with_hard_links_to_the_rest(tmp_path: Path) -> None:
     root = tmp_path / "static"
     install(root, [out("js/main.js", js(1)), out("js/other.js", js(5))])
     v1 = root / "js/1"
@@ -152,16 +152,21 @@ def test_changed_file_bumps_with_a_full_copy(tmp_path: Path) -> None:
     assert (area.action, area.version, area.previous) == ("bumped", 2, 1)
     assert {f.name: f.action for f in area.files} == {
         "js/main.js": "written",
-        "js/other.js": "copied",
+        "js/other.js": "unchanged",
     }
+    # The unchanged bundle keeps its URL: the version where its bytes were first installed.
+    assert report.placed == {"js/main.js": "js/2/main.js", "js/other.js": "js/1/other.js"}
     v2 = root / "js/2"
     assert (v2 / "main.js").read_text() == js(2)
     assert (v2 / "other.js").read_text() == js(5)
     assert (v2 / "hand.txt").read_text() == "placed by hand"
     assert (v2 / "img/logo.svg").read_text() == "<svg/>"
     assert os.readlink(v2 / "link") == "img/logo.svg"
-    # A copy, not a hardlink: editing one version never reaches another.
-    assert (v2 / "hand.txt").stat().st_ino != (v1 / "hand.txt").stat().st_ino
+    # Hard links, not copies: a new version costs only its changed files on disk. Nothing
+    # assetbuild does writes into an installed file, so the versions stay immutable.
+    assert (v2 / "hand.txt").stat().st_ino == (v1 / "hand.txt").stat().st_ino
+    assert (v2 / "other.js").stat().st_ino == (v1 / "other.js").stat().st_ino
+    assert (v2 / "main.js").stat().st_ino != (v1 / "main.js").stat().st_ino
     assert snapshot(v1) == before_v1
 
 
@@ -248,7 +253,7 @@ def test_bump_always_makes_a_new_version(tmp_path: Path) -> None:
     for expected in (2, 3):
         (area,) = install(root, outputs, policy="bump").areas
         assert (area.action, area.version, area.previous) == ("bumped", expected, expected - 1)
-        assert area.files[0].action == "copied"
+        assert area.files[0].action == "linked"
     assert (root / "js/3/main.js").read_text() == js(1)
 
 
@@ -274,8 +279,10 @@ def test_manifest_keeps_other_bundles_and_repoints_them(tmp_path: Path) -> None:
     )
     install(root, [out("js/a.js", js(3))], manifest=ms)  # only a, changed: js/2
     bundles = assert_consistent(root, ms.path)
-    assert bundles["js/b.js"]["path"] == "js/2/b.js"  # type: ignore[index]
-    assert bundles["js/b.js"]["url"] == "https://cdn.example.com/s/js/2/b.js"  # type: ignore[index]
+    # b did not change: it keeps the URL where its bytes were first installed (and js/2 links it).
+    assert bundles["js/b.js"]["path"] == "js/1/b.js"  # type: ignore[index]
+    assert bundles["js/b.js"]["url"] == "https://cdn.example.com/s/js/1/b.js"  # type: ignore[index]
+    assert (root / "js/2/b.js").stat().st_ino == (root / "js/1/b.js").stat().st_ino
     assert bundles["css/c.css"]["path"] == "css/1/c.css"  # type: ignore[index]
     assert set(bundles) == {"js/a.js", "js/b.js", "css/c.css"}
 
@@ -369,12 +376,19 @@ def test_auto_never_changes_a_published_url(steps: list[dict[str, str]]) -> None
                 assert published.setdefault(rel, body) == body, f"{rel} changed its bytes"
             bundles = assert_consistent(root, ms.path)
             for area in report.areas:
-                # After auto, every bundle of an area lives in that area's current version.
+                # After auto, every bundle of an area is in that area's current version with its
+                # current bytes, and the manifest names the version where those bytes were first
+                # installed (the current one for a changed bundle).
                 for f in area.files:
                     parts = [area.area, str(area.version), os.path.basename(f.name)]
-                    assert f.path == "/".join(p for p in parts if p)
-                for name, entry in bundles.items():
-                    if os.path.dirname(name) == area.area:
+                    current = root / "/".join(p for p in parts if p)
+                    data = {o.name: o.data for o in outputs}[f.name]
+                    assert current.read_bytes() == data
+                    entry = bundles[f.name]
+                    assert f.path == entry["path"]  # type: ignore[index]
+                    assert (root / f.path).read_bytes() == data
+                    assert entry["version"] <= area.version  # type: ignore[index,operator]
+                    if f.action == "written":
                         assert entry["version"] == area.version  # type: ignore[index]
 
 
@@ -717,6 +731,10 @@ def test_copy_error_cleans_the_staging_dir(tmp_path: Path, monkeypatch: pytest.M
     def broken(*args: object, **kwargs: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(args[0]))
 
+    def no_link(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(stage.os, "link", no_link)  # then it copies, and the copy fails
     monkeypatch.setattr(stage, "copy_file", broken)
     with pytest.raises(InstallError, match=r"hand\.txt: Permission denied"):
         install(root, [out("js/main.js", js(2))])
@@ -758,7 +776,22 @@ def test_copies_are_flushed_with_or_without_syncfs(
         (root / "js/1" / name).write_bytes(name.encode())
     install(root, [out("js/main.js", js(2))])
     assert (root / "js/2/sub/b.png").read_bytes() == b"sub/b.png"
-    assert sorted(p.name for p in flushed) == ([] if syncfs else ["a.png", "b.png"])
+    assert flushed == []  # hard links: nothing was copied, nothing to flush
+    (root / "js/2/c.png").write_bytes(b"c")
+
+    def no_link(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(stage.os, "link", no_link)
+    report = install(root, [out("js/main.js", js(3))])
+    assert (root / "js/3/c.png").read_bytes() == b"c"
+    assert (root / "js/3/c.png").stat().st_ino != (root / "js/2/c.png").stat().st_ino
+    assert sorted(p.name for p in flushed) == ([] if syncfs else ["a.png", "b.png", "c.png"])
+    assert sorted(name for name, _ in report.areas[0].not_linked) == [
+        "a.png",
+        "c.png",
+        "sub/b.png",
+    ]
     assert all(p.parent.name.startswith(TEMP_PREFIX) or p.parent.name == "sub" for p in flushed)
 
 

@@ -198,11 +198,14 @@ def test_auto_policy_over_random_edits_through_the_pipeline(
         published: dict[str, bytes] = {}
         current: dict[str, int] = {}
         expected_versions = {"js": 0, "css": 0}
+        origins: dict[str, int] = {}  # where each bundle's current bytes were first installed
         for step in steps:
             changed_areas = set()
+            edited = []
             for name, n in step.items():
                 area = name.split("/")[0]
                 if current.get(name) != n:
+                    edited.append(name)
                     # A changed bundle bumps; a bundle new to an existing version is added.
                     if name in current or expected_versions[area] == 0:
                         changed_areas.add(area)
@@ -220,6 +223,8 @@ def test_auto_policy_over_random_edits_through_the_pipeline(
             install(config, BuildOptions(use_cache=use_cache))
             for area in changed_areas:
                 expected_versions[area] += 1
+            for name in edited:
+                origins[name] = expected_versions[name.split("/")[0]]
             root = site / "static"
             for area, count in expected_versions.items():
                 assert list(list_versions(root / area)) == list(range(1, count + 1))
@@ -228,13 +233,15 @@ def test_auto_policy_over_random_edits_through_the_pipeline(
                 rel = path.relative_to(root).as_posix()
                 if path.is_file() and rel.split("/")[1:2] and rel.split("/")[1].isdigit():
                     assert published.setdefault(rel, path.read_bytes()) == path.read_bytes(), rel
-            # The manifest serves the current sources from each area's newest version.
+            # The manifest serves the current sources from the version where each bundle's bytes
+            # were first installed; the newest version holds them too.
             manifest = read_manifest(root / "manifest.json")
             assert set(manifest["bundles"]) == set(current)
             for name, entry in manifest["bundles"].items():
-                area = name.split("/")[0]
-                assert entry["version"] == expected_versions[area]
+                area, base = name.split("/")
+                assert entry["version"] == origins[name]
                 body = (root / entry["path"]).read_bytes()
+                assert (root / area / str(expected_versions[area]) / base).read_bytes() == body
                 assert entry["integrity"] == integrity(body)
                 stem = name.split("/")[1][:-3] if name.endswith(".js") else ".v"
                 assert f"{stem}{current[name]}" in body.decode("utf-8")

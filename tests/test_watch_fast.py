@@ -246,3 +246,26 @@ def test_installed_entries_are_hashed_once_while_unchanged(
     (tmp_path / "main.js.gz").write_bytes(b"x")
     assert disk.entry("js/1/main.js", path, 1, "/static") != changed  # a new variant
     assert len(calls) == 3
+
+
+def test_an_edited_url_asset_rebuilds_its_stylesheet(make_site: Any) -> None:
+    site = make_site(
+        {
+            "css/main.css": '@font-face{font-family:k;src:url("../vendor/k.woff2")}\n',
+            "vendor/k.woff2": "font-1",
+        },
+        '[[bundle]]\noutput = "out/main.css"\nsources = ["css/main.css"]\n',
+    )
+    h = Harness(site)
+    first = h.start()
+    try:
+        assert first.ok, first.error
+        (copy,) = (site / "out/1/assets").iterdir()
+        assert copy.read_text() == "font-1"
+        (site / "vendor/k.woff2").write_text("font-2")  # vendor/ holds no source
+        rebuilt = h.next()
+        assert rebuilt.ok and rebuilt.outputs == ("out/main.css",), rebuilt
+        assert any(p.endswith("k.woff2") for p in rebuilt.changed)
+        assert copy.read_text() == "font-2"  # watch writes into the current version
+    finally:
+        h.stop()

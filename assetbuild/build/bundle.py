@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 # Bumped whenever a change to the code below can change a file's result, so
 # that cached results of older versions are never trusted.
-RESULT_FORMAT = 2
+RESULT_FORMAT = 3
 
 
 def process_file(job: FileJob) -> FileResult:
@@ -93,10 +93,11 @@ def _process_css(src: Any, job: FileJob) -> FileResult:
     diags = tuple(report.diagnostics)
     if not report.ok:
         return FileResult(job.display, report.text, report.text, "off", diags, report)
+    assets: tuple[tuple[str, str], ...] = ()
     if job.output_dir:
-        from assetbuild.css.urls import rewrite_source
+        from assetbuild.css.urls import rewrite_with_assets
 
-        rewritten, url_diags = rewrite_source(
+        rewritten, url_diags, assets = rewrite_with_assets(
             src, Path(job.path).parent, Path(job.output_dir), Path(job.root)
         )
         diags += tuple(url_diags)
@@ -106,12 +107,12 @@ def _process_css(src: Any, job: FileJob) -> FileResult:
             report = check_css(rewritten)
     body = without_charsets(report)
     if not job.minify:
-        return FileResult(job.display, body, body, "off", diags, report)
+        return FileResult(job.display, body, body, "off", diags, report, assets)
     from assetbuild.css.minify import minify_css
 
     minified = minify_css(body)
     diags += _fallback_warning(src, "CSS", "rcssmin", minified.method)
-    return FileResult(job.display, minified.text, body, minified.method, diags, report)
+    return FileResult(job.display, minified.text, body, minified.method, diags, report, assets)
 
 
 def _fallback_warning(src: Any, language: str, fast: str, method: str) -> tuple[Diagnostic, ...]:
@@ -151,7 +152,17 @@ def join_bundle(
 
         text, join_diags = join_css([r.facts for r in results], [r.text for r in results])
         diags.extend(join_diags)
-    return Built(output, kind, sources, raw_size, text.encode("utf-8"), methods, tuple(diags))
+    wanted = dict(sorted({place: path for r in results for place, path in r.assets}.items()))
+    return Built(
+        output,
+        kind,
+        sources,
+        raw_size,
+        text.encode("utf-8"),
+        methods,
+        tuple(diags),
+        asset_sources=tuple(wanted.items()),
+    )
 
 
 def output_dir_for(root: Path, output: str) -> Path:

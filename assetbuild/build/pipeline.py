@@ -7,6 +7,7 @@ Every entry point takes the config and options of a run, or a `Session` that alr
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,12 @@ def build(
         built.append(bundle)
     if cache is not None:
         diags.extend(cache.diagnostics())
+    if any(b.asset_sources for b in built):
+        from assetbuild.install.assets import read_assets
+
+        with_assets, asset_diags = read_assets(config.root, built)
+        built = list(with_assets)
+        diags.extend(asset_diags)
     return BuildResult(tuple(built), tuple(diags))
 
 
@@ -231,7 +238,9 @@ def install(
     if methods and on_phase is not None:
         on_phase("compressing")
     variants = _variants([b.data for b in result.bundles], methods, session.cache(), on_progress)
-    outputs = [Output(b.output, b.data, v) for b, v in zip(result.bundles, variants, strict=True)]
+    outputs = [
+        Output(b.output, b.data, v, b.assets) for b, v in zip(result.bundles, variants, strict=True)
+    ]
     # Versioned outputs never meet a source (collect refuses sources in version directories);
     # the manifest can: `manifest = "js/app.js"` overwrote that source, or a glob read it back.
     check_outputs_apart(config, [("the manifest", config.manifest_path)], session)
@@ -244,6 +253,7 @@ def install(
         lock_timeout=config.lock_timeout,
         on_wait=on_wait,
         disk_entries=session.memory.disk_entries,
+        configured=frozenset(spec.output for spec in config.bundles),
     )
     if snapshot is not None and not dry_run:
         from assetbuild.cache import state
@@ -296,7 +306,12 @@ def export(result: BuildResult, out_dir: Path, config: Config | None = None) -> 
     if config is not None:
         targets = [(f'output "{b.output}"', out_dir / b.output) for b in result.bundles]
         check_outputs_apart(config, targets)
-    return write_plain(out_dir, [(b.output, b.data) for b in result.bundles])
+    assets = [
+        (posixpath.join(posixpath.dirname(b.output), place), data)
+        for b in result.bundles
+        for place, data in b.assets
+    ]
+    return write_plain(out_dir, [(b.output, b.data) for b in result.bundles], assets)
 
 
 def check_outputs_apart(

@@ -62,6 +62,8 @@ class FileResult:
     method: str  # "rjsmin" | "rcssmin" | "safe" | "none" | "off"
     diagnostics: tuple[Diagnostic, ...]
     facts: Any = None  # JsReport or CssReport, for bundle-level checks
+    # files its url()s refer to, copied beside the bundle: (place from the bundle's directory, path)
+    assets: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -80,6 +82,10 @@ class Built:
     methods: tuple[str, ...]  # per file
     diagnostics: tuple[Diagnostic, ...]
     known_gzip_size: int | None = None  # when already measured (the no-change fast path)
+    # the files its url()s refer to: (place from the bundle's directory, absolute source path)
+    asset_sources: tuple[tuple[str, str], ...] = ()
+    # those of them read (bounded regular files inside the root): (place, bytes)
+    assets: tuple[tuple[str, bytes], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -117,6 +123,7 @@ class Output:
     name: str
     data: bytes
     variants: tuple[tuple[str, bytes], ...] = ()
+    assets: tuple[tuple[str, bytes], ...] = ()  # (place from the bundle's directory, bytes)
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,8 @@ class ManifestSettings:
 
 @dataclass(frozen=True)
 class InstalledFile:
-    """What happened to one bundle's file; action is "written", "unchanged" or "copied"."""
+    """What happened to one bundle's file: "written", "unchanged" (it keeps its URL), or "linked"
+    (`--bump`: the new version's name for the same bytes). `path` is the one the manifest names."""
 
     name: str
     path: str
@@ -146,6 +154,8 @@ class AreaResult:
     version: int
     previous: int | None
     files: tuple[InstalledFile, ...]
+    # files of a new version copied because they could not be hard-linked: (path in it, reason)
+    not_linked: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from assetbuild.cachehome import ENV_KEY, Key, load_key, read_cache_file
 if TYPE_CHECKING:
     from assetbuild.config import BundleSpec, Config
 
-STATE_FORMAT = 6
+STATE_FORMAT = 7
 MAX_BUNDLE_BYTES = 512 * 2**20  # an installed bundle read back (install/entries' bound)
 _MAGIC = b"ABSTATE4"  # then the key's id (8 bytes), the HMAC (32), the JSON state
 MAX_STATE_BYTES = 256 * 1024 * 1024
@@ -306,6 +306,21 @@ def record(
         for suffix in _SUFFIXES:
             variant = path.with_name(path.name + suffix)
             files[str(variant)] = _file_record(variant)
+        # url() assets: an edited font or image is a change, and so is its installed copy's.
+        copied = dict(b.assets)
+        for place, source in b.asset_sources:
+            if place not in copied:  # missing or refused (a FIFO is never read): its stamp only
+                now = stamps.stamp(source)
+                files[source] = (
+                    {"absent": True}
+                    if now is None
+                    else {"stamp": list(now), "sha256": None, "racy": _racy(now)}
+                )
+                continue
+            files[source] = _file_record(Path(source), copied[place])
+            if place in copied:
+                copy = path.parent.joinpath(*place.split("/"))
+                files[str(copy)] = _file_record(copy, copied[place])
         saved_bundles.append(
             {
                 "name": b.output,
@@ -316,6 +331,7 @@ def record(
                 "methods": list(b.methods),
                 "path": rel,
                 "inputs": list(inputs.get(b.output, ())),
+                "assets": bool(b.asset_sources),
             }
         )
     manifest = report.manifest_path
@@ -511,8 +527,8 @@ def reusable(config: Config, snapshot: Snapshot) -> dict[str, Built]:
         diags = decode_diagnostics(state["diagnostics"])
         for b in state["bundles"]:
             inputs = b["inputs"]
-            if list(current.get(b["name"], ())) != inputs or not inputs:
-                continue
+            if list(current.get(b["name"], ())) != inputs or not inputs or b.get("assets"):
+                continue  # (a bundle with url() assets is built: its assets are read with it)
             if any(list(now[path]) != then.get(path) for path in inputs):
                 continue
             built = _installed(config, b, state["files"], diags)

@@ -11,6 +11,8 @@ References are found on the shared tokens (`csstokens`); `tree_find_references` 
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import hashlib
 import os
 import posixpath
 import re
@@ -39,6 +41,7 @@ from assetbuild.css.tokens import (
 from assetbuild.css.walk import preprocess
 from assetbuild.diagnostics import Diagnostic
 from assetbuild.sources import Edit, SourceFile
+from assetbuild.versions import is_version_name
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _TOKEN = re.compile(r"\{\$[A-Za-z_][A-Za-z0-9_]*\}|<\$[A-Za-z_][A-Za-z0-9_]*>")
@@ -50,6 +53,8 @@ _QUOTED = {
     '"': re.compile(r'"((?:[^"\\\r\n\f]|\\(?:\r\n|[\s\S]))*+)"'),
     "'": re.compile(r"'((?:[^'\\\r\n\f]|\\(?:\r\n|[\s\S]))*+)'"),
 }
+# A bare name beside the bundles that could be taken for one (or for its precompressed variant).
+_BUNDLE_LIKE = re.compile(r"\.(?:m?js|css|gz|br)$", re.IGNORECASE)
 _IMAGE_SETS = frozenset({"image-set", "-webkit-image-set"})
 # Serialization types (csstokens.Info[2]) of the tokens that can hold a URL: url tokens,
 # functions, and "error" for an unterminated url() at the end (csstokens.PAIR).
@@ -68,6 +73,8 @@ class _Reference:
     span: tuple[int, int]  # what a rewrite replaces
     value: str
     quote: str  # '"', "'" or "" (unquoted url())
+    # in an @import rule: a stylesheet, never copied as an asset (not part of the oracle's equality)
+    is_import: bool = dataclasses.field(default=False, compare=False)
 
 
 def rewrite_urls(
@@ -94,7 +101,65 @@ def rewrite_source(
     check_exists: bool = True,
 ) -> tuple[SourceFile, tuple[Diagnostic, ...]]:
     """Like `rewrite_urls`, returning the file with its edits, so later offsets map to the original."""
+    rewritten, diagnostics, _ = rewrite_with_assets(
+        src, source_dir, output_dir, root, check_exists=check_exists, copy_assets=False
+    )
+    return rewritten, diagnostics
+
+
+def asset_place(target: str, area_dir: str, root: str) -> str | None:
+    """Where a file that a stylesheet refers to goes, relative to the bundle's directory; None when
+    it is not copied (outside the root, hidden, or inside a version directory).
+
+    Below the area's `source/` directory the layout is kept: `css/source/fonts/a.woff` goes to
+    `css/<N>/fonts/a.woff`, so `url(fonts/a.woff)` in `css/source/main.css` stays as written. Any
+    other file in the root goes to `assets/` under its name and a hash of its path from the root
+    (`vendor/katex/fonts/x.woff` to `css/<N>/assets/x-1f2e3d4c5b6a.woff`): distinct files get
+    distinct places, and no place has a `source/` directory in it (servers hide those).
+    """
+    if not _inside(target, root) or target == root:
+        return None
+    rel = Path(os.path.relpath(target, root)).as_posix()
+    parts = rel.split("/")
+    if any(part.startswith(".") for part in parts) or any(is_version_name(p) for p in parts):
+        return None  # hidden files (.git, the cache, .env) and published versions are never copied
+    sources = os.path.join(area_dir, "source")
+    if _inside(target, sources) and target != sources:
+        kept = Path(os.path.relpath(target, sources)).as_posix()
+        segments = kept.split("/")
+        if (
+            segments[0] != "assets"
+            and "source" not in segments
+            and ("/" in kept or not _BUNDLE_LIKE.search(kept))
+        ):
+            return kept
+    stem, dot, ext = parts[-1].rpartition(".")
+    if not dot or not stem:
+        stem, ext = parts[-1], ""
+    digest = hashlib.sha256(rel.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"assets/{stem}-{digest}" + (f".{ext}" if ext else "")
+
+
+def rewrite_with_assets(
+    src: SourceFile,
+    source_dir: Path,
+    output_dir: Path,
+    root: Path,
+    *,
+    check_exists: bool = True,
+    copy_assets: bool = True,
+) -> tuple[SourceFile, tuple[Diagnostic, ...], tuple[tuple[str, str], ...]]:
+    """Rewrite relative url()s to the copies of their files beside the bundle (see `asset_place`),
+    and return those files as (place relative to the bundle's directory, absolute source path).
+
+    An @import, a reference that leaves the root, and one to a hidden file or a version directory
+    are rewritten to reach the file where it is, as before; whether the file can be copied (a
+    regular file of bounded size inside the root) is decided when it is read (install/assets).
+    """
     source_abs = os.path.abspath(source_dir)
+    area_abs = os.path.dirname(os.path.abspath(output_dir))
+    root_abs_for_assets = os.path.abspath(root)
+    assets: dict[str, str] = {}
     dir_rel = quote(Path(os.path.relpath(source_abs, os.path.abspath(output_dir))).as_posix())
     pieces: list[str] = []
     pos = 0
@@ -105,11 +170,19 @@ def rewrite_source(
         if not _rewritable(src, edits, ref):
             continue
         path, rest = _split(ref.value.strip(" \t\r\n\f"))
-        if check_exists:
-            target = os.path.normpath(os.path.join(source_abs, unquote(path)))
-            if not os.path.exists(target):
-                missing.setdefault(target, []).append(ref)
-        new_path = _relocate(path, dir_rel)
+        target = os.path.normpath(os.path.join(source_abs, unquote(path)))
+        if check_exists and not os.path.exists(target):
+            missing.setdefault(target, []).append(ref)
+        place = None
+        if copy_assets and not ref.is_import and path and not path.endswith("/"):
+            place = asset_place(target, area_abs, root_abs_for_assets)
+        if place is not None:
+            assets.setdefault(place, target)
+            new_path: str | None = quote(place)
+            if new_path == path:
+                new_path = None
+        else:
+            new_path = _relocate(path, dir_rel)
         if new_path is not None:
             url_edits.append((*ref.span, _written(new_path + rest, ref.quote)))
     for start, end, replacement in url_edits:
@@ -119,12 +192,13 @@ def rewrite_source(
     pieces.append(src.text[pos:])
     root_abs = os.path.abspath(root)
     diagnostics = tuple(_missing(src, refs, target, root_abs) for target, refs in missing.items())
+    found = tuple(sorted(assets.items()))
     if not url_edits:
-        return src, diagnostics
+        return src, diagnostics, found
     rewritten = SourceFile(
         src.path, src.display, src.original, "".join(pieces), _compose(src, edits, url_edits)
     )
-    return rewritten, diagnostics
+    return rewritten, diagnostics, found
 
 
 def _compose(
@@ -269,7 +343,7 @@ def _find_references(text: str) -> Iterator[_Reference]:
                     yield ref
         return
     depth = 0  # blocks open; the @import/@namespace rules are read at the top level only
-    skip_until_semicolon = expect_import = False
+    skip_until_semicolon = expect_import = in_import = False
     i, n = 0, len(toks)
     while i < n:
         info = infos[i]
@@ -280,11 +354,11 @@ def _find_references(text: str) -> Iterator[_Reference]:
         if depth == 0:
             if code == AT:
                 skip_until_semicolon = info[5] == "namespace"  # its URL names a namespace
-                expect_import = info[5] == "import"
+                expect_import = in_import = info[5] == "import"
                 i += 1
                 continue
             if code in (SEMI, OPEN_CURLY):
-                skip_until_semicolon = expect_import = False
+                skip_until_semicolon = expect_import = in_import = False
             if skip_until_semicolon:
                 i = jump[i] + 1 if code >= OPEN_FN else i + 1  # with whatever it nests
                 continue
@@ -295,14 +369,15 @@ def _find_references(text: str) -> Iterator[_Reference]:
         if expect_import and kind == "string":
             ref = quoted(i)
             if ref is not None:
-                yield ref
+                yield dataclasses.replace(ref, is_import=True)
         expect_import = False
         if kind == "url":
             ref = unquoted(i)
             if ref is not None:
-                yield ref
+                yield dataclasses.replace(ref, is_import=in_import)
         elif code == OPEN_FN:
-            yield from _function_references(info[5], i, tokens, quoted)
+            for ref in _function_references(info[5], i, tokens, quoted):
+                yield dataclasses.replace(ref, is_import=in_import)
         if code >= OPEN_FN:
             depth += 1 if code <= OPEN_CURLY else -1
         i += 1

@@ -15,7 +15,7 @@ from assetbuild.build.results import ManifestSettings
 from assetbuild.errors import InstallError
 from assetbuild.fsutil import RefusedFile, read_regular, real_directory
 from assetbuild.install import compress
-from assetbuild.install.plan import AreaPlan, rel_path
+from assetbuild.install.plan import AreaPlan, rel_path, same_bytes
 from assetbuild.manifest import (
     MANIFEST_MAX_BYTES,
     BundleEntry,
@@ -66,6 +66,19 @@ def read_current(settings: ManifestSettings) -> ManifestOnDisk:
         except ManifestError:
             bundles = {}  # unreadable: rewritten from this install alone
     return ManifestOnDisk(raw, bundles)
+
+
+def known_versions(on_disk: ManifestOnDisk) -> dict[str, int]:
+    """Bundle name -> the version the manifest names for it, when its path is that version's file."""
+    known: dict[str, int] = {}
+    for name, entry in on_disk.bundles.items():
+        version = entry.get("version") if isinstance(entry, dict) else None
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            continue
+        area, basename = posixpath.split(name)
+        if entry.get("path") == rel_path(area, version, basename):
+            known[name] = version
+    return known
 
 
 class DiskEntries:
@@ -171,27 +184,44 @@ def manifest_entries(
             current = None
         version = plan.version if plan is not None else current
         entry = None
+        was = previous.get("version")
+        where = _installed_path(root, previous.get("path"))
+        if (
+            current is not None
+            and isinstance(was, int)
+            and where is not None
+            and 0 < was <= current
+            and previous.get("path") == rel_path(area, was, basename)
+            and same_bytes(where, area_dir / str(current) / basename)
+        ):
+            version = was  # not built this run: it keeps its URL while its bytes are current
         if current is not None and version is not None:
             source = area_dir / str(current) / basename
             entry = disk.entry(
                 rel_path(area, version, basename), source, version, settings.static_url
             )
-        was = previous.get("version")
-        where = _installed_path(root, previous.get("path"))
         if entry is None and isinstance(was, int) and where is not None:
             entry = disk.entry(previous["path"], where, was, settings.static_url)
         if entry is not None:
+            assets = previous.get("assets")
+            if isinstance(assets, list) and all(isinstance(a, str) for a in assets) and assets:
+                # Its url() assets moved with it (a new version links them with the rest).
+                old_prefix = rel_path(area, was, "") if isinstance(was, int) else None
+                new_prefix = rel_path(area, entry["version"], "")
+                if old_prefix and all(a.startswith(old_prefix) for a in assets):
+                    entry["assets"] = sorted(new_prefix + a[len(old_prefix) :] for a in assets)
             entries[name] = entry
     for plan in plans:
         for p in plan.outputs:
             sizes = (
                 dict(p.final_variants)
-                if not plan.new_dir
+                if not plan.new_dir or p.unchanged
                 else {s: len(b) for s, b in p.output.variants}
             )
-            rel = rel_path(plan.area, plan.version, p.basename)
+            rel = rel_path(plan.area, p.origin, p.basename)
+            assets = [rel_path(plan.area, p.origin, place) for place, _ in p.output.assets]
             entries[p.output.name] = bundle_entry(
-                rel, plan.version, p.output.data, sizes, settings.static_url
+                rel, p.origin, p.output.data, sizes, settings.static_url, assets
             )
     return entries
 

@@ -11,8 +11,13 @@ from assetbuild.install.local import install_error
 from assetbuild.versions import output_problem
 
 
-def write_plain(out_dir: Path, files: Sequence[tuple[str, bytes]]) -> tuple[Path, ...]:
-    """Write `(name, bytes)` pairs under `out_dir` with no versions, each file atomically.
+def write_plain(
+    out_dir: Path,
+    files: Sequence[tuple[str, bytes]],
+    assets: Sequence[tuple[str, bytes]] = (),
+) -> tuple[Path, ...]:
+    """Write `(name, bytes)` pairs under `out_dir` with no versions, each file atomically; the
+    bundles' url() `assets` first, at the same places beside them as in a version.
 
     Every name is checked before anything is written; directories below `out_dir` must be real
     directories (a link there is an InstallError naming it), as the install's are.
@@ -23,7 +28,10 @@ def write_plain(out_dir: Path, files: Sequence[tuple[str, bytes]]) -> tuple[Path
             problem = output_problem(name, normalised=True, any_kind=True)
             if problem:
                 raise ConfigError(f"output name {name!r} {problem}")
-        for name, data in files:
+        for name, _ in assets:
+            if name.startswith("/") or any(p in ("", ".", "..") for p in name.split("/")):
+                raise ConfigError(f"asset path {name!r} must stay inside the out directory")
+        for name, data in (*assets, *files):
             path = out_dir.joinpath(*name.split("/"))
             # The out directory is the user's to name; below it, real directories only.
             out_dir.mkdir(parents=True, exist_ok=True)

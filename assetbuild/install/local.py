@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from assetbuild.build.results import (
@@ -23,10 +24,24 @@ from assetbuild.build.results import (
 )
 from assetbuild.errors import ConfigError, InstallError
 from assetbuild.fsutil import real_directory
-from assetbuild.install.entries import DiskEntries, manifest_differs, manifest_entries, read_current
+from assetbuild.install.entries import (
+    DiskEntries,
+    ManifestOnDisk,
+    known_versions,
+    manifest_differs,
+    manifest_entries,
+    read_current,
+)
 from assetbuild.install.faults import fault_point
 from assetbuild.install.lock import install_lock
-from assetbuild.install.plan import AreaPlan, file_action, group_outputs, plan_area, rel_path
+from assetbuild.install.plan import (
+    AreaPlan,
+    file_action,
+    group_outputs,
+    plan_area,
+    rel_path,
+    removed_files,
+)
 from assetbuild.install.stage import apply, clean_leftovers
 from assetbuild.manifest import BundleEntry
 from assetbuild.manifest import write_manifest as _write_manifest
@@ -61,6 +76,7 @@ def _report(
     dry_run: bool,
     previous: Mapping[str, BundleEntry] | None = None,
     entries: Mapping[str, BundleEntry] | None = None,
+    not_linked: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> InstallReport:
     areas = tuple(
         AreaResult(
@@ -71,11 +87,12 @@ def _report(
             files=tuple(
                 InstalledFile(
                     p.output.name,
-                    rel_path(plan.area, plan.version, p.basename),
+                    rel_path(plan.area, p.origin, p.basename),
                     file_action(plan, p),
                 )
                 for p in plan.outputs
             ),
+            not_linked=(not_linked or {}).get(plan.area, ()),
         )
         for plan in plans
     )
@@ -99,11 +116,14 @@ def install(
     lock_timeout: float = 60.0,
     on_wait: Callable[[], None] | None = None,
     disk_entries: DiskEntries | None = None,
+    configured: frozenset[str] | None = None,
 ) -> InstallReport:
     """Install `outputs` under `root` by `policy`, then write the manifest; atomic and locked.
 
     The manifest is read once, under the lock; `disk_entries` (watch mode keeps one) remembers the
-    entries of installed bundles this install did not build.
+    entries of installed bundles this install did not build. `configured`: every bundle the config
+    has; the manifest's entries of others (removed bundles) are dropped, and their files are not
+    carried into new versions. None keeps every entry whose file is still installed.
     """
     if policy not in POLICIES:
         raise ConfigError(f"unknown install policy {policy!r}; use one of: {', '.join(POLICIES)}")
@@ -114,11 +134,14 @@ def install(
     try:
         if dry_run:
             # No lock: a dry run writes nothing, not even a lock file, and only reads.
-            plans = [plan_area(root, area, outs, policy) for area, outs in groups.items()]
             if manifest is None:
+                plans = [plan_area(root, area, outs, policy) for area, outs in groups.items()]
                 return _report(plans, None, False, True)
             _manifest_dir(root, manifest, create=False)
             current = read_current(manifest)
+            known = known_versions(current)
+            plans = [plan_area(root, a, outs, policy, known) for a, outs in groups.items()]
+            current = _without_removed(current, configured, plans)
             entries = manifest_entries(root, plans, manifest, current, disk_entries)
             changed = manifest_differs(manifest, entries, current)
             return _report(plans, manifest, changed, True, current.bundles, entries)
@@ -132,16 +155,19 @@ def install(
 
         with install_lock(root, lock_timeout, on_wait):
             fault_point("locked")
-            plans = [plan_area(root, area, outs, policy) for area, outs in groups.items()]
             manifest_dir = _manifest_dir(root, manifest, create=True)
             # Read (and check) the manifest before anything is installed: a FIFO or a device
             # there is an error that installs nothing.
             on_disk = read_current(manifest) if manifest is not None else None
+            known = known_versions(on_disk) if on_disk is not None else {}
+            plans = [plan_area(root, a, outs, policy, known) for a, outs in groups.items()]
+            if on_disk is not None:
+                on_disk = _without_removed(on_disk, configured, plans)
             clean_leftovers(root, plans, manifest_dir)
-            apply(root, plans)
+            copies = apply(root, plans)
             if manifest is None or on_disk is None:
                 fault_point("done")
-                return _report(plans, None, False, False)
+                return _report(plans, None, False, False, not_linked=copies)
             entries = manifest_entries(root, plans, manifest, on_disk, disk_entries)
             changed = _write_manifest(
                 manifest.path,
@@ -151,11 +177,28 @@ def install(
                 existing=on_disk.raw,
             )
             fault_point("done")
-            return _report(plans, manifest, changed, False, on_disk.bundles, entries)
+            return _report(plans, manifest, changed, False, on_disk.bundles, entries, copies)
     except OSError as exc:
         # After before_replace, only os.replace itself failing leaves the old manifest in place.
         replaced = replacing and manifest is not None and not _failed_replace(exc, manifest.path)
         raise install_error(exc, root, replaced) from exc
+
+
+def _without_removed(
+    on_disk: ManifestOnDisk, configured: frozenset[str] | None, plans: list[AreaPlan]
+) -> ManifestOnDisk:
+    """The manifest as found, less the entries of bundles the config no longer has; the plans of
+    new versions learn which files those were (`removed_files`), so that none is carried along."""
+    if configured is None:
+        return on_disk
+    removed = {n: e for n, e in on_disk.bundles.items() if n not in configured}
+    if not removed:
+        return on_disk
+    for i, plan in enumerate(plans):
+        if plan.new_dir:
+            plans[i] = replace(plan, drop=removed_files(plan, removed))
+    kept = {n: e for n, e in on_disk.bundles.items() if n in configured}
+    return ManifestOnDisk(on_disk.raw, kept)
 
 
 def _manifest_dir(root: Path, manifest: ManifestSettings | None, *, create: bool) -> Path | None:

@@ -9,15 +9,15 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assetbuild.build.results import Output
 from assetbuild.errors import ConfigError, InstallError
 from assetbuild.fsutil import RefusedFile, kind_of, read_regular, real_directory
 from assetbuild.install import compress
-from assetbuild.versions import area_path, current_version, output_problem
+from assetbuild.versions import area_path, current_version, list_versions, output_problem
 
 _SAME, _NEW, _CHANGED = 0, 1, 2
 # Where a bundle file should be: a directory, a link, a FIFO, a device, or a regular file too large
@@ -33,6 +33,13 @@ class OutputPlan:
     writes: tuple[tuple[str, bytes], ...]  # (file name in the version dir, bytes), variants first
     removals: tuple[str, ...]  # stale variants that disagree with the bundle
     final_variants: tuple[tuple[str, int], ...]  # suffix -> size once installed in place
+    origin: int = 0  # the version the manifest names: where these bytes were first installed
+    asset_writes: tuple[tuple[str, bytes], ...] = ()  # url() assets not already in the version
+
+    @property
+    def unchanged(self) -> bool:
+        """Byte-identical (variants agreeing) to the current version's file: linked, not written."""
+        return self.status == _SAME
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class AreaPlan:
     version: int
     new_dir: bool  # staged as a new version directory
     outputs: tuple[OutputPlan, ...]
+    # files of bundles no longer configured (with their variants and assets): not carried into N+1
+    drop: frozenset[str] = frozenset()
 
 
 def _read(path: Path, limit: int) -> bytes | object | None:
@@ -80,11 +89,21 @@ def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> 
     basename = posixpath.basename(out.name)
     desired = dict(out.variants)
     if cur_dir is None:
-        writes = (*((basename + s, b) for s, b in out.variants), (basename, out.data))
+        writes = (
+            *out.assets,
+            *((basename + s, b) for s, b in out.variants),
+            (basename, out.data),
+        )
         final = tuple((s, len(b)) for s, b in out.variants)
-        return OutputPlan(out, basename, _NEW, writes, (), final)
+        return OutputPlan(out, basename, _NEW, writes, (), final, asset_writes=out.assets)
     existing = _read(cur_dir / basename, len(out.data))
     status = _SAME if existing == out.data else _NEW if existing is None else _CHANGED
+    asset_writes: list[tuple[str, bytes]] = []
+    for place, data in out.assets:
+        have_asset = _read(cur_dir / place, len(data))
+        if have_asset != data:
+            status = max(status, _NEW if have_asset is None else _CHANGED)
+            asset_writes.append((place, data))
     writes_list: list[tuple[str, bytes]] = []
     removals: list[str] = []
     final_list: list[tuple[str, int]] = []
@@ -104,7 +123,15 @@ def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> 
             removals.append(basename + suffix)
     if status != _SAME and existing != out.data:
         writes_list.append((basename, out.data))
-    return OutputPlan(out, basename, status, tuple(writes_list), tuple(removals), tuple(final_list))
+    return OutputPlan(
+        out,
+        basename,
+        status,
+        (*asset_writes, *writes_list),  # the assets first: never a stylesheet without them
+        tuple(removals),
+        tuple(final_list),
+        asset_writes=tuple(asset_writes),
+    )
 
 
 def _free_version_name(area_dir: Path, version: int) -> None:
@@ -128,8 +155,68 @@ def _free_version_name(area_dir: Path, version: int) -> None:
     )
 
 
-def plan_area(root: Path, area: str, outputs: Sequence[Output], policy: str) -> AreaPlan:
-    """Decide one area; InstallError when its directory, or the next version's name, is not usable."""
+def _same_file(a: Path, b: Path, *, by_bytes: bool) -> bool:
+    """Whether two installed paths hold the same bytes: both absent, the same inode (a hard link),
+    or, with `by_bytes`, two regular files of equal contents (read bounded, links never followed)."""
+    try:
+        sa, sb = os.lstat(a), os.lstat(b)
+    except (FileNotFoundError, NotADirectoryError):
+        return not os.path.lexists(a) and not os.path.lexists(b)
+    if not (stat.S_ISREG(sa.st_mode) and stat.S_ISREG(sb.st_mode)):
+        return False
+    if (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino):
+        return True
+    if not by_bytes or sa.st_size != sb.st_size:
+        return False
+    first, second = _read(a, sa.st_size), _read(b, sb.st_size)
+    return isinstance(first, bytes) and first == second
+
+
+def same_bytes(a: Path, b: Path) -> bool:
+    """Whether two installed regular files hold the same bytes (the same inode, or equal contents)."""
+    return os.path.lexists(a) and _same_file(a, b, by_bytes=True)
+
+
+def _origin(area_dir: Path, current: int, names: Sequence[str], hint: int | None) -> int:
+    """The version where the current version's files `names` were first installed.
+
+    The manifest's version for the bundle (`hint`) when that version still holds the same bytes;
+    else the oldest version reached by following hard links back from the current one (an install
+    links the unchanged files of a new version to the last one's). Only real version directories
+    count; a gap left by prune ends the walk where the links do.
+    """
+    cur = area_dir / str(current)
+
+    def same(version: int, by_bytes: bool) -> bool:
+        other = area_dir / str(version)
+        if not os.path.isdir(other) or os.path.islink(other):
+            return False
+        return all(_same_file(cur / n, other / n, by_bytes=by_bytes) for n in names)
+
+    if hint is not None and 0 < hint < current and same(hint, True):
+        return hint
+    origin = current
+    for version in reversed(list_versions(area_dir)):
+        if version >= current:
+            continue
+        if not same(version, False):
+            break
+        origin = version
+    return origin
+
+
+def plan_area(
+    root: Path,
+    area: str,
+    outputs: Sequence[Output],
+    policy: str,
+    known: Mapping[str, int] | None = None,
+) -> AreaPlan:
+    """Decide one area; InstallError when its directory, or the next version's name, is not usable.
+
+    A bundle whose bytes did not change keeps the version where they were first installed (its
+    URL), unless `policy` is "bump"; `known` maps bundle names to the versions the manifest names.
+    """
     area_dir = area_path(root, area)
     suffixes = tuple(
         dict.fromkeys((*compress.SUFFIXES, *(s for o in outputs for s, _ in o.variants)))
@@ -141,8 +228,24 @@ def plan_area(root: Path, area: str, outputs: Sequence[Output], policy: str) -> 
     status = max(p.status for p in plans)
     if current is None:
         _free_version_name(area_dir, 1)
-        return AreaPlan(area, area_dir, "created", None, 1, True, plans)
-    if policy == "bump" or (policy == "auto" and status == _CHANGED):
+        return AreaPlan(area, area_dir, "created", None, 1, True, _with_origins(plans, 1))
+    bumped = policy == "bump" or (policy == "auto" and status == _CHANGED)
+    version = current + 1 if bumped else current
+    if policy == "bump":
+        plans = _with_origins(plans, version)
+    else:
+        plans = tuple(
+            replace(
+                p,
+                origin=_origin(
+                    area_dir, current, _names(p, suffixes), (known or {}).get(p.output.name)
+                )
+                if p.unchanged
+                else version,
+            )
+            for p in plans
+        )
+    if bumped:
         _free_version_name(area_dir, current + 1)
         return AreaPlan(area, area_dir, "bumped", current, current + 1, True, plans)
     if status == _SAME:
@@ -154,9 +257,50 @@ def plan_area(root: Path, area: str, outputs: Sequence[Output], policy: str) -> 
     return AreaPlan(area, area_dir, action, current, current, False, plans)
 
 
+def removed_files(plan: AreaPlan, removed: Mapping[str, Mapping[str, object]]) -> frozenset[str]:
+    """The files, relative to a version of `plan`'s area, of the manifest entries in `removed`
+    (bundles the config no longer has) that none of the area's bundles still installs."""
+    keep = {
+        name
+        for p in plan.outputs
+        for name in (p.basename, *(place for place, _ in p.output.assets))
+    }
+    drop: set[str] = set()
+    for name, entry in removed.items():
+        area, basename = posixpath.split(name)
+        if area != plan.area or basename in keep:
+            continue
+        drop.update(basename + s for s in ("", *compress.SUFFIXES))
+        version = entry.get("version")
+        assets = entry.get("assets")
+        if isinstance(version, int) and isinstance(assets, list):
+            prefix = rel_path(area, version, "")
+            drop.update(
+                a[len(prefix) :]
+                for a in assets
+                if isinstance(a, str) and a.startswith(prefix) and a[len(prefix) :] not in keep
+            )
+    return frozenset(drop)
+
+
+def _with_origins(plans: Sequence[OutputPlan], version: int) -> tuple[OutputPlan, ...]:
+    return tuple(replace(p, origin=version) for p in plans)
+
+
+def _names(plan: OutputPlan, suffixes: Sequence[str]) -> tuple[str, ...]:
+    """The files of one bundle in a version directory: itself, every variant name, its assets."""
+    return (
+        plan.basename,
+        *(plan.basename + s for s in suffixes),
+        *(place for place, _ in plan.output.assets),
+    )
+
+
 def file_action(area: AreaPlan, plan: OutputPlan) -> str:
     if area.action == "bumped":
-        return "copied" if plan.status == _SAME else "written"
+        if plan.status != _SAME:
+            return "written"
+        return "unchanged" if plan.origin < area.version else "linked"
     if area.action == "created":
         return "written"
     return "unchanged" if plan.status == _SAME else "written"

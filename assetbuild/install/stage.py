@@ -7,6 +7,7 @@ included), so that no later write can reach two versions at once.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from collections.abc import Sequence
@@ -30,6 +31,29 @@ from assetbuild.install import compress
 from assetbuild.install.faults import fault_point
 from assetbuild.install.plan import AreaPlan
 
+# Why a hard link can fail where a copy works: another file system (EXDEV), a file system without
+# links or a file we may not link (EPERM: protected_hardlinks), too many links (EMLINK).
+_NO_LINK = frozenset(
+    {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES}
+)
+
+
+def _link_or_copy(src: Path, target: Path, fallbacks: list[tuple[Path, str]]) -> bool:
+    """Hard-link `src` at `target`, else copy it (noted in `fallbacks`); True when copied.
+
+    A link shares the file: versions stay immutable because nothing assetbuild does ever writes
+    into an installed file (in-place writes rename a new file over the name).
+    """
+    try:
+        os.link(src, target, follow_symlinks=False)
+        return False
+    except OSError as exc:
+        if exc.errno not in _NO_LINK:
+            raise
+        fallbacks.append((target, os.strerror(exc.errno or 0)))
+    copy_file(src, target)
+    return True
+
 
 def _copy_tree(
     src: Path,
@@ -37,14 +61,18 @@ def _copy_tree(
     exclude: frozenset[str],
     copied: list[Path],
     modes: list[tuple[Path, int]],
+    fallbacks: list[tuple[Path, str]],
+    prefix: str = "",
 ) -> None:
-    """Copy a version directory's contents (regular files, symlinks, subdirectories) into `dst`.
+    """Fill `dst` with a version directory's contents: regular files as hard links (copies where
+    linking fails), symlinks, subdirectories. `exclude` holds paths relative to the version.
 
     Directories are made writable by their owner, us, while they are filled, whatever the source's
     modes: `modes` collects what to give them once everything is in place (`_restore_modes`).
     """
     for entry in sorted(os.scandir(src), key=lambda e: e.name):
-        if entry.name in exclude or entry.name.startswith(TEMP_PREFIX):
+        rel = prefix + entry.name
+        if rel in exclude or entry.name.startswith(TEMP_PREFIX):
             continue
         target = dst / entry.name
         if entry.is_symlink():
@@ -52,10 +80,10 @@ def _copy_tree(
         elif entry.is_dir():
             os.mkdir(target, 0o700)
             modes.append((target, entry.stat(follow_symlinks=False).st_mode & 0o7777))
-            _copy_tree(Path(entry.path), target, frozenset(), copied, modes)
+            _copy_tree(Path(entry.path), target, exclude, copied, modes, fallbacks, rel + "/")
         elif entry.is_file():
-            copy_file(Path(entry.path), target)
-            copied.append(target)
+            if _link_or_copy(Path(entry.path), target, fallbacks):
+                copied.append(target)
         else:
             continue  # sockets, fifos: nothing a web server serves
         fault_point("staging")
@@ -76,7 +104,7 @@ def _flush_copies(tmp: Path, copied: Sequence[Path]) -> None:
         fsync_dir(Path(dirpath))
 
 
-def stage(root: Path, plan: AreaPlan) -> Path:
+def stage(root: Path, plan: AreaPlan, fallbacks: list[tuple[Path, str]] | None = None) -> Path:
     """Fill a hidden temporary directory with the new version; return its path.
 
     Everything staged stays writable by us until the new bundles are in; then each directory gets
@@ -91,15 +119,28 @@ def stage(root: Path, plan: AreaPlan) -> Path:
     try:
         if plan.previous is not None:
             src = plan.area_dir / str(plan.previous)
-            skip = frozenset(
-                p.basename + s
-                for p in plan.outputs
-                for s in ("", *compress.SUFFIXES, *(v for v, _ in p.output.variants))
+            # Unchanged bundles (byte-identical, variants agreeing) are linked with the rest.
+            skip = (
+                frozenset(
+                    p.basename + s
+                    for p in plan.outputs
+                    if not p.unchanged
+                    for s in ("", *compress.SUFFIXES, *(v for v, _ in p.output.variants))
+                )
+                | {place for p in plan.outputs for place, _ in p.asset_writes}
+                | plan.drop
             )
             modes.append((tmp, os.lstat(src).st_mode & 0o7777))
             os.chmod(tmp, 0o700)
-            _copy_tree(src, tmp, skip, copied, modes)
+            _copy_tree(src, tmp, skip, copied, modes, fallbacks if fallbacks is not None else [])
+        assets = {place: data for p in plan.outputs for place, data in p.asset_writes}
+        for place, data in sorted(assets.items()):
+            _make_parents(tmp, place)
+            write_new(tmp.joinpath(*place.split("/")), data)
+            fault_point("staging")
         for p in plan.outputs:
+            if p.unchanged and plan.previous is not None:
+                continue
             for suffix, data in (*p.output.variants, ("", p.output.data)):
                 write_new(tmp / (p.basename + suffix), data)
                 fault_point("staging")
@@ -109,6 +150,20 @@ def stage(root: Path, plan: AreaPlan) -> Path:
         discard(tmp)  # whatever the modes inside: see fsutil.remove_entry
         raise
     return tmp
+
+
+def _make_parents(base: Path, place: str) -> None:
+    """The directories of an asset's place inside a staged version (real directories only)."""
+    parent = base
+    for part in place.split("/")[:-1]:
+        parent = parent / part
+        try:
+            os.mkdir(parent, 0o755)
+        except FileExistsError:
+            if not os.path.isdir(parent) or os.path.islink(parent):
+                raise InstallError(
+                    f"{parent} is in the way of a url() asset's directory; rename it"
+                ) from None
 
 
 def publish(tmp: Path, plan: AreaPlan) -> None:
@@ -152,7 +207,9 @@ def write_in_place(plan: AreaPlan) -> None:
             for name in p.removals:
                 _remove_stale(version_dir / name)
             for name, data in p.writes:
-                atomic_write(version_dir / name, data)
+                if "/" in name:  # a url() asset below the version directory
+                    real_directory(version_dir, (version_dir / name).parent, create=True)
+                atomic_write(version_dir.joinpath(*name.split("/")), data)
     except PermissionError as exc:
         raise InstallError(
             f"cannot write into {version_dir}: {exc.strerror}. assetbuild never changes the "
@@ -176,13 +233,23 @@ def clean_leftovers(root: Path, plans: Sequence[AreaPlan], manifest_dir: Path | 
         remove_leftovers(directory)
 
 
-def apply(root: Path, plans: Sequence[AreaPlan]) -> None:
-    """Stage every new version, rename them all into place, then do in-place writes."""
+def apply(root: Path, plans: Sequence[AreaPlan]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Stage every new version, rename them all into place, then do in-place writes.
+
+    Returns, per area, the files copied because they could not be hard-linked, with the reason.
+    """
     staged: list[tuple[Path, AreaPlan]] = []
+    copies: dict[str, tuple[tuple[str, str], ...]] = {}
     try:
         for plan in plans:
             if plan.new_dir:
-                staged.append((stage(root, plan), plan))
+                fallbacks: list[tuple[Path, str]] = []
+                tmp = stage(root, plan, fallbacks)
+                staged.append((tmp, plan))
+                if fallbacks:
+                    copies[plan.area] = tuple(
+                        (path.relative_to(tmp).as_posix(), why) for path, why in fallbacks
+                    )
         fault_point("staged")
         while staged:
             tmp, plan = staged[0]
@@ -196,3 +263,4 @@ def apply(root: Path, plans: Sequence[AreaPlan]) -> None:
     for plan in plans:
         if not plan.new_dir and plan.action != "up-to-date":
             write_in_place(plan)
+    return copies

@@ -247,3 +247,53 @@ def test_page_and_manifest_are_revalidated_and_sources_hidden(site: Site, server
     assert "&lt;script" not in html
     assert re.search(r'<script[^>]* integrity="sha384-[A-Za-z0-9+/=]+"', html), html
     assert re.search(r'<link[^>]* integrity="sha384-[A-Za-z0-9+/=]+"', html), html
+
+
+# 5. url() assets ship in the version --------------------------------------------------------------
+
+
+def _png_1x1() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x01\x02\x03\xff")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_url_assets_load_from_the_version_not_the_sources(
+    site: Site, server: Server, browser: Any
+) -> None:
+    (site.source("css/source/img")).mkdir()
+    site.source("css/source/img/dot.png").write_bytes(_png_1x1())
+    site.source("css/source/30-asset.css").write_text(
+        "#probe { background-image: url(img/dot.png); }\n", encoding="utf-8"
+    )
+    site.install()
+    entry = site.manifest()["bundles"]["css/main.css"]
+    assert entry["assets"] == [f"css/{entry['version']}/img/dot.png"]
+    # nginx hides source/ directories: the published stylesheet must not need them.
+    assert fetch(server.url("/static/css/source/img/dot.png")).status == 404
+    served = fetch(server.url(f"/static/css/{entry['version']}/img/dot.png"))
+    assert served.status == 200 and served.body == _png_1x1()
+    load(browser, server.url("/"))
+    background = computed(browser, "probe", "backgroundImage")
+    assert f"/static/css/{entry['version']}/img/dot.png" in background
+    width = browser.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const url = arguments[0].slice(5, -2);  // url("...")
+        const img = new Image();
+        img.onload = () => done(img.naturalWidth);
+        img.onerror = () => done(-1);
+        img.src = url;
+        """,
+        background,
+    )
+    assert width == 1

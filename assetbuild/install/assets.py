@@ -1,0 +1,66 @@
+"""The files a stylesheet's url()s refer to, read to be copied beside the bundle.
+
+Only a regular file of bounded size, inside the root after every symbolic link is resolved, is ever
+read: a url() is the stylesheet author's, and an install must not publish `/etc/passwd`, hang on a
+FIFO or fill its memory because one names them. Anything else is a warning and is not copied.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from assetbuild.build.results import Built
+from assetbuild.diagnostics import Diagnostic, Location
+from assetbuild.fsutil import RefusedFile, read_regular
+
+# The largest file copied for a url(): fonts and images are far smaller; a bigger one is a mistake.
+ASSET_MAX_BYTES = 32 * 2**20
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _read(root: Path, source: str, shown: str, bundle: str) -> tuple[bytes | None, str | None]:
+    """The file's bytes, or None and why it is not copied (None, None: missing, already warned)."""
+    root_real = os.path.realpath(root)
+    real = os.path.realpath(source)
+    if not _inside(real, root_real):
+        return None, (
+            f"url() of {bundle} names {shown}, which leads outside the root through a symbolic "
+            "link; not copied (only files inside the root are published)"
+        )
+    try:
+        return read_regular(Path(real), ASSET_MAX_BYTES, follow_symlinks=False), None
+    except (FileNotFoundError, NotADirectoryError):
+        return None, None
+    except RefusedFile as exc:
+        return None, f"url() of {bundle} names {shown}, which {exc.problem}; not copied"
+    except OSError as exc:
+        return None, f"url() of {bundle} names {shown}: {exc.strerror or exc}; not copied"
+
+
+def read_assets(root: Path, bundles: Sequence[Built]) -> tuple[tuple[Built, ...], list[Diagnostic]]:
+    """Each bundle with the bytes of the files its url()s refer to; warnings for those not copied."""
+    out: list[Built] = []
+    diags: list[Diagnostic] = []
+    seen: dict[str, tuple[bytes | None, str | None]] = {}
+    for b in bundles:
+        if not b.asset_sources or not b.ok:
+            out.append(b)
+            continue
+        read: list[tuple[str, bytes]] = []
+        for place, source in b.asset_sources:
+            shown = Path(os.path.relpath(source, root)).as_posix()
+            if source not in seen:
+                seen[source] = _read(root, source, shown, b.output)
+                if seen[source][1] is not None:
+                    diags.append(Diagnostic("warning", str(seen[source][1]), Location(b.output)))
+            data = seen[source][0]
+            if data is not None:
+                read.append((place, data))
+        out.append(replace(b, assets=tuple(read)))
+    return tuple(out), diags
