@@ -53,6 +53,7 @@ class Settings:
     quiet: bool = False
     json: bool = False
     verbose: bool = False
+    target: str | None = None  # --target s3://bucket/prefix
     started: float = field(default_factory=time.monotonic)
     checked: Session | None = None  # the quick path's session: its state said "not up to date"
 
@@ -102,6 +103,16 @@ def _location_options(f: F) -> F:
         help="Use this config file (assetbuild.toml or pyproject.toml).",
     )(f)
     return f
+
+
+def _target_option(f: F) -> F:
+    return click.option(
+        "--target",
+        metavar="URL",
+        expose_value=False,
+        callback=_store("target"),
+        help="Install into object storage: s3://BUCKET/PREFIX (overrides the config's target).",
+    )(f)
 
 
 def _build_options(f: F) -> F:
@@ -284,6 +295,7 @@ def _load(settings: Settings) -> Config:
         static_url=settings.static_url,
         tokens=tuple(settings.tokens),
         strict_tokens=settings.strict_tokens or None,
+        target=settings.target,
     )
     return load_config(Path.cwd(), settings.config_file, overrides, os.environ)
 
@@ -391,6 +403,7 @@ def build(ctx: click.Context, out_dir: Path) -> None:
 
 @main.command()
 @_build_options
+@_target_option
 @click.option("--bump", "policy", flag_value="bump", help="Always create the next version.")
 @click.option(
     "--into-current",
