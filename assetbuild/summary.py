@@ -10,6 +10,7 @@ primitives (colour, sizes, tables, progress, diagnostics text) are `report`'s.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,7 +209,15 @@ def install_tail(report: InstallReport, dry_run: bool) -> str:
         return "up to date" + (" (dry run)" if dry_run else "")
     if dry_run:
         return "dry run: nothing was written"
-    return f"manifest: {display(report.manifest_path)}" if report.manifest_path else ""
+    tail = f"manifest: {display(report.manifest_path)}" if report.manifest_path else ""
+    remote = report.remote
+    if remote is not None:
+        taken = f"; taken by others: {', '.join(remote.taken)}" if remote.taken else ""
+        tail = (
+            f"{remote.target}: uploaded {remote.uploaded} objects ({size(remote.uploaded_bytes)})"
+            f", {remote.skipped} already there{taken}\n{tail}"
+        )
+    return tail
 
 
 def install_summary(config: Config, outcome: InstallOutcome, dry_run: bool = False) -> list[str]:
@@ -241,6 +250,7 @@ def install_json(outcome: InstallOutcome, dry_run: bool) -> dict[str, Any]:
             for a in report.areas
         ],
         "manifest": str(report.manifest_path) if report.manifest_path else None,
+        "remote": dataclasses.asdict(report.remote) if report.remote else None,
         "diagnostics": diagnostics_json(outcome.build.diagnostics),
     }
 
