@@ -475,6 +475,7 @@ def _waiting(settings: Settings) -> None:
 
 @main.command()
 @_build_options
+@_target_option
 @click.option(
     "--check",
     "exit_if_changed",
@@ -501,6 +502,7 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
 @main.command()
 @_location_options
 @_output_options
+@_target_option
 @click.option(
     "--keep", type=click.IntRange(min=1), required=True, help="Versions to keep per area."
 )
@@ -523,15 +525,22 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
         config = _load(settings)
         seconds = parse_duration(min_age)
         areas = sorted({b.area for b in config.bundles})
-        report = prune_versions(
-            config.root,
-            areas,
-            keep=keep,
-            min_age=seconds,
-            dry_run=dry_run,
-            manifest_path=config.manifest_path,
-            lock_timeout=config.lock_timeout,
-        )
+        if config.target is not None:
+            from assetbuild.remote.prune import remote_prune
+            from assetbuild.remote.target import open_target
+
+            target = open_target(config.target)
+            report = remote_prune(target, areas, keep=keep, min_age=seconds, dry_run=dry_run)
+        else:
+            report = prune_versions(
+                config.root,
+                areas,
+                keep=keep,
+                min_age=seconds,
+                dry_run=dry_run,
+                manifest_path=config.manifest_path,
+                lock_timeout=config.lock_timeout,
+            )
         if settings.json:
             _emit_json(summary.prune_json(report, dry_run))
         elif not settings.quiet:

@@ -273,7 +273,10 @@ class BundleStatus:
 
 
 def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
-    """Each built bundle against the file of the same name in its area's newest version."""
+    """Each built bundle against the file of the same name in its area's newest version (with a
+    target: against the entry the remote manifest names)."""
+    if config.target is not None:
+        return _remote_status(config.target, result)
     from assetbuild.fsutil import RefusedFile, read_regular
     from assetbuild.versions import list_versions
 
@@ -292,6 +295,33 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
             same = False
         state = "up to date" if same else ("not installed" if current is None else "changed")
         statuses.append(BundleStatus(b.output, versions, current, state))
+    return statuses
+
+
+def _remote_status(url: str, result: BuildResult) -> list[BundleStatus]:
+    import json
+
+    from assetbuild.manifest import integrity
+    from assetbuild.remote.target import open_target
+
+    target = open_target(url)
+    raw = target.read_manifest()[0]
+    try:
+        bundles = json.loads(raw)["bundles"] if raw is not None else {}
+    except (ValueError, KeyError, TypeError, RecursionError):
+        bundles = {}
+    listed: dict[str, tuple[int, ...]] = {}
+    statuses = []
+    for b in result.bundles:
+        area = str(Path(b.output).parent) if "/" in b.output else ""
+        if area not in listed:
+            listed[area] = tuple(target.versions(area))
+        entry = bundles.get(b.output) if isinstance(bundles, dict) else None
+        entry = entry if isinstance(entry, dict) else {}
+        current = entry.get("version") if isinstance(entry.get("version"), int) else None
+        same = entry.get("integrity") == integrity(b.data) and entry.get("size") == len(b.data)
+        state = "up to date" if same else ("not installed" if current is None else "changed")
+        statuses.append(BundleStatus(b.output, listed[area], current, state))
     return statuses
 
 

@@ -201,5 +201,12 @@ class DirectoryTarget:
 
     def delete(self, keys: Iterable[str]) -> None:
         for key in keys:
+            path = self._path(key)
             with contextlib.suppress(FileNotFoundError):
-                self._path(key).unlink()
+                path.unlink()
+            while path.parent != self.directory:  # a version with no object left is gone
+                path = path.parent
+                try:
+                    path.rmdir()
+                except OSError:
+                    break
