@@ -297,6 +297,7 @@ class Tally:
     bytes_lost_or_changed: int = 0
     manifest_reads: int = 0
     invalid_manifest_reads: int = 0
+    objects_overwritten: int = 0  # the s3 scenarios: versioned keys written twice
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -708,6 +709,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writers", type=int, default=3, help="concurrent installing processes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--no-s3",
+        action="store_true",
+        help="skip the s3 target's scenarios (bench/s3_reliability.py)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="assetbuild-reliability-") as tmp:
         work = Path(tmp)
@@ -716,7 +722,29 @@ def main(argv: list[str] | None = None) -> int:
             timed_kill_scenario(work, args.kills, args.seed),
             stress_scenario(work, args.stress_seconds, args.writers),
         ]
+        if not args.no_s3:
+            tallies += _s3_tallies(work, args)
         shutil.rmtree(work, ignore_errors=True)
+    return print_tallies(tallies, as_json=args.json)
+
+
+def _s3_tallies(work: Path, args: argparse.Namespace) -> list[Tally]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import s3_reliability
+
+    from tests.helpers.s3 import available
+
+    if available() is not None:
+        print(f"s3 scenarios skipped: {available()}", file=sys.stderr)
+        return []
+    found: list[Tally] = s3_reliability.tallies(
+        work, max(1, args.kills * 2 // 3), args.stress_seconds, args.writers, args.seed
+    )
+    return found
+
+
+def print_tallies(tallies: list[Tally], *, as_json: bool) -> int:
+    """Print the figures (a table, or JSON); 0 when no scenario found a problem."""
     total = {
         key: sum(getattr(t, key) for t in tallies)
         for key in (
@@ -727,10 +755,11 @@ def main(argv: list[str] | None = None) -> int:
             "bytes_lost_or_changed",
             "manifest_reads",
             "invalid_manifest_reads",
+            "objects_overwritten",
         )
     }
     problems = [p for t in tallies for p in t.problems]
-    if args.json:
+    if as_json:
         print(
             json.dumps(
                 {"scenarios": [asdict(t) for t in tallies], "total": total, "ok": not problems},
@@ -739,13 +768,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         header = f"{'scenario':<22}{'faults':>8}{'runs':>7}{'survived':>10}{'versions':>10}"
-        header += f"{'bytes lost/changed':>20}{'manifest reads':>16}{'invalid':>9}{'s':>7}"
+        header += f"{'bytes lost/changed':>20}{'manifest reads':>16}{'invalid':>9}"
+        header += f"{'overwritten':>13}{'s':>7}"
         print(header)
         for t in tallies:
             print(
                 f"{t.scenario:<22}{t.faults_injected:>8}{t.runs:>7}{t.runs_survived:>10}"
                 f"{t.versions_created:>10}{t.bytes_lost_or_changed:>20}{t.manifest_reads:>16}"
-                f"{t.invalid_manifest_reads:>9}{t.seconds:>7.1f}"
+                f"{t.invalid_manifest_reads:>9}{t.objects_overwritten:>13}{t.seconds:>7.1f}"
             )
         for p in problems:
             print(f"PROBLEM: {p}")

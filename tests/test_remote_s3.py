@@ -269,3 +269,24 @@ def test_bad_target_urls_are_configuration_errors(tmp_path: Path, server: s3.S3S
     (site / "assetbuild.toml").write_text('target = "s3:/nope"\n' + CONFIG)
     done = run(site, server, "install")
     assert done.returncode == 2 and "target" in done.stderr
+
+
+def test_reliability_scenarios_against_s3(tmp_path: Path, server: s3.S3Server) -> None:
+    """bench/s3_reliability.py, smaller: kills at upload stages and at random, a taken version,
+    three concurrent installers with a reader polling the manifest. No object is written twice, no
+    manifest read is invalid, every run survives."""
+    from tests.helpers.benchload import load_bench
+
+    bench = load_bench("s3_reliability")
+    tallies = [
+        bench.fault_scenario(server, tmp_path, ("uploading:1", "uploaded")),
+        bench.timed_kill_scenario(server, tmp_path, 2, seed=1),
+        bench.taken_scenario(server, tmp_path, runs=1),
+        bench.stress_scenario(server, tmp_path, 3.0, writers=3),
+    ]
+    for tally in tallies:
+        assert tally.problems == [], (tally.scenario, tally.problems)
+        assert tally.runs == tally.runs_survived
+        assert tally.objects_overwritten == 0 and tally.invalid_manifest_reads == 0
+    assert tallies[0].faults_injected == 2 and tallies[2].faults_injected == 1
+    assert tallies[3].manifest_reads > 0

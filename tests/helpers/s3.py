@@ -15,6 +15,7 @@ proves that no versioned object was ever written twice (the manifest is the one 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 import uuid
@@ -68,6 +69,7 @@ class S3Server:
         from moto.server import ThreadedMotoServer
 
         _atomic_puts()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.server.start()
         host, port = self.server.get_host_and_port()
