@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 from assetbuild.build.results import (
     AreaResult,
@@ -137,9 +138,24 @@ def _parse(raw: bytes | None) -> dict[str, BundleEntry]:
         return {}
     found: dict[str, BundleEntry] = {}
     for name, entry in bundles.items():
-        if isinstance(name, str) and isinstance(entry, dict):
-            found[name] = entry  # type: ignore[assignment]  # checked where it is used
+        if isinstance(name, str) and _valid(entry):
+            found[name] = entry
     return found
+
+
+def _valid(entry: object) -> TypeGuard[BundleEntry]:
+    """An entry of the shape assetbuild writes; anything else is dropped (and rewritten)."""
+    if not isinstance(entry, dict):
+        return False
+    path, version, variants = entry.get("path"), entry.get("version"), entry.get("variants", {})
+    if not isinstance(path, str) or type(version) is not int or type(entry.get("size")) is not int:
+        return False
+    if not isinstance(entry.get("integrity"), str) or not isinstance(variants, dict):
+        return False
+    return all(
+        isinstance(v, dict) and isinstance(v.get("path"), str) and type(v.get("size")) is int
+        for v in variants.values()
+    )
 
 
 def _path_of(entry: BundleEntry | None) -> object:
@@ -220,8 +236,7 @@ def remote_install(
         )
     areas = version_files(outputs)
     stats = RemoteStats(target.url)
-    total = sum(len(f.objects("")) for files in areas.values() for f in files)
-    done = 0
+    total = done = 0
 
     def counted() -> None:
         nonlocal done
@@ -236,6 +251,7 @@ def remote_install(
             raw, token = target.read_manifest()
             previous = _parse(raw)
             results, entries = _decide(target, areas, previous, manifest, policy, dry_run)
+            total = done + sum(len(f.objects("")) for _, files in results.values() for f in files)
             if not dry_run:
                 for area, (start, files) in sorted(results.items()):
                     key = (area, tuple((f.path, integrity(f.data)) for f in files))
@@ -279,8 +295,6 @@ def _decide(
     """Each area's changed files and the version to try first; the entries of everything else."""
     entries: dict[str, BundleEntry] = {}
     for name, entry in previous.items():
-        if not isinstance(entry.get("path"), str):
-            continue
         fresh = dict(entry)
         fresh["url"] = make_url(manifest.static_url, entry["path"])
         entries[name] = fresh  # type: ignore[assignment]
