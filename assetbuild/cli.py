@@ -526,8 +526,8 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
         seconds = parse_duration(min_age)
         areas = sorted({b.area for b in config.bundles})
         if config.target is not None:
+            from assetbuild.remote.connect import open_target
             from assetbuild.remote.prune import remote_prune
-            from assetbuild.remote.target import open_target
 
             target = open_target(config.target)
             report = remote_prune(target, areas, keep=keep, min_age=seconds, dry_run=dry_run)

@@ -302,7 +302,7 @@ def _remote_status(url: str, result: BuildResult) -> list[BundleStatus]:
     import json
 
     from assetbuild.manifest import integrity
-    from assetbuild.remote.target import open_target
+    from assetbuild.remote.connect import open_target
 
     target = open_target(url)
     raw = target.read_manifest()[0]

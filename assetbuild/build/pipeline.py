@@ -245,8 +245,8 @@ def install(
     check_outputs_apart(config, [("the manifest", config.manifest_path)], session)
     settings = ManifestSettings(config.manifest_path, config.manifest_format, config.static_url)
     if config.target is not None:
+        from assetbuild.remote.connect import open_target
         from assetbuild.remote.publish import remote_install
-        from assetbuild.remote.target import open_target
 
         if on_phase is not None:
             on_phase("uploading")

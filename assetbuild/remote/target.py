@@ -13,7 +13,7 @@ import fcntl
 import hashlib
 import os
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -21,7 +21,7 @@ from typing import Protocol
 from assetbuild.errors import InstallError
 from assetbuild.fsutil import TEMP_PREFIX, atomic_write, fsync_dir, temp_name
 from assetbuild.manifest import MANIFEST_MAX_BYTES
-from assetbuild.remote.url import TargetURL, parse_target
+from assetbuild.remote.url import TargetURL
 from assetbuild.versions import is_version_name
 
 MANIFEST_KEY = "manifest.json"
@@ -110,16 +110,6 @@ class Target(Protocol):
         ...
 
     def delete(self, keys: Iterable[str]) -> None: ...
-
-
-def open_target(value: str, environ: Mapping[str, str] = os.environ) -> Target:
-    """The target a URL names; the S3 one loads boto3 only now (`assetbuild[s3]`)."""
-    url = parse_target(value)
-    if url.scheme == "file":
-        return DirectoryTarget(Path(url.bucket))
-    from assetbuild.remote.s3 import S3Target
-
-    return S3Target.connect(url, environ)
 
 
 def _digest(data: bytes) -> str:
