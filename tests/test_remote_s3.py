@@ -290,3 +290,35 @@ def test_reliability_scenarios_against_s3(tmp_path: Path, server: s3.S3Server) -
         assert tally.objects_overwritten == 0 and tally.invalid_manifest_reads == 0
     assert tallies[0].faults_injected == 2 and tallies[2].faults_injected == 1
     assert tallies[3].manifest_reads > 0
+
+
+def test_dropped_connections_are_retried_and_never_overwrite(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    """Every third connection is cut after the server acted on its request (a stored PUT whose
+    answer is lost): the SDK retries, the conditional write answers "exists", the bytes compare
+    equal, and the install completes without writing any key twice."""
+    proxy = s3.DroppingProxy(server.endpoint, lambda n: n % 3 == 1)
+    try:
+        site = write_site(tmp_path / "site")
+        env = {"AWS_ENDPOINT_URL": proxy.endpoint, "AWS_MAX_ATTEMPTS": "10"}
+        for state in range(3):
+            write_site(site, state)
+            done = install(site, server, bucket, env=env)
+            assert done.returncode == 0, done.stderr
+        assert proxy.dropped > 0
+        assert remote_manifest(server, bucket)["bundles"]["js/main.js"]["version"] == 3
+        assert check_remote(server, bucket) == []
+        assert s3.overwritten(server.client(), bucket) == []
+        cut = s3.DroppingProxy(server.endpoint, lambda n: True)
+        try:
+            write_site(site, 7)
+            env = {"AWS_ENDPOINT_URL": cut.endpoint, "AWS_MAX_ATTEMPTS": "2"}
+            failed = install(site, server, bucket, env=env)
+        finally:
+            cut.stop()
+        assert failed.returncode == 3, failed.stderr
+        assert "check the network" in failed.stderr and "Traceback" not in failed.stderr
+        assert remote_manifest(server, bucket)["bundles"]["js/main.js"]["version"] == 3
+    finally:
+        proxy.stop()

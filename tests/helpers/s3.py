@@ -14,6 +14,7 @@ proves that no versioned object was ever written twice (the manifest is the one 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -131,3 +132,69 @@ def keys(client: Any, bucket: str) -> list[str]:
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         found.extend(item["Key"] for item in page.get("Contents", []))
     return sorted(found)
+
+
+class DroppingProxy:
+    """A TCP proxy on 127.0.0.1 in front of `upstream` that breaks some connections.
+
+    Connection n (counted from 0) is broken when `drop(n)` is true: the request is forwarded, the
+    server acts on it (a PUT is stored), and the client's connection is closed before the response
+    reaches it: the worst kind of network error for a writer, which must retry without ever
+    overwriting. Bounded: it serves until `stop()`, on loopback only.
+    """
+
+    def __init__(self, upstream: str, drop: Any) -> None:
+        import socket
+
+        host, port = upstream.removeprefix("http://").split(":")
+        self.upstream = (host, int(port))
+        self.drop = drop
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.endpoint = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections = 0
+        self.dropped = 0
+        self._stopped = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import socket
+
+        while not self._stopped.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            n = self.connections
+            self.connections += 1
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            broken = bool(self.drop(n))
+            threading.Thread(target=self._pipe, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, broken), daemon=True).start()
+
+    def _pipe(self, src: Any, dst: Any, broken: bool) -> None:
+        import socket
+
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if broken:  # the server answered: the client never hears it
+                    self.dropped += 1
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.listener.close()
