@@ -208,3 +208,34 @@ def test_an_install_error_names_the_target_when_the_store_is_unusable(tmp_path: 
     blocked.write_text("not a directory")
     with pytest.raises((InstallError, OSError)):
         remote_install(DirectoryTarget(blocked), outputs(b"x"), manifest=settings_for(tmp_path))
+
+
+class Counting(DirectoryTarget):
+    """Counts the requests an install makes."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.calls: dict[str, int] = {}
+
+    def __getattribute__(self, name: str) -> object:
+        if name in ("read_manifest", "versions", "create", "fetch", "verify", "put_manifest"):
+            calls = object.__getattribute__(self, "calls")
+            calls[name] = calls.get(name, 0) + 1
+        return object.__getattribute__(self, name)
+
+
+def test_a_no_change_run_costs_one_manifest_read(tmp_path: Path) -> None:
+    target = Counting(tmp_path / "bucket")
+    remote_install(target, outputs(b"one"), manifest=settings_for(tmp_path))
+    target.calls.clear()
+    remote_install(target, outputs(b"one"), manifest=settings_for(tmp_path))
+    assert target.calls == {"read_manifest": 1}
+    target.calls.clear()
+    remote_install(target, outputs(b"two"), manifest=settings_for(tmp_path))
+    # No listing: the manifest names the area's versions. 2 objects, created and verified.
+    assert "versions" not in target.calls
+    assert (target.calls["create"], target.calls["verify"], target.calls["put_manifest"]) == (
+        2,
+        2,
+        1,
+    )

@@ -322,3 +322,33 @@ def test_dropped_connections_are_retried_and_never_overwrite(
         assert remote_manifest(server, bucket)["bundles"]["js/main.js"]["version"] == 3
     finally:
         proxy.stop()
+
+
+def test_dry_run_status_and_prune_with_a_target_in_the_config(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    site = write_site(tmp_path / "site")
+    (site / "assetbuild.toml").write_text(f'target = "s3://{bucket}/site"\n' + CONFIG)
+    dry = run(site, server, "install", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    assert s3.keys(server.client(), bucket) == []  # a dry run uploads nothing
+    assert not (site / "static/manifest.json").exists()
+    assert run(site, server, "install", "-q").returncode == 0
+    status = run(site, server, "status", "--check")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "up to date" in status.stdout
+    for state in (1, 2, 3):
+        write_site(site, state)
+        (site / "assetbuild.toml").write_text(f'target = "s3://{bucket}/site"\n' + CONFIG)
+        assert run(site, server, "status", "--check").returncode == 1  # changed since
+        assert run(site, server, "install", "-q").returncode == 0
+    young = run(site, server, "prune", "--keep", "1")
+    assert young.returncode == 0 and "younger than 1h" in young.stdout
+    pruned = run(site, server, "prune", "--keep", "2", "--min-age", "0", "--json")
+    assert pruned.returncode == 0, pruned.stderr
+    removed = json.loads(pruned.stdout)["report"]["removed"]
+    assert [(r["area"], r["version"]) for r in removed] == [("js", 2), ("js", 1)]
+    keys = s3.keys(server.client(), bucket)
+    assert not [k for k in keys if k.startswith(("site/js/1/", "site/js/2/"))]
+    assert "site/css/1/site.css" in keys  # named by the manifest
+    assert check_remote(server, bucket) == []
