@@ -250,9 +250,8 @@ def install_json(outcome: InstallOutcome, dry_run: bool) -> dict[str, Any]:
             for a in report.areas
         ],
         "manifest": str(report.manifest_path) if report.manifest_path else None,
-        "remote": dataclasses.asdict(report.remote) if report.remote else None,
         "diagnostics": diagnostics_json(outcome.build.diagnostics),
-    }
+    } | ({"remote": dataclasses.asdict(report.remote)} if report.remote else {})
 
 
 # -- status ----------------------------------------------------------------------------------------
