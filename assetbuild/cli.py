@@ -53,6 +53,7 @@ class Settings:
     quiet: bool = False
     json: bool = False
     verbose: bool = False
+    target: str | None = None  # --target s3://bucket/prefix
     started: float = field(default_factory=time.monotonic)
     checked: Session | None = None  # the quick path's session: its state said "not up to date"
 
@@ -102,6 +103,16 @@ def _location_options(f: F) -> F:
         help="Use this config file (assetbuild.toml or pyproject.toml).",
     )(f)
     return f
+
+
+def _target_option(f: F) -> F:
+    return click.option(
+        "--target",
+        metavar="URL",
+        expose_value=False,
+        callback=_store("target"),
+        help="Install into object storage: s3://BUCKET/PREFIX (overrides the config's target).",
+    )(f)
 
 
 def _build_options(f: F) -> F:
@@ -284,6 +295,7 @@ def _load(settings: Settings) -> Config:
         static_url=settings.static_url,
         tokens=tuple(settings.tokens),
         strict_tokens=settings.strict_tokens or None,
+        target=settings.target,
     )
     return load_config(Path.cwd(), settings.config_file, overrides, os.environ)
 
@@ -391,6 +403,7 @@ def build(ctx: click.Context, out_dir: Path) -> None:
 
 @main.command()
 @_build_options
+@_target_option
 @click.option("--bump", "policy", flag_value="bump", help="Always create the next version.")
 @click.option(
     "--into-current",
@@ -462,6 +475,7 @@ def _waiting(settings: Settings) -> None:
 
 @main.command()
 @_build_options
+@_target_option
 @click.option(
     "--check",
     "exit_if_changed",
@@ -489,6 +503,7 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
 @main.command()
 @_location_options
 @_output_options
+@_target_option
 @click.option(
     "--keep", type=click.IntRange(min=1), required=True, help="Versions to keep per area."
 )
@@ -511,15 +526,22 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
         config = _load(settings)
         seconds = parse_duration(min_age)
         areas = sorted({b.area for b in config.bundles})
-        report = prune_versions(
-            config.root,
-            areas,
-            keep=keep,
-            min_age=seconds,
-            dry_run=dry_run,
-            manifest_path=config.manifest_path,
-            lock_timeout=config.lock_timeout,
-        )
+        if config.target is not None:
+            from assetbuild.remote.connect import open_target
+            from assetbuild.remote.prune import remote_prune
+
+            target = open_target(config.target)
+            report = remote_prune(target, areas, keep=keep, min_age=seconds, dry_run=dry_run)
+        else:
+            report = prune_versions(
+                config.root,
+                areas,
+                keep=keep,
+                min_age=seconds,
+                dry_run=dry_run,
+                manifest_path=config.manifest_path,
+                lock_timeout=config.lock_timeout,
+            )
         if settings.json:
             _emit_json(summary.prune_json(report, dry_run))
         elif not settings.quiet:

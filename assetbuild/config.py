@@ -26,6 +26,7 @@ from assetbuild.cachehome import check_cache_dir, site_cache_dir
 from assetbuild.diagnostics import Diagnostic, Location, toml_diagnostic
 from assetbuild.errors import ConfigError
 from assetbuild.minified import has_lone_surrogate
+from assetbuild.remote.url import target_problem
 from assetbuild.versions import is_version_name, normalise_output, output_problem
 
 CONFIG_NAME = "assetbuild.toml"
@@ -47,6 +48,8 @@ _TOP_KEYS = (
     "strict_tokens",
     "lock_timeout",
     "allow_symlinks_outside",
+    "target",
+    "manifest_cache_control",
     "bundle",
 )
 _BUNDLE_KEYS = ("output", "sources", "minify", "tokens")
@@ -77,6 +80,7 @@ class Overrides:
     tokens: tuple[tuple[str, str], ...] = ()
     strict_tokens: bool | None = None
     compress: tuple[str, ...] | None = None
+    target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ class Config:
     strict_tokens: bool = False
     allow_symlinks_outside: bool = False
     lock_timeout: float = 60.0
+    target: str | None = None  # "s3://bucket/prefix": install into object storage (remote/)
+    manifest_cache_control: str = "no-cache"  # the remote manifest's Cache-Control
 
     @property
     def zero_config(self) -> bool:
@@ -277,6 +283,10 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     strict_tokens = _get(problems, data, "strict_tokens", bool, "true or false")
     allow_outside = _get(problems, data, "allow_symlinks_outside", bool, "true or false")
     lock_timeout = _lock_timeout(problems, data.get("lock_timeout"))
+    target = _get(problems, data, "target", str, 'a URL such as "s3://bucket/prefix"')
+    if target is not None and (why := target_problem(target)):
+        problems.add("target", why)
+    cache_control = _get(problems, data, "manifest_cache_control", str, "a Cache-Control value")
     bundles = _bundles(problems, data.get("bundle"))
     check_cache_dir(cache_dir, base_dir, root, bundles, cwd, problems.add)
     problems.raise_if_any()
@@ -296,6 +306,8 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
             strict_tokens=bool(strict_tokens),
             allow_symlinks_outside=bool(allow_outside),
             lock_timeout=60.0 if lock_timeout is None else lock_timeout,
+            target=target,
+            manifest_cache_control=cache_control or "no-cache",
         ),
         overrides,
         environ,
@@ -599,6 +611,11 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
         compress, problem = _compress_option(overrides.compress)
         if problem:
             diags.append(_cli_error(problem))
+    target = config.target
+    if overrides.target is not None:
+        target = overrides.target
+        if why := target_problem(target):
+            diags.append(_cli_error(f"--target {_shown(target)}: {why}"))
     if diags:
         raise ConfigError("\n".join(d.message for d in diags), diags)
     strict = config.strict_tokens if overrides.strict_tokens is None else overrides.strict_tokens
@@ -616,6 +633,8 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
         strict_tokens=strict,
         allow_symlinks_outside=config.allow_symlinks_outside,
         lock_timeout=config.lock_timeout,
+        target=target,
+        manifest_cache_control=config.manifest_cache_control,
     )
 
 

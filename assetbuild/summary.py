@@ -10,6 +10,7 @@ primitives (colour, sizes, tables, progress, diagnostics text) are `report`'s.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
 import re
@@ -229,7 +230,15 @@ def install_tail(report: InstallReport, dry_run: bool) -> str:
         return "up to date" + (" (dry run)" if dry_run else "")
     if dry_run:
         return "dry run: nothing was written"
-    return f"manifest: {display(report.manifest_path)}" if report.manifest_path else ""
+    tail = f"manifest: {display(report.manifest_path)}" if report.manifest_path else ""
+    remote = report.remote
+    if remote is not None:
+        taken = f"; taken by others: {', '.join(remote.taken)}" if remote.taken else ""
+        tail = (
+            f"{remote.target}: uploaded {remote.uploaded} objects ({size(remote.uploaded_bytes)})"
+            f", {remote.skipped} already there{taken}\n{tail}"
+        )
+    return tail
 
 
 def install_summary(config: Config, outcome: InstallOutcome, dry_run: bool = False) -> list[str]:
@@ -263,7 +272,7 @@ def install_json(outcome: InstallOutcome, dry_run: bool) -> dict[str, Any]:
         ],
         "manifest": str(report.manifest_path) if report.manifest_path else None,
         "diagnostics": diagnostics_json(outcome.build.diagnostics),
-    }
+    } | ({"remote": dataclasses.asdict(report.remote)} if report.remote else {})
 
 
 # -- status ----------------------------------------------------------------------------------------
@@ -284,7 +293,10 @@ class BundleStatus:
 
 
 def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
-    """Each built bundle against the file of the same name in its area's newest version."""
+    """Each built bundle against the file of the same name in its area's newest version (with a
+    target: against the entry the remote manifest names)."""
+    if config.target is not None:
+        return _remote_status(config.target, result)
     from assetbuild.fsutil import RefusedFile, read_regular
     from assetbuild.versions import list_versions
 
@@ -351,6 +363,33 @@ def orphans(config: Config, result: BuildResult) -> list[str]:
 
 def orphan_lines(found: Sequence[str]) -> list[str]:
     return [f"{path}: installed, but no bundle produces it any more" for path in found]
+
+
+def _remote_status(url: str, result: BuildResult) -> list[BundleStatus]:
+    import json
+
+    from assetbuild.manifest import integrity
+    from assetbuild.remote.connect import open_target
+
+    target = open_target(url)
+    raw = target.read_manifest()[0]
+    try:
+        bundles = json.loads(raw)["bundles"] if raw is not None else {}
+    except (ValueError, KeyError, TypeError, RecursionError):
+        bundles = {}
+    listed: dict[str, tuple[int, ...]] = {}
+    statuses = []
+    for b in result.bundles:
+        area = str(Path(b.output).parent) if "/" in b.output else ""
+        if area not in listed:
+            listed[area] = tuple(target.versions(area))
+        entry = bundles.get(b.output) if isinstance(bundles, dict) else None
+        entry = entry if isinstance(entry, dict) else {}
+        current = entry.get("version") if isinstance(entry.get("version"), int) else None
+        same = entry.get("integrity") == integrity(b.data) and entry.get("size") == len(b.data)
+        state = "up to date" if same else ("not installed" if current is None else "changed")
+        statuses.append(BundleStatus(b.output, listed[area], current, state))
+    return statuses
 
 
 def status_lines(statuses: Sequence[BundleStatus]) -> list[str]:

@@ -555,6 +555,9 @@ class Watcher:
         """Install everything; when sources have errors, still install the bundles without any."""
         from assetbuild.build.pipeline import Session, build, install
 
+        # Watch serves development: it installs locally; the config's `target` is for `install`.
+        config = replace(config, target=None) if config.target is not None else config
+
         def session(options: BuildOptions) -> Session:
             return Session(config, options, self.memory)
 

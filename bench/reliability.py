@@ -310,6 +310,7 @@ class Tally:
     bytes_lost_or_changed: int = 0
     manifest_reads: int = 0
     invalid_manifest_reads: int = 0
+    objects_overwritten: int = 0  # the s3 scenarios: versioned keys written twice
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -1622,6 +1623,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--no-s3",
+        action="store_true",
+        help="skip the s3 target's scenarios (bench/s3_reliability.py)",
+    )
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="assetbuild-reliability-") as tmp,
@@ -1635,6 +1641,8 @@ def main(argv: list[str] | None = None) -> int:
                 timed_kill_scenario(work, args.kills, args.seed),
                 stress_scenario(work, args.stress_seconds, args.writers),
             ]
+            if not args.no_s3:
+                tallies += _s3_tallies(work, args)
         figures, rows = round_two(work, args)
         _writable_rmtree(work)
     total = {
@@ -1647,6 +1655,7 @@ def main(argv: list[str] | None = None) -> int:
             "bytes_lost_or_changed",
             "manifest_reads",
             "invalid_manifest_reads",
+            "objects_overwritten",
         )
     }
     problems = [p for t in tallies for p in t.problems] + [p for f in figures for p in f.problems]
@@ -1668,13 +1677,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if tallies:
             header = f"{'scenario':<22}{'faults':>8}{'runs':>7}{'survived':>10}{'versions':>10}"
-            header += f"{'bytes lost/changed':>20}{'manifest reads':>16}{'invalid':>9}{'s':>7}"
+            header += f"{'bytes lost/changed':>20}{'manifest reads':>16}{'invalid':>9}"
+            header += f"{'overwritten':>13}{'s':>7}"
             print(header)
             for t in tallies:
                 print(
                     f"{t.scenario:<22}{t.faults_injected:>8}{t.runs:>7}{t.runs_survived:>10}"
                     f"{t.versions_created:>10}{t.bytes_lost_or_changed:>20}{t.manifest_reads:>16}"
-                    f"{t.invalid_manifest_reads:>9}{t.seconds:>7.1f}"
+                    f"{t.invalid_manifest_reads:>9}{t.objects_overwritten:>13}{t.seconds:>7.1f}"
                 )
             print()
         print(f"{'figure':<32}{'tried':>7}{'bad':>5}{'s':>7}  detail")
@@ -1698,6 +1708,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"PROBLEM: {p}")
         print("ok" if ok else f"{len(problems)} problems, {bad} bad")
     return 0 if ok else 1
+
+
+def _s3_tallies(work: Path, args: argparse.Namespace) -> list[Tally]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import s3_reliability
+
+    from tests.helpers.s3 import available
+
+    if available() is not None:
+        print(f"s3 scenarios skipped: {available()}", file=sys.stderr)
+        return []
+    found: list[Tally] = s3_reliability.tallies(
+        work, max(1, args.kills * 2 // 3), args.stress_seconds, args.writers, args.seed
+    )
+    return found
 
 
 if __name__ == "__main__":

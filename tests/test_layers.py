@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "assetbuild.minified",
             "assetbuild.cachehome",
             "assetbuild.interrupts",
+            "assetbuild.remote.url",
         ),
     ),
     (
@@ -39,6 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("values", ("assetbuild.build.results", "assetbuild.build.bundle")),
     ("cache", ("assetbuild.cache",)),
     ("install", ("assetbuild.install",)),
+    ("remote", ("assetbuild.remote",)),
     (
         "run",
         (

@@ -222,11 +222,19 @@ def install(
     config, options = session.config, session.options
     session.read_only = session.read_only or dry_run  # a dry run writes nothing, not even the cache
     methods = tuple(config.compress if compress is None else compress)
-    if options.use_cache and options.only is None and (not session.checked or policy == "bump"):
+    remote = config.target is not None  # the bucket decides, never the local state
+    if (
+        not remote
+        and options.use_cache
+        and options.only is None
+        and (not session.checked or policy == "bump")
+    ):
         outcome = session.prove_up_to_date(methods, policy=policy, dry_run=dry_run)
         if outcome is not None:
             return outcome
-    snapshot = session.snapshot if options.use_cache and options.only is None else None
+    snapshot = (
+        session.snapshot if options.use_cache and options.only is None and not remote else None
+    )
     reuse: dict[str, Built] = {}
     if snapshot is not None:
         from assetbuild.cache import state
@@ -244,12 +252,33 @@ def install(
     # Versioned outputs never meet a source (collect refuses sources in version directories);
     # the manifest can: `manifest = "js/app.js"` overwrote that source, or a glob read it back.
     check_outputs_apart(config, [("the manifest", config.manifest_path)], session)
+    settings = ManifestSettings(config.manifest_path, config.manifest_format, config.static_url)
+    if config.target is not None:
+        from assetbuild.remote.connect import open_target
+        from assetbuild.remote.publish import remote_install
+
+        if on_phase is not None:
+            on_phase("uploading")
+        target = open_target(config.target)
+        report = remote_install(
+            target,
+            outputs,
+            manifest=settings,
+            cache_control=config.manifest_cache_control,
+            policy=policy,
+            dry_run=dry_run,
+            on_progress=on_progress,
+        ).report(settings, dry_run)
+        previous = {name: entry["size"] for name, entry in report.previous.items()}
+        return InstallOutcome(
+            result, report, previous, _variant_sizes(config, report.entries, dry_run)
+        )
     report = install_outputs(
         config.root,
         outputs,
         policy=policy,
         dry_run=dry_run,
-        manifest=ManifestSettings(config.manifest_path, config.manifest_format, config.static_url),
+        manifest=settings,
         lock_timeout=config.lock_timeout,
         on_wait=on_wait,
         disk_entries=session.memory.disk_entries,

@@ -159,6 +159,17 @@ class AreaResult:
 
 
 @dataclass(frozen=True)
+class RemoteSummary:
+    """What an install into a target (`s3://...`) did there."""
+
+    target: str
+    uploaded: int  # objects created
+    uploaded_bytes: int
+    skipped: int  # objects already there with the same bytes (a resumed run)
+    taken: tuple[str, ...]  # versions other bytes already held ("js/8"), so the next was claimed
+
+
+@dataclass(frozen=True)
 class InstallReport:
     """The outcome of an install, or of a dry run (which computes the same and writes nothing)."""
 
@@ -168,6 +179,7 @@ class InstallReport:
     dry_run: bool
     previous: dict[str, BundleEntry] = field(default_factory=dict)  # the manifest's entries before
     entries: dict[str, BundleEntry] = field(default_factory=dict)  # and after (or would be, dry)
+    remote: RemoteSummary | None = None  # an install into a target
 
     @property
     def placed(self) -> dict[str, str]:

@@ -10,7 +10,9 @@ _fault_counts: dict[str, int] = {}
 def fault_point(name: str) -> None:
     """Test hook: ASSETBUILD_FAULT="name" or "name:count" SIGKILLs us the count-th time `name` is reached.
 
-    Points: locked, staging (after each file put in a temp dir), staged, renamed, manifest-temp, done.
+    Points: locked, staging (after each file put in a temp dir), staged, renamed, manifest-temp, done;
+    with a target (remote/publish.py): uploading (after each object created), uploaded, manifest
+    (just before the remote manifest is written), done.
     """
     spec = os.environ.get("ASSETBUILD_FAULT")
     if not spec:

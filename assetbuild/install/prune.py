@@ -71,7 +71,7 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _UNITS[unit]
 
 
-def _format_seconds(seconds: float) -> str:
+def format_seconds(seconds: float) -> str:
     for unit in ("w", "d", "h", "m"):
         if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
             return f"{int(seconds // _UNITS[unit])}{unit}"
@@ -110,7 +110,7 @@ def _decide(
         elif any(ref.startswith(prefix) for ref in references):
             reason = "in the manifest"
         elif min_age > 0 and now - newest_mtime(path) < min_age:
-            reason = f"younger than {_format_seconds(min_age)}"
+            reason = f"younger than {format_seconds(min_age)}"
         else:
             removed.append(VersionDecision(area, version, path, "old"))
             continue

@@ -1,0 +1,354 @@
+"""`install --target s3://...` against moto's S3 server over real HTTP, boto3 as the client.
+
+Buckets are versioned, so every test can prove that no versioned object was written twice. The
+installs run as the real command in subprocesses (fake credentials, `AWS_ENDPOINT_URL` on loopback).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assetbuild.manifest import integrity
+from tests.helpers import s3
+
+pytestmark = pytest.mark.skipif(s3.available() is not None, reason=str(s3.available()))
+
+ASSETBUILD = str(Path(sys.executable).with_name("assetbuild"))
+CONFIG = """\
+root = "static"
+static_url = "https://cdn.example.com/site"
+compress = ["gzip"]
+
+[[bundle]]
+output = "js/main.js"
+sources = ["js/src/*.js"]
+
+[[bundle]]
+output = "css/site.css"
+sources = ["css/src/*.css"]
+"""
+
+
+def _js(n: int) -> str:
+    return "".join(f"function f{n}_{i}(a) {{ return a + {i * n}; }}\n" for i in range(80))
+
+
+def write_site(site: Path, state: int = 0) -> Path:
+    (site / "static/js/src").mkdir(parents=True, exist_ok=True)
+    (site / "static/css/src").mkdir(parents=True, exist_ok=True)
+    (site / "assetbuild.toml").write_text(CONFIG)
+    (site / "static/js/src/a.js").write_text(_js(state + 1))
+    (site / "static/css/src/a.css").write_text(
+        "".join(f".c{i} {{ margin: {i}px; }}\n" for i in range(60))
+    )
+    return site
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[s3.S3Server]:
+    srv = s3.S3Server()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def bucket(server: s3.S3Server) -> str:
+    return server.bucket()
+
+
+def run(
+    site: Path,
+    server: s3.S3Server,
+    *args: str,
+    fault: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    environ = server.env()
+    environ.pop("ASSETBUILD_FAULT", None)
+    if fault:
+        environ["ASSETBUILD_FAULT"] = fault
+    environ.update(env or {})
+    return subprocess.run(
+        [ASSETBUILD, *args],
+        cwd=site,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def install(site: Path, server: s3.S3Server, bucket: str, *args: str, **kw: Any) -> Any:
+    return run(site, server, "install", "--target", f"s3://{bucket}/site", *args, **kw)
+
+
+def remote_manifest(server: s3.S3Server, bucket: str) -> dict[str, Any]:
+    body = server.client().get_object(Bucket=bucket, Key="site/manifest.json")["Body"].read()
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def check_remote(server: s3.S3Server, bucket: str) -> list[str]:
+    """Every object the remote manifest names is there with its size and integrity."""
+    client = server.client()
+    problems = []
+    for name, entry in remote_manifest(server, bucket)["bundles"].items():
+        body = client.get_object(Bucket=bucket, Key="site/" + entry["path"])["Body"].read()
+        if len(body) != entry["size"] or integrity(body) != entry["integrity"]:
+            problems.append(f"{name}: {entry['path']} differs from its entry")
+        for variant in entry["variants"].values():
+            raw = client.get_object(Bucket=bucket, Key="site/" + variant["path"])["Body"].read()
+            if gzip.decompress(raw) != body:
+                problems.append(f"{variant['path']} does not decompress to {entry['path']}")
+    return problems
+
+
+def test_install_uploads_every_file_with_cdn_headers_and_writes_both_manifests(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    site = write_site(tmp_path / "site")
+    done = install(site, server, bucket, "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["remote"]["uploaded"] == 4 and report["remote"]["skipped"] == 0
+    assert {a["area"]: a["version"] for a in report["areas"]} == {"css": 1, "js": 1}
+    client = server.client()
+    assert s3.keys(client, bucket) == [
+        "site/css/1/site.css",
+        "site/css/1/site.css.gz",
+        "site/js/1/main.js",
+        "site/js/1/main.js.gz",
+        "site/manifest.json",
+    ]
+    js = client.head_object(Bucket=bucket, Key="site/js/1/main.js")
+    assert js["ContentType"] == "text/javascript; charset=utf-8"
+    assert js["CacheControl"] == "public, max-age=31536000, immutable"
+    gz = client.head_object(Bucket=bucket, Key="site/js/1/main.js.gz")
+    assert gz["ContentEncoding"] == "gzip"
+    assert gz["ContentType"] == "text/javascript; charset=utf-8"
+    css = client.head_object(Bucket=bucket, Key="site/css/1/site.css")
+    assert css["ContentType"] == "text/css; charset=utf-8"
+    manifest = client.head_object(Bucket=bucket, Key="site/manifest.json")
+    assert manifest["CacheControl"] == "no-cache"
+    assert check_remote(server, bucket) == []
+    # The local manifest (the app ships it) names the same entries; no version directory is made.
+    local = json.loads((site / "static/manifest.json").read_bytes())
+    assert local == remote_manifest(server, bucket)
+    assert local["bundles"]["js/main.js"]["url"] == "https://cdn.example.com/site/js/1/main.js"
+    assert not (site / "static/js/1").exists() and not (site / "static/css/1").exists()
+
+
+def test_a_fresh_checkout_is_up_to_date_and_a_change_creates_the_next_version(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    site = write_site(tmp_path / "site")
+    assert install(site, server, bucket).returncode == 0
+    fresh = tmp_path / "fresh"
+    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("manifest.json", ".assetbuild-*"))
+    again = install(fresh, server, bucket, "--json")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert report["remote"]["uploaded"] == 0
+    assert all(a["action"] == "up-to-date" for a in report["areas"])
+    assert (fresh / "static/manifest.json").read_bytes() == (
+        site / "static/manifest.json"
+    ).read_bytes()
+    write_site(fresh, state=1)
+    changed = install(fresh, server, bucket, "--json")
+    assert changed.returncode == 0, changed.stderr
+    report = json.loads(changed.stdout)
+    assert {a["area"]: (a["action"], a["version"]) for a in report["areas"]} == {
+        "css": ("up-to-date", 1),
+        "js": ("bumped", 2),
+    }
+    assert report["remote"]["uploaded"] == 2  # main.js and its .gz; the css keeps its URL
+    entries = remote_manifest(server, bucket)["bundles"]
+    assert entries["js/main.js"]["path"] == "js/2/main.js"
+    assert entries["css/site.css"]["path"] == "css/1/site.css"
+    assert check_remote(server, bucket) == []
+    assert s3.overwritten(server.client(), bucket) == []
+
+
+def test_a_taken_version_is_never_overwritten_the_next_number_is_claimed(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    site = write_site(tmp_path / "site")
+    assert install(site, server, bucket).returncode == 0
+    client = server.client()
+    # Another builder (or an earlier run with other sources) holds js/2 with other bytes.
+    client.put_object(Bucket=bucket, Key="site/js/2/main.js.gz", Body=b"someone else's")
+    write_site(site, state=1)
+    done = install(site, server, bucket, "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["remote"]["taken"] == ["js/2"]
+    assert remote_manifest(server, bucket)["bundles"]["js/main.js"]["path"] == "js/3/main.js"
+    body = client.get_object(Bucket=bucket, Key="site/js/2/main.js.gz")["Body"].read()
+    assert body == b"someone else's"
+    assert check_remote(server, bucket) == []
+    assert s3.overwritten(client, bucket) == []
+
+
+@pytest.mark.parametrize("point", ["uploading:1", "uploading:2", "uploaded", "manifest", "done"])
+def test_a_killed_install_leaves_a_valid_manifest_and_the_next_run_completes_it(
+    tmp_path: Path, server: s3.S3Server, bucket: str, point: str
+) -> None:
+    site = write_site(tmp_path / "site")
+    assert install(site, server, bucket).returncode == 0
+    before = remote_manifest(server, bucket)
+    write_site(site, state=1)
+    killed = install(site, server, bucket, fault=point)
+    assert killed.returncode == -signal.SIGKILL
+    assert check_remote(server, bucket) == []
+    if point != "done":
+        assert remote_manifest(server, bucket) == before  # only complete versions are named
+    again = install(site, server, bucket, "--json")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    # Resumed: what the killed run uploaded is found identical, not uploaded again.
+    assert report["remote"]["uploaded"] + report["remote"]["skipped"] in (0, 2)
+    entries = remote_manifest(server, bucket)["bundles"]
+    assert entries["js/main.js"]["path"] == "js/2/main.js"
+    assert check_remote(server, bucket) == []
+    assert s3.overwritten(server.client(), bucket) == []
+
+
+def test_store_errors_are_clear_messages_with_exit_3(tmp_path: Path, server: s3.S3Server) -> None:
+    site = write_site(tmp_path / "site")
+    missing = install(site, server, "no-such-bucket-here")
+    assert missing.returncode == 3
+    assert "NoSuchBucket" in missing.stderr and "create it first" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    closed = install(
+        site,
+        server,
+        "any-bucket",
+        env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"},
+    )
+    assert closed.returncode == 3, closed.stderr
+    assert "check the network" in closed.stderr and "Traceback" not in closed.stderr
+    env = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+    nocreds = run(site, server, "install", "--target", "s3://any-bucket", env=env)
+    assert nocreds.returncode == 3, nocreds.stderr
+    assert "no AWS credentials" in nocreds.stderr
+
+
+def test_a_missing_s3_extra_is_a_usage_error_and_the_local_path_never_imports_boto3(
+    tmp_path: Path, server: s3.S3Server
+) -> None:
+    site = write_site(tmp_path / "site")
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "boto3.py").write_text("raise ImportError('No module named boto3')\n")
+    env = {"PYTHONPATH": f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    done = run(site, server, "install", "--target", "s3://a-bucket/x", env=env)
+    assert done.returncode == 2
+    assert "pip install 'assetbuild[s3]'" in done.stderr
+    local = run(site, server, "install", env=env)  # boto3 unimportable: the local install works
+    assert local.returncode == 0, local.stderr
+
+
+def test_bad_target_urls_are_configuration_errors(tmp_path: Path, server: s3.S3Server) -> None:
+    site = write_site(tmp_path / "site")
+    for url in ("http://x/y", "s3://UPPER/x", "s3://ok-bucket/a/../b"):
+        done = run(site, server, "install", "--target", url)
+        assert done.returncode == 2, (url, done.stderr)
+        assert "--target" in done.stderr
+    (site / "assetbuild.toml").write_text('target = "s3:/nope"\n' + CONFIG)
+    done = run(site, server, "install")
+    assert done.returncode == 2 and "target" in done.stderr
+
+
+def test_reliability_scenarios_against_s3(tmp_path: Path, server: s3.S3Server) -> None:
+    """bench/s3_reliability.py, smaller: kills at upload stages and at random, a taken version,
+    three concurrent installers with a reader polling the manifest. No object is written twice, no
+    manifest read is invalid, every run survives."""
+    from tests.helpers.benchload import load_bench
+
+    bench = load_bench("s3_reliability")
+    tallies = [
+        bench.fault_scenario(server, tmp_path, ("uploading:1", "uploaded")),
+        bench.timed_kill_scenario(server, tmp_path, 2, seed=1),
+        bench.taken_scenario(server, tmp_path, runs=1),
+        bench.stress_scenario(server, tmp_path, 3.0, writers=3),
+    ]
+    for tally in tallies:
+        assert tally.problems == [], (tally.scenario, tally.problems)
+        assert tally.runs == tally.runs_survived
+        assert tally.objects_overwritten == 0 and tally.invalid_manifest_reads == 0
+    assert tallies[0].faults_injected == 2 and tallies[2].faults_injected == 1
+    assert tallies[3].manifest_reads > 0
+
+
+def test_dropped_connections_are_retried_and_never_overwrite(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    """Every third connection is cut after the server acted on its request (a stored PUT whose
+    answer is lost): the SDK retries, the conditional write answers "exists", the bytes compare
+    equal, and the install completes without writing any key twice."""
+    proxy = s3.DroppingProxy(server.endpoint, lambda n: n % 3 == 1)
+    try:
+        site = write_site(tmp_path / "site")
+        env = {"AWS_ENDPOINT_URL": proxy.endpoint, "AWS_MAX_ATTEMPTS": "10"}
+        for state in range(3):
+            write_site(site, state)
+            done = install(site, server, bucket, env=env)
+            assert done.returncode == 0, done.stderr
+        assert proxy.dropped > 0
+        assert remote_manifest(server, bucket)["bundles"]["js/main.js"]["version"] == 3
+        assert check_remote(server, bucket) == []
+        assert s3.overwritten(server.client(), bucket) == []
+        cut = s3.DroppingProxy(server.endpoint, lambda n: True)
+        try:
+            write_site(site, 7)
+            env = {"AWS_ENDPOINT_URL": cut.endpoint, "AWS_MAX_ATTEMPTS": "2"}
+            failed = install(site, server, bucket, env=env)
+        finally:
+            cut.stop()
+        assert failed.returncode == 3, failed.stderr
+        assert "check the network" in failed.stderr and "Traceback" not in failed.stderr
+        assert remote_manifest(server, bucket)["bundles"]["js/main.js"]["version"] == 3
+    finally:
+        proxy.stop()
+
+
+def test_dry_run_status_and_prune_with_a_target_in_the_config(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    site = write_site(tmp_path / "site")
+    (site / "assetbuild.toml").write_text(f'target = "s3://{bucket}/site"\n' + CONFIG)
+    dry = run(site, server, "install", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    assert s3.keys(server.client(), bucket) == []  # a dry run uploads nothing
+    assert not (site / "static/manifest.json").exists()
+    assert run(site, server, "install", "-q").returncode == 0
+    status = run(site, server, "status", "--check")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "up to date" in status.stdout
+    for state in (1, 2, 3):
+        write_site(site, state)
+        (site / "assetbuild.toml").write_text(f'target = "s3://{bucket}/site"\n' + CONFIG)
+        assert run(site, server, "status", "--check").returncode == 1  # changed since
+        assert run(site, server, "install", "-q").returncode == 0
+    young = run(site, server, "prune", "--keep", "1")
+    assert young.returncode == 0 and "younger than 1h" in young.stdout
+    pruned = run(site, server, "prune", "--keep", "2", "--min-age", "0", "--json")
+    assert pruned.returncode == 0, pruned.stderr
+    removed = json.loads(pruned.stdout)["report"]["removed"]
+    assert [(r["area"], r["version"]) for r in removed] == [("js", 2), ("js", 1)]
+    keys = s3.keys(server.client(), bucket)
+    assert not [k for k in keys if k.startswith(("site/js/1/", "site/js/2/"))]
+    assert "site/css/1/site.css" in keys  # named by the manifest
+    assert check_remote(server, bucket) == []
