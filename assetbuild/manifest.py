@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import EllipsisType
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from assetbuild.errors import AssetbuildError, InstallError
 from assetbuild.fsutil import RefusedFile, atomic_write, read_regular
@@ -37,6 +37,14 @@ class VariantEntry(TypedDict):
     size: int
 
 
+class MapEntry(TypedDict):
+    """A bundle's source map: `{"path": "js/8/main.js.map", "url": ..., "size": 4321}`."""
+
+    path: str
+    url: str
+    size: int
+
+
 class BundleEntry(TypedDict):
     """Where one bundle is installed now, and what a template needs to reference it."""
 
@@ -46,6 +54,7 @@ class BundleEntry(TypedDict):
     size: int
     integrity: str
     variants: dict[str, VariantEntry]
+    map: NotRequired[MapEntry]
 
 
 class ManifestData(TypedDict):
@@ -96,6 +105,11 @@ def bundle_entry(
             for suffix, size in sorted(variants.items())
         },
     }
+
+
+def map_entry(path: str, size: int, static_url: str | None) -> MapEntry:
+    """The entry of a source map installed at `path`."""
+    return {"path": path, "url": make_url(static_url, path), "size": size}
 
 
 def build_manifest(entries: Mapping[str, BundleEntry]) -> ManifestData:

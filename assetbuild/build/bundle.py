@@ -15,7 +15,7 @@ from assetbuild.diagnostics import Diagnostic, Location
 
 # Bumped whenever a change to the code below can change a file's result, so
 # that cached results of older versions are never trusted.
-RESULT_FORMAT = 2
+RESULT_FORMAT = 3
 
 
 def process_file(job: FileJob) -> FileResult:
@@ -44,7 +44,14 @@ def _process_js(src: Any, job: FileJob) -> FileResult:
         minified = minify_js(report.text)
         text, method = minified.text, minified.method
         diags += _fallback_warning(src, "JavaScript", "rjsmin", method)
-    return FileResult(job.display, text, report.text, method, diags, report)
+    if method in ("off", "none"):
+        text = _without_map_comment(text)
+    fmap = None
+    if job.sourcemap:
+        shift = len(src.text) - len(report.text)  # a hashbang line's text was dropped
+        fmap, map_diags = _file_map("js", src, report.text, text, shift)
+        diags += map_diags
+    return FileResult(job.display, text, report.text, method, diags, report, fmap)
 
 
 def _process_css(src: Any, job: FileJob) -> FileResult:
@@ -65,14 +72,59 @@ def _process_css(src: Any, job: FileJob) -> FileResult:
             # Offsets moved: re-read the at-rules from the text that will ship; the
             # rewritten file's edits still map them to the original lines and columns.
             report = check_css(rewritten)
+        src = rewritten
     body = without_charsets(report)
-    if not job.minify:
-        return FileResult(job.display, body, body, "off", diags, report)
-    from assetbuild.css.minify import minify_css
+    text, method = body, "off"
+    if job.minify:
+        from assetbuild.css.minify import minify_css
 
-    minified = minify_css(body)
-    diags += _fallback_warning(src, "CSS", "rcssmin", minified.method)
-    return FileResult(job.display, minified.text, body, minified.method, diags, report)
+        minified = minify_css(body)
+        text, method = minified.text, minified.method
+        diags += _fallback_warning(src, "CSS", "rcssmin", minified.method)
+    if method in ("off", "none"):
+        text = _without_map_comment(text)
+    fmap = None
+    if job.sourcemap:
+        fmap, map_diags = _file_map("css", src, report.text, text, 0)
+        diags += map_diags
+    return FileResult(job.display, text, body, method, diags, report, fmap)
+
+
+def _without_map_comment(text: str) -> str:
+    """An input's `sourceMappingURL` comment names its own map, not the bundle's: removed."""
+    if "sourceMappingURL" not in text[-4096:]:
+        return text
+    from assetbuild.maps.compose import strip_url_comment
+
+    return strip_url_comment(text)
+
+
+def _file_map(
+    kind: str, src: Any, input_text: str, output: str, shift: int
+) -> tuple[Any, tuple[Diagnostic, ...]]:
+    """The file's map and warnings: an unusable input map maps the file to itself; a map that
+    cannot be made means none for the bundle (never a wrong one)."""
+    from assetbuild.maps.align import NoMap, file_map
+    from assetbuild.maps.compose import InputMapProblem
+
+    diags: tuple[Diagnostic, ...] = ()
+    try:
+        try:
+            return file_map(kind, src, input_text, output, shift=shift), diags
+        except InputMapProblem as exc:
+            diags = (
+                Diagnostic(
+                    "warning", f"{exc}; mapped to this file itself", Location(src.display)
+                ),
+            )
+            return file_map(kind, src, input_text, output, shift=shift, compose=False), diags
+    except NoMap as exc:
+        warning = Diagnostic(
+            "warning",
+            f"no source map for this file's bundle: {exc} (this is a limit of assetbuild)",
+            Location(src.display),
+        )
+        return None, (*diags, warning)
 
 
 def _fallback_warning(src: Any, language: str, fast: str, method: str) -> tuple[Diagnostic, ...]:
@@ -95,8 +147,16 @@ def join_bundle(
     kind: str,
     results: Sequence[FileResult],
     raw_size: int,
+    *,
+    sourcemap: str = "none",
+    root: Path | None = None,
+    ignore: Sequence[str] = (),
 ) -> Built:
-    """Join checked files into one bundle, with the checks that only the whole bundle can make."""
+    """Join checked files into one bundle, with the checks that only the whole bundle can make.
+
+    With `sourcemap` "linked" or "hidden" (and `root`, where the bundle is installed), the bundle
+    gets its proven map, or a warning and none.
+    """
     diags: list[Diagnostic] = [d for r in results for d in r.diagnostics]
     methods = tuple(r.method for r in results)
     sources = tuple(r.display for r in results)
@@ -112,7 +172,18 @@ def join_bundle(
 
         text, join_diags = join_css([r.facts for r in results], [r.text for r in results])
         diags.extend(join_diags)
-    return Built(output, kind, sources, raw_size, text.encode("utf-8"), methods, tuple(diags))
+    if sourcemap == "none" or root is None:
+        return Built(output, kind, sources, raw_size, text.encode("utf-8"), methods, tuple(diags))
+    from assetbuild.maps.build import mapped_bundle
+
+    text, made, data, map_diags = mapped_bundle(
+        output, kind, text, results, sourcemap, output_dir_for(root, output), root, ignore
+    )
+    diags.extend(map_diags)
+    data_bytes = text.encode("utf-8")
+    return Built(
+        output, kind, sources, raw_size, data_bytes, methods, tuple(diags), None, made, data
+    )
 
 
 def output_dir_for(root: Path, output: str) -> Path:

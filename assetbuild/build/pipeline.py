@@ -89,7 +89,15 @@ def build(
         spec, jobs, raw_size = plan
         mine: Sequence[FileResult] = results[start : start + len(jobs)]
         start += len(jobs)
-        bundle = join_bundle(spec.output, spec.kind, mine, raw_size)
+        bundle = join_bundle(
+            spec.output,
+            spec.kind,
+            mine,
+            raw_size,
+            sourcemap=config.sourcemap_for(spec, options.sourcemap),
+            root=config.root,
+            ignore=config.sourcemap_ignore,
+        )
         diags.extend(bundle.diagnostics)
         built.append(bundle)
     if cache is not None:
@@ -149,9 +157,10 @@ def _prepare(
     options, root = run.options, str(run.config.root)
     minify = spec.minify and options.minify
     output_dir = str(output_dir_for(run.config.root, spec.output))
+    mapped = run.config.sourcemap_for(spec, options.sourcemap) != "none"
     settings = (
         spec.kind, spec.tokens, run.values, run.strict, options.check_only, minify,
-        index == 0, output_dir, root,
+        index == 0, output_dir, root, mapped,
     )  # fmt: skip
     stamp = trusted_stamp(path)
     remembered = memo.unchanged(str(path), stamp, (str(run.cwd), *settings, run.limit))
@@ -178,6 +187,7 @@ def _prepare(
             first=index == 0,
             output_dir=output_dir,
             root=root,
+            sourcemap=mapped,
         )
         prepared = (job, size, token_diags)
     stamped = (stamp, (str(run.cwd), *settings, run.limit)) if stamp else None
@@ -224,14 +234,17 @@ def install(
     if snapshot is not None:
         from assetbuild.cache import state
 
-        reuse = state.reusable(config, snapshot)  # bundles none of whose inputs changed
+        if not any(config.sourcemap_for(s, options.sourcemap) != "none" for s in config.bundles):
+            reuse = state.reusable(config, snapshot)  # bundles none of whose inputs changed
     result = require_ok(
         build(session, on_progress=on_progress, reuse=reuse), "nothing was installed"
     )
     if methods and on_phase is not None:
         on_phase("compressing")
-    variants = _variants([b.data for b in result.bundles], methods, session.cache(), on_progress)
-    outputs = [Output(b.output, b.data, v) for b, v in zip(result.bundles, variants, strict=True)]
+    files = [(b.output, b.data) for b in result.bundles]
+    files += [(b.output + ".map", b.map_data) for b in result.bundles if b.map_data]
+    variants = _variants([data for _, data in files], methods, session.cache(), on_progress)
+    outputs = [Output(name, data, v) for (name, data), v in zip(files, variants, strict=True)]
     # Versioned outputs never meet a source (collect refuses sources in version directories);
     # the manifest can: `manifest = "js/app.js"` overwrote that source, or a glob read it back.
     check_outputs_apart(config, [("the manifest", config.manifest_path)], session)
@@ -296,7 +309,11 @@ def export(result: BuildResult, out_dir: Path, config: Config | None = None) -> 
     if config is not None:
         targets = [(f'output "{b.output}"', out_dir / b.output) for b in result.bundles]
         check_outputs_apart(config, targets)
-    return write_plain(out_dir, [(b.output, b.data) for b in result.bundles])
+    files = [(b.output, b.data) for b in result.bundles]
+    for b in result.bundles:
+        if b.sourcemap is not None:  # its sources relative to where this map is written
+            files.append((b.output + ".map", b.sourcemap.render(Path(os.path.abspath(out_dir / b.output)).parent)))
+    return write_plain(out_dir, files)
 
 
 def check_outputs_apart(

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from assetbuild.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
+    from assetbuild.maps.align import FileMap
+    from assetbuild.maps.build import BundleMap
     from assetbuild.manifest import BundleEntry
 
 Policy = Literal["auto", "into-current", "bump"]
@@ -34,6 +36,7 @@ class BuildOptions:
     strict_tokens: bool = False
     use_cache: bool = True
     only: frozenset[str] | None = None  # build only these outputs (watch mode)
+    sourcemap: str | None = None  # `--sourcemap MODE` for every bundle; None: the config's
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class FileJob:
     first: bool
     output_dir: str  # where the bundle will be installed (for url() rewriting), "" for none
     root: str
+    sourcemap: bool = False  # make the file's map too
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class FileResult:
     method: str  # "rjsmin" | "rcssmin" | "safe" | "none" | "off"
     diagnostics: tuple[Diagnostic, ...]
     facts: Any = None  # JsReport or CssReport, for bundle-level checks
+    sourcemap: FileMap | None = None  # when the job asked for one and it could be made
 
     @property
     def ok(self) -> bool:
@@ -80,6 +85,8 @@ class Built:
     methods: tuple[str, ...]  # per file
     diagnostics: tuple[Diagnostic, ...]
     known_gzip_size: int | None = None  # when already measured (the no-change fast path)
+    sourcemap: BundleMap | None = None  # the proven map, when one was asked for and made
+    map_data: bytes = b""  # that map as installed (sources relative to the version directory)
 
     @property
     def ok(self) -> bool:

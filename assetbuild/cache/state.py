@@ -306,6 +306,9 @@ def record(
         for suffix in _SUFFIXES:
             variant = path.with_name(path.name + suffix)
             files[str(variant)] = _file_record(variant)
+        if b.map_data:  # its map: a change or removal is noticed like the bundle's
+            beside = path.with_name(path.name + ".map")
+            files[str(beside)] = _file_record(beside, b.map_data)
         saved_bundles.append(
             {
                 "name": b.output,

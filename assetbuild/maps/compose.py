@@ -1,0 +1,155 @@
+"""Input source maps: a source that carries its own map is mapped through it to its own sources."""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import json
+import os
+import re
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from assetbuild.maps.align import FIELDS, FileMap
+from assetbuild.maps.vlq import VlqError, decode_mappings
+from assetbuild.sources import SourceFile
+
+# The last `sourceMappingURL` comment of a file: `//# ...` (JS; `//@` is the old spelling) or
+# `/*# ... */` (CSS, and JS).
+_URL_COMMENT = re.compile(
+    r"(?://[#@][ \t]*sourceMappingURL=([^\s'\"]*)[ \t]*"
+    r"|/\*[#@][ \t]*sourceMappingURL=([^\s*]*)[ \t]*\*/)"
+)
+# The same at the very end of a text, with the line break before it: removed from the bundle.
+TRAILING_URL_COMMENT = re.compile(
+    r"(?:\r\n|[\n\r\u2028\u2029])?[ \t]*"
+    r"(?://[#@][ \t]*sourceMappingURL=[^\s'\"]*[ \t]*|/\*[#@][ \t]*sourceMappingURL=[^\s*]*[ \t]*\*/)"
+    r"\s*\Z"
+)
+MAX_MAP_BYTES = 64 * 2**20
+
+
+class InputMapProblem(Exception):
+    """A named input map that cannot be used (a warning: the file is mapped to itself)."""
+
+
+def strip_url_comment(text: str) -> str:
+    """The text without a trailing `sourceMappingURL` comment (an input's, pointing at its map)."""
+    found = TRAILING_URL_COMMENT.search(text)
+    if found is None:
+        return text
+    end = text[found.start() :]
+    return text[: found.start()] + ("\n" if end[:1] in ("\n", "\r") else "")
+
+
+def find_url(text: str) -> str | None:
+    """The URL the file's last `sourceMappingURL` comment names, if any (looked for at the end)."""
+    tail = text[-4096:] if len(text) > 4096 else text
+    found = None
+    for found in _URL_COMMENT.finditer(tail):
+        pass
+    if found is None:
+        # A data: URL is long: search the whole text from its last comment.
+        at = max(text.rfind("sourceMappingURL=data:"), -1)
+        if at < 0:
+            return None
+        found = _URL_COMMENT.search(text, max(0, at - 8))
+        if found is None:
+            return None
+    return found.group(1) or found.group(2) or None
+
+
+def load(url: str, base: Path) -> tuple[dict[str, Any], Path]:
+    """The map a URL names (a data: URL, or a file relative to `base`), and the directory its
+    sources are relative to."""
+    if url.startswith("data:"):
+        header, _, payload = url[5:].partition(",")
+        try:
+            if header.endswith(";base64"):
+                raw = base64.b64decode(payload, validate=False)
+            else:
+                raw = urllib.parse.unquote_to_bytes(payload)
+        except ValueError as exc:
+            raise InputMapProblem(f"its data: URL does not decode ({exc})") from None
+        return _parse(raw), base
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme or parsed.netloc or not parsed.path:
+        raise InputMapProblem(f"its map {url!r} is not a file beside it")
+    path = (base / urllib.parse.unquote(parsed.path)).resolve()
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_MAP_BYTES + 1)
+    except OSError as exc:
+        raise InputMapProblem(f"its map {url} cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_MAP_BYTES:
+        raise InputMapProblem(f"its map {url} is larger than {MAX_MAP_BYTES >> 20} MB")
+    return _parse(raw), path.parent
+
+
+def _parse(raw: bytes) -> dict[str, Any]:
+    if raw.startswith(b")]}'"):
+        raw = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputMapProblem(f"its map is not JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("version") != 3:
+        raise InputMapProblem("its map is not a version 3 source map")
+    if "sections" in data:
+        raise InputMapProblem("its map is an index map (sections), which is not read")
+    if not isinstance(data.get("mappings"), str) or not isinstance(data.get("sources"), list):
+        raise InputMapProblem("its map has no mappings or sources")
+    return data
+
+
+def compose_input_map(kind: str, src: SourceFile, own: FileMap) -> FileMap:
+    """`own` (mapped into the file itself) mapped on through the file's input map, if it names one.
+
+    InputMapProblem when the map is named but unusable.
+    """
+    url = find_url(src.original)
+    if url is None:
+        return own
+    data, base = load(url, src.path.parent)
+    try:
+        lines = decode_mappings(data["mappings"])
+    except VlqError as exc:
+        raise InputMapProblem(f"its map's mappings are malformed ({exc})") from None
+    root = data.get("sourceRoot") or ""
+    names = data["sources"]
+    contents = data.get("sourcesContent") or []
+    sources: list[str] = [own.sources[0]]
+    texts: list[str | None] = [own.contents[0]]
+    index_of: dict[int, int] = {}
+    for i, name in enumerate(names):
+        content = contents[i] if i < len(contents) and isinstance(contents[i], str) else None
+        sources.append(_resolve(base, root, name if isinstance(name, str) else ""))
+        texts.append(content)
+        index_of[i] = len(sources) - 1
+    columns = [[seg[0] for seg in line] for line in lines]
+    segments = list(own.segments)
+    for i in range(0, len(segments), FIELDS):
+        line, col = segments[i + 3], segments[i + 4]
+        if line >= len(lines):
+            continue
+        at = bisect.bisect_right(columns[line], col) - 1
+        if at < 0:
+            continue
+        seg = lines[line][at]
+        if len(seg) < 4 or seg[1] not in index_of:
+            continue  # the input map says this maps to nothing: it stays in the file itself
+        segments[i + 2] = index_of[seg[1]]
+        segments[i + 3], segments[i + 4] = seg[2], seg[3]
+        segments[i + 5] = 0  # another text: not checked token by token
+    vendor = tuple(range(1, len(sources)))
+    return FileMap(tuple(segments), tuple(sources), tuple(texts), vendor, own.out_lines)
+
+
+def _resolve(base: Path, root: str, name: str) -> str:
+    """A source of an input map as an absolute path (or the URL it is, with a scheme)."""
+    joined = root.rstrip("/") + "/" + name if root and not name.startswith("/") else name
+    parsed = urllib.parse.urlsplit(joined)
+    if parsed.scheme and len(parsed.scheme) > 1:  # `webpack://...`; `C:` is a drive
+        return joined
+    return os.path.normpath(os.path.join(base, urllib.parse.unquote(parsed.path)))
