@@ -384,7 +384,7 @@ def _sourcemap_mode(problems: _Problems, table: Mapping[str, Any], where: str) -
         key = f"{where}.sourcemap" if where else "sourcemap"
         problems.add(key, f'expected "none", "linked" or "hidden", got "{value}"')
         return None
-    return value
+    return str(value) if value is not None else None
 
 
 def _get(

@@ -104,20 +104,18 @@ def _file_map(
 ) -> tuple[Any, tuple[Diagnostic, ...]]:
     """The file's map and warnings: an unusable input map maps the file to itself; a map that
     cannot be made means none for the bundle (never a wrong one)."""
-    from assetbuild.maps.align import NoMap, file_map
-    from assetbuild.maps.compose import InputMapProblem
+    from assetbuild.maps.align import NoMap
+    from assetbuild.maps.compose import InputMapProblem, mapped_file
 
     diags: tuple[Diagnostic, ...] = ()
     try:
         try:
-            return file_map(kind, src, input_text, output, shift=shift), diags
+            return mapped_file(kind, src, input_text, output, shift), diags
         except InputMapProblem as exc:
             diags = (
-                Diagnostic(
-                    "warning", f"{exc}; mapped to this file itself", Location(src.display)
-                ),
+                Diagnostic("warning", f"{exc}; mapped to this file itself", Location(src.display)),
             )
-            return file_map(kind, src, input_text, output, shift=shift, compose=False), diags
+            return mapped_file(kind, src, input_text, output, shift, compose=False), diags
     except NoMap as exc:
         warning = Diagnostic(
             "warning",

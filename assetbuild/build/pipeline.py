@@ -312,7 +312,12 @@ def export(result: BuildResult, out_dir: Path, config: Config | None = None) -> 
     files = [(b.output, b.data) for b in result.bundles]
     for b in result.bundles:
         if b.sourcemap is not None:  # its sources relative to where this map is written
-            files.append((b.output + ".map", b.sourcemap.render(Path(os.path.abspath(out_dir / b.output)).parent)))
+            files.append(
+                (
+                    b.output + ".map",
+                    b.sourcemap.render(Path(os.path.abspath(out_dir / b.output)).parent),
+                )
+            )
     return write_plain(out_dir, files)
 
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from assetbuild.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
+    from assetbuild.manifest import BundleEntry
     from assetbuild.maps.align import FileMap
     from assetbuild.maps.build import BundleMap
-    from assetbuild.manifest import BundleEntry
 
 Policy = Literal["auto", "into-current", "bump"]
 POLICIES: tuple[str, ...] = ("auto", "into-current", "bump")

@@ -91,9 +91,7 @@ def _same(kind: str, a: str, b: str) -> bool:
     return False
 
 
-def pair(
-    kind: str, input_text: str, output_text: str
-) -> list[tuple[int, int, int]]:
+def pair(kind: str, input_text: str, output_text: str) -> list[tuple[int, int, int]]:
     """(output start, input start, length) of every output token, paired in order."""
     ins, outs = tokens(kind, input_text), tokens(kind, output_text)
     pairs: list[tuple[int, int, int]] = []
@@ -120,12 +118,11 @@ def file_map(
     output_text: str,
     *,
     shift: int = 0,
-    compose: bool = True,
 ) -> FileMap:
     """The map of `output_text`, made from `input_text` (at `shift` code points into `src.text`).
 
     Raises NoMap. Positions go back through the token substitutions to `src.original`, the file
-    as read; with `compose`, through the file's own input map to the sources it names.
+    as read (`compose.mapped_file` maps them on through the file's own input map).
     """
     breaks = breaks_for(kind)
     out_index = LineIndex(output_text, breaks)
@@ -145,12 +142,7 @@ def file_map(
         line, column = out_index.position(out_start)
         src_line, src_col = orig_index.position(at)
         segments += (line, column, 0, src_line, src_col, checked)
-    result = FileMap(tuple(segments), (str(src.path),), (original,), (), out_index.line_count)
-    if compose:
-        from assetbuild.maps.compose import compose_input_map
-
-        return compose_input_map(kind, src, result)
-    return result
+    return FileMap(tuple(segments), (str(src.path),), (original,), (), out_index.line_count)
 
 
 def _edited(src: SourceFile, starts: list[int], start: int, end: int) -> bool:

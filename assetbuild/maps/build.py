@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assetbuild.config import DEFAULT_SOURCEMAP_IGNORE as DEFAULT_IGNORE
 from assetbuild.diagnostics import Diagnostic
 from assetbuild.maps.align import FIELDS, FileMap, NoMap, shifted
 from assetbuild.maps.text import LineIndex, breaks_for
 from assetbuild.maps.vlq import Segment, encode_mappings
-
-from assetbuild.config import DEFAULT_SOURCEMAP_IGNORE as DEFAULT_IGNORE
 
 
 @dataclass(frozen=True)

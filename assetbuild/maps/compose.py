@@ -11,7 +11,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from assetbuild.maps.align import FIELDS, FileMap
+from assetbuild.maps.align import FIELDS, FileMap, file_map
+from assetbuild.maps.text import LineIndex, breaks_for
 from assetbuild.maps.vlq import VlqError, decode_mappings
 from assetbuild.sources import SourceFile
 
@@ -46,9 +47,8 @@ def strip_url_comment(text: str) -> str:
 def find_url(text: str) -> str | None:
     """The URL the file's last `sourceMappingURL` comment names, if any (looked for at the end)."""
     tail = text[-4096:] if len(text) > 4096 else text
-    found = None
-    for found in _URL_COMMENT.finditer(tail):
-        pass
+    matches = list(_URL_COMMENT.finditer(tail))
+    found = matches[-1] if matches else None
     if found is None:
         # A data: URL is long: search the whole text from its last comment.
         at = max(text.rfind("sourceMappingURL=data:"), -1)
@@ -103,6 +103,14 @@ def _parse(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def mapped_file(
+    kind: str, src: SourceFile, input_text: str, output: str, shift: int, *, compose: bool = True
+) -> FileMap:
+    """`align.file_map`, then (with `compose`) on through the file's input map, if it names one."""
+    own = file_map(kind, src, input_text, output, shift=shift)
+    return compose_input_map(kind, src, own) if compose else own
+
+
 def compose_input_map(kind: str, src: SourceFile, own: FileMap) -> FileMap:
     """`own` (mapped into the file itself) mapped on through the file's input map, if it names one.
 
@@ -116,6 +124,7 @@ def compose_input_map(kind: str, src: SourceFile, own: FileMap) -> FileMap:
         lines = decode_mappings(data["mappings"])
     except VlqError as exc:
         raise InputMapProblem(f"its map's mappings are malformed ({exc})") from None
+    breaks = breaks_for(kind)
     root = data.get("sourceRoot") or ""
     names = data["sources"]
     contents = data.get("sourcesContent") or []
@@ -128,6 +137,7 @@ def compose_input_map(kind: str, src: SourceFile, own: FileMap) -> FileMap:
         texts.append(content)
         index_of[i] = len(sources) - 1
     columns = [[seg[0] for seg in line] for line in lines]
+    indexes: dict[int, LineIndex] = {}
     segments = list(own.segments)
     for i in range(0, len(segments), FIELDS):
         line, col = segments[i + 3], segments[i + 4]
@@ -139,7 +149,15 @@ def compose_input_map(kind: str, src: SourceFile, own: FileMap) -> FileMap:
         seg = lines[line][at]
         if len(seg) < 4 or seg[1] not in index_of:
             continue  # the input map says this maps to nothing: it stays in the file itself
-        segments[i + 2] = index_of[seg[1]]
+        target = index_of[seg[1]]
+        content = texts[target]
+        if content is not None:
+            index = indexes.get(target) or indexes.setdefault(target, LineIndex(content, breaks))
+            if index.offset(seg[2], seg[3]) is None:
+                raise InputMapProblem(
+                    f"its map points outside its source {names[seg[1]]} ({seg[2] + 1}:{seg[3]})"
+                )
+        segments[i + 2] = target
         segments[i + 3], segments[i + 4] = seg[2], seg[3]
         segments[i + 5] = 0  # another text: not checked token by token
     vendor = tuple(range(1, len(sources)))

@@ -8,11 +8,13 @@ same text as the bundle. A map that fails is a bug: the bundle ships without it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assetbuild.maps.build import BundleMap
 from assetbuild.maps.text import LineIndex, breaks_for
 from assetbuild.maps.vlq import VlqError, decode_mappings
+
+if TYPE_CHECKING:
+    from assetbuild.maps.build import BundleMap
 
 
 class MapProblem(Exception):
@@ -67,10 +69,12 @@ def verify(kind: str, bundle: str, rendered: bytes, made: BundleMap) -> None:
         token = bundle[start : start + length]
         text = contents[source]
         assert src_start is not None and text is not None
-        if text[src_start : src_start + length] != token and not _same_css(kind, text, src_start, token):
+        if text[src_start : src_start + length] != token and not _same_css(
+            kind, text, src_start, token
+        ):
             raise MapProblem(
                 f"the token {token[:40]!r} at {gen_line + 1}:{gen_col} maps to "
-                f"{text[src_start:src_start + length][:40]!r} in {data['sources'][source]}"
+                f"{text[src_start : src_start + length][:40]!r} in {data['sources'][source]}"
             )
 
 
