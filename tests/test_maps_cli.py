@@ -156,3 +156,18 @@ def test_without_maps_nothing_changes_but_stray_comments(tmp_path: Path) -> None
     assert run("install", "--no-minify", cwd=site).returncode == 0
     assert sorted(os.listdir(site / "js/1")) == ["main.js"]
     assert (site / "js/1/main.js").read_text() == APP + ";\n" + LIB.split("//#")[0]
+
+
+def test_an_edited_input_map_is_a_new_map(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site", 'sourcemap = "hidden"\n')
+    lib_map = {"version": 3, "sources": ["lib.ts"], "sourcesContent": ["let lib = 1"], "names": []}
+    (site / "src/vendor/lib.js.map").write_text(json.dumps({**lib_map, "mappings": "AAAA"}))
+    assert run("install", cwd=site).returncode == 0
+    first = json.loads((site / "js/1/main.js.map").read_text())
+    assert first["sources"][-1] == "../../src/vendor/lib.ts"
+    (site / "src/vendor/lib.js.map").write_text(
+        json.dumps({**lib_map, "sources": ["other.ts"], "mappings": "AAAA"})
+    )
+    assert run("install", "--sourcemap", "linked", cwd=site).returncode == 0
+    second = json.loads((site / "js/2/main.js.map").read_text())
+    assert second["sources"][-1] == "../../src/vendor/other.ts"

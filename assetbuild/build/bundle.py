@@ -49,7 +49,7 @@ def _process_js(src: Any, job: FileJob) -> FileResult:
     fmap = None
     if job.sourcemap:
         shift = len(src.text) - len(report.text)  # a hashbang line's text was dropped
-        fmap, map_diags = _file_map("js", src, report.text, text, shift)
+        fmap, map_diags = _file_map("js", src, report.text, text, shift, job.input_map)
         diags += map_diags
     return FileResult(job.display, text, report.text, method, diags, report, fmap)
 
@@ -85,7 +85,7 @@ def _process_css(src: Any, job: FileJob) -> FileResult:
         text = _without_map_comment(text)
     fmap = None
     if job.sourcemap:
-        fmap, map_diags = _file_map("css", src, report.text, text, 0)
+        fmap, map_diags = _file_map("css", src, report.text, text, 0, job.input_map)
         diags += map_diags
     return FileResult(job.display, text, body, method, diags, report, fmap)
 
@@ -100,7 +100,7 @@ def _without_map_comment(text: str) -> str:
 
 
 def _file_map(
-    kind: str, src: Any, input_text: str, output: str, shift: int
+    kind: str, src: Any, input_text: str, output: str, shift: int, input_map: str | None
 ) -> tuple[Any, tuple[Diagnostic, ...]]:
     """The file's map and warnings: an unusable input map maps the file to itself; a map that
     cannot be made means none for the bundle (never a wrong one)."""
@@ -110,12 +110,12 @@ def _file_map(
     diags: tuple[Diagnostic, ...] = ()
     try:
         try:
-            return mapped_file(kind, src, input_text, output, shift), diags
+            return mapped_file(kind, src, input_text, output, shift, input_map), diags
         except InputMapProblem as exc:
             diags = (
                 Diagnostic("warning", f"{exc}; mapped to this file itself", Location(src.display)),
             )
-            return mapped_file(kind, src, input_text, output, shift, compose=False), diags
+            return mapped_file(kind, src, input_text, output, shift, None, compose=False), diags
     except NoMap as exc:
         warning = Diagnostic(
             "warning",

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assetbuild.build.bundle import join_bundle, output_dir_for
 from assetbuild.build.executor import run_jobs
@@ -31,6 +32,9 @@ from assetbuild.diagnostics import Diagnostic, summarize
 from assetbuild.errors import ConfigError, SourceError
 from assetbuild.manifest import BundleEntry
 from assetbuild.stamps import trusted_stamp
+
+if TYPE_CHECKING:
+    from assetbuild.sources import SourceFile
 
 Progress = Callable[[int, int], None]
 
@@ -188,11 +192,27 @@ def _prepare(
             output_dir=output_dir,
             root=root,
             sourcemap=mapped,
+            input_map=_input_map(src) if mapped else None,
         )
         prepared = (job, size, token_diags)
     stamped = (stamp, (str(run.cwd), *settings, run.limit)) if stamp else None
     memo.put(str(path), key, prepared, stamped)
     return prepared
+
+
+def _input_map(src: SourceFile) -> str | None:
+    """The map file a source's own `sourceMappingURL` names, read here so that the job (and its
+    cache key) holds it: an edited map is a new job. None when there is none, or it cannot be read
+    (then the map is read once more where it is used, and the reason becomes a warning)."""
+    from assetbuild.maps.compose import InputMapProblem, find_url, read_map_file
+
+    url = find_url(src.original)
+    if url is None or url.startswith("data:"):
+        return None
+    try:
+        return read_map_file(url, src.path.parent)[0]
+    except InputMapProblem:
+        return None
 
 
 def require_ok(result: BuildResult, consequence: str = "") -> BuildResult:

@@ -54,6 +54,7 @@ class FileJob:
     output_dir: str  # where the bundle will be installed (for url() rewriting), "" for none
     root: str
     sourcemap: bool = False  # make the file's map too
+    input_map: str | None = None  # the text of the map file its sourceMappingURL names, as read
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,9 @@ def find_url(text: str) -> str | None:
     return found.group(1) or found.group(2) or None
 
 
-def load(url: str, base: Path) -> tuple[dict[str, Any], Path]:
-    """The map a URL names (a data: URL, or a file relative to `base`), and the directory its
-    sources are relative to."""
+def load(url: str, base: Path, text: str | None = None) -> tuple[dict[str, Any], Path]:
+    """The map a URL names (a data: URL, or a file relative to `base`; `text`: that file's text,
+    already read), and the directory its sources are relative to."""
     if url.startswith("data:"):
         header, _, payload = url[5:].partition(",")
         try:
@@ -73,10 +73,22 @@ def load(url: str, base: Path) -> tuple[dict[str, Any], Path]:
         except ValueError as exc:
             raise InputMapProblem(f"its data: URL does not decode ({exc})") from None
         return _parse(raw), base
+    if text is not None:
+        return _parse(text.encode("utf-8", "surrogatepass")), _map_path(url, base).parent
+    text, path = read_map_file(url, base)
+    return _parse(text.encode("utf-8", "surrogatepass")), path.parent
+
+
+def _map_path(url: str, base: Path) -> Path:
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme or parsed.netloc or not parsed.path:
         raise InputMapProblem(f"its map {url!r} is not a file beside it")
-    path = (base / urllib.parse.unquote(parsed.path)).resolve()
+    return Path(os.path.normpath(base / urllib.parse.unquote(parsed.path)))
+
+
+def read_map_file(url: str, base: Path) -> tuple[str, Path]:
+    """The text of the map file a relative URL names, and its path; InputMapProblem if unreadable."""
+    path = _map_path(url, base)
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_MAP_BYTES + 1)
@@ -84,7 +96,7 @@ def load(url: str, base: Path) -> tuple[dict[str, Any], Path]:
         raise InputMapProblem(f"its map {url} cannot be read ({exc.strerror or exc})") from None
     if len(raw) > MAX_MAP_BYTES:
         raise InputMapProblem(f"its map {url} is larger than {MAX_MAP_BYTES >> 20} MB")
-    return _parse(raw), path.parent
+    return raw.decode("utf-8", "surrogateescape"), path
 
 
 def _parse(raw: bytes) -> dict[str, Any]:
@@ -104,14 +116,24 @@ def _parse(raw: bytes) -> dict[str, Any]:
 
 
 def mapped_file(
-    kind: str, src: SourceFile, input_text: str, output: str, shift: int, *, compose: bool = True
+    kind: str,
+    src: SourceFile,
+    input_text: str,
+    output: str,
+    shift: int,
+    input_map: str | None = None,
+    *,
+    compose: bool = True,
 ) -> FileMap:
-    """`align.file_map`, then (with `compose`) on through the file's input map, if it names one."""
+    """`align.file_map`, then (with `compose`) on through the file's input map, if it names one
+    (`input_map`: the text of that map's file, as the caller read it)."""
     own = file_map(kind, src, input_text, output, shift=shift)
-    return compose_input_map(kind, src, own) if compose else own
+    return compose_input_map(kind, src, own, input_map) if compose else own
 
 
-def compose_input_map(kind: str, src: SourceFile, own: FileMap) -> FileMap:
+def compose_input_map(
+    kind: str, src: SourceFile, own: FileMap, input_map: str | None = None
+) -> FileMap:
     """`own` (mapped into the file itself) mapped on through the file's input map, if it names one.
 
     InputMapProblem when the map is named but unusable.
@@ -119,7 +141,7 @@ def compose_input_map(kind: str, src: SourceFile, own: FileMap) -> FileMap:
     url = find_url(src.original)
     if url is None:
         return own
-    data, base = load(url, src.path.parent)
+    data, base = load(url, src.path.parent, input_map)
     try:
         lines = decode_mappings(data["mappings"])
     except VlqError as exc:
