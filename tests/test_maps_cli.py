@@ -171,3 +171,29 @@ def test_an_edited_input_map_is_a_new_map(tmp_path: Path) -> None:
     assert run("install", "--sourcemap", "linked", cwd=site).returncode == 0
     second = json.loads((site / "js/2/main.js.map").read_text())
     assert second["sources"][-1] == "../../src/vendor/other.ts"
+
+
+def test_watch_keeps_maps_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers.watch import Harness
+
+    site = _site(tmp_path / "site", 'sourcemap = "linked"\n')
+    monkeypatch.chdir(site)
+    h = Harness(site)
+    try:
+        assert h.start().ok
+        data = json.loads((site / "js/1/main.js.map").read_text())
+        assert data["sourcesContent"][0] == APP
+        edited = "// app\nvar x = 1; function hello(name) { return name + x; }\n"
+        (site / "src/10-app.js").write_text(edited)
+        r = h.next()
+        assert r.ok and r.outputs == ("js/main.js",)
+        data = json.loads((site / "js/1/main.js.map").read_text())
+        assert data["sourcesContent"][0] == edited
+        bundle = (site / "js/1/main.js").read_text()
+        assert bundle.startswith("var x=1;function hello(name){return name+x;}")
+        assert bundle.endswith("//# sourceMappingURL=main.js.map\n")
+        manifest = json.loads((site / "manifest.json").read_text())["bundles"]
+        assert manifest["js/main.js"]["map"]["size"] == (site / "js/1/main.js.map").stat().st_size
+        assert manifest["css/site.css"]["map"]["path"] == "css/1/site.css.map"
+    finally:
+        h.stop()
