@@ -23,7 +23,7 @@ from assetbuild.maps.align import tokens
 from assetbuild.maps.build import BundleMap, assemble, is_ignored
 from assetbuild.maps.compose import find_url, strip_url_comment
 from assetbuild.maps.text import LineIndex
-from assetbuild.maps.verify import MapProblem, verify
+from assetbuild.maps.verify import MapProblem, verify_file, verify_joined
 from assetbuild.sources import read_source
 from assetbuild.tokens import substitute
 
@@ -462,27 +462,22 @@ def test_ignore_patterns(tmp_path: Path, path: str, ignored: bool) -> None:
     assert is_ignored(str(tmp_path / "a/gen/x.js"), tmp_path, ("a/gen/*",))
 
 
-def _made(tmp_path: Path) -> tuple[str, BundleMap]:
-    built = make(tmp_path, "js", [("a.js", "var a = 1;\nvar b = 2;\n")])
-    assert built.sourcemap is not None
-    return built.data.decode(), built.sourcemap
+def _file(tmp_path: Path) -> tuple[str, Any, list[list[int]]]:
+    from assetbuild.maps.align import mappings
+    from assetbuild.maps.compose import mapped_file
 
-
-def _tampered(made: BundleMap, **changes: Any) -> bytes:
-    data = json.loads(made.render(Path("/x")))
-    data.update(changes)
-    return json.dumps(data).encode()
+    path = tmp_path / "a.js"
+    text = "var a = 1;\nvar b = 2;\n"
+    path.write_text(text)
+    src = read_source(path, "a.js")
+    output = "var a=1;var b=2;"
+    fmap = mapped_file("js", src, src.text, output, 0)
+    return output, fmap, mappings("js", src, src.text, output)
 
 
 def test_the_proof_accepts_a_true_map(tmp_path: Path) -> None:
-    bundle, made = _made(tmp_path)
-    verify("js", bundle, made.render(tmp_path), made)
-
-
-def _edited(made: BundleMap, edit: Any) -> str:
-    lines = [list(line) for line in vlq.decode_mappings(made.mappings)]
-    edit(lines)
-    return vlq.encode_mappings(lines)
+    output, fmap, intended = _file(tmp_path)
+    verify_file("js", output, fmap, intended)
 
 
 def _shift_column(lines: list[list[tuple[int, ...]]]) -> None:
@@ -491,24 +486,72 @@ def _shift_column(lines: list[list[tuple[int, ...]]]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("changes", "why"),
+    ("edit", "why"),
     [
-        ({"edit": _shift_column}, "maps to"),
-        ({"edit": lambda lines: lines[0].pop(1)}, "has no mapping"),
-        ({"edit": lambda lines: lines[0].__setitem__(0, (0, 0, 0, 99))}, "points outside"),
-        ({"edit": lambda lines: lines[0].__setitem__(0, (99, 0, 0, 0))}, "outside the bundle"),
-        ({"mappings": "AAAA;;;;;;;;;;;;;;AAAA"}, "more mapped lines"),
-        ({"mappings": "ACAA"}, "names source"),
-        ({"mappings": "!"}, "does not read back"),
-        ({"sourcesContent": []}, "differ in length"),
+        (_shift_column, "reads back as"),
+        (lambda lines: lines[0].pop(1), "read back"),
+        (lambda lines: lines.append([(0, 0, 0, 0)]), "read back"),
     ],
 )
-def test_the_proof_refuses_a_wrong_map(tmp_path: Path, changes: dict[str, Any], why: str) -> None:
-    bundle, made = _made(tmp_path)
-    if "edit" in changes:
-        changes = {"mappings": _edited(made, changes.pop("edit"))}
+def test_the_proof_refuses_a_wrong_file_map(tmp_path: Path, edit: Any, why: str) -> None:
+    import dataclasses
+
+    output, fmap, intended = _file(tmp_path)
+    lines = [list(line) for line in vlq.decode_mappings(fmap.mappings)]
+    edit(lines)
+    bad = dataclasses.replace(fmap, mappings=vlq.encode_mappings(lines))
     with pytest.raises(MapProblem, match=why):
-        verify("js", bundle, _tampered(made, **changes), made)
+        verify_file("js", output, bad, intended)
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"sources": [0, 1], "sourcesContent": [0, 1]}, "sources differ"),
+        ({"shift": (0, 0, 0, 1)}, "reads back as"),
+        ({"mappings": "AAAA"}, "does not hold"),
+    ],
+)
+def test_the_proof_refuses_a_wrong_join(tmp_path: Path, change: dict[str, Any], why: str) -> None:
+    built = make(tmp_path, "js", [("a.js", "a()"), ("b.js", "b()")])
+    assert built.sourcemap is not None
+    made = built.sourcemap
+    data = json.loads(built.map_data)
+    from assetbuild.maps.build import assemble as real
+
+    bundle = built.data.decode()
+    files = [("a()", None), ("b()", None)]
+    assert files
+    _, joins = real(
+        "js/main.js",
+        "js",
+        bundle,
+        [(t, f) for t, f in zip(["a()", "b()"], _file_maps(tmp_path), strict=True)],
+        root=tmp_path,
+    )
+    if "shift" in change:
+        offset, state, want = joins[-1]
+        joins[-1] = (
+            offset,
+            tuple(a + b for a, b in zip(state, change["shift"], strict=True)),
+            want,
+        )
+    elif "mappings" in change:
+        data["mappings"] = change["mappings"]
+    else:
+        data.update(change)
+    with pytest.raises(MapProblem, match=why):
+        verify_joined(json.dumps(data).encode(), made.mappings, made.contents, joins)
+
+
+def _file_maps(tmp_path: Path) -> list[Any]:
+    from assetbuild.maps.compose import mapped_file
+
+    out = []
+    for name, text in (("a.js", "a()"), ("b.js", "b()")):
+        src = read_source(tmp_path / name, name)
+        out.append(mapped_file("js", src, text, text, 0))
+    return out
 
 
 def test_a_map_that_fails_the_proof_ships_no_map_and_warns(
@@ -518,9 +561,10 @@ def test_a_map_that_fails_the_proof_ships_no_map_and_warns(
 
     real = mapbuild.assemble
 
-    def off_by_one(*args: Any, **kwargs: Any) -> BundleMap:
-        made = real(*args, **kwargs)
-        return BundleMap(made.file, made.sources, made.contents, made.ignore, "AACA", made.checks)
+    def off_by_one(*args: Any, **kwargs: Any) -> tuple[BundleMap, Any]:
+        made, joins = real(*args, **kwargs)
+        bad = BundleMap(made.file, made.sources, made.contents, made.ignore, "AACA")
+        return bad, joins
 
     monkeypatch.setattr(mapbuild, "assemble", off_by_one)
     built = make(tmp_path, "js", [("a.js", "var a = 1;\n")], mode="linked")
@@ -539,7 +583,11 @@ def test_a_file_missing_from_the_bundle_means_no_map(tmp_path: Path) -> None:
 
     with pytest.raises(NoMap):
         assemble(
-            "js/main.js", "js", "b()\n", [("a()", FileMap((), ("/a.js",), ("a()",)))], root=tmp_path
+            "js/main.js",
+            "js",
+            "b()\n",
+            [("a()", FileMap("", ("/a.js",), ("a()",), (), (0, 0, 0, 0, 0)))],
+            root=tmp_path,
         )
 
 

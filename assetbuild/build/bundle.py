@@ -106,6 +106,7 @@ def _file_map(
     cannot be made means none for the bundle (never a wrong one)."""
     from assetbuild.maps.align import NoMap
     from assetbuild.maps.compose import InputMapProblem, mapped_file
+    from assetbuild.maps.verify import MapProblem
 
     diags: tuple[Diagnostic, ...] = ()
     try:
@@ -116,7 +117,7 @@ def _file_map(
                 Diagnostic("warning", f"{exc}; mapped to this file itself", Location(src.display)),
             )
             return mapped_file(kind, src, input_text, output, shift, None, compose=False), diags
-    except NoMap as exc:
+    except (NoMap, MapProblem) as exc:
         warning = Diagnostic(
             "warning",
             f"no source map for this file's bundle: {exc} (this is a limit of assetbuild)",

@@ -10,32 +10,38 @@ pairing may skip; an output token that finds no partner means no map (never a wr
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assetbuild.maps.text import LineIndex, breaks_for
+from assetbuild.maps.vlq import encode_mappings
 from assetbuild.sources import SourceFile
 
-# One mapping of a file's output: generated line and UTF-16 column (relative to the file's own
-# output), the source (0: the file itself; more from its input map), that source's line and column,
-# and the token's length in code points when its text can be checked at the source (0 when not: a
-# substituted `{$name}`, a rewritten url(), a position in another source).
-FIELDS = 6
+# One mapping of a file's output, while it is made: generated line and UTF-16 column (relative to
+# the file's own output), the source (0: the file itself; more from its input map), that source's
+# line and column, and the token's length in code points when its text can be checked at the source
+# (0 when not: a substituted `{$name}`, a rewritten url(), a position in another source).
+Mapping = list[int]
 
 
 @dataclass(frozen=True)
 class FileMap:
-    """The mappings of one file's output, and the sources they point into.
+    """One file's map, encoded and proven: its `mappings` (VLQ, lines relative to the file's
+    output, sources numbered from 0, every delta from a zero state) and the sources they name.
 
     `sources` are absolute paths (or URLs a vendor's map named); `contents` their texts; `vendor`
-    the indexes of sources that came from an input map (ignored by devtools).
+    the indexes of sources that came from an input map (ignored by devtools). `first` and `last` are
+    the first and last mapping (generated line, column, source, line, column), or () when there is
+    none: what joining needs to re-encode the first one against the mappings before it.
     """
 
-    segments: tuple[int, ...]  # FIELDS ints per mapping, in output order
+    mappings: str
     sources: tuple[str, ...]
     contents: tuple[str | None, ...]
     vendor: tuple[int, ...] = ()
-    out_lines: int = 1  # lines of the file's output
+    first: tuple[int, ...] = ()
+    last: tuple[int, ...] = ()
 
 
 class NoMap(Exception):
@@ -91,9 +97,18 @@ def _same(kind: str, a: str, b: str) -> bool:
     return False
 
 
+_GAP = re.compile(r"(?:[\s\ufeff]+|/\*.*?\*/|//[^\n\r\u2028\u2029]*)*", re.S)
+
+
 def pair(kind: str, input_text: str, output_text: str) -> list[tuple[int, int, int]]:
     """(output start, input start, length) of every output token, paired in order."""
-    ins, outs = tokens(kind, input_text), tokens(kind, output_text)
+    ins = tokens(kind, input_text)
+    if output_text == input_text or (kind == "js" and input_text.startswith(output_text)):
+        # Unminified (a trailing map comment may be gone): every token where it was.
+        return [(start, start, end - start) for start, end in ins if end <= len(output_text)]
+    if kind == "js":
+        return _pair_js(ins, input_text, output_text)
+    outs = tokens(kind, output_text)
     pairs: list[tuple[int, int, int]] = []
     at = 0
     for start, end in outs:
@@ -104,45 +119,84 @@ def pair(kind: str, input_text: str, output_text: str) -> list[tuple[int, int, i
             if _same(kind, input_text[in_start:in_end], token):
                 pairs.append((start, in_start, end - start))
                 break
-            if kind == "js":  # JavaScript minifiers drop no token: no skipping
-                raise NoMap(f"output token {token[:40]!r} does not follow the input's order")
         else:
             raise NoMap(f"output token {token[:40]!r} has no partner in the input")
     return pairs
 
 
-def file_map(
+def _pair_js(
+    ins: list[tuple[int, int]], input_text: str, output_text: str
+) -> list[tuple[int, int, int]]:
+    """JavaScript minifiers keep every token and its spelling, only whitespace and comments
+    between them change: each input token is found, in order, past the gap before it."""
+    pairs: list[tuple[int, int, int]] = []
+    gap = _GAP.match
+    at = 0
+    if output_text.startswith("#!"):  # a hashbang line: not a token, kept as it is
+        found_break = re.search("[\n\r\u2028\u2029]", output_text)
+        at = found_break.start() if found_break else len(output_text)
+    for start, end in ins:
+        token = input_text[start:end]
+        found = gap(output_text, at)
+        at = found.end() if found else at
+        if not output_text.startswith(token, at):
+            raise NoMap(f"token {token[:40]!r} is not next in the minified output")
+        pairs.append((at, start, end - start))
+        at += end - start
+    if gap(output_text, at).end() != len(output_text):  # type: ignore[union-attr]
+        raise NoMap("the minified output has more than the input's tokens")
+    return pairs
+
+
+def mappings(
     kind: str,
     src: SourceFile,
     input_text: str,
     output_text: str,
     *,
     shift: int = 0,
-) -> FileMap:
-    """The map of `output_text`, made from `input_text` (at `shift` code points into `src.text`).
+) -> list[Mapping]:
+    """The mappings of `output_text`, made from `input_text` (at `shift` code points into `src.text`).
 
     Raises NoMap. Positions go back through the token substitutions to `src.original`, the file
     as read (`compose.mapped_file` maps them on through the file's own input map).
     """
     breaks = breaks_for(kind)
-    out_index = LineIndex(output_text, breaks)
-    orig_index = LineIndex(src.original, breaks)
+    out_position = LineIndex(output_text, breaks).position
+    orig_position = LineIndex(src.original, breaks).position
     original = src.original
+    original_offset = src.original_offset if src.edits else None
     edit_starts = [e.start for e in src.edits]
-    segments: list[int] = []
+    found: list[Mapping] = []
     for out_start, in_start, length in pair(kind, input_text, output_text):
-        at = src.original_offset(in_start + shift)
+        here = in_start + shift
+        at = original_offset(here) if original_offset is not None else here
         token = output_text[out_start : out_start + length]
         if original.startswith(token, at) or _same(kind, original[at : at + length], token):
             checked = length
-        elif _edited(src, edit_starts, in_start + shift, in_start + shift + length):
+        elif _edited(src, edit_starts, here, here + length):
             checked = 0  # a substituted `{$name}` or a rewritten url(): mapped to where it was
         else:
             raise NoMap(f"token {token[:40]!r} is not at its place in the source")
-        line, column = out_index.position(out_start)
-        src_line, src_col = orig_index.position(at)
-        segments += (line, column, 0, src_line, src_col, checked)
-    return FileMap(tuple(segments), (str(src.path),), (original,), (), out_index.line_count)
+        found.append([*out_position(out_start), 0, *orig_position(at), checked])
+    return found
+
+
+def encoded(
+    found: Sequence[Mapping],
+    sources: tuple[str, ...],
+    contents: tuple[str | None, ...],
+    vendor: tuple[int, ...] = (),
+) -> FileMap:
+    """The file's mappings as VLQ (in output order, one line after another)."""
+    lines: list[list[tuple[int, ...]]] = []
+    for gen_line, gen_col, source, line, column, _ in found:
+        while len(lines) <= gen_line:
+            lines.append([])
+        lines[gen_line].append((gen_col, source, line, column))
+    first = tuple(found[0][:5]) if found else ()
+    last = tuple(found[-1][:5]) if found else ()
+    return FileMap(encode_mappings(lines), sources, contents, vendor, first, last)
 
 
 def _edited(src: SourceFile, starts: list[int], start: int, end: int) -> bool:
@@ -156,14 +210,3 @@ def _edited(src: SourceFile, starts: list[int], start: int, end: int) -> bool:
             return False
         i -= 1
     return False
-
-
-def shifted(segments: Sequence[int], line: int, column: int, source: int) -> list[int]:
-    """Segments moved to start at (line, column) of a bundle, their sources numbered from `source`."""
-    out = list(segments)
-    for i in range(0, len(out), FIELDS):
-        if out[i] == 0:
-            out[i + 1] += column
-        out[i] += line
-        out[i + 2] += source
-    return out

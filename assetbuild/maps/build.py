@@ -13,9 +13,9 @@ from typing import Any
 
 from assetbuild.config import DEFAULT_SOURCEMAP_IGNORE as DEFAULT_IGNORE
 from assetbuild.diagnostics import Diagnostic
-from assetbuild.maps.align import FIELDS, FileMap, NoMap, shifted
+from assetbuild.maps.align import FileMap, NoMap
 from assetbuild.maps.text import LineIndex, breaks_for
-from assetbuild.maps.vlq import Segment, encode_mappings
+from assetbuild.maps.vlq import decode_mappings, encode, encode_mappings
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,6 @@ class BundleMap:
     contents: tuple[str | None, ...]
     ignore: tuple[int, ...]
     mappings: str
-    checks: tuple[int, ...]  # (generated line, column, length) of each mapping checked by its text
 
     def render(self, map_dir: Path) -> bytes:
         """The map as JSON, its sources relative to `map_dir` (where the map is served from)."""
@@ -77,6 +76,9 @@ def is_ignored(path: str, root: Path, patterns: Sequence[str]) -> bool:
     return False
 
 
+Join = tuple[int, tuple[int, int, int, int], tuple[int, int, int, int, int]]
+
+
 def assemble(
     output: str,
     kind: str,
@@ -85,24 +87,46 @@ def assemble(
     *,
     root: Path,
     ignore: Sequence[str] = DEFAULT_IGNORE,
-) -> BundleMap:
-    """The map of `bundle`, joined from each file's (output text, map); NoMap when a file's text is
-    not found where the join should have put it."""
+) -> tuple[BundleMap, list[Join]]:
+    """The map of `bundle`, joined from each file's (output text, proven map), and where each
+    file's mappings were joined in (for `verify_joined`). NoMap when a file's text is not found
+    where the join should have put it.
+
+    Each file's `mappings` are used as they are but for their first mapping, re-encoded against
+    the state before it: joining costs a few operations per file, not per token.
+    """
     index = LineIndex(bundle, breaks_for(kind))
     sources: list[str] = []
     contents: list[str | None] = []
     number: dict[str, int] = {}
     vendor: set[int] = set()
-    lines: list[list[Segment]] = [[] for _ in range(index.line_count)]
-    checks: list[int] = []
+    out: list[str] = []
+    joins: list[Join] = []
+    line = 0  # the generated line `out` has reached
+    line_col: int | None = None  # the last generated column on that line, None: no segment yet
+    state = (0, 0, 0)  # source, line, column after the last mapping
     cursor = 0
+
+    def reach(target: int) -> None:
+        nonlocal line, line_col
+        if target > line:
+            out.append(";" * (target - line))
+            line, line_col = target, None
+
+    def unmapped(start: int, end: int) -> None:
+        nonlocal line_col
+        for run_line, run_col in _runs(bundle, start, end, index):
+            reach(run_line)
+            out.append(("," if line_col is not None else "") + encode(run_col - (line_col or 0)))
+            line_col = run_col
+
     for text, fmap in files:
         if not text:
             continue
         at = bundle.find(text, cursor)
         if at < 0:
             raise NoMap("a file's output is not in the bundle as it was made")
-        _unmapped(bundle, cursor, at, index, lines)
+        unmapped(cursor, at)
         cursor = at + len(text)
         local: list[int] = []
         for i, source in enumerate(fmap.sources):
@@ -113,43 +137,67 @@ def assemble(
             local.append(number[source])
             if i in fmap.vendor:
                 vendor.add(number[source])
-        line, column = index.position(at)
-        segs = shifted(fmap.segments, line, column, 0)
-        for i in range(0, len(segs), FIELDS):
-            gen_line, gen_col, src, src_line, src_col, length = segs[i : i + FIELDS]
-            lines[gen_line].append((gen_col, local[src], src_line, src_col))
-            if length:
-                checks += (gen_line, gen_col, length)
-    _unmapped(bundle, cursor, len(bundle), index, lines)
-    for segments in lines:
-        segments.sort()
-    while lines and not lines[-1]:
-        lines.pop()
+        if not fmap.first:
+            continue
+        start_line, start_col = index.position(at)
+        mappings = fmap.mappings
+        if any(g != local[0] + i for i, g in enumerate(local)):
+            mappings = _renumbered(mappings, local)
+        lead = len(mappings) - len(mappings.lstrip(";"))
+        reach(start_line + lead)
+        first_end = _segment_end(mappings, lead)
+        f_line, f_col, f_src, f_srcline, f_srccol = fmap.first
+        gen_col = f_col + (start_col if f_line == 0 else 0)
+        before = (line_col or 0, *state)
+        want = (gen_col, local[f_src], f_srcline, f_srccol)
+        deltas = [w - b for w, b in zip(want, before, strict=True)]
+        head = "," if line_col is not None else ""
+        joins.append((sum(map(len, out)) + len(head), before, (start_line + lead, *want)))
+        out.append(head + "".join(map(encode, deltas)) + mappings[first_end:])
+        l_line, l_col, l_src, l_srcline, l_srccol = fmap.last
+        line = start_line + mappings.count(";")
+        line_col = l_col + (start_col if l_line == 0 else 0)
+        state = (local[l_src], l_srcline, l_srccol)
+    unmapped(cursor, len(bundle))
     ignored = vendor | {i for i, s in enumerate(sources) if is_ignored(s, root, ignore)}
-    return BundleMap(
+    made = BundleMap(
         posixpath.basename(output),
         tuple(sources),
         tuple(contents),
         tuple(sorted(ignored)),
-        encode_mappings(lines),
-        tuple(checks),
+        "".join(out),
+    )
+    return made, joins
+
+
+def _segment_end(mappings: str, start: int) -> int:
+    ends = [i for i in (mappings.find(",", start), mappings.find(";", start)) if i >= 0]
+    return min(ends) if ends else len(mappings)
+
+
+def _renumbered(mappings: str, local: list[int]) -> str:
+    """A file's mappings with its sources numbered as the bundle numbers them (when a source
+    appears in more than one file): decoded and encoded again, the slow way."""
+    lines = decode_mappings(mappings)
+    shift = local[0]
+    return encode_mappings(
+        [[(s[0], local[s[1]] - shift, s[2], s[3]) for s in segs] for segs in lines]
     )
 
 
-def _unmapped(
-    bundle: str, start: int, end: int, index: LineIndex, lines: list[list[Segment]]
-) -> None:
-    """Text the join added (separators, a @charset) maps to nothing: one column-only segment at
-    each run of it that is not blank."""
+def _runs(bundle: str, start: int, end: int, index: LineIndex) -> list[tuple[int, int]]:
+    """Where text the join added (separators, a @charset) starts each non-blank run: it maps to
+    nothing, one column-only segment at each."""
+    runs = []
     at = start
     while at < end:
         if bundle[at].isspace():
             at += 1
             continue
-        line, column = index.position(at)
-        lines[line].append((column,))
+        runs.append(index.position(at))
         while at < end and not bundle[at].isspace():
             at += 1
+    return runs
 
 
 def mapped_bundle(
@@ -164,17 +212,17 @@ def mapped_bundle(
 ) -> tuple[str, BundleMap | None, bytes, list[Diagnostic]]:
     """The bundle's text (with the comment when `linked`), its proven map and that map's bytes; a
     map that cannot be made or proven is a warning, and the bundle ships without one."""
-    from assetbuild.maps.verify import MapProblem, verify
+    from assetbuild.maps.verify import MapProblem, verify_joined
 
     if any(r.sourcemap is None for r in results):
         missing = next(r.display for r in results if r.sourcemap is None)
         return text, None, b"", [_warning(output, f"{missing} has no map")]
     try:
-        made = assemble(
+        made, joins = assemble(
             output, kind, text, [(r.text, r.sourcemap) for r in results], root=root, ignore=ignore
         )
         data = made.render(map_dir)
-        verify(kind, text, data, made)
+        verify_joined(data, made.mappings, made.contents, joins)
     except (NoMap, MapProblem) as exc:
         return text, None, b"", [_warning(output, str(exc))]
     if mode == "linked":

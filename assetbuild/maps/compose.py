@@ -11,7 +11,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from assetbuild.maps.align import FIELDS, FileMap, file_map
+from assetbuild.maps.align import FileMap, Mapping, encoded, mappings
 from assetbuild.maps.text import LineIndex, breaks_for
 from assetbuild.maps.vlq import VlqError, decode_mappings
 from assetbuild.sources import SourceFile
@@ -125,22 +125,33 @@ def mapped_file(
     *,
     compose: bool = True,
 ) -> FileMap:
-    """`align.file_map`, then (with `compose`) on through the file's input map, if it names one
-    (`input_map`: the text of that map's file, as the caller read it)."""
-    own = file_map(kind, src, input_text, output, shift=shift)
-    return compose_input_map(kind, src, own, input_map) if compose else own
+    """One file's map, proven: `align.mappings`, then (with `compose`) on through the file's input
+    map, if it names one (`input_map`: the text of that map's file, as the caller read it).
 
-
-def compose_input_map(
-    kind: str, src: SourceFile, own: FileMap, input_map: str | None = None
-) -> FileMap:
-    """`own` (mapped into the file itself) mapped on through the file's input map, if it names one.
-
-    InputMapProblem when the map is named but unusable.
+    NoMap or MapProblem when no true map can be made; InputMapProblem when the input map is named
+    but unusable (the caller maps the file to itself instead).
     """
-    url = find_url(src.original)
-    if url is None:
-        return own
+    from assetbuild.maps.verify import verify_file
+
+    found = mappings(kind, src, input_text, output, shift=shift)
+    sources: tuple[str, ...] = (str(src.path),)
+    contents: tuple[str | None, ...] = (src.original,)
+    vendor: tuple[int, ...] = ()
+    if compose:
+        url = find_url(src.original)
+        if url is not None:
+            sources, contents = _composed(kind, src, url, found, input_map)
+            vendor = tuple(range(1, len(sources)))
+    fmap = encoded(found, sources, contents, vendor)
+    verify_file(kind, output, fmap, found)
+    return fmap
+
+
+def _composed(
+    kind: str, src: SourceFile, url: str, found: list[Mapping], input_map: str | None
+) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """`found` (mapped into the file itself) mapped on, in place, through the map `url` names; the
+    sources, the file itself first. InputMapProblem when that map is unusable."""
     data, base = load(url, src.path.parent, input_map)
     try:
         lines = decode_mappings(data["mappings"])
@@ -149,29 +160,28 @@ def compose_input_map(
     breaks = breaks_for(kind)
     root = data.get("sourceRoot") or ""
     names = data["sources"]
-    contents = data.get("sourcesContent") or []
-    sources: list[str] = [own.sources[0]]
-    texts: list[str | None] = [own.contents[0]]
-    index_of: dict[int, int] = {}
+    given = data.get("sourcesContent") or []
+    sources: list[str] = [str(src.path)]
+    texts: list[str | None] = [src.original]
     for i, name in enumerate(names):
-        content = contents[i] if i < len(contents) and isinstance(contents[i], str) else None
+        content = given[i] if i < len(given) and isinstance(given[i], str) else None
         sources.append(_resolve(base, root, name if isinstance(name, str) else ""))
         texts.append(content)
-        index_of[i] = len(sources) - 1
     columns = [[seg[0] for seg in line] for line in lines]
     indexes: dict[int, LineIndex] = {}
-    segments = list(own.segments)
-    for i in range(0, len(segments), FIELDS):
-        line, col = segments[i + 3], segments[i + 4]
+    for mapping in found:
+        line, col = mapping[3], mapping[4]
         if line >= len(lines):
             continue
         at = bisect.bisect_right(columns[line], col) - 1
         if at < 0:
             continue
         seg = lines[line][at]
-        if len(seg) < 4 or seg[1] not in index_of:
+        if len(seg) < 4:
             continue  # the input map says this maps to nothing: it stays in the file itself
-        target = index_of[seg[1]]
+        if not 0 <= seg[1] < len(names):
+            raise InputMapProblem(f"its map names source {seg[1]}, which it has not")
+        target = seg[1] + 1
         content = texts[target]
         if content is not None:
             index = indexes.get(target) or indexes.setdefault(target, LineIndex(content, breaks))
@@ -179,11 +189,8 @@ def compose_input_map(
                 raise InputMapProblem(
                     f"its map points outside its source {names[seg[1]]} ({seg[2] + 1}:{seg[3]})"
                 )
-        segments[i + 2] = target
-        segments[i + 3], segments[i + 4] = seg[2], seg[3]
-        segments[i + 5] = 0  # another text: not checked token by token
-    vendor = tuple(range(1, len(sources)))
-    return FileMap(tuple(segments), tuple(sources), tuple(texts), vendor, own.out_lines)
+        mapping[2:6] = [target, seg[2], seg[3], 0]  # another text: not checked token by token
+    return tuple(sources), tuple(texts)
 
 
 def _resolve(base: Path, root: str, name: str) -> str:

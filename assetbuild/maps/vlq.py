@@ -67,6 +67,8 @@ def encode_mappings(lines: Sequence[Iterable[Segment]]) -> str:
     """The `mappings` string of a flat map, one list of segments per generated line."""
     out: list[str] = []
     source = src_line = src_col = 0
+    encode_one = encode
+    memo: dict[tuple[int, ...], str] = {}  # the same deltas recur: "CAAC" thousands of times
     for index, segments in enumerate(lines):
         if index:
             out.append(";")
@@ -76,13 +78,16 @@ def encode_mappings(lines: Sequence[Iterable[Segment]]) -> str:
             if not first:
                 out.append(",")
             first = False
-            out.append(encode(seg[0] - column))
-            column = seg[0]
             if len(seg) >= 4:
-                out.append(encode(seg[1] - source))
-                out.append(encode(seg[2] - src_line))
-                out.append(encode(seg[3] - src_col))
+                key = (seg[0] - column, seg[1] - source, seg[2] - src_line, seg[3] - src_col)
+                text = memo.get(key)
+                if text is None:
+                    text = memo[key] = "".join(map(encode_one, key))
+                out.append(text)
                 source, src_line, src_col = seg[1], seg[2], seg[3]
+            else:
+                out.append(encode_one(seg[0] - column))
+            column = seg[0]
     return "".join(out)
 
 
@@ -90,14 +95,17 @@ def decode_mappings(mappings: str) -> list[list[Segment]]:
     """The segments of each generated line, with absolute values; VlqError when malformed."""
     lines: list[list[Segment]] = []
     source = src_line = src_col = 0
+    memo: dict[str, list[int]] = {}
     for line_text in mappings.split(";"):
         column = 0
         segments: list[Segment] = []
         if line_text:
             for seg_text in line_text.split(","):
-                values = decode_values(seg_text)
-                if len(values) not in (1, 4, 5):
-                    raise VlqError(f"a segment of {len(values)} numbers")
+                values = memo.get(seg_text)
+                if values is None:
+                    values = memo[seg_text] = decode_values(seg_text)
+                    if len(values) not in (1, 4, 5):
+                        raise VlqError(f"a segment of {len(values)} numbers")
                 column += values[0]
                 if len(values) == 1:
                     segments.append((column,))
