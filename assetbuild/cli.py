@@ -50,6 +50,7 @@ class Settings:
     strict_tokens: bool = False
     minify: bool = True
     use_cache: bool = True
+    sourcemap: str | None = None
     quiet: bool = False
     json: bool = False
     verbose: bool = False
@@ -152,6 +153,14 @@ def _build_options(f: F) -> F:
                 expose_value=False,
                 callback=lambda c, p, v: setattr(_settings(c), "minify", False) if v else None,
                 help="Concatenate, substitute and check, but do not minify.",
+            ),
+            click.option(
+                "--sourcemap",
+                type=click.Choice(["none", "linked", "hidden"]),
+                metavar="MODE",
+                expose_value=False,
+                callback=_store("sourcemap"),
+                help="Source maps for every bundle: none, linked (with the comment) or hidden.",
             ),
             click.option(
                 "--no-cache",
@@ -308,6 +317,7 @@ def _options(settings: Settings, *, check_only: bool = False) -> BuildOptions:
         check_only=check_only,
         strict_tokens=settings.strict_tokens,
         use_cache=settings.use_cache,
+        sourcemap=settings.sourcemap,
     )
 
 

@@ -50,9 +50,15 @@ _TOP_KEYS = (
     "allow_symlinks_outside",
     "target",
     "manifest_cache_control",
+    "sourcemap",
+    "sourcemap_ignore",
     "bundle",
 )
-_BUNDLE_KEYS = ("output", "sources", "minify", "tokens")
+_BUNDLE_KEYS = ("output", "sources", "minify", "tokens", "sourcemap")
+SOURCEMAP_MODES = ("none", "linked", "hidden")
+# Sources a map lists in `ignoreList` (devtools skip them in stack traces): a pattern ending in "/"
+# is a directory name anywhere in the source's path; any other is a glob on its root-relative path.
+DEFAULT_SOURCEMAP_IGNORE = ("vendor/", "node_modules/")
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class BundleSpec:
     sources: tuple[str, ...]
     minify: bool = True
     tokens: bool = True
+    sourcemap: str | None = None  # None: the top-level setting
 
     @property
     def area(self) -> str:
@@ -102,6 +109,12 @@ class Config:
     lock_timeout: float = 60.0
     target: str | None = None  # "s3://bucket/prefix": install into object storage (remote/)
     manifest_cache_control: str = "no-cache"  # the remote manifest's Cache-Control
+    sourcemap: str = "none"
+    sourcemap_ignore: tuple[str, ...] = DEFAULT_SOURCEMAP_IGNORE
+
+    def sourcemap_for(self, spec: BundleSpec, override: str | None = None) -> str:
+        """The map mode of one bundle: the command line's, else the bundle's, else the top level's."""
+        return override or spec.sourcemap or self.sourcemap
 
     @property
     def zero_config(self) -> bool:
@@ -287,6 +300,11 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     if target is not None and (why := target_problem(target)):
         problems.add("target", why)
     cache_control = _get(problems, data, "manifest_cache_control", str, "a Cache-Control value")
+    sourcemap = _sourcemap_mode(problems, data, "")
+    ignore = data.get("sourcemap_ignore", DEFAULT_SOURCEMAP_IGNORE)
+    if not isinstance(ignore, (list, tuple)) or not all(isinstance(p, str) and p for p in ignore):
+        problems.add("sourcemap_ignore", "expected a list of non-empty strings (globs)")
+        ignore = DEFAULT_SOURCEMAP_IGNORE
     bundles = _bundles(problems, data.get("bundle"))
     check_cache_dir(cache_dir, base_dir, root, bundles, cwd, problems.add)
     problems.raise_if_any()
@@ -308,6 +326,8 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
             lock_timeout=60.0 if lock_timeout is None else lock_timeout,
             target=target,
             manifest_cache_control=cache_control or "no-cache",
+            sourcemap=sourcemap or "none",
+            sourcemap_ignore=tuple(ignore),
         ),
         overrides,
         environ,
@@ -368,6 +388,15 @@ def _check_keys(
             place = f"{problems.prefix}{where}".rstrip(".")
             place = f" in {place}" if place else ""
             problems.add("", f'unknown key "{key}"{place}{hint}')
+
+
+def _sourcemap_mode(problems: _Problems, table: Mapping[str, Any], where: str) -> str | None:
+    value = _get(problems, table, "sourcemap", str, '"none", "linked" or "hidden"', where)
+    if value is not None and value not in SOURCEMAP_MODES:
+        key = f"{where}.sourcemap" if where else "sourcemap"
+        problems.add(key, f'expected "none", "linked" or "hidden", got "{value}"')
+        return None
+    return str(value) if value is not None else None
 
 
 def _get(
@@ -481,6 +510,7 @@ def _bundles(problems: _Problems, value: Any) -> tuple[BundleSpec, ...]:
             sources = None
         minify = _get(problems, table, "minify", bool, "true or false", where)
         use_tokens = _get(problems, table, "tokens", bool, "true or false", where)
+        sourcemap = _sourcemap_mode(problems, table, where)
         if output is not None:
             if output in seen:
                 problems.add(
@@ -497,6 +527,7 @@ def _bundles(problems: _Problems, value: Any) -> tuple[BundleSpec, ...]:
                 tuple(sources),
                 minify=True if minify is None else minify,
                 tokens=True if use_tokens is None else use_tokens,
+                sourcemap=sourcemap,
             )
         )
     return tuple(specs)
@@ -635,6 +666,8 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
         lock_timeout=config.lock_timeout,
         target=target,
         manifest_cache_control=config.manifest_cache_control,
+        sourcemap=config.sourcemap,
+        sourcemap_ignore=config.sourcemap_ignore,
     )
 
 

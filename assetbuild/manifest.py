@@ -37,6 +37,14 @@ class VariantEntry(TypedDict):
     size: int
 
 
+class MapEntry(TypedDict):
+    """A bundle's source map: `{"path": "js/8/main.js.map", "url": ..., "size": 4321}`."""
+
+    path: str
+    url: str
+    size: int
+
+
 class BundleEntry(TypedDict):
     """Where one bundle is installed now, and what a template needs to reference it."""
 
@@ -47,6 +55,7 @@ class BundleEntry(TypedDict):
     integrity: str
     variants: dict[str, VariantEntry]
     assets: NotRequired[list[str]]  # the files its url()s refer to, copied beside it
+    map: NotRequired[MapEntry]
 
 
 class ManifestData(TypedDict):
@@ -102,6 +111,11 @@ def bundle_entry(
     if assets:
         entry["assets"] = sorted(assets)
     return entry
+
+
+def map_entry(path: str, size: int, static_url: str | None) -> MapEntry:
+    """The entry of a source map installed at `path`."""
+    return {"path": path, "url": make_url(static_url, path), "size": size}
 
 
 def build_manifest(entries: Mapping[str, BundleEntry]) -> ManifestData:

@@ -25,7 +25,7 @@ from assetbuild.errors import AssetbuildError, SourceError
 from assetbuild.report import delta, diagnostic_json, minify_details, size, table
 
 if TYPE_CHECKING:
-    from assetbuild.build.results import BuildResult, InstallOutcome, InstallReport
+    from assetbuild.build.results import BuildResult, Built, InstallOutcome, InstallReport
     from assetbuild.config import Config
     from assetbuild.install.prune import PruneReport
     from assetbuild.watch import Rebuild
@@ -132,9 +132,18 @@ def bundle_json(result: BuildResult, where: Where) -> list[dict[str, Any]]:
             "minified_by": sorted(set(b.methods)),
             "path": where.get(b.output, ("", ""))[0] or None,
             "action": where.get(b.output, ("", ""))[1] or None,
+            "map": _map_json(b, where),
         }
         for b in result.bundles
     ]
+
+
+def _map_json(b: Built, where: Where) -> dict[str, Any] | None:
+    """The bundle's source map: where it went (None when nothing was written) and its size."""
+    if b.sourcemap is None:
+        return None
+    path = where.get(b.output + ".map", ("", ""))[0] or None
+    return {"path": path, "size": len(b.map_data)}
 
 
 def build_json(command: str, result: BuildResult, where: Where) -> dict[str, Any]:
@@ -158,7 +167,11 @@ def check_line(result: BuildResult) -> str:
 
 def written_where(result: BuildResult, out_dir: Path) -> Where:
     """`build --out`: every bundle written under `out_dir`."""
-    return {b.output: (str(out_dir / b.output), "written") for b in result.bundles}
+    where = {b.output: (str(out_dir / b.output), "written") for b in result.bundles}
+    for b in result.bundles:
+        if b.sourcemap is not None:
+            where[b.output + ".map"] = (str(out_dir / b.output) + ".map", "written")
+    return where
 
 
 def summary_lines(

@@ -156,6 +156,8 @@ FIELD_CHANGES = {
     "first": False,
     "output_dir": "/site/js/2",
     "root": "/elsewhere",
+    "sourcemap": True,
+    "input_map": '{"version": 3}',
 }
 
 

@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("assetbuild.config", "assetbuild.sources", "assetbuild.tokens", "assetbuild.manifest"),
     ),
     ("languages", ("assetbuild.js", "assetbuild.css")),
+    ("maps", ("assetbuild.maps",)),
     ("values", ("assetbuild.build.results", "assetbuild.build.bundle")),
     ("cache", ("assetbuild.cache",)),
     ("install", ("assetbuild.install",)),

@@ -58,7 +58,9 @@ def test_install_json_names_each_bundle_area_and_the_manifest(site: Path) -> Non
         "minified_by",
         "path",
         "action",
+        "map",
     }
+    assert js["map"] is None  # no source map asked for
     assert (js["path"], js["action"], js["sources"]) == (
         "js/1/main.js",
         "created js/1",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 # Bumped whenever a change to the code below can change a file's result, so
 # that cached results of older versions are never trusted.
-RESULT_FORMAT = 3
+RESULT_FORMAT = 4
 
 
 def process_file(job: FileJob) -> FileResult:
@@ -33,7 +33,7 @@ def process_file(job: FileJob) -> FileResult:
             from assetbuild.js.minify import minify_js
 
             minified = minify_js(report.text)
-        return _js_result(src, report, minified)
+        return _js_result(job, src, report, minified)
     return _process_css(src, job)
 
 
@@ -64,7 +64,9 @@ def process_files(jobs: Sequence[FileJob]) -> list[FileResult]:
     wanted = [i for i in scripts if reports[i].ok and jobs[i].minify]
     minified = dict(zip(wanted, minify_scripts([reports[i].text for i in wanted]), strict=True))
     return [
-        _js_result(sources[i], reports[i], minified.get(i)) if i in reports else process_file(job)
+        _js_result(job, sources[i], reports[i], minified.get(i))
+        if i in reports
+        else process_file(job)
         for i, job in enumerate(jobs)
     ]
 
@@ -77,13 +79,24 @@ def _source(job: FileJob) -> Any:
     )
 
 
-def _js_result(src: Any, report: Any, minified: Minified | None) -> FileResult:
+def _js_result(job: FileJob, src: Any, report: Any, minified: Minified | None) -> FileResult:
     """A checked script's result: minified when `minified` is given (only for a file that passed)."""
     diags = tuple(report.diagnostics)
     if minified is None:
-        return FileResult(src.display, report.text, report.text, "off", diags, report)
-    diags += _fallback_warning(src, "JavaScript", "rjsmin", minified.method)
-    return FileResult(src.display, minified.text, report.text, minified.method, diags, report)
+        text, method = report.text, "off"
+    else:
+        text, method = minified.text, minified.method
+        diags += _fallback_warning(src, "JavaScript", "rjsmin", method)
+    if not report.ok:
+        return FileResult(job.display, text, report.text, method, diags, report)
+    if method in ("off", "none"):
+        text = _without_map_comment(text)
+    fmap = None
+    if job.sourcemap:
+        shift = len(src.text) - len(report.text)  # a hashbang line's text was dropped
+        fmap, map_diags = _file_map("js", src, report.text, text, shift, job.input_map)
+        diags += map_diags
+    return FileResult(job.display, text, report.text, method, diags, report, sourcemap=fmap)
 
 
 def _process_css(src: Any, job: FileJob) -> FileResult:
@@ -105,14 +118,58 @@ def _process_css(src: Any, job: FileJob) -> FileResult:
             # Offsets moved: re-read the at-rules from the text that will ship; the
             # rewritten file's edits still map them to the original lines and columns.
             report = check_css(rewritten)
+        src = rewritten
     body = without_charsets(report)
-    if not job.minify:
-        return FileResult(job.display, body, body, "off", diags, report, assets)
-    from assetbuild.css.minify import minify_css
+    text, method = body, "off"
+    if job.minify:
+        from assetbuild.css.minify import minify_css
 
-    minified = minify_css(body)
-    diags += _fallback_warning(src, "CSS", "rcssmin", minified.method)
-    return FileResult(job.display, minified.text, body, minified.method, diags, report, assets)
+        minified = minify_css(body)
+        text, method = minified.text, minified.method
+        diags += _fallback_warning(src, "CSS", "rcssmin", minified.method)
+    if method in ("off", "none"):
+        text = _without_map_comment(text)
+    fmap = None
+    if job.sourcemap:
+        fmap, map_diags = _file_map("css", src, report.text, text, 0, job.input_map)
+        diags += map_diags
+    return FileResult(job.display, text, body, method, diags, report, assets, fmap)
+
+
+def _without_map_comment(text: str) -> str:
+    """An input's `sourceMappingURL` comment names its own map, not the bundle's: removed."""
+    if "sourceMappingURL" not in text[-4096:]:
+        return text
+    from assetbuild.maps.compose import strip_url_comment
+
+    return strip_url_comment(text)
+
+
+def _file_map(
+    kind: str, src: Any, input_text: str, output: str, shift: int, input_map: str | None
+) -> tuple[Any, tuple[Diagnostic, ...]]:
+    """The file's map and warnings: an unusable input map maps the file to itself; a map that
+    cannot be made means none for the bundle (never a wrong one)."""
+    from assetbuild.maps.align import NoMap
+    from assetbuild.maps.compose import InputMapProblem, mapped_file
+    from assetbuild.maps.verify import MapProblem
+
+    diags: tuple[Diagnostic, ...] = ()
+    try:
+        try:
+            return mapped_file(kind, src, input_text, output, shift, input_map), diags
+        except InputMapProblem as exc:
+            diags = (
+                Diagnostic("warning", f"{exc}; mapped to this file itself", Location(src.display)),
+            )
+            return mapped_file(kind, src, input_text, output, shift, None, compose=False), diags
+    except (NoMap, MapProblem) as exc:
+        warning = Diagnostic(
+            "warning",
+            f"no source map for this file's bundle: {exc} (this is a limit of assetbuild)",
+            Location(src.display),
+        )
+        return None, (*diags, warning)
 
 
 def _fallback_warning(src: Any, language: str, fast: str, method: str) -> tuple[Diagnostic, ...]:
@@ -135,8 +192,16 @@ def join_bundle(
     kind: str,
     results: Sequence[FileResult],
     raw_size: int,
+    *,
+    sourcemap: str = "none",
+    root: Path | None = None,
+    ignore: Sequence[str] = (),
 ) -> Built:
-    """Join checked files into one bundle, with the checks that only the whole bundle can make."""
+    """Join checked files into one bundle, with the checks that only the whole bundle can make.
+
+    With `sourcemap` "linked" or "hidden" (and `root`, where the bundle is installed), the bundle
+    gets its proven map, or a warning and none.
+    """
     diags: list[Diagnostic] = [d for r in results for d in r.diagnostics]
     methods = tuple(r.method for r in results)
     sources = tuple(r.display for r in results)
@@ -152,16 +217,28 @@ def join_bundle(
 
         text, join_diags = join_css([r.facts for r in results], [r.text for r in results])
         diags.extend(join_diags)
-    wanted = dict(sorted({place: path for r in results for place, path in r.assets}.items()))
+    wanted = tuple(sorted({place: path for r in results for place, path in r.assets}.items()))
+    data_bytes = text.encode("utf-8")
+    made, data = None, b""
+    if sourcemap != "none" and root is not None:
+        from assetbuild.maps.build import mapped_bundle
+
+        text, made, data, map_diags = mapped_bundle(
+            output, kind, text, results, sourcemap, output_dir_for(root, output), root, ignore
+        )
+        diags.extend(map_diags)
+        data_bytes = text.encode("utf-8")
     return Built(
         output,
         kind,
         sources,
         raw_size,
-        text.encode("utf-8"),
+        data_bytes,
         methods,
         tuple(diags),
-        asset_sources=tuple(wanted.items()),
+        asset_sources=wanted,
+        sourcemap=made,
+        map_data=data,
     )
 
 

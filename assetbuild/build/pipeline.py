@@ -11,6 +11,7 @@ import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assetbuild.build.bundle import join_bundle, output_dir_for
 from assetbuild.build.executor import run_jobs
@@ -32,6 +33,9 @@ from assetbuild.diagnostics import Diagnostic, summarize
 from assetbuild.errors import ConfigError, SourceError
 from assetbuild.manifest import BundleEntry
 from assetbuild.stamps import trusted_stamp
+
+if TYPE_CHECKING:
+    from assetbuild.sources import SourceFile
 
 Progress = Callable[[int, int], None]
 
@@ -90,7 +94,15 @@ def build(
         spec, jobs, raw_size = plan
         mine: Sequence[FileResult] = results[start : start + len(jobs)]
         start += len(jobs)
-        bundle = join_bundle(spec.output, spec.kind, mine, raw_size)
+        bundle = join_bundle(
+            spec.output,
+            spec.kind,
+            mine,
+            raw_size,
+            sourcemap=config.sourcemap_for(spec, options.sourcemap),
+            root=config.root,
+            ignore=config.sourcemap_ignore,
+        )
         diags.extend(bundle.diagnostics)
         built.append(bundle)
     if cache is not None:
@@ -156,9 +168,10 @@ def _prepare(
     options, root = run.options, str(run.config.root)
     minify = spec.minify and options.minify
     output_dir = str(output_dir_for(run.config.root, spec.output))
+    mapped = run.config.sourcemap_for(spec, options.sourcemap) != "none"
     settings = (
         spec.kind, spec.tokens, run.values, run.strict, options.check_only, minify,
-        index == 0, output_dir, root,
+        index == 0, output_dir, root, mapped,
     )  # fmt: skip
     stamp = trusted_stamp(path)
     remembered = memo.unchanged(str(path), stamp, (str(run.cwd), *settings, run.limits))
@@ -185,11 +198,28 @@ def _prepare(
             first=index == 0,
             output_dir=output_dir,
             root=root,
+            sourcemap=mapped,
+            input_map=_input_map(src) if mapped else None,
         )
         prepared = (job, size, token_diags)
     stamped = (stamp, (str(run.cwd), *settings, run.limits)) if stamp else None
     memo.put(str(path), key, prepared, stamped)
     return prepared
+
+
+def _input_map(src: SourceFile) -> str | None:
+    """The map file a source's own `sourceMappingURL` names, read here so that the job (and its
+    cache key) holds it: an edited map is a new job. None when there is none, or it cannot be read
+    (then the map is read once more where it is used, and the reason becomes a warning)."""
+    from assetbuild.maps.compose import InputMapProblem, find_url, read_map_file
+
+    url = find_url(src.original)
+    if url is None or url.startswith("data:"):
+        return None
+    try:
+        return read_map_file(url, src.path.parent)[0]
+    except InputMapProblem:
+        return None
 
 
 def require_ok(result: BuildResult, consequence: str = "") -> BuildResult:
@@ -239,15 +269,19 @@ def install(
     if snapshot is not None:
         from assetbuild.cache import state
 
-        reuse = state.reusable(config, snapshot)  # bundles none of whose inputs changed
+        if not any(config.sourcemap_for(s, options.sourcemap) != "none" for s in config.bundles):
+            reuse = state.reusable(config, snapshot)  # bundles none of whose inputs changed
     result = require_ok(
         build(session, on_progress=on_progress, reuse=reuse), "nothing was installed"
     )
     if methods and on_phase is not None:
         on_phase("compressing")
-    variants = _variants([b.data for b in result.bundles], methods, session.cache(), on_progress)
+    files = [(b.output, b.data, b.assets) for b in result.bundles]
+    files += [(b.output + ".map", b.map_data, ()) for b in result.bundles if b.map_data]
+    variants = _variants([f[1] for f in files], methods, session.cache(), on_progress)
     outputs = [
-        Output(b.output, b.data, v, b.assets) for b, v in zip(result.bundles, variants, strict=True)
+        Output(name, data, v, assets)
+        for (name, data, assets), v in zip(files, variants, strict=True)
     ]
     # Versioned outputs never meet a source (collect refuses sources in version directories);
     # the manifest can: `manifest = "js/app.js"` overwrote that source, or a glob read it back.
@@ -340,7 +374,16 @@ def export(result: BuildResult, out_dir: Path, config: Config | None = None) -> 
         for b in result.bundles
         for place, data in b.assets
     ]
-    return write_plain(out_dir, [(b.output, b.data) for b in result.bundles], assets)
+    files = [(b.output, b.data) for b in result.bundles]
+    for b in result.bundles:
+        if b.sourcemap is not None:  # its sources relative to where this map is written
+            files.append(
+                (
+                    b.output + ".map",
+                    b.sourcemap.render(Path(os.path.abspath(out_dir / b.output)).parent),
+                )
+            )
+    return write_plain(out_dir, files, assets)
 
 
 def check_outputs_apart(

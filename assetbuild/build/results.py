@@ -17,6 +17,8 @@ from assetbuild.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from assetbuild.manifest import BundleEntry
+    from assetbuild.maps.align import FileMap
+    from assetbuild.maps.build import BundleMap
 
 Policy = Literal["auto", "into-current", "bump"]
 POLICIES: tuple[str, ...] = ("auto", "into-current", "bump")
@@ -34,6 +36,7 @@ class BuildOptions:
     strict_tokens: bool = False
     use_cache: bool = True
     only: frozenset[str] | None = None  # build only these outputs (watch mode)
+    sourcemap: str | None = None  # `--sourcemap MODE` for every bundle; None: the config's
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class FileJob:
     first: bool
     output_dir: str  # where the bundle will be installed (for url() rewriting), "" for none
     root: str
+    sourcemap: bool = False  # make the file's map too
+    input_map: str | None = None  # the text of the map file its sourceMappingURL names, as read
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class FileResult:
     facts: Any = None  # JsReport or CssReport, for bundle-level checks
     # files its url()s refer to, copied beside the bundle: (place from the bundle's directory, path)
     assets: tuple[tuple[str, str], ...] = ()
+    sourcemap: FileMap | None = None  # when the job asked for one and it could be made
 
     @property
     def ok(self) -> bool:
@@ -86,6 +92,8 @@ class Built:
     asset_sources: tuple[tuple[str, str], ...] = ()
     # those of them read (bounded regular files inside the root): (place, bytes)
     assets: tuple[tuple[str, bytes], ...] = ()
+    sourcemap: BundleMap | None = None  # the proven map, when one was asked for and made
+    map_data: bytes = b""  # that map as installed (sources relative to the version directory)
 
     @property
     def ok(self) -> bool:

@@ -36,6 +36,7 @@ RESULT_CODE: tuple[str, ...] = (
     "build/results.py",
     "css",
     "js",
+    "maps",
     "diagnostics.py",
     "errors.py",
     "interrupts.py",  # js/engine.py defers Ctrl-C while an engine is set up

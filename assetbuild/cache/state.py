@@ -321,6 +321,9 @@ def record(
             if place in copied:
                 copy = path.parent.joinpath(*place.split("/"))
                 files[str(copy)] = _file_record(copy, copied[place])
+        if b.map_data:  # its map: a change or removal is noticed like the bundle's
+            beside = path.with_name(path.name + ".map")
+            files[str(beside)] = _file_record(beside, b.map_data)
         saved_bundles.append(
             {
                 "name": b.output,

@@ -21,6 +21,7 @@ from assetbuild.manifest import (
     BundleEntry,
     ManifestError,
     bundle_entry,
+    map_entry,
     parse_manifest,
     render,
 )
@@ -110,10 +111,15 @@ class DiskEntries:
                 variant = os.lstat(source.with_name(source.name + suffix))
                 if stat.S_ISREG(variant.st_mode):
                     sizes[suffix] = variant.st_size
+        map_size = None
+        with suppress(FileNotFoundError, NotADirectoryError):
+            beside = os.lstat(source.with_name(source.name + ".map"))  # its map, if it has one
+            if stat.S_ISREG(beside.st_mode):
+                map_size = beside.st_size
         seen = stamp_of(found)
         key: tuple[object, ...] | None = None
         if not racy(seen):
-            key = (*seen, rel, version, tuple(sorted(sizes.items())), static_url)
+            key = (*seen, rel, version, tuple(sorted(sizes.items())), static_url, map_size)
             known = self._known.get(str(source))
             if known is not None and known[0] == key:
                 return copy.deepcopy(known[1])
@@ -129,6 +135,8 @@ class DiskEntries:
                 "or remove its entry from the manifest"
             ) from None
         entry = bundle_entry(rel, version, data, sizes, static_url)
+        if map_size is not None:
+            entry["map"] = map_entry(rel + ".map", map_size, static_url)
         if key is not None and len(data) == key[0]:  # key[0]: the size the stamp saw
             if len(self._known) >= self.MAX:
                 self._known.clear()
@@ -223,6 +231,19 @@ def manifest_entries(
             entries[p.output.name] = bundle_entry(
                 rel, p.origin, p.output.data, sizes, settings.static_url, assets
             )
+    return _maps_folded(entries, installed)
+
+
+def _maps_folded(entries: dict[str, BundleEntry], installed: set[str]) -> dict[str, BundleEntry]:
+    """A bundle's map installed with it (`js/main.js.map` beside `js/main.js`) is listed in the
+    bundle's entry as "map", not as a bundle of its own."""
+    for name in sorted(installed):
+        bundle = entries.get(name[: -len(".map")]) if name.endswith(".map") else None
+        if bundle is None:
+            continue
+        found = entries.pop(name)
+        bundle["map"] = map_entry(found["path"], found["size"], None)
+        bundle["map"]["url"] = found["url"]
     return entries
 
 
