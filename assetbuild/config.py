@@ -23,8 +23,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from assetbuild.cachehome import check_cache_dir, site_cache_dir
-from assetbuild.diagnostics import Diagnostic, Location, toml_diagnostic
+from assetbuild.diagnostics import Diagnostic, Location
 from assetbuild.errors import ConfigError
+from assetbuild.fsutil import read_toml
 from assetbuild.minified import has_lone_surrogate
 from assetbuild.remote.url import target_problem
 from assetbuild.versions import is_version_name, normalise_output, output_problem
@@ -173,42 +174,6 @@ def _has_tool_table(pyproject: Path) -> bool:
     return isinstance(tool, dict) and "assetbuild" in tool
 
 
-def _read_toml(path: Path, shown: str) -> dict[str, Any]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{shown}: cannot read config file: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
-        message = f"invalid UTF-8 byte 0x{data[exc.start]:02x}; config files must be UTF-8"
-        raise ConfigError(
-            f"{shown}:{line}:{column}: {message}",
-            [Diagnostic("error", message, Location(shown, line, column))],
-        ) from None
-    text = text.removeprefix("\ufeff")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _toml_error(exc, text, shown) from None
-    except RecursionError:
-        # tomllib recurses per nested inline table or array: `a = {a = {...` thousands deep.
-        message = "invalid TOML: arrays or inline tables nested too deeply"
-        raise ConfigError(
-            f"{shown}: {message}", [Diagnostic("error", message, Location(shown))]
-        ) from None
-
-
-def _toml_error(exc: tomllib.TOMLDecodeError, text: str, shown: str) -> ConfigError:
-    """Turn tomllib's "(at line 3, column 5)" into a located diagnostic (an array left open: where
-    it opens, not at the next table where tomllib notices it)."""
-    diag = toml_diagnostic(str(exc), text, shown)
-    return ConfigError(f"{diag.location}: {diag.message}", [diag])
-
-
 # --- validation ------------------------------------------------------------------------
 
 
@@ -234,7 +199,7 @@ class _Problems:
 
 def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[str, str]) -> Config:
     shown = _display(path, cwd)
-    data = _read_toml(path, shown)
+    data = read_toml(path, shown)
     prefix = ""
     if path.name == PYPROJECT_NAME:
         tool = data.get("tool")

@@ -14,6 +14,7 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from assetbuild.errors import InstallError
 
@@ -363,3 +364,44 @@ def available_memory() -> int | None:
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+CONFIG_LIMIT = 1 << 20  # a config file larger than a megabyte is not one
+
+
+def read_toml(path: Path, shown: str) -> dict[str, Any]:
+    """A config file's TOML (a bounded regular file, strict UTF-8); ConfigError names what is wrong."""
+    import tomllib
+
+    from assetbuild.diagnostics import Diagnostic, Location, toml_diagnostic
+    from assetbuild.errors import ConfigError
+
+    try:
+        data = read_regular(path, CONFIG_LIMIT)
+    except RefusedFile as exc:
+        raise ConfigError(f"{shown}: cannot read config file: it {exc.problem}") from None
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read config file: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
+        message = f"invalid UTF-8 byte 0x{data[exc.start]:02x}; config files must be UTF-8"
+        raise ConfigError(
+            f"{shown}:{line}:{column}: {message}",
+            [Diagnostic("error", message, Location(shown, line, column))],
+        ) from None
+    text = text.removeprefix("\ufeff")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        diag = toml_diagnostic(str(exc), text, shown)
+        raise ConfigError(f"{diag.location}: {diag.message}", [diag]) from None
+    except RecursionError:
+        # tomllib recurses per nested inline table or array: `a = {a = {...` thousands deep.
+        message = "invalid TOML: arrays or inline tables nested too deeply"
+        raise ConfigError(
+            f"{shown}: {message}", [Diagnostic("error", message, Location(shown))]
+        ) from None
