@@ -48,6 +48,7 @@ class Settings:
     static_url: str | None = None
     tokens: list[tuple[str, str]] = field(default_factory=list)
     strict_tokens: bool = False
+    strict: bool = False
     minify: bool = True
     use_cache: bool = True
     quiet: bool = False
@@ -132,6 +133,15 @@ def _build_options(f: F) -> F:
                 expose_value=False,
                 callback=_store("strict_tokens"),
                 help="Make undeclared {$name} tokens errors instead of warnings.",
+            ),
+            click.option(
+                "--strict",
+                is_flag=True,
+                default=False,
+                expose_value=False,
+                callback=_store("strict"),
+                help="Make CSS that browsers would drop (stray text, a missing ';', an invalid "
+                "selector) an error instead of a warning.",
             ),
             click.option(
                 "--no-minify",
@@ -295,6 +305,7 @@ def _options(settings: Settings, *, check_only: bool = False) -> BuildOptions:
         minify=settings.minify,
         check_only=check_only,
         strict_tokens=settings.strict_tokens,
+        strict=settings.strict,
         use_cache=settings.use_cache,
     )
 

@@ -151,7 +151,7 @@ def _prepare(
     output_dir = str(output_dir_for(run.config.root, spec.output))
     settings = (
         spec.kind, spec.tokens, run.values, run.strict, options.check_only, minify,
-        index == 0, output_dir, root,
+        index == 0, output_dir, root, options.strict,
     )  # fmt: skip
     stamp = trusted_stamp(path)
     remembered = memo.unchanged(str(path), stamp, (str(run.cwd), *settings, run.limit))
@@ -178,6 +178,7 @@ def _prepare(
             first=index == 0,
             output_dir=output_dir,
             root=root,
+            strict=options.strict and spec.kind == "css",
         )
         prepared = (job, size, token_diags)
     stamped = (stamp, (str(run.cwd), *settings, run.limit)) if stamp else None

@@ -32,6 +32,7 @@ class BuildOptions:
     minify: bool = True
     check_only: bool = False  # `assetbuild check`: a token without a value is only a warning
     strict_tokens: bool = False
+    strict: bool = False  # what browsers drop from CSS (css/rules) is an error, not a warning
     use_cache: bool = True
     only: frozenset[str] | None = None  # build only these outputs (watch mode)
 
@@ -50,6 +51,7 @@ class FileJob:
     first: bool
     output_dir: str  # where the bundle will be installed (for url() rewriting), "" for none
     root: str
+    strict: bool = False  # CSS: what browsers would drop is an error
 
 
 @dataclass(frozen=True)
