@@ -400,13 +400,44 @@ def build(ctx: click.Context, out_dir: Path) -> None:
         _print_details(settings, result)
 
 
+def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """One of the policy flags; two different ones on a command line are a usage error (exit 2)."""
+    if value is None:
+        return None
+    seen = ctx.meta.setdefault("assetbuild.policy", {})
+    flag = f"--{value}"
+    other = next((f for f, v in seen.items() if v != value), None)
+    if other is not None:
+        raise click.UsageError(f"{other} and {flag} contradict each other; give one", ctx)
+    seen[flag] = value
+    chosen = ctx.meta.get("assetbuild.chosen")
+    ctx.meta["assetbuild.chosen"] = chosen or value
+    return value
+
+
+def _chosen_policy(ctx: click.Context) -> Policy | None:
+    chosen: Policy | None = ctx.meta.get("assetbuild.chosen")
+    return chosen
+
+
 @main.command()
 @_build_options
-@click.option("--bump", "policy", flag_value="bump", help="Always create the next version.")
+@click.option(
+    "--bump",
+    "bump",
+    flag_value="bump",
+    default=None,
+    expose_value=False,
+    callback=_policy,
+    help="Always create the next version.",
+)
 @click.option(
     "--into-current",
-    "policy",
+    "into_current",
     flag_value="into-current",
+    default=None,
+    expose_value=False,
+    callback=_policy,
     help="Overwrite files in the current version (development servers only).",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would happen; write nothing.")
@@ -418,12 +449,13 @@ def build(ctx: click.Context, out_dir: Path) -> None:
     help="Precompressed variants to write: gzip, br or gzip,br (overrides the config).",
 )
 @click.pass_context
-def install(ctx: click.Context, policy: Policy | None, dry_run: bool, compress: str | None) -> None:
+def install(ctx: click.Context, dry_run: bool, compress: str | None) -> None:
     """Build and install into numbered version directories, then write the manifest.
 
     A new version N+1 is created only when an installed file would change,
     so a published URL never changes its bytes.
     """
+    policy = _chosen_policy(ctx)
     settings = _settings(ctx)
     with _reporting(settings):
         from assetbuild.build.pipeline import Session
@@ -485,7 +517,15 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
     settings = _settings(ctx)
     with _reporting(settings):
         config = _load(settings)
-        result = _build_checked(settings, config, "checking")
+        if config.static_url is None and config.manifest_format == "json":
+            from assetbuild.manifest import installed_static_url
+
+            # Compare with what was installed: the manifest knows the static_url it used.
+            settings.static_url = installed_static_url(config.manifest_path)
+            if settings.static_url is not None:
+                config = _load(settings)
+        # A token without a value is no change (a warning, as for `check`), never exit 1.
+        result = _build_checked(settings, config, "checking", check_only=True)
         statuses = summary.bundle_status(config, result)
         if settings.json:
             _emit_json(summary.status_json(statuses))
@@ -538,11 +578,22 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
 
 @main.command()
 @_build_options
-@click.option("--bump", "policy", flag_value="bump", help="Install every rebuild as a new version.")
+@click.option(
+    "--bump",
+    "bump",
+    flag_value="bump",
+    default=None,
+    expose_value=False,
+    callback=_policy,
+    help="Install every rebuild as a new version.",
+)
 @click.option(
     "--auto",
-    "policy",
+    "auto",
     flag_value="auto",
+    default=None,
+    expose_value=False,
+    callback=_policy,
     help="New version only when an installed file changes (as `install` does).",
 )
 @click.option(
@@ -563,9 +614,7 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
     "(default: none; the config's apply to install).",
 )
 @click.pass_context
-def watch(
-    ctx: click.Context, policy: Policy | None, debounce_ms: int, compress: str | None
-) -> None:
+def watch(ctx: click.Context, debounce_ms: int, compress: str | None) -> None:
     """Install, then rebuild and reinstall whenever a source or the config changes.
 
     Rebuilds go into the current version (--into-current, for development
@@ -573,6 +622,7 @@ def watch(
     made unless --compress is given (brotli takes seconds a megabyte); stale
     ones are removed. Ctrl-C stops.
     """
+    policy = _chosen_policy(ctx)
     settings = _settings(ctx)
     with _reporting(settings):
         import signal

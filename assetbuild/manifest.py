@@ -225,6 +225,23 @@ def read_manifest(path: Path) -> ManifestData:
     return parse_manifest(path, raw)
 
 
+def installed_static_url(path: Path) -> str | None:
+    """The static_url the manifest's URLs were made with (None: none, or no readable manifest).
+
+    `status` compares with what was installed, so it needs no token value: the manifest knows
+    the one the install used.
+    """
+    try:
+        data = read_manifest(path)
+    except ManifestError:
+        return None
+    for entry in data["bundles"].values():
+        url, where = entry.get("url"), entry.get("path")
+        if isinstance(url, str) and isinstance(where, str) and url.endswith("/" + where):
+            return url[: -len(where) - 1] or None
+    return None
+
+
 # An unterminated string runs to the end (keeping more, never less): otherwise every escaped quote of
 # a long unterminated one starts a new scan to the end, which is quadratic.
 _PHP_STRING = re.compile(r"'((?:[^'\\]|\\.)*)(?:'|\Z)", re.DOTALL)
