@@ -13,13 +13,21 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from assetbuild import __version__, summary
+from assetbuild.commands.options import (
+    Settings,
+    build_options,
+    chosen_policy,
+    location_options,
+    output_options,
+    policy_flag,
+    settings_of,
+)
 from assetbuild.errors import AssetbuildError, ConfigError
 from assetbuild.interrupts import caused_by_interrupt, exit_on_interrupt, interrupted
 from assetbuild.interrupts import install as install_interrupts
@@ -28,175 +36,16 @@ from assetbuild.report import Progress, format_diagnostics, use_color, write_err
 if TYPE_CHECKING:
     from types import FrameType
 
-    from assetbuild.build.results import BuildOptions, BuildResult, Policy
-    from assetbuild.build.session import Session
+    from assetbuild.build.results import BuildOptions, BuildResult
     from assetbuild.config import Config
     from assetbuild.diagnostics import Diagnostic
     from assetbuild.watch import Rebuild
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+__all__ = ["Settings", "main"]
+
 EXIT_SOURCE, EXIT_USAGE, EXIT_INSTALL, EXIT_INTERNAL = 1, 2, 3, 4
-
-
-@dataclass
-class Settings:
-    """Options gathered from the group and the command line, before the config is loaded."""
-
-    directory: Path | None = None
-    config_file: Path | None = None
-    static_url: str | None = None
-    tokens: list[tuple[str, str]] = field(default_factory=list)
-    strict_tokens: bool = False
-    strict: bool = False
-    minify: bool = True
-    use_cache: bool = True
-    quiet: bool = False
-    json: bool = False
-    verbose: bool = False
-    started: float = field(default_factory=time.monotonic)
-    checked: Session | None = None  # the quick path's session: its state said "not up to date"
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.ensure_object(Settings)
-
-
-def _parse_token(
-    ctx: click.Context, param: click.Parameter, values: Sequence[str]
-) -> list[tuple[str, str]]:
-    pairs = []
-    for value in values:
-        name, sep, text = value.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"expected NAME=VALUE, got {value!r}", ctx, param)
-        pairs.append((name, text))
-    return pairs
-
-
-def _store(attr: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
-    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        settings = _settings(ctx)
-        if value is not None and value != () and value != [] and value is not False:
-            setattr(settings, attr, value)
-        return value
-
-    return callback
-
-
-def _location_options(f: F) -> F:
-    f = click.option(
-        "-C",
-        "directory",
-        type=click.Path(file_okay=False, path_type=Path),
-        expose_value=False,
-        callback=_store("directory"),
-        help="Run as if started in DIR.",
-    )(f)
-    f = click.option(
-        "-c",
-        "--config",
-        "config_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        expose_value=False,
-        callback=_store("config_file"),
-        help="Use this config file (assetbuild.toml or pyproject.toml).",
-    )(f)
-    return f
-
-
-def _build_options(f: F) -> F:
-    """Options shared by every command that builds."""
-    for decorator in reversed(
-        [
-            _location_options,
-            click.option(
-                "--static-url",
-                metavar="URL",
-                expose_value=False,
-                callback=_store("static_url"),
-                help="Value of the {$static} token (overrides the config and ASSETBUILD_STATIC_URL).",
-            ),
-            click.option(
-                "--token",
-                "tokens",
-                metavar="NAME=VALUE",
-                multiple=True,
-                expose_value=False,
-                callback=lambda c, p, v: _store("tokens")(c, p, _parse_token(c, p, v)),
-                help="Set a token's value; repeatable.",
-            ),
-            click.option(
-                "--strict-tokens",
-                is_flag=True,
-                default=False,
-                expose_value=False,
-                callback=_store("strict_tokens"),
-                help="Make undeclared {$name} tokens errors instead of warnings.",
-            ),
-            click.option(
-                "--strict",
-                is_flag=True,
-                default=False,
-                expose_value=False,
-                callback=_store("strict"),
-                help="Make CSS that browsers would drop (stray text, a missing ';', an invalid "
-                "selector) an error instead of a warning.",
-            ),
-            click.option(
-                "--no-minify",
-                "no_minify",
-                is_flag=True,
-                default=False,
-                expose_value=False,
-                callback=lambda c, p, v: setattr(_settings(c), "minify", False) if v else None,
-                help="Concatenate, substitute and check, but do not minify.",
-            ),
-            click.option(
-                "--no-cache",
-                "no_cache",
-                is_flag=True,
-                default=False,
-                expose_value=False,
-                callback=lambda c, p, v: setattr(_settings(c), "use_cache", False) if v else None,
-                help="Neither read nor write the content cache.",
-            ),
-            _output_options,
-        ]
-    ):
-        f = decorator(f)
-    return f
-
-
-def _output_options(f: F) -> F:
-    f = click.option(
-        "-q",
-        "--quiet",
-        is_flag=True,
-        default=False,
-        expose_value=False,
-        callback=_store("quiet"),
-        help="Print only errors and warnings.",
-    )(f)
-    f = click.option(
-        "-v",
-        "--verbose",
-        is_flag=True,
-        default=False,
-        expose_value=False,
-        callback=_store("verbose"),
-        help="Also say how each file was minified and how long the run took (on stderr).",
-    )(f)
-    f = click.option(
-        "--json",
-        "json_output",
-        is_flag=True,
-        default=False,
-        expose_value=False,
-        callback=_store("json"),
-        help="Print a machine-readable report on stdout.",
-    )(f)
-    return f
 
 
 class _Group(click.Group):
@@ -226,7 +75,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="assetbuild")
-@_location_options
+@location_options
 def main() -> None:
     """Bundle, check, minify and install CSS and JavaScript into numbered version directories.
 
@@ -358,11 +207,11 @@ def _print_summary(settings: Settings, result: BuildResult, lines: Callable[[], 
 
 
 @main.command()
-@_build_options
+@build_options
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Check every source (syntax, tokens, bundle hazards); write nothing."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         config = _load(settings)
         result = _build_checked(settings, config, "checking", check_only=True)
@@ -375,7 +224,7 @@ def check(ctx: click.Context) -> None:
 
 
 @main.command()
-@_build_options
+@build_options
 @click.option(
     "--out",
     "out_dir",
@@ -386,7 +235,7 @@ def check(ctx: click.Context) -> None:
 @click.pass_context
 def build(ctx: click.Context, out_dir: Path) -> None:
     """Build the bundles into a plain directory, without versions or manifest."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         from assetbuild.build.pipeline import export
 
@@ -400,35 +249,15 @@ def build(ctx: click.Context, out_dir: Path) -> None:
         _print_details(settings, result)
 
 
-def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """One of the policy flags; two different ones on a command line are a usage error (exit 2)."""
-    if value is None:
-        return None
-    seen = ctx.meta.setdefault("assetbuild.policy", {})
-    flag = f"--{value}"
-    other = next((f for f, v in seen.items() if v != value), None)
-    if other is not None:
-        raise click.UsageError(f"{other} and {flag} contradict each other; give one", ctx)
-    seen[flag] = value
-    chosen = ctx.meta.get("assetbuild.chosen")
-    ctx.meta["assetbuild.chosen"] = chosen or value
-    return value
-
-
-def _chosen_policy(ctx: click.Context) -> Policy | None:
-    chosen: Policy | None = ctx.meta.get("assetbuild.chosen")
-    return chosen
-
-
 @main.command()
-@_build_options
+@build_options
 @click.option(
     "--bump",
     "bump",
     flag_value="bump",
     default=None,
     expose_value=False,
-    callback=_policy,
+    callback=policy_flag,
     help="Always create the next version.",
 )
 @click.option(
@@ -437,7 +266,7 @@ def _chosen_policy(ctx: click.Context) -> Policy | None:
     flag_value="into-current",
     default=None,
     expose_value=False,
-    callback=_policy,
+    callback=policy_flag,
     help="Overwrite files in the current version (development servers only).",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would happen; write nothing.")
@@ -455,8 +284,8 @@ def install(ctx: click.Context, dry_run: bool, compress: str | None) -> None:
     A new version N+1 is created only when an installed file would change,
     so a published URL never changes its bytes.
     """
-    policy = _chosen_policy(ctx)
-    settings = _settings(ctx)
+    policy = chosen_policy(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         from assetbuild.build.pipeline import Session
         from assetbuild.build.pipeline import install as install_all
@@ -504,7 +333,7 @@ def _waiting(settings: Settings) -> None:
 
 
 @main.command()
-@_build_options
+@build_options
 @click.option(
     "--check",
     "exit_if_changed",
@@ -514,7 +343,7 @@ def _waiting(settings: Settings) -> None:
 @click.pass_context
 def status(ctx: click.Context, exit_if_changed: bool) -> None:
     """Show versions per area and whether sources changed since the current one was built."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         config = _load(settings)
         if config.static_url is None and config.manifest_format == "json":
@@ -537,8 +366,8 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
 
 
 @main.command()
-@_location_options
-@_output_options
+@location_options
+@output_options
 @click.option(
     "--keep", type=click.IntRange(min=1), required=True, help="Versions to keep per area."
 )
@@ -553,7 +382,7 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
 @click.pass_context
 def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
     """Delete old version directories (never the current one, a recent one, or one the manifest names)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         from assetbuild.install.prune import parse_duration
         from assetbuild.install.prune import prune as prune_versions
@@ -577,14 +406,14 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
 
 
 @main.command()
-@_build_options
+@build_options
 @click.option(
     "--bump",
     "bump",
     flag_value="bump",
     default=None,
     expose_value=False,
-    callback=_policy,
+    callback=policy_flag,
     help="Install every rebuild as a new version.",
 )
 @click.option(
@@ -593,7 +422,7 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
     flag_value="auto",
     default=None,
     expose_value=False,
-    callback=_policy,
+    callback=policy_flag,
     help="New version only when an installed file changes (as `install` does).",
 )
 @click.option(
@@ -622,8 +451,8 @@ def watch(ctx: click.Context, debounce_ms: int, compress: str | None) -> None:
     made unless --compress is given (brotli takes seconds a megabyte); stale
     ones are removed. Ctrl-C stops.
     """
-    policy = _chosen_policy(ctx)
-    settings = _settings(ctx)
+    policy = chosen_policy(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         import signal
 
@@ -700,11 +529,11 @@ def cache() -> None:
 
 
 @cache.command("clear")
-@_location_options
+@location_options
 @click.pass_context
 def cache_clear(ctx: click.Context) -> None:
     """Delete the content cache and the no-change state; the next build checks every file again."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         from assetbuild.cache.content import cache_size, clear, foreign
 
