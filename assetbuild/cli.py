@@ -523,6 +523,27 @@ def _watch_ready(settings: Settings, directories: int) -> None:
         click.echo(summary.watch_ready_line(directories))
 
 
+@main.command()
+@location_options
+@output_options
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Write a commented starter assetbuild.toml here from what zero-config mode finds.
+
+    Each <area>/source/ directory becomes bundles; an existing file is never overwritten.
+    """
+    settings = settings_of(ctx)
+    with _reporting(settings):
+        from assetbuild.commands.init import write_starter
+
+        _load_directory(settings)
+        target = write_starter(Path.cwd())
+        if settings.json:
+            _emit_json({"ok": True, "command": "init", "config": str(target)})
+        elif not settings.quiet:
+            click.echo(f"wrote {target.name}; check it, then run `assetbuild install`")
+
+
 @main.group()
 def cache() -> None:
     """Manage the content cache (per-file check and minify results)."""

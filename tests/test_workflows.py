@@ -48,3 +48,36 @@ def test_status_needs_no_token_values(site: Path) -> None:  # noqa: F811
     assert changed.returncode == 1, changed.stderr
     states = {s["name"]: s["state"] for s in json.loads(changed.stdout)["bundles"]}
     assert states["js/main.js"] == "changed" and states["css/main.css"] == "up-to-date"
+
+
+def test_init_writes_a_starter_config_and_never_overwrites(site: Path) -> None:  # noqa: F811
+    zero = run("install", "--static-url", "/s", "--dry-run", "--json", cwd=site)
+    assert zero.returncode == 0, zero.stderr
+    made = run("init", cwd=site)
+    assert made.returncode == 0, made.stderr
+    text = (site / "assetbuild.toml").read_text()
+    assert 'output = "js/main.js"' in text and 'sources = ["js/source/*.js"]' in text
+    assert "#   js/source/30-main.js" in text and "# static_url = " in text
+    # The starter config builds what zero-config mode built, with the cache outside the root.
+    configured = run("install", "--static-url", "/s", "--dry-run", "--json", cwd=site)
+    assert configured.returncode == 0, configured.stderr
+    names = lambda r: [(b["name"], b["size"]) for b in json.loads(r.stdout)["bundles"]]  # noqa: E731
+    assert names(configured) == names(zero)
+    real = run("install", "--static-url", "/s", "-q", cwd=site)
+    assert real.returncode == 0, real.stderr
+    assert (site.parent / ".assetbuild-cache").is_dir() and not (
+        site / ".assetbuild-cache"
+    ).exists()
+    again = run("init", cwd=site)
+    assert again.returncode == 2
+    assert "already exists; init never overwrites" in again.stderr
+    assert (site / "assetbuild.toml").read_text() == text
+
+
+def test_init_in_an_empty_directory_writes_an_example(tmp_path: Path) -> None:
+    result = run("init", "-C", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "assetbuild.toml").read_text()
+    assert "# [[bundle]]" in text
+    check = run("check", cwd=tmp_path)
+    assert check.returncode == 2 and "bundle" in check.stderr  # a valid file, but no bundle yet
