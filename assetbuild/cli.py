@@ -492,8 +492,9 @@ def _clock() -> str:
 
 
 def _watch_built(settings: Settings, r: Rebuild) -> None:
-    assert r.outcome is not None  # on_build: the rebuild installed
-    warnings = [d for d in r.outcome.build.diagnostics if not d.is_error]
+    # on_build: the rebuild installed, or the config is good again with nothing to build
+    outcome = r.outcome
+    warnings = [d for d in outcome.build.diagnostics if not d.is_error] if outcome else []
     _print_diagnostics(warnings)
     if settings.json:
         click.echo(json.dumps(summary.watch_event(r, warnings), sort_keys=True))
