@@ -156,6 +156,7 @@ FIELD_CHANGES = {
     "first": False,
     "output_dir": "/site/js/2",
     "root": "/elsewhere",
+    "strict": True,
 }
 
 

@@ -55,6 +55,8 @@ _KEYFRAMES = frozenset({"keyframes", "-webkit-keyframes", "-moz-keyframes", "-o-
 _SKIPPED = (WS, COMMENT)
 # Per file: a file of generated junk should not print thousands of warnings.
 _MAX_REPORTS = 50
+# Blocks nested deeper than this are not walked (the walk recurses; browsers cap nesting too).
+_MAX_DEPTH = 64
 _DQ = '"'
 
 
@@ -77,6 +79,7 @@ class _Walk:
         self.to_text: Callable[[int], int] = text_offsets(src.text)
         self.severity: Severity = severity
         self.diagnostics: list[Diagnostic] = []
+        self.depth = 0
 
     def report(self, message: str, index: int, notes: tuple[Diagnostic, ...] = ()) -> None:
         self.report_at(message, self.to_text(self.starts[index]), notes)
@@ -104,6 +107,15 @@ class _Walk:
     # --- lists of rules ----------------------------------------------------------------------------
 
     def rules(self, i: int, end: int, *, top: bool, keyframes: bool = False) -> None:
+        if self.depth >= _MAX_DEPTH:
+            return
+        self.depth += 1
+        try:
+            self._rules(i, end, top=top, keyframes=keyframes)
+        finally:
+            self.depth -= 1
+
+    def _rules(self, i: int, end: int, *, top: bool, keyframes: bool) -> None:
         codes, infos = self.codes, self.infos
         while i < end:
             code = codes[i]
@@ -174,6 +186,15 @@ class _Walk:
     # --- declarations ------------------------------------------------------------------------------
 
     def declarations(self, i: int, end: int) -> None:
+        if self.depth >= _MAX_DEPTH:
+            return
+        self.depth += 1
+        try:
+            self._declarations(i, end)
+        finally:
+            self.depth -= 1
+
+    def _declarations(self, i: int, end: int) -> None:
         codes = self.codes
         while i < end:
             code = codes[i]
