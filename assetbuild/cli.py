@@ -13,13 +13,22 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from assetbuild import __version__, summary
+from assetbuild.commands.options import (
+    Settings,
+    build_options,
+    chosen_policy,
+    location_options,
+    output_options,
+    policy_flag,
+    settings_of,
+    target_option,
+)
 from assetbuild.errors import AssetbuildError, ConfigError
 from assetbuild.interrupts import caused_by_interrupt, exit_on_interrupt, interrupted
 from assetbuild.interrupts import install as install_interrupts
@@ -28,185 +37,16 @@ from assetbuild.report import Progress, format_diagnostics, use_color, write_err
 if TYPE_CHECKING:
     from types import FrameType
 
-    from assetbuild.build.results import BuildOptions, BuildResult, Policy
-    from assetbuild.build.session import Session
+    from assetbuild.build.results import BuildOptions, BuildResult
     from assetbuild.config import Config
     from assetbuild.diagnostics import Diagnostic
     from assetbuild.watch import Rebuild
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+__all__ = ["Settings", "main"]
+
 EXIT_SOURCE, EXIT_USAGE, EXIT_INSTALL, EXIT_INTERNAL = 1, 2, 3, 4
-
-
-@dataclass
-class Settings:
-    """Options gathered from the group and the command line, before the config is loaded."""
-
-    directory: Path | None = None
-    config_file: Path | None = None
-    static_url: str | None = None
-    tokens: list[tuple[str, str]] = field(default_factory=list)
-    strict_tokens: bool = False
-    minify: bool = True
-    use_cache: bool = True
-    sourcemap: str | None = None
-    quiet: bool = False
-    json: bool = False
-    verbose: bool = False
-    target: str | None = None  # --target s3://bucket/prefix
-    started: float = field(default_factory=time.monotonic)
-    checked: Session | None = None  # the quick path's session: its state said "not up to date"
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.ensure_object(Settings)
-
-
-def _parse_token(
-    ctx: click.Context, param: click.Parameter, values: Sequence[str]
-) -> list[tuple[str, str]]:
-    pairs = []
-    for value in values:
-        name, sep, text = value.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"expected NAME=VALUE, got {value!r}", ctx, param)
-        pairs.append((name, text))
-    return pairs
-
-
-def _store(attr: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
-    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        settings = _settings(ctx)
-        if value is not None and value != () and value != [] and value is not False:
-            setattr(settings, attr, value)
-        return value
-
-    return callback
-
-
-def _location_options(f: F) -> F:
-    f = click.option(
-        "-C",
-        "directory",
-        type=click.Path(file_okay=False, path_type=Path),
-        expose_value=False,
-        callback=_store("directory"),
-        help="Run as if started in DIR.",
-    )(f)
-    f = click.option(
-        "-c",
-        "--config",
-        "config_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        expose_value=False,
-        callback=_store("config_file"),
-        help="Use this config file (assetbuild.toml or pyproject.toml).",
-    )(f)
-    return f
-
-
-def _target_option(f: F) -> F:
-    return click.option(
-        "--target",
-        metavar="URL",
-        expose_value=False,
-        callback=_store("target"),
-        help="Install into object storage: s3://BUCKET/PREFIX (overrides the config's target).",
-    )(f)
-
-
-def _build_options(f: F) -> F:
-    """Options shared by every command that builds."""
-    for decorator in reversed(
-        [
-            _location_options,
-            click.option(
-                "--static-url",
-                metavar="URL",
-                expose_value=False,
-                callback=_store("static_url"),
-                help="Value of the {$static} token (overrides the config and ASSETBUILD_STATIC_URL).",
-            ),
-            click.option(
-                "--token",
-                "tokens",
-                metavar="NAME=VALUE",
-                multiple=True,
-                expose_value=False,
-                callback=lambda c, p, v: _store("tokens")(c, p, _parse_token(c, p, v)),
-                help="Set a token's value; repeatable.",
-            ),
-            click.option(
-                "--strict-tokens",
-                is_flag=True,
-                default=False,
-                expose_value=False,
-                callback=_store("strict_tokens"),
-                help="Make undeclared {$name} tokens errors instead of warnings.",
-            ),
-            click.option(
-                "--no-minify",
-                "no_minify",
-                is_flag=True,
-                default=False,
-                expose_value=False,
-                callback=lambda c, p, v: setattr(_settings(c), "minify", False) if v else None,
-                help="Concatenate, substitute and check, but do not minify.",
-            ),
-            click.option(
-                "--sourcemap",
-                type=click.Choice(["none", "linked", "hidden"]),
-                metavar="MODE",
-                expose_value=False,
-                callback=_store("sourcemap"),
-                help="Source maps for every bundle: none, linked (with the comment) or hidden.",
-            ),
-            click.option(
-                "--no-cache",
-                "no_cache",
-                is_flag=True,
-                default=False,
-                expose_value=False,
-                callback=lambda c, p, v: setattr(_settings(c), "use_cache", False) if v else None,
-                help="Neither read nor write the content cache.",
-            ),
-            _output_options,
-        ]
-    ):
-        f = decorator(f)
-    return f
-
-
-def _output_options(f: F) -> F:
-    f = click.option(
-        "-q",
-        "--quiet",
-        is_flag=True,
-        default=False,
-        expose_value=False,
-        callback=_store("quiet"),
-        help="Print only errors and warnings.",
-    )(f)
-    f = click.option(
-        "-v",
-        "--verbose",
-        is_flag=True,
-        default=False,
-        expose_value=False,
-        callback=_store("verbose"),
-        help="Also say how each file was minified and how long the run took (on stderr).",
-    )(f)
-    f = click.option(
-        "--json",
-        "json_output",
-        is_flag=True,
-        default=False,
-        expose_value=False,
-        callback=_store("json"),
-        help="Print a machine-readable report on stdout.",
-    )(f)
-    return f
 
 
 class _Group(click.Group):
@@ -236,7 +76,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="assetbuild")
-@_location_options
+@location_options
 def main() -> None:
     """Bundle, check, minify and install CSS and JavaScript into numbered version directories.
 
@@ -316,6 +156,7 @@ def _options(settings: Settings, *, check_only: bool = False) -> BuildOptions:
         minify=settings.minify,
         check_only=check_only,
         strict_tokens=settings.strict_tokens,
+        strict=settings.strict,
         use_cache=settings.use_cache,
         sourcemap=settings.sourcemap,
     )
@@ -369,11 +210,11 @@ def _print_summary(settings: Settings, result: BuildResult, lines: Callable[[], 
 
 
 @main.command()
-@_build_options
+@build_options
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Check every source (syntax, tokens, bundle hazards); write nothing."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         config = _load(settings)
         result = _build_checked(settings, config, "checking", check_only=True)
@@ -386,7 +227,7 @@ def check(ctx: click.Context) -> None:
 
 
 @main.command()
-@_build_options
+@build_options
 @click.option(
     "--out",
     "out_dir",
@@ -397,7 +238,7 @@ def check(ctx: click.Context) -> None:
 @click.pass_context
 def build(ctx: click.Context, out_dir: Path) -> None:
     """Build the bundles into a plain directory, without versions or manifest."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         from assetbuild.build.pipeline import export
 
@@ -412,13 +253,24 @@ def build(ctx: click.Context, out_dir: Path) -> None:
 
 
 @main.command()
-@_build_options
-@_target_option
-@click.option("--bump", "policy", flag_value="bump", help="Always create the next version.")
+@build_options
+@target_option
+@click.option(
+    "--bump",
+    "bump",
+    flag_value="bump",
+    default=None,
+    expose_value=False,
+    callback=policy_flag,
+    help="Always create the next version.",
+)
 @click.option(
     "--into-current",
-    "policy",
+    "into_current",
     flag_value="into-current",
+    default=None,
+    expose_value=False,
+    callback=policy_flag,
     help="Overwrite files in the current version (development servers only).",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would happen; write nothing.")
@@ -430,13 +282,14 @@ def build(ctx: click.Context, out_dir: Path) -> None:
     help="Precompressed variants to write: gzip, br or gzip,br (overrides the config).",
 )
 @click.pass_context
-def install(ctx: click.Context, policy: Policy | None, dry_run: bool, compress: str | None) -> None:
+def install(ctx: click.Context, dry_run: bool, compress: str | None) -> None:
     """Build and install into numbered version directories, then write the manifest.
 
     A new version N+1 is created only when an installed file would change,
     so a published URL never changes its bytes.
     """
-    settings = _settings(ctx)
+    policy = chosen_policy(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         from assetbuild.build.pipeline import Session
         from assetbuild.build.pipeline import install as install_all
@@ -484,8 +337,8 @@ def _waiting(settings: Settings) -> None:
 
 
 @main.command()
-@_build_options
-@_target_option
+@build_options
+@target_option
 @click.option(
     "--check",
     "exit_if_changed",
@@ -495,10 +348,18 @@ def _waiting(settings: Settings) -> None:
 @click.pass_context
 def status(ctx: click.Context, exit_if_changed: bool) -> None:
     """Show versions per area and whether sources changed since the current one was built."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         config = _load(settings)
-        result = _build_checked(settings, config, "checking")
+        if config.static_url is None and config.manifest_format == "json":
+            from assetbuild.manifest import installed_static_url
+
+            # Compare with what was installed: the manifest knows the static_url it used.
+            settings.static_url = installed_static_url(config.manifest_path)
+            if settings.static_url is not None:
+                config = _load(settings)
+        # A token without a value is no change (a warning, as for `check`), never exit 1.
+        result = _build_checked(settings, config, "checking", check_only=True)
         statuses = summary.bundle_status(config, result)
         found = summary.orphans(config, result)
         if settings.json:
@@ -511,9 +372,9 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
 
 
 @main.command()
-@_location_options
-@_output_options
-@_target_option
+@location_options
+@output_options
+@target_option
 @click.option(
     "--keep", type=click.IntRange(min=1), required=True, help="Versions to keep per area."
 )
@@ -528,7 +389,7 @@ def status(ctx: click.Context, exit_if_changed: bool) -> None:
 @click.pass_context
 def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
     """Delete old version directories (never the current one, a recent one, or one the manifest names)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         from assetbuild.install.prune import parse_duration
         from assetbuild.install.prune import prune as prune_versions
@@ -559,12 +420,23 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
 
 
 @main.command()
-@_build_options
-@click.option("--bump", "policy", flag_value="bump", help="Install every rebuild as a new version.")
+@build_options
+@click.option(
+    "--bump",
+    "bump",
+    flag_value="bump",
+    default=None,
+    expose_value=False,
+    callback=policy_flag,
+    help="Install every rebuild as a new version.",
+)
 @click.option(
     "--auto",
-    "policy",
+    "auto",
     flag_value="auto",
+    default=None,
+    expose_value=False,
+    callback=policy_flag,
     help="New version only when an installed file changes (as `install` does).",
 )
 @click.option(
@@ -585,9 +457,7 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
     "(default: none; the config's apply to install).",
 )
 @click.pass_context
-def watch(
-    ctx: click.Context, policy: Policy | None, debounce_ms: int, compress: str | None
-) -> None:
+def watch(ctx: click.Context, debounce_ms: int, compress: str | None) -> None:
     """Install, then rebuild and reinstall whenever a source or the config changes.
 
     Rebuilds go into the current version (--into-current, for development
@@ -595,7 +465,8 @@ def watch(
     made unless --compress is given (brotli takes seconds a megabyte); stale
     ones are removed. Ctrl-C stops.
     """
-    settings = _settings(ctx)
+    policy = chosen_policy(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         import signal
 
@@ -635,8 +506,9 @@ def _clock() -> str:
 
 
 def _watch_built(settings: Settings, r: Rebuild) -> None:
-    assert r.outcome is not None  # on_build: the rebuild installed
-    warnings = [d for d in r.outcome.build.diagnostics if not d.is_error]
+    # on_build: the rebuild installed, or the config is good again with nothing to build
+    outcome = r.outcome
+    warnings = [d for d in outcome.build.diagnostics if not d.is_error] if outcome else []
     _print_diagnostics(warnings)
     if settings.json:
         click.echo(json.dumps(summary.watch_event(r, warnings), sort_keys=True))
@@ -666,17 +538,38 @@ def _watch_ready(settings: Settings, directories: int) -> None:
         click.echo(summary.watch_ready_line(directories))
 
 
+@main.command()
+@location_options
+@output_options
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Write a commented starter assetbuild.toml here from what zero-config mode finds.
+
+    Each <area>/source/ directory becomes bundles; an existing file is never overwritten.
+    """
+    settings = settings_of(ctx)
+    with _reporting(settings):
+        from assetbuild.commands.init import write_starter
+
+        _load_directory(settings)
+        target = write_starter(Path.cwd())
+        if settings.json:
+            _emit_json({"ok": True, "command": "init", "config": str(target)})
+        elif not settings.quiet:
+            click.echo(f"wrote {target.name}; check it, then run `assetbuild install`")
+
+
 @main.group()
 def cache() -> None:
     """Manage the content cache (per-file check and minify results)."""
 
 
 @cache.command("clear")
-@_location_options
+@location_options
 @click.pass_context
 def cache_clear(ctx: click.Context) -> None:
     """Delete the content cache and the no-change state; the next build checks every file again."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     with _reporting(settings):
         from assetbuild.cache.content import cache_size, clear, foreign
 

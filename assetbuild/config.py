@@ -517,6 +517,11 @@ def _bundle_output(problems: _Problems, value: Any, where: str) -> str | None:
 # --- zero-config -----------------------------------------------------------------------
 
 
+def zero_config(cwd: Path) -> Config:
+    """What zero-config mode finds in `cwd`, whatever config files are in its parents (for init)."""
+    return _zero_config(cwd, Overrides(), {})
+
+
 def _zero_config(cwd: Path, overrides: Overrides, environ: Mapping[str, str]) -> Config:
     root = cwd.resolve()
     bundles: list[BundleSpec] = []

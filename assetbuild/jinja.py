@@ -1,4 +1,8 @@
-"""Jinja2 integration: `asset_url(name)` and `asset_tag(name)` template globals read from the manifest."""
+"""Jinja2 integration: template globals read from the manifest.
+
+`asset_url(name)`, `asset_tag(name, **attributes)` (`defer=True`, `nonce=...`),
+`asset_preload(name, **attributes)` and `asset_integrity(name)`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 from markupsafe import Markup
 
-from assetbuild.manifest import Manifest
+from assetbuild.manifest import AttributeValue, Manifest
 
 PathLike = str | os.PathLike[str]
 
@@ -29,11 +33,22 @@ def _globals(env: Environment) -> dict[str, Any]:
     def asset_url(name: str) -> str:
         return _manifest_of(env).url(name)
 
-    def asset_tag(name: str) -> Markup:
+    def asset_tag(name: str, **attributes: AttributeValue) -> Markup:
         # Manifest.tag escapes every attribute value, so the whole tag is safe to mark.
-        return Markup(_manifest_of(env).tag(name))
+        return Markup(_manifest_of(env).tag(name, **attributes))
 
-    return {"asset_url": asset_url, "asset_tag": asset_tag}
+    def asset_preload(name: str, **attributes: AttributeValue) -> Markup:
+        return Markup(_manifest_of(env).preload(name, **attributes))
+
+    def asset_integrity(name: str) -> str:
+        return _manifest_of(env).integrity(name)
+
+    return {
+        "asset_url": asset_url,
+        "asset_tag": asset_tag,
+        "asset_preload": asset_preload,
+        "asset_integrity": asset_integrity,
+    }
 
 
 class AssetbuildExtension(Extension):
@@ -46,6 +61,6 @@ class AssetbuildExtension(Extension):
 
 
 def install_jinja(env: Environment, manifest_path: PathLike) -> None:
-    """Add `asset_url` and `asset_tag` to `env`, reading the manifest at `manifest_path`."""
+    """Add the `asset_*` globals to `env`, reading the manifest at `manifest_path`."""
     env.extend(assetbuild_manifest=manifest_path)
     env.globals.update(_globals(env))

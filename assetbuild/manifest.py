@@ -251,6 +251,23 @@ def read_manifest(path: Path) -> ManifestData:
     return parse_manifest(path, raw)
 
 
+def installed_static_url(path: Path) -> str | None:
+    """The static_url the manifest's URLs were made with (None: none, or no readable manifest).
+
+    `status` compares with what was installed, so it needs no token value: the manifest knows
+    the one the install used.
+    """
+    try:
+        data = read_manifest(path)
+    except ManifestError:
+        return None
+    for entry in data["bundles"].values():
+        url, where = entry.get("url"), entry.get("path")
+        if isinstance(url, str) and isinstance(where, str) and url.endswith("/" + where):
+            return url[: -len(where) - 1] or None
+    return None
+
+
 # An unterminated string runs to the end (keeping more, never less): otherwise every escaped quote of
 # a long unterminated one starts a new scan to the end, which is quadratic.
 _PHP_STRING = re.compile(r"'((?:[^'\\]|\\.)*+)(?:'|\Z)", re.DOTALL)
@@ -299,12 +316,6 @@ def referenced_strings(manifest_path: Path | None) -> frozenset[str]:
             "knowing which versions it references. Write it again with `assetbuild install` first"
         ) from None
 
-
-_TAGS = {
-    ".js": '<script src="{url}" integrity="{sri}" crossorigin="anonymous"></script>',
-    ".mjs": '<script type="module" src="{url}" integrity="{sri}" crossorigin="anonymous"></script>',
-    ".css": '<link rel="stylesheet" href="{url}" integrity="{sri}" crossorigin="anonymous">',
-}
 
 _cache: dict[str, tuple[Stamp, Manifest]] = {}
 
@@ -376,19 +387,85 @@ class Manifest:
         """The SRI value: "sha384-..."."""
         return self.entry(name)["integrity"]
 
-    def tag(self, name: str) -> str:
-        """An HTML `<script>` or stylesheet `<link>` with integrity; attribute values escaped."""
+    def tag(self, name: str, **attributes: AttributeValue) -> str:
+        """An HTML `<script>` or stylesheet `<link>` with integrity; attribute values escaped.
+
+        Keyword arguments add attributes: `True` a boolean one (`defer=True`), a string or number
+        a valued one (`nonce="..."`, `media="print"`, `type="module"`), `False` or `None` none;
+        `_` in a name is `-` (`data_turbo_track="reload"`).
+        """
         entry = self.entry(name)
+        kind = self._kind(name)
+        import html  # templates only; the CLI never needs it
+
+        url = html.escape(entry["url"], quote=True)
+        base: dict[str, AttributeValue]
+        if kind == "css":
+            base = {"rel": "stylesheet", "href": url}
+        else:
+            base = {"type": "module"} if kind == "mjs" else {}
+            base["src"] = url
+        extra = _attributes(attributes, fixed=("src", "href", "integrity", "rel"))
+        if "type" in extra:
+            base.pop("type", None)
+        base["integrity"] = html.escape(entry["integrity"], quote=True)
+        base["crossorigin"] = "anonymous"
+        body = _render({**base, **extra})
+        return f"<link {body}>" if kind == "css" else f"<script {body}></script>"
+
+    def preload(self, name: str, **attributes: AttributeValue) -> str:
+        """`<link rel="preload">` for a bundle, with the right `as=` (`modulepreload` for .mjs)."""
+        entry = self.entry(name)
+        kind = self._kind(name)
+        import html
+
+        base: dict[str, AttributeValue] = {
+            "rel": "modulepreload" if kind == "mjs" else "preload",
+            "href": html.escape(entry["url"], quote=True),
+        }
+        if kind != "mjs":
+            base["as"] = "style" if kind == "css" else "script"
+        base["integrity"] = html.escape(entry["integrity"], quote=True)
+        base["crossorigin"] = "anonymous"
+        extra = _attributes(attributes, fixed=("href", "rel", "as", "integrity"))
+        return f"<link {_render({**base, **extra})}>"
+
+    def _kind(self, name: str) -> str:
         ext = posixpath.splitext(name)[1].lower()
-        template = _TAGS.get(ext)
-        if template is None:
+        if ext not in _TAG_KINDS:
             raise ValueError(
                 f"{self.path_on_disk}: no HTML tag for {name!r} (only .js, .mjs and .css); "
                 "use its url instead"
             )
-        import html  # templates only; the CLI never needs it
+        return ext[1:]
 
-        return template.format(
-            url=html.escape(entry["url"], quote=True),
-            sri=html.escape(entry["integrity"], quote=True),
-        )
+
+AttributeValue = str | int | float | bool | None
+_TAG_KINDS = (".js", ".mjs", ".css")
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_:.-]*\Z")
+
+
+def _attributes(
+    given: dict[str, AttributeValue], fixed: tuple[str, ...]
+) -> dict[str, AttributeValue]:
+    """Keyword arguments as HTML attributes; names checked, the tag's own refused."""
+    import html
+
+    out: dict[str, AttributeValue] = {}
+    for key, value in given.items():
+        attr = key.rstrip("_").replace("_", "-").lower()  # `async_` for the keyword `async`
+        if not _ATTRIBUTE_NAME.match(attr):
+            raise ValueError(f"not an HTML attribute name: {key!r}")
+        if attr in fixed:
+            raise ValueError(f"{attr!r} is set from the manifest; it cannot be given")
+        if value is None or value is False:
+            continue
+        out[attr] = True if value is True else html.escape(str(value), quote=True)
+    return out
+
+
+def _render(attributes: dict[str, AttributeValue]) -> str:
+    """`name="value"` pairs (values already escaped) and bare boolean attributes, in order."""
+    return " ".join(
+        name if value is True else f'{name}="{value}"' for name, value in attributes.items()
+    )

@@ -492,13 +492,15 @@ def watch_what(r: Rebuild) -> str:
     if r.first:
         return "started"
     moved = {path for pair in r.renamed for path in pair}
-    names = [name for name in r.changed if name not in moved]
+    special = moved | set(r.added) | set(r.removed)
+    names = [name for name in r.changed if name not in special]
     parts = [f"{a} renamed to {b}" for a, b in r.renamed[:3]]
     if len(r.renamed) > 3:
         parts.append(f"{len(r.renamed) - 3} more renamed")
-    if names:
-        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
-        parts.append(", ".join(names[:3]) + more + " changed")
+    for group, verb in ((list(r.added), "added"), (list(r.removed), "removed"), (names, "changed")):
+        if group:
+            more = f" and {len(group) - 3} more" if len(group) > 3 else ""
+            parts.append(", ".join(group[:3]) + more + f" {verb}")
     return ", ".join(parts) or "rebuild"
 
 
@@ -526,6 +528,9 @@ def watch_event(r: Rebuild, diagnostics: Sequence[Diagnostic], **extra: Any) -> 
         "first": r.first,
         "changed": list(r.changed),
         "renamed": [list(pair) for pair in r.renamed],
+        "added": list(r.added),
+        "removed": list(r.removed),
+        "config_restored": r.config_restored,
         "outputs": list(r.outputs),
         "installed": {name: placed[name] for name in r.outputs if name in placed},
         "fixed": list(r.fixed),
@@ -557,7 +562,12 @@ def _watch_lines(r: Rebuild, clock: str, parts: list[str]) -> list[str]:
 
 def watch_built_lines(r: Rebuild, clock: str) -> list[str]:
     """A good rebuild: what set it off, where it installed, how long it took; what it fixed."""
-    return _watch_lines(r, clock, watch_installed(r) or ["nothing to install"])
+    if r.config_restored and r.outcome is None:
+        return [f"{clock} {', '.join(r.changed) or 'configuration'} is good again; nothing changed"]
+    lines = _watch_lines(r, clock, watch_installed(r) or ["nothing to install"])
+    if r.config_restored:
+        lines.append(f"{clock} {r.changed[0] if r.changed else 'configuration'} is good again")
+    return lines
 
 
 def watch_error_message(error: AssetbuildError) -> str:

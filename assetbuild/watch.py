@@ -54,6 +54,9 @@ class Rebuild:
     first: bool = False  # the build at start-up
     config_changed: bool = False
     renamed: tuple[tuple[str, str], ...] = ()  # (old, new) display paths; both are in `changed`
+    added: tuple[str, ...] = ()  # new sources (display paths), also in `changed`
+    removed: tuple[str, ...] = ()  # deleted sources (display paths), also in `changed`
+    config_restored: bool = False  # the config loads again after a broken one
 
     @property
     def ok(self) -> bool:
@@ -209,12 +212,15 @@ def _may_concern(config: Config, spec: BundleSpec, names: Iterable[str]) -> bool
     return False
 
 
-def _changes(old: Stamps | None, new: Stamps) -> tuple[list[str], list[tuple[str, str]]]:
+def _changes(
+    old: Stamps | None, new: Stamps
+) -> tuple[list[str], list[tuple[str, str]], list[str], list[str]]:
     """Sources added, removed or modified between two stamp sets (in bundle order), and among them
     the renamed ones as (old, new): the same file (inode) with the same size and mtime, gone under
-    one name and back under another (a rename changes only the ctime)."""
+    one name and back under another (a rename changes only the ctime); then the added and the
+    removed ones that are not renames."""
     if old is None or old[:1] == ("error",) or new[:1] == ("error",):
-        return [], []
+        return [], [], [], []
     before = {s[0]: s for s in old}
     after = {s[0]: s for s in new}
     changed = [p for p, s in after.items() if before.get(p) != s]
@@ -225,7 +231,10 @@ def _changes(old: Stamps | None, new: Stamps) -> tuple[list[str], list[tuple[str
         was = gone.pop((s[1], s[2], s[4]), None) if path not in before and len(s) > 4 else None
         if was is not None:
             renamed.append((was, path))
-    return changed, renamed
+    moved = {p for pair in renamed for p in pair}
+    added = [p for p in after if p not in before and p not in moved]
+    removed = [p for p in before if p not in after and p not in moved]
+    return changed, renamed, added, removed
 
 
 class _Events:
@@ -285,6 +294,7 @@ class Watcher:
         # bundle -> the files its url()s name (copied into its version): an edit there rebuilds it
         self._assets: dict[str, frozenset[str]] = {}
         self._failed: set[str] = set()
+        self._config_broken = False  # the last reload failed: the next good one says so
         self._observer: Any = None
         self._watches: dict[WatchDir, Any] = {}
         # The directory each watch was scheduled on (device, inode): a watch follows its directory,
@@ -447,17 +457,19 @@ class Watcher:
     def _handle(self, batch: set[str]) -> None:
         config = self._config
         assert config is not None
-        config_changed = False
+        config_changed = restored = False
         if config.config_path is None or str(config.config_path) in batch:
             try:
                 new = self.load()
             except AssetbuildError as exc:
+                self._config_broken = True
                 self.on_error(
                     Rebuild(
                         (_display(config.config_path),), (), 0.0, error=exc, config_changed=True
                     )
                 )
                 return
+            restored, self._config_broken = self._config_broken, False
             if new != config:
                 config_changed = True
                 self._config = config = new
@@ -467,6 +479,8 @@ class Watcher:
         todo: list[BundleSpec] = []
         changed: list[str] = []
         renamed: list[tuple[str, str]] = []
+        added: list[str] = []
+        removed: list[str] = []
         taken: dict[str, Stamps] = {}
         for spec in config.bundles:
             old = self._stamps.get(spec.output)
@@ -484,17 +498,30 @@ class Watcher:
             touched = [p for p in sorted(names & sources)]
             if stamps != old or touched:
                 todo.append(spec)
-                paths, moves = _changes(old, stamps)
+                paths, moves, new_files, gone = _changes(old, stamps)
                 for path in [*paths, *touched]:
                     if path not in changed:
                         changed.append(path)
                 renamed += [move for move in moves if move not in renamed]
+                added += [p for p in new_files if p not in added]
+                removed += [p for p in gone if p not in removed]
         if config_changed and config.config_path is not None:
             changed.insert(0, str(config.config_path))
         if todo:
             self._build(
-                tuple(todo), changed, config_changed=config_changed, stamps=taken, renamed=renamed
+                tuple(todo),
+                changed,
+                config_changed=config_changed,
+                stamps=taken,
+                renamed=renamed,
+                added=added,
+                removed=removed,
+                restored=restored,
             )
+        elif restored:
+            # Back to the last good content: nothing to build, but say the config is good again.
+            shown = (_display(config.config_path),) if config.config_path is not None else ()
+            self.on_build(Rebuild(shown, (), 0.0, config_changed=True, config_restored=True))
 
     def _build(
         self,
@@ -505,6 +532,9 @@ class Watcher:
         config_changed: bool = False,
         stamps: Mapping[str, Stamps] | None = None,
         renamed: Sequence[tuple[str, str]] = (),
+        added: Sequence[str] = (),
+        removed: Sequence[str] = (),
+        restored: bool = False,
     ) -> None:
         config = self._config
         assert config is not None
@@ -546,6 +576,9 @@ class Watcher:
             first=first,
             config_changed=config_changed,
             renamed=tuple((_display(Path(a)), _display(Path(b))) for a, b in renamed),
+            added=tuple(_display(Path(p)) for p in added),
+            removed=tuple(_display(Path(p)) for p in removed),
+            config_restored=restored,
         )
         (self.on_build if error is None else self.on_error)(rebuild)
 

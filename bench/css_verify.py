@@ -88,10 +88,21 @@ def _tree_minify_css(text: str) -> Minified:
     return Minified(text, "none")
 
 
-def _scan_check_css(src: SourceFile) -> csscheck.CssReport:
-    """check_css as it was: the character scan for every file (now only for files with errors)."""
+def _scan_check_css(
+    src: SourceFile, *, strict: bool = False, rules: bool = True
+) -> csscheck.CssReport:
+    """check_css as it was: the character scan for every file (now only for files with errors),
+    then the same rule check (css/rules) as the token path."""
     scan = csscheck._Scan(src)
     scan.run()
+    if rules and not scan.diagnostics:
+        from assetbuild.css.rules import rule_diagnostics
+        from assetbuild.css.tokens import tokenize
+        from assetbuild.css.walk import preprocess
+
+        tokens = tokenize(preprocess(src.text))
+        if tokens.clean:
+            scan.diagnostics.extend(rule_diagnostics(src, tokens, strict=strict))
     return csscheck.CssReport(
         src.text, tuple(scan.diagnostics), tuple(scan.at_rules), scan.first_rule, src
     )

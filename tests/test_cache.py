@@ -158,6 +158,7 @@ FIELD_CHANGES = {
     "root": "/elsewhere",
     "sourcemap": True,
     "input_map": '{"version": 3}',
+    "strict": True,
 }
 
 

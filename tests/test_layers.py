@@ -54,9 +54,24 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "presentation",
-        ("assetbuild.report", "assetbuild.summary", "assetbuild.jinja", "assetbuild.django"),
+        (
+            "assetbuild.report",
+            "assetbuild.summary",
+            "assetbuild.jinja",
+            "assetbuild.django",
+            "assetbuild.php",
+        ),
     ),
-    ("commands", ("assetbuild.cli", "assetbuild.quick", "assetbuild.entry", "assetbuild.__main__")),
+    (
+        "commands",
+        (
+            "assetbuild.cli",
+            "assetbuild.commands",
+            "assetbuild.quick",
+            "assetbuild.entry",
+            "assetbuild.__main__",
+        ),
+    ),
 )
 # The package itself: `__version__`, and the public names it re-exports lazily (from any layer).
 FACADE = "assetbuild"

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from assetbuild import summary
 from assetbuild.build.results import BuildOptions
 from assetbuild.config import load_config
 from assetbuild.errors import ConfigError
@@ -422,3 +423,50 @@ def test_command_waits_out_a_broken_config_but_not_a_missing_directory(
     (site / "assetbuild.toml").write_text(CONFIG)
     w.line("installed into js/1")
     assert "assetbuild.toml" in w.stop()
+
+
+def test_added_and_removed_files_are_reported_as_such(harness: Harness, site: Path) -> None:
+    (site / "js/source/c.js").write_text("var c = 3;\n")
+    r = harness.next()
+    assert r.ok and r.added == ("js/source/c.js",) and r.removed == ()
+    assert summary.watch_what(r) == "js/source/c.js added"
+    (site / "js/source/c.js").unlink()
+    r = harness.next()
+    assert r.ok and r.removed == ("js/source/c.js",) and r.added == ()
+    assert summary.watch_what(r) == "js/source/c.js removed"
+    (site / "js/source/a.js").write_text("var a = 2;\n")
+    r = harness.next()
+    assert (r.added, r.removed) == ((), ()) and summary.watch_what(r) == "js/source/a.js changed"
+
+
+def test_a_config_restored_to_good_says_so(harness: Harness, site: Path) -> None:
+    config = site / "assetbuild.toml"
+    good = config.read_text()
+    config.write_text("[[bundle]\n")
+    r = harness.next()
+    assert not r.ok and r.config_changed
+    config.write_text(good)
+    r = harness.next()
+    assert r.ok and r.config_restored and r.outputs == ()
+    assert summary.watch_built_lines(r, "12:00:00") == [
+        "12:00:00 assetbuild.toml is good again; nothing changed"
+    ]
+    assert summary.watch_event(r, [])["config_restored"] is True
+
+
+def test_command_says_added_removed_and_good_again(
+    site: Path, watch_process: Callable[..., WatchProcess]
+) -> None:
+    w = watch_process()
+    w.line("watching")
+    (site / "js/source/c.js").write_text("var c = 3;\n")
+    w.line("js/source/c.js added -> js/main.js installed into js/1")
+    (site / "js/source/c.js").unlink()
+    w.line("js/source/c.js removed -> js/main.js installed into js/1")
+    config = site / "assetbuild.toml"
+    good = config.read_text()
+    config.write_text("[[bundle]\n")
+    w.line("configuration not reloaded")
+    config.write_text(good)
+    assert "assetbuild.toml is good again" in w.line("good again")
+    w.stop(signal.SIGINT)

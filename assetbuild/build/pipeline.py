@@ -171,7 +171,7 @@ def _prepare(
     mapped = run.config.sourcemap_for(spec, options.sourcemap) != "none"
     settings = (
         spec.kind, spec.tokens, run.values, run.strict, options.check_only, minify,
-        index == 0, output_dir, root, mapped,
+        index == 0, output_dir, root, mapped, options.strict,
     )  # fmt: skip
     stamp = trusted_stamp(path)
     remembered = memo.unchanged(str(path), stamp, (str(run.cwd), *settings, run.limits))
@@ -200,6 +200,7 @@ def _prepare(
             root=root,
             sourcemap=mapped,
             input_map=_input_map(src) if mapped else None,
+            strict=options.strict and spec.kind == "css",
         )
         prepared = (job, size, token_diags)
     stamped = (stamp, (str(run.cwd), *settings, run.limits)) if stamp else None
@@ -305,7 +306,7 @@ def install(
         ).report(settings, dry_run)
         previous = {name: entry["size"] for name, entry in report.previous.items()}
         return InstallOutcome(
-            result, report, previous, _variant_sizes(config, report.entries, dry_run)
+            result, report, previous, _variant_sizes(config, report.entries, dry_run, outputs)
         )
     report = install_outputs(
         config.root,
@@ -327,15 +328,20 @@ def install(
             config, snapshot, result.bundles, outputs, report, result.diagnostics, read=read
         )
     previous = {name: entry["size"] for name, entry in report.previous.items()}
-    return InstallOutcome(result, report, previous, _variant_sizes(config, report.entries, dry_run))
+    sizes = _variant_sizes(config, report.entries, dry_run, outputs)
+    return InstallOutcome(result, report, previous, sizes)
 
 
 def _variant_sizes(
-    config: Config, entries: dict[str, BundleEntry], dry_run: bool
+    config: Config, entries: dict[str, BundleEntry], dry_run: bool, outputs: Sequence[Output]
 ) -> dict[str, dict[str, int]]:
-    """Sizes of the precompressed files the manifest lists (what browsers really download)."""
+    """Sizes of the precompressed files the manifest lists (what browsers really download).
+
+    A dry run (or a PHP manifest) gives the sizes of the variants it made, so its table has
+    the same columns as a real run's.
+    """
     if dry_run or config.manifest_format != "json":
-        return {}
+        return {o.name: {s.lstrip("."): len(data) for s, data in o.variants} for o in outputs}
     return {
         name: {suffix: variant["size"] for suffix, variant in entry.get("variants", {}).items()}
         for name, entry in entries.items()

@@ -34,6 +34,7 @@ class BuildOptions:
     minify: bool = True
     check_only: bool = False  # `assetbuild check`: a token without a value is only a warning
     strict_tokens: bool = False
+    strict: bool = False  # what browsers drop from CSS (css/rules) is an error, not a warning
     use_cache: bool = True
     only: frozenset[str] | None = None  # build only these outputs (watch mode)
     sourcemap: str | None = None  # `--sourcemap MODE` for every bundle; None: the config's
@@ -55,6 +56,7 @@ class FileJob:
     root: str
     sourcemap: bool = False  # make the file's map too
     input_map: str | None = None  # the text of the map file its sourceMappingURL names, as read
+    strict: bool = False  # CSS: what browsers would drop is an error
 
 
 @dataclass(frozen=True)

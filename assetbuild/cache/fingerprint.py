@@ -24,6 +24,8 @@ PACKAGES: tuple[tuple[str, str], ...] = (
     ("rcssmin", "rcssmin"),
     ("mini-racer", "py_mini_racer"),
     ("brotli", "brotli"),
+    ("tinycss2", "tinycss2"),
+    ("cssselect2", "cssselect2"),
 )
 
 # Our code that computes a file's result, relative to the package: `build.bundle.process_file` and

@@ -101,8 +101,12 @@ class CssReport:
         return None if self.first_rule is None else self.source.location(self.first_rule)
 
 
-def check_css(src: SourceFile) -> CssReport:
-    """Check the structure of one stylesheet: brackets, strings, comments, url()."""
+def check_css(src: SourceFile, *, strict: bool = False, rules: bool = True) -> CssReport:
+    """Check the structure of one stylesheet: brackets, strings, comments, url().
+
+    With `rules`, a sound structure is also read as browsers read it (`css/rules.py`): stray
+    text between rules, missing semicolons, invalid selectors are warnings, errors if `strict`.
+    """
     scan = _Scan(src)
     tokens = tokenize(preprocess(src.text))
     if tokens.clean and _read_alike(src.text, tokens):
@@ -110,6 +114,10 @@ def check_css(src: SourceFile) -> CssReport:
         # comment and bracket is closed): only its statements are needed, read from the tokens
         # the url rewriter and the minifier share (cssnorm, urls).
         scan.statements(tokens)
+        if rules:
+            from assetbuild.css.rules import rule_diagnostics
+
+            scan.diagnostics.extend(rule_diagnostics(src, tokens, strict=strict))
     else:
         scan.run()
     return CssReport(src.text, tuple(scan.diagnostics), tuple(scan.at_rules), scan.first_rule, src)

@@ -1,4 +1,5 @@
-"""`{% load assetbuild %}`: `{% asset_url "js/main.js" %}` and `{% asset_tag "js/main.js" %}`."""
+"""`{% load assetbuild %}`: `{% asset_url "js/main.js" %}`, `{% asset_tag "js/main.js" defer=True %}`,
+`{% asset_preload "css/main.css" %}` and `{% asset_integrity "js/main.js" %}`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.safestring import mark_safe
 
-from assetbuild.manifest import Manifest
+from assetbuild.manifest import AttributeValue, Manifest
 
 register = template.Library()
 
@@ -28,12 +29,25 @@ def asset_url(name: str) -> str:
     return _manifest().url(name)
 
 
-def asset_tag(name: str) -> str:
+def asset_tag(name: str, **attributes: AttributeValue) -> str:
     """A `<script>` or stylesheet `<link>` with integrity; its attribute values are already escaped."""
-    safe: str = mark_safe(_manifest().tag(name))
+    safe: str = mark_safe(_manifest().tag(name, **attributes))
     return safe
+
+
+def asset_preload(name: str, **attributes: AttributeValue) -> str:
+    """`<link rel="preload">` with the right `as=`; its attribute values are already escaped."""
+    safe: str = mark_safe(_manifest().preload(name, **attributes))
+    return safe
+
+
+def asset_integrity(name: str) -> str:
+    """The bundle's Subresource Integrity value, "sha384-..."."""
+    return _manifest().integrity(name)
 
 
 # Registered by call, not decorator, so the functions keep their types for mypy.
 register.simple_tag(asset_url)
 register.simple_tag(asset_tag)
+register.simple_tag(asset_preload)
+register.simple_tag(asset_integrity)

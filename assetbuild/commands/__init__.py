@@ -1,0 +1,1 @@
+"""Parts of the `assetbuild` command: its options and the `init` starter config."""

@@ -1,0 +1,1 @@
+"""The PHP helpers (assetbuild.php): data only, no Python."""
