@@ -26,6 +26,12 @@ from assetbuild.cachehome import check_cache_dir, site_cache_dir
 from assetbuild.diagnostics import Diagnostic, Location, toml_diagnostic
 from assetbuild.errors import ConfigError
 from assetbuild.minified import has_lone_surrogate
+from assetbuild.modules.config import (
+    ModuleSpec,
+    parse_importmap,
+    parse_modules,
+    zero_config_modules,
+)
 from assetbuild.versions import is_version_name, normalise_output, output_problem
 
 CONFIG_NAME = "assetbuild.toml"
@@ -48,6 +54,8 @@ _TOP_KEYS = (
     "lock_timeout",
     "allow_symlinks_outside",
     "bundle",
+    "modules",
+    "importmap",
 )
 _BUNDLE_KEYS = ("output", "sources", "minify", "tokens")
 
@@ -96,6 +104,8 @@ class Config:
     strict_tokens: bool = False
     allow_symlinks_outside: bool = False
     lock_timeout: float = 60.0
+    modules: tuple[ModuleSpec, ...] = ()  # [[modules]] trees (assetbuild/modules/config.py)
+    importmap: tuple[tuple[str, str], ...] = ()  # [importmap]: specifier -> root-relative path
 
     @property
     def zero_config(self) -> bool:
@@ -277,7 +287,9 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     strict_tokens = _get(problems, data, "strict_tokens", bool, "true or false")
     allow_outside = _get(problems, data, "allow_symlinks_outside", bool, "true or false")
     lock_timeout = _lock_timeout(problems, data.get("lock_timeout"))
-    bundles = _bundles(problems, data.get("bundle"))
+    bundles = _bundles(problems, data.get("bundle"), modules_only="modules" in data)
+    modules = parse_modules(problems.add, data.get("modules"), root, [b.output for b in bundles])
+    importmap = parse_importmap(problems.add, data.get("importmap"), root, modules)
     check_cache_dir(cache_dir, base_dir, root, bundles, cwd, problems.add)
     problems.raise_if_any()
 
@@ -296,6 +308,8 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
             strict_tokens=bool(strict_tokens),
             allow_symlinks_outside=bool(allow_outside),
             lock_timeout=60.0 if lock_timeout is None else lock_timeout,
+            modules=modules,
+            importmap=importmap,
         ),
         overrides,
         environ,
@@ -443,7 +457,9 @@ def _lock_timeout(problems: _Problems, value: Any) -> float | None:
     return float(value)
 
 
-def _bundles(problems: _Problems, value: Any) -> tuple[BundleSpec, ...]:
+def _bundles(problems: _Problems, value: Any, modules_only: bool) -> tuple[BundleSpec, ...]:
+    if value is None and modules_only:
+        return ()
     if value is None:
         table = f"[[{problems.prefix}bundle]]"
         problems.add(
@@ -524,7 +540,8 @@ def _zero_config(cwd: Path, overrides: Overrides, environ: Mapping[str, str]) ->
         for ext, kind in (("js", "js"), ("css", "css")):
             if any(n.lower().endswith(f".{ext}") for n in names):
                 bundles.append(BundleSpec(f"{area}/main.{ext}", kind, (f"{area}/source/*.{ext}",)))
-    if not bundles:
+    modules = zero_config_modules(root, areas)
+    if not bundles and not modules:
         message = (
             f"no {CONFIG_NAME} (or {PYPROJECT_NAME} with [tool.assetbuild]) in {cwd} or its parents, "
             f"and no <area>/source/ directory with .js or .css files in {cwd} for zero-config mode; "
@@ -542,6 +559,7 @@ def _zero_config(cwd: Path, overrides: Overrides, environ: Mapping[str, str]) ->
         manifest_path=root / "manifest.json",
         manifest_format="json",
         cache_dir=Path(site_cache_dir(str(root))),  # never in the served root
+        modules=modules,
     )
     return _finish(config, overrides, environ)
 
@@ -616,6 +634,8 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
         strict_tokens=strict,
         allow_symlinks_outside=config.allow_symlinks_outside,
         lock_timeout=config.lock_timeout,
+        modules=config.modules,
+        importmap=config.importmap,
     )
 
 

@@ -33,10 +33,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "inputs",
-        ("assetbuild.config", "assetbuild.sources", "assetbuild.tokens", "assetbuild.manifest"),
+        (
+            "assetbuild.config",
+            "assetbuild.sources",
+            "assetbuild.tokens",
+            "assetbuild.manifest",
+            "assetbuild.modules.config",
+        ),
     ),
     ("languages", ("assetbuild.js", "assetbuild.css")),
-    ("values", ("assetbuild.build.results", "assetbuild.build.bundle")),
+    ("values", ("assetbuild.build.results", "assetbuild.build.bundle", "assetbuild.modules")),
     ("cache", ("assetbuild.cache",)),
     ("install", ("assetbuild.install",)),
     (
