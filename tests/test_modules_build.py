@@ -263,3 +263,63 @@ def test_module_checking_runs_in_a_subprocess_without_the_engine_too(
         [sys.executable, "-c", code, str(site)], capture_output=True, text=True, env=env, check=True
     )
     assert done.stdout.startswith('js/modules/a.js:1:8: error: import "./b.js": no module')
+
+
+# --- the real CLI ------------------------------------------------------------------------------
+
+
+def _cli(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "assetbuild", *args],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def test_cli_check_reports_every_module_error_with_its_location(make_site: SiteFactory) -> None:
+    config = '[[modules]]\nsource = "js/modules"\noutput = "js/app"\n[importmap]\nlib = "js/modules/lib/a.js"\n'
+    site = make_site(
+        {
+            "js/modules/main.js": (
+                'import { a } from "lib";\nimport "./lib/nope.js";\nimport "../up.js";\n'
+                'import "/root.js";\nimport "left-pad";\nawait import("./lazy.js");\n'
+                'import "https://cdn.example/ok.js";\n'
+            ),
+            "js/modules/lib/a.js": "export const a = 1;\n",
+            "js/modules/bad.mjs": "export default (;\n",
+        },
+        config,
+    )
+    done = _cli(site, "check")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    starts = [line.split(": error")[0] for line in done.stderr.splitlines() if ": error:" in line]
+    assert starts == [
+        "js/modules/bad.mjs:1:17",
+        "js/modules/main.js:2:8",
+        "js/modules/main.js:3:8",
+        "js/modules/main.js:4:8",
+        "js/modules/main.js:5:8",
+        "js/modules/main.js:6:14",
+    ]
+    assert "no module js/modules/lib/nope.js" in done.stderr
+    assert '\n    import "./lib/nope.js";\n           ^' in done.stderr
+    assert "assetbuild: 6 errors" in done.stderr
+
+
+def test_cli_check_accepts_a_valid_tree_and_zero_config(make_site: SiteFactory) -> None:
+    site = make_site(
+        {
+            "js/source/a.js": "var a = 1;\n",
+            "js/modules/main.mjs": "import { b } from './b.js';\nconsole.log(b, import.meta.url);\n",
+            "js/modules/b.js": "export const b = await Promise.resolve(2);\n",
+        }
+    )
+    done = _cli(site, "check")
+    assert done.returncode == 0, done.stderr
+    (site / "js" / "modules" / "b.js").write_text("export const b = 1;\nexport const b = 2;\n")
+    done = _cli(site, "check")
+    assert done.returncode == 1 and "js/modules/b.js:2:" in done.stderr, done.stderr

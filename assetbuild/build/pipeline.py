@@ -94,7 +94,21 @@ def build(
         built.append(bundle)
     if cache is not None:
         diags.extend(cache.diagnostics())
-    return BuildResult(tuple(built), tuple(diags))
+    trees = None
+    if config.modules:  # ES module trees (issue 15): checked and resolved, every error reported
+        from assetbuild.modules.build import build_trees
+
+        trees = build_trees(
+            config.root,
+            config.modules,
+            config.importmap,
+            dict(run.values),
+            strict_tokens=run.strict,
+            minify=options.minify,
+            check_only=options.check_only,
+        )
+        diags.extend(trees.diagnostics)
+    return BuildResult(tuple(built), tuple(diags), trees)
 
 
 def _session(config: Config | Session, options: BuildOptions | None) -> Session:

@@ -17,6 +17,7 @@ from assetbuild.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from assetbuild.manifest import BundleEntry
+    from assetbuild.modules.build import TreesResult
 
 Policy = Literal["auto", "into-current", "bump"]
 POLICIES: tuple[str, ...] = ("auto", "into-current", "bump")
@@ -101,6 +102,7 @@ class Built:
 class BuildResult:
     bundles: tuple[Built, ...]
     diagnostics: tuple[Diagnostic, ...]
+    modules: TreesResult | None = None  # the [[modules]] trees, when configured
 
     @property
     def ok(self) -> bool:

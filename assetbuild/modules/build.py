@@ -74,6 +74,7 @@ def build_trees(
     *,
     strict_tokens: bool = False,
     minify: bool = True,
+    check_only: bool = False,
 ) -> TreesResult:
     """Every tree built and resolved in memory; nothing is written."""
     diagnostics: list[Diagnostic] = []
@@ -84,9 +85,8 @@ def build_trees(
     for spec, paths in listed:
         modules = []
         for path in paths:
-            built, found = _build_one(
-                root, spec, path, files, mapping, tokens, strict_tokens, minify
-            )
+            flags = (strict_tokens, minify, check_only)
+            built, found = _build_one(root, spec, path, files, mapping, tokens, flags)
             diagnostics.extend(found)
             if built is not None:
                 modules.append(built)
@@ -118,9 +118,9 @@ def _build_one(
     files: frozenset[str],
     importmap: Mapping[str, str],
     tokens: Mapping[str, str | None],
-    strict_tokens: bool,
-    minify: bool,
+    flags: tuple[bool, bool, bool],
 ) -> tuple[BuiltModule | None, list[Diagnostic]]:
+    strict_tokens, minify, check_only = flags
     name = PurePosixPath(path).relative_to(spec.source).as_posix()
     try:
         src = read_source(root / path, path)
@@ -137,7 +137,7 @@ def _build_one(
         return BuiltModule(path, name, src.text, "json"), []
     found: list[Diagnostic] = []
     if spec.tokens:
-        src, token_diags = substitute(src, tokens, strict=strict_tokens)
+        src, token_diags = substitute(src, tokens, strict=strict_tokens, check_only=check_only)
         found.extend(token_diags)
     program, problem = check_module(src)
     if problem is not None:
