@@ -323,3 +323,11 @@ def test_cli_check_accepts_a_valid_tree_and_zero_config(make_site: SiteFactory) 
     (site / "js" / "modules" / "b.js").write_text("export const b = 1;\nexport const b = 2;\n")
     done = _cli(site, "check")
     assert done.returncode == 1 and "js/modules/b.js:2:" in done.stderr, done.stderr
+
+
+def test_cli_install_says_trees_are_not_installed_yet(make_site: SiteFactory) -> None:
+    site = make_site({"js/source/a.js": "var a;\n", "js/modules/m.js": "export {};\n"})
+    done = _cli(site, "install")
+    assert done.returncode == 0, done.stderr
+    assert "[[modules]] trees are checked but not yet installed" in done.stderr
+    assert not (site / "js" / "1" / "modules").exists()

@@ -108,6 +108,14 @@ def build(
             check_only=options.check_only,
         )
         diags.extend(trees.diagnostics)
+        if not options.check_only:  # until the install of trees lands (issue 15): never silent
+            diags.append(
+                Diagnostic(
+                    "warning",
+                    "[[modules]] trees are checked but not yet installed or exported "
+                    "by this version of assetbuild",
+                )
+            )
     return BuildResult(tuple(built), tuple(diags), trees)
 
 
