@@ -27,6 +27,12 @@ from assetbuild.diagnostics import Diagnostic, Location
 from assetbuild.errors import ConfigError
 from assetbuild.fsutil import read_toml
 from assetbuild.minified import has_lone_surrogate
+from assetbuild.modules.config import (
+    ModuleSpec,
+    parse_importmap,
+    parse_modules,
+    zero_config_modules,
+)
 from assetbuild.remote.url import target_problem
 from assetbuild.versions import is_version_name, normalise_output, output_problem
 
@@ -54,6 +60,8 @@ _TOP_KEYS = (
     "sourcemap",
     "sourcemap_ignore",
     "bundle",
+    "modules",
+    "importmap",
 )
 _BUNDLE_KEYS = ("output", "sources", "minify", "tokens", "sourcemap")
 SOURCEMAP_MODES = ("none", "linked", "hidden")
@@ -116,6 +124,9 @@ class Config:
     def sourcemap_for(self, spec: BundleSpec, override: str | None = None) -> str:
         """The map mode of one bundle: the command line's, else the bundle's, else the top level's."""
         return override or spec.sourcemap or self.sourcemap
+
+    modules: tuple[ModuleSpec, ...] = ()  # [[modules]] trees (assetbuild/modules/config.py)
+    importmap: tuple[tuple[str, str], ...] = ()  # [importmap]: specifier -> root-relative path
 
     @property
     def zero_config(self) -> bool:
@@ -270,7 +281,9 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     if not isinstance(ignore, (list, tuple)) or not all(isinstance(p, str) and p for p in ignore):
         problems.add("sourcemap_ignore", "expected a list of non-empty strings (globs)")
         ignore = DEFAULT_SOURCEMAP_IGNORE
-    bundles = _bundles(problems, data.get("bundle"))
+    bundles = _bundles(problems, data.get("bundle"), modules_only="modules" in data)
+    modules = parse_modules(problems.add, data.get("modules"), root, [b.output for b in bundles])
+    importmap = parse_importmap(problems.add, data.get("importmap"), root, modules)
     check_cache_dir(cache_dir, base_dir, root, bundles, cwd, problems.add)
     problems.raise_if_any()
 
@@ -293,6 +306,8 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
             manifest_cache_control=cache_control or "no-cache",
             sourcemap=sourcemap or "none",
             sourcemap_ignore=tuple(ignore),
+            modules=modules,
+            importmap=importmap,
         ),
         overrides,
         environ,
@@ -449,7 +464,9 @@ def _lock_timeout(problems: _Problems, value: Any) -> float | None:
     return float(value)
 
 
-def _bundles(problems: _Problems, value: Any) -> tuple[BundleSpec, ...]:
+def _bundles(problems: _Problems, value: Any, modules_only: bool) -> tuple[BundleSpec, ...]:
+    if value is None and modules_only:
+        return ()
     if value is None:
         table = f"[[{problems.prefix}bundle]]"
         problems.add(
@@ -537,7 +554,8 @@ def _zero_config(cwd: Path, overrides: Overrides, environ: Mapping[str, str]) ->
         for ext, kind in (("js", "js"), ("css", "css")):
             if any(n.lower().endswith(f".{ext}") for n in names):
                 bundles.append(BundleSpec(f"{area}/main.{ext}", kind, (f"{area}/source/*.{ext}",)))
-    if not bundles:
+    modules = zero_config_modules(root, areas)
+    if not bundles and not modules:
         message = (
             f"no {CONFIG_NAME} (or {PYPROJECT_NAME} with [tool.assetbuild]) in {cwd} or its parents, "
             f"and no <area>/source/ directory with .js or .css files in {cwd} for zero-config mode; "
@@ -555,6 +573,7 @@ def _zero_config(cwd: Path, overrides: Overrides, environ: Mapping[str, str]) ->
         manifest_path=root / "manifest.json",
         manifest_format="json",
         cache_dir=Path(site_cache_dir(str(root))),  # never in the served root
+        modules=modules,
     )
     return _finish(config, overrides, environ)
 
@@ -638,6 +657,8 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
         manifest_cache_control=config.manifest_cache_control,
         sourcemap=config.sourcemap,
         sourcemap_ignore=config.sourcemap_ignore,
+        modules=config.modules,
+        importmap=config.importmap,
     )
 
 

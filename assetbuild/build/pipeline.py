@@ -113,7 +113,29 @@ def build(
         with_assets, asset_diags = read_assets(config.root, built)
         built = list(with_assets)
         diags.extend(asset_diags)
-    return BuildResult(tuple(built), tuple(diags))
+    trees = None
+    if config.modules:  # ES module trees (issue 15): checked and resolved, every error reported
+        from assetbuild.modules.build import build_trees
+
+        trees = build_trees(
+            config.root,
+            config.modules,
+            config.importmap,
+            dict(run.values),
+            strict_tokens=run.strict,
+            minify=options.minify,
+            check_only=options.check_only,
+        )
+        diags.extend(trees.diagnostics)
+        if not options.check_only:  # until the install of trees lands (issue 15): never silent
+            diags.append(
+                Diagnostic(
+                    "warning",
+                    "[[modules]] trees are checked but not yet installed or exported "
+                    "by this version of assetbuild",
+                )
+            )
+    return BuildResult(tuple(built), tuple(diags), trees)
 
 
 def _session(config: Config | Session, options: BuildOptions | None) -> Session:

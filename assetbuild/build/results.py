@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from assetbuild.manifest import BundleEntry
     from assetbuild.maps.align import FileMap
     from assetbuild.maps.build import BundleMap
+    from assetbuild.modules.build import TreesResult
 
 Policy = Literal["auto", "into-current", "bump"]
 POLICIES: tuple[str, ...] = ("auto", "into-current", "bump")
@@ -117,6 +118,7 @@ class Built:
 class BuildResult:
     bundles: tuple[Built, ...]
     diagnostics: tuple[Diagnostic, ...]
+    modules: TreesResult | None = None  # the [[modules]] trees, when configured
 
     @property
     def ok(self) -> bool:

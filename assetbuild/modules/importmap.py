@@ -1,0 +1,84 @@
+"""Manifest entries of installed module trees, the import map a page embeds, and its CSP hash.
+
+Pure functions of the built trees and the version each area installs into, so the install (and a
+test) can call them with any versions. The import map is `{"imports": {specifier: URL},
+"integrity": {URL: "sha384-..."}}` with an integrity value for every module URL of the trees: a
+module reached only by a relative import is checked by the browser too. URLs are `static_url` joined
+with the installed path, or the path under `/` when there is no `static_url` (an import map's relative
+URL would resolve against each page's own URL).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import posixpath
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from assetbuild.manifest import integrity
+from assetbuild.modules.build import BuiltTree, static_closure
+
+
+def module_url(static_url: str | None, path: str) -> str:
+    return (static_url.rstrip("/") if static_url else "") + "/" + path
+
+
+def module_entries(
+    trees: Sequence[BuiltTree], versions: Mapping[str, int], static_url: str | None
+) -> dict[str, dict[str, Any]]:
+    """One manifest entry per module, keyed `<output>/<name>` (`js/app/lib/a.js`)."""
+    closure = static_closure(trees)
+    names = {m.path: f"{t.spec.output}/{m.name}" for t in trees for m in t.modules}
+    entries: dict[str, dict[str, Any]] = {}
+    for tree in trees:
+        version = versions[tree.spec.area]
+        for module in tree.modules:
+            path = posixpath.join(tree.spec.area, str(version), tree.spec.name, module.name)
+            data = module.text.encode("utf-8")
+            entries[names[module.path]] = {
+                "path": path,
+                "url": module_url(static_url, path),
+                "version": version,
+                "size": len(data),
+                "integrity": integrity(data),
+                "imports": [names[p] for p in closure[module.path] if p in names],
+            }
+    return dict(sorted(entries.items()))
+
+
+def build_importmap(
+    trees: Sequence[BuiltTree],
+    entries: Mapping[str, Mapping[str, Any]],
+    pairs: Sequence[tuple[str, str]],
+    versions: Mapping[str, int],
+    static_url: str | None,
+) -> dict[str, dict[str, str]]:
+    """The import map: every `[importmap]` specifier's URL, and every module URL's integrity."""
+    imports: dict[str, str] = {}
+    for specifier, target in pairs:
+        tree = next(t for t in trees if (target + "/").startswith(t.spec.source + "/"))
+        below = target[len(tree.spec.source) + 1 :]
+        version = versions[tree.spec.area]
+        path = posixpath.join(tree.spec.area, str(version), tree.spec.name, below)
+        imports[specifier] = module_url(static_url, path)  # a directory's keeps its "/"
+    found = {entry["url"]: entry["integrity"] for entry in entries.values()}
+    return {"imports": dict(sorted(imports.items())), "integrity": dict(sorted(found.items()))}
+
+
+def importmap_json(importmap: Mapping[str, Any]) -> str:
+    """The exact text inside `<script type="importmap">`: compact, sorted, and `<` escaped so no
+    `</script>` can end the element early."""
+    text = json.dumps(importmap, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c")
+
+
+def importmap_tag(importmap: Mapping[str, Any]) -> str:
+    return f'<script type="importmap">{importmap_json(importmap)}</script>'
+
+
+def importmap_csp(importmap: Mapping[str, Any]) -> str:
+    """The Content-Security-Policy source (`'sha256-...'` without quotes) of the emitted tag's text."""
+    digest = hashlib.sha256(importmap_json(importmap).encode("utf-8")).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
