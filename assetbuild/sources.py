@@ -565,11 +565,13 @@ def _suggest(path: Path) -> str:
 
 
 ENV_MAX_SOURCE_MB = "ASSETBUILD_MAX_SOURCE_MB"
-# Checking, minifying and verifying one source takes this many bytes of memory per source byte at
-# most (measured by `python bench/reliability.py`, the memory rows): a stylesheet's token lists
-# ~35-60, a script's parse trees ~25-35. The default limits keep one file's peak near half a GB.
-MEMORY_PER_BYTE = {"css": 60, "js": 35}
-_DEFAULT_MAX_SOURCE_MB = {"css": 8, "js": 16}
+# Checking, minifying and verifying one source takes at most about this many bytes of memory per
+# source byte (`python bench/reliability.py --only-figures --figures memory`, above the process's
+# baseline): a stylesheet's token lists ~55 (dense selectors), a script's parse trees ~35 on real
+# libraries and ~85 on the densest code (a function every 45 bytes). The limits keep one file's
+# peak under about half a gigabyte (CSS) and a gigabyte (the densest JavaScript).
+MEMORY_PER_BYTE = {"css": 55, "js": 85}
+_DEFAULT_MAX_SOURCE_MB = {"css": 8, "js": 10}
 
 
 def source_kind(path: Path) -> str:

@@ -131,11 +131,15 @@ def _injector(
 ) -> Callable[..., Any]:
     """`real`, failing with `code` on the nth call that touches a path under `under`."""
     creates_dir = real is os.mkdir  # Path.mkdir(exist_ok=True) ignores errors on existing dirs
+    opens = real is os.open
 
     def fake(*args: Any, **kwargs: Any) -> Any:
         where = _arg_path(args, kwargs)
         if creates_dir and os.path.lexists(where):
             return real(*args, **kwargs)
+        flags = args[1] if len(args) > 1 else kwargs.get("flags", 0)
+        if opens and isinstance(flags, int) and not flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            return real(*args, **kwargs)  # a read (a source, a bounded file): not a write error
         if where.startswith(str(under) + os.sep) or where == str(under):
             calls.append(where)
             if len(calls) == nth:

@@ -313,7 +313,7 @@ def test_file_over_the_size_limit_is_a_clear_error(sandbox: Path) -> None:
         1,
         "js/source/a.js",
         "100.0 MB",
-        "JavaScript sources of up to 16 MB",
+        "JavaScript sources of up to 10 MB",
         "ASSETBUILD_MAX_SOURCE_MB",
     )
     assert rss_kib / 1024 < 300

@@ -383,7 +383,7 @@ def test_a_fifo_source_is_refused_without_blocking(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "language", "megabytes"), [("a.css", "CSS", 8), ("a.js", "JavaScript", 16)]
+    ("name", "language", "megabytes"), [("a.css", "CSS", 8), ("a.js", "JavaScript", 10)]
 )
 def test_each_kind_has_its_memory_bounded_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, language: str, megabytes: int

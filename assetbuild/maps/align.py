@@ -97,7 +97,7 @@ def _same(kind: str, a: str, b: str) -> bool:
     return False
 
 
-_GAP = re.compile(r"(?:[\s\ufeff]+|/\*.*?\*/|//[^\n\r\u2028\u2029]*)*", re.S)
+_GAP = re.compile(r"(?:[\s\ufeff]++|/\*.*?\*/|//[^\n\r\u2028\u2029]*+)*+", re.S)
 
 
 def pair(kind: str, input_text: str, output_text: str) -> list[tuple[int, int, int]]:
