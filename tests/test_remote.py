@@ -239,3 +239,26 @@ def test_a_no_change_run_costs_one_manifest_read(tmp_path: Path) -> None:
         2,
         1,
     )
+
+
+def test_a_stylesheets_url_assets_go_up_beside_it_and_an_edited_font_is_a_change(
+    tmp_path: Path,
+) -> None:
+    target = DirectoryTarget(tmp_path / "bucket")
+    css = b"@font-face{src:url(fonts/a.woff2)}"
+
+    def build(font: bytes) -> list[Output]:
+        return [Output("css/site.css", css, (), (("fonts/a.woff2", font),))]
+
+    first = remote_install(target, build(b"font-1"), manifest=settings_for(tmp_path))
+    assert first.changed
+    assert (tmp_path / "bucket/css/1/fonts/a.woff2").read_bytes() == b"font-1"
+    assert remote(target)["css/site.css"]["assets"] == ["css/1/fonts/a.woff2"]
+    again = remote_install(target, build(b"font-1"), manifest=settings_for(tmp_path))
+    assert not again.changed and again.stats.uploaded == 0
+    # The stylesheet's bytes are the same; its font is not: a new version holds both.
+    edited = remote_install(target, build(b"font-2"), manifest=settings_for(tmp_path))
+    assert {a.area: a.version for a in edited.areas} == {"css": 2}
+    assert (tmp_path / "bucket/css/2/fonts/a.woff2").read_bytes() == b"font-2"
+    assert (tmp_path / "bucket/css/2/site.css").read_bytes() == css
+    assert (tmp_path / "bucket/css/1/fonts/a.woff2").read_bytes() == b"font-1"  # never rewritten

@@ -60,17 +60,32 @@ class VersionFile:
     path: str  # relative to the version directory ("main.js")
     data: bytes
     variants: tuple[tuple[str, bytes], ...] = ()
+    # the files its url()s refer to, beside it in the same version: (place from its directory, bytes)
+    assets: tuple[tuple[str, bytes], ...] = ()
+
+    def asset_keys(self, prefix: str) -> list[tuple[str, bytes]]:
+        """(key, bytes) of its url() assets under `prefix` ("css/8")."""
+        here = posixpath.dirname(posixpath.join(prefix, self.path))
+        return [(posixpath.normpath(posixpath.join(here, place)), b) for place, b in self.assets]
 
     def objects(self, prefix: str) -> list[tuple[str, bytes]]:
-        """(key, bytes) of the file and its variants under `prefix` ("js/8"), variants first."""
+        """(key, bytes) of its assets, its variants and the file under `prefix` ("js/8"): the
+        file last, so that nothing it names is missing once it is there."""
         key = posixpath.join(prefix, self.path) if prefix else self.path
-        return [*((key + s, b) for s, b in self.variants), (key, self.data)]
+        return [
+            *self.asset_keys(prefix),
+            *((key + s, b) for s, b in self.variants),
+            (key, self.data),
+        ]
 
 
 def version_files(outputs: Sequence[Output]) -> dict[str, list[VersionFile]]:
     """The files of each area's next version, from the build's outputs (validated)."""
     return {
-        area: [VersionFile(o.name, posixpath.basename(o.name), o.data, o.variants) for o in outs]
+        area: [
+            VersionFile(o.name, posixpath.basename(o.name), o.data, o.variants, o.assets)
+            for o in outs
+        ]
         for area, outs in group_outputs(outputs).items()
     }
 
@@ -112,8 +127,10 @@ class RemoteResult:
         )
 
 
-def _same(entry: BundleEntry | None, area: str, f: VersionFile) -> bool:
-    """Whether a manifest entry names exactly this file's bytes and variants."""
+def _same(entry: BundleEntry | None, area: str, f: VersionFile, target: Target) -> bool:
+    """Whether a manifest entry names exactly this file's bytes and variants, and the store holds
+    its url() assets' bytes beside it (an edited font keeps the stylesheet's bytes: checked by
+    content, one HEAD an asset)."""
     if not isinstance(entry, dict):
         return False
     path, version = entry.get("path"), entry.get("version")
@@ -123,7 +140,12 @@ def _same(entry: BundleEntry | None, area: str, f: VersionFile) -> bool:
         return False
     variants = entry.get("variants")
     wanted = {s.lstrip("."): {"path": f"{path}{s}", "size": len(b)} for s, b in f.variants}
-    return variants == wanted
+    if variants != wanted:
+        return False
+    keys = f.asset_keys(posixpath.join(area, str(version)))
+    if sorted(entry.get("assets", [])) != sorted(k for k, _ in keys):
+        return False
+    return all(target.verify(k, b) for k, b in keys)
 
 
 def _parse(raw: bytes | None) -> dict[str, BundleEntry]:
@@ -261,7 +283,12 @@ def remote_install(
                         sizes = {s: len(b) for s, b in f.variants}
                         path = posixpath.join(area, str(version), f.path)
                         entries[f.name] = bundle_entry(
-                            path, version, f.data, sizes, manifest.static_url
+                            path,
+                            version,
+                            f.data,
+                            sizes,
+                            manifest.static_url,
+                            [k for k, _ in f.asset_keys(posixpath.join(area, str(version)))],
                         )
             fault_point("uploaded")
             content = render_json(build_manifest(entries))
@@ -300,7 +327,9 @@ def _decide(
         entries[name] = fresh  # type: ignore[assignment]
     work: dict[str, tuple[int, list[VersionFile]]] = {}
     for area, files in areas.items():
-        changed = [f for f in files if policy == "bump" or not _same(previous.get(f.name), area, f)]
+        changed = [
+            f for f in files if policy == "bump" or not _same(previous.get(f.name), area, f, target)
+        ]
         if not changed:
             continue
         named = [
@@ -314,7 +343,12 @@ def _decide(
                 path = posixpath.join(area, str(highest + 1), f.path)
                 sizes = {s: len(b) for s, b in f.variants}
                 entries[f.name] = bundle_entry(
-                    path, highest + 1, f.data, sizes, manifest.static_url
+                    path,
+                    highest + 1,
+                    f.data,
+                    sizes,
+                    manifest.static_url,
+                    [k for k, _ in f.asset_keys(posixpath.join(area, str(highest + 1)))],
                 )
     return work, entries
 
