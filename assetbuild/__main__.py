@@ -22,11 +22,11 @@ def run() -> None:
     interrupts.install()
     code: int | None = None
     try:
-        code, checked = attempt(sys.argv[1:])
+        code, checked, remember = attempt(sys.argv[1:])
         if code is None:
             from assetbuild.cli import Settings, main  # click and the commands, only when needed
 
-            main(obj=Settings(checked=checked))
+            main(obj=Settings(checked=checked, remember=remember))
     except KeyboardInterrupt:
         interrupts.interrupted()
     except BrokenPipeError:

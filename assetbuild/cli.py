@@ -328,6 +328,8 @@ def install(ctx: click.Context, dry_run: bool, compress: str | None) -> None:
         _print_summary(
             settings, outcome.build, lambda: summary.install_summary(config, outcome, dry_run)
         )
+        if plain and settings.remember is not None:
+            settings.remember(session, outcome)  # the next no-change run answers at once
         _print_details(settings, outcome.build, summary.link_lines(outcome.report))
 
 

@@ -121,6 +121,15 @@ def sync_filesystem(path: Path) -> bool:
 # --- what someone else may have put there ----------------------------------------------------------
 
 
+def file_id(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """The (device, inode) of the file a path leads to (symlinks followed), None when there is none."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
 def kind_of(mode: int) -> str:
     """What a stat mode is, for messages: "a symbolic link", "a named pipe (FIFO)", ..."""
     kinds = (

@@ -26,15 +26,25 @@ import os
 import sys
 
 from assetbuild import stamps
-from assetbuild.cachehome import ENV_KEY, Key, load_key, read_cache_file, site_cache_dir
+from assetbuild.cachehome import (
+    ENV_KEY,
+    Key,
+    light_sha256,
+    load_key,
+    read_cache_file,
+    site_cache_dir,
+)
 from assetbuild.stamps import stamp as stamp_of_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms) on the quick path
 if TYPE_CHECKING:
-    from collections.abc import Sequence  # collections: ~2 ms
+    from collections.abc import Callable, Sequence  # collections: ~2 ms
     from typing import Any
 
+    from assetbuild.build.results import InstallOutcome
     from assetbuild.build.session import Session
+
+    Remember = Callable[[Session, InstallOutcome], None]
 
 _VALUED = {"-C": "directory", "-c": "config", "--config": "config", "--static-url": "static_url"}
 _GROUP_OPTIONS = frozenset({"directory", "config"})
@@ -44,7 +54,7 @@ _GROUP_OPTIONS = frozenset({"directory", "config"})
 # when that is where it can be found without reading the config: the default cache_dir of the
 # directory the command runs in, or (zero-config) that directory's site cache in the user's cache
 # home (a configured elsewhere cache_dir goes without).
-QUICK_FORMAT = 4
+QUICK_FORMAT = 5
 QUICK_CACHE = ".assetbuild-cache"  # config.py's default cache_dir
 QUICK_NAME = os.path.join("state", "quick.bin")  # `cache clear` removes it
 QUICK_FILE = os.path.join(QUICK_CACHE, QUICK_NAME)
@@ -54,6 +64,7 @@ QUICK_FILE = os.path.join(QUICK_CACHE, QUICK_NAME)
 _MAGIC = b"ABQUICK3"
 _MAC_SIZE = 32
 MAX_QUICK_BYTES = 64 * 1024 * 1024
+MAX_PROVEN_BYTES = 512 * 2**20  # a file confirmed by content (the state's bound for bundles)
 QUICK_ENTRIES = 16  # command lines remembered per directory
 RACY_NS = stamps.RACY_NS  # a younger stamp proves nothing yet
 
@@ -121,19 +132,20 @@ def answer(argv: Sequence[str]) -> int | None:
     return attempt(argv)[0]
 
 
-def attempt(argv: Sequence[str]) -> tuple[int | None, Session | None]:
-    """`answer`, with the session the state checked when it could not prove "up to date".
+def attempt(argv: Sequence[str]) -> tuple[int | None, Session | None, Remember | None]:
+    """`answer`, with the session the state checked when it could not prove "up to date", and
+    what records the next run's answer once the install that follows has succeeded.
 
     The command line goes on with that session (same config and options: it checks), so an
     install after an edit loads, collects, stamps and asks the state once, not twice.
     """
     line = _parse(argv)
     if line is None:
-        return None, None
+        return None, None, None
     try:
         start = os.getcwd()
     except OSError:
-        return None, None
+        return None, None, None
     handoff: list[Session] = []
     try:
         printed = _answer(line, start, handoff)
@@ -142,14 +154,15 @@ def attempt(argv: Sequence[str]) -> tuple[int | None, Session | None]:
         handoff.clear()
     if printed is None:
         os.chdir(start)
-        return None, handoff[0] if handoff else None
+        key = _key(line, start)
+        return None, handoff[0] if handoff else None, (lambda s, o: _after_install(line, key, s, o))
     out, err = printed
     if err:
         sys.stderr.write(err)
     if out:
         sys.stdout.write(out)
         sys.stdout.flush()
-    return 0, None
+    return 0, None, None
 
 
 def _answer(line: _Line, start: str, handoff: list[Session]) -> tuple[str, str] | None:
@@ -165,12 +178,13 @@ def _answer(line: _Line, start: str, handoff: list[Session]) -> tuple[str, str] 
     status, printed = _lookup(key)
     if status == "valid":
         return printed
-    if status == "stale":
-        # Something changed since the last proof, so the state would not prove it either: leave
-        # it to the build, and forget the record so that the next run asks the state again.
+    printed = _up_to_date(line, key, handoff)
+    if printed is None and status == "stale":
+        # Something changed since the last proof and the state cannot prove it either: forget
+        # the record (the build goes on with the session the state checked). A file rewritten
+        # with the same bytes is proven by content and answered here, its record renewed.
         _remember(key, None)
-        return None
-    return _up_to_date(line, key, handoff)
+    return printed
 
 
 def _places() -> list[str]:
@@ -263,9 +277,19 @@ def _lookup(key: str) -> tuple[str, tuple[str, str] | None]:
             return "absent", None
         if record["identity"] != _identity():
             return "stale", None
-        for path, stamp in record["stamps"]:
-            if stamp_of_path(path) != stamp:
+        import time  # a built-in module: nothing to load
+
+        before = time.time_ns()  # taken before any content is read (see _settle)
+        proven = 0
+        for entry in record["stamps"]:
+            if stamp_of_path(entry[0]) != entry[1]:
                 return "stale", None
+            if len(entry) > 2:  # a stamp too young to prove it when recorded: its content does
+                if not _still(entry[0], entry[2]):
+                    return "stale", None
+                proven += 1
+        if proven:
+            _settle(key, record, before)
         out = str(record["stdout"])
         if not record["warnings"]:
             return "valid", (out, "")
@@ -274,6 +298,44 @@ def _lookup(key: str) -> tuple[str, tuple[str, str] | None]:
         return "valid", (out, str(record["warnings"][1 if use_color(sys.stderr) else 0]))
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return "absent", None
+
+
+def _still(path: str, proof: Any) -> bool:
+    """Whether a path still holds what the proof recorded: a file's SHA-256, an area's versions."""
+    kind, value = proof
+    if kind == "sha256":
+        data = read_cache_file(path, MAX_PROVEN_BYTES)
+        return data is not None and bool(light_sha256()(data).hexdigest() == value)
+    if kind == "versions":
+        from pathlib import Path
+
+        from assetbuild.versions import list_versions
+
+        return list(list_versions(Path(path))) == list(value)
+    return False
+
+
+def _settle(key: str, record: dict[str, Any], before: int) -> None:
+    """Drop the content proofs once every proven stamp is old enough to prove its file alone.
+
+    Their content was confirmed after `before`; when `before` is RACY_NS past a stamp, a change
+    after that reading would have given the file another stamp, so later runs need not read it
+    again. Nothing is written while any stamp is still young.
+    """
+    for entry in record["stamps"]:
+        stamp = entry[1]
+        if len(entry) > 2 and stamp is not None and before - max(stamp[1], stamp[2]) < RACY_NS:
+            return
+    settled = dict(record, stamps=[entry[:2] for entry in record["stamps"]])
+    signer = load_key(create=False)[0]
+    if signer is None:
+        return
+    for place in _places():
+        entries = _load(place, signer)
+        if entries is not None and entries.get(key) == record:
+            entries[key] = settled
+            _write(place, entries, signer)
+            return
 
 
 def _up_to_date(line: _Line, key: str, handoff: list[Session]) -> tuple[str, str] | None:
@@ -309,21 +371,48 @@ def _up_to_date(line: _Line, key: str, handoff: list[Session]) -> tuple[str, str
         out = "".join(f"{text}\n" for text in install_summary(config, outcome))
     if os.path.abspath(config.cache_dir) in _places():
         paths = state.quick_paths(config, snapshot, saved)
-        _remember(key, {"paths": paths, "stdout": out, "warnings": texts}, str(config.cache_dir))
+        proofs = state.quick_proofs(config, saved)
+        answer = {"paths": paths, "proofs": proofs, "stdout": out, "warnings": texts}
+        _remember(key, answer, str(config.cache_dir))
     return out, texts[1 if use_color(sys.stderr) else 0]
+
+
+def _after_install(line: _Line, key: str, session: Session, outcome: InstallOutcome) -> None:
+    """After a plain `install --quiet` that succeeded, record the answer of the next one.
+
+    The state the install just recorded proves the site up to date (its installed files and young
+    sources by content, in `state.quick_proofs`), so the next run answers here instead of loading
+    the build to ask the state: right after an install, as `make install` twice does. Only a
+    quiet run: what a non-quiet no-change run prints is not what this install printed.
+    """
+    config = session.config
+    if not line[4] or os.path.abspath(config.cache_dir) not in _places():
+        return
+    from assetbuild.cache import state
+    from assetbuild.report import format_diagnostics
+
+    snapshot = session.snapshot
+    saved = state.saved(config, snapshot) if snapshot is not None else None
+    if snapshot is None or saved is None:
+        return
+    warnings = [d for d in outcome.build.diagnostics if not d.is_error]
+    shown = [format_diagnostics(warnings, color) for color in (False, True)]
+    texts = [t if not t or t.endswith("\n") else t + "\n" for t in shown]
+    paths = state.quick_paths(config, snapshot, saved)
+    proofs = state.quick_proofs(config, saved)
+    answer = {"paths": paths, "proofs": proofs, "stdout": "", "warnings": texts}
+    _remember(key, answer, str(config.cache_dir))
 
 
 def _remember(key: str, answer: dict[str, Any] | None, cache_dir: str | None = None) -> None:
     """Record the stamps of `answer["paths"]` and its output for the next run (None: forget).
 
-    Nothing is recorded when a stamp is too recent to prove anything. The record goes into
-    `cache_dir` (one of `_places()`); without one, `key` is forgotten wherever it is.
+    A stamp too recent to prove anything is recorded with what `answer["proofs"]` says of its
+    content (checked on every lookup until `_settle` drops it); without such a proof nothing is
+    recorded. The record goes into `cache_dir` (one of `_places()`); without one, `key` is
+    forgotten wherever it is.
     """
-    import contextlib
     import time
-    from pathlib import Path
-
-    from assetbuild.cache.content import claim, write_in
 
     if cache_dir is None:
         for place in _holding(key):
@@ -336,10 +425,16 @@ def _remember(key: str, answer: dict[str, Any] | None, cache_dir: str | None = N
     if answer is not None:
         now = time.time_ns()
         stamps = []
+        proofs = answer.get("proofs", {})
         for path in answer["paths"]:
             stamp = stamp_of_path(path)
             if stamp is not None and now - max(stamp[1], stamp[2]) < RACY_NS:
-                return  # changed moments ago: the stamp could miss a change in its granularity
+                # Changed moments ago, so the stamp could miss a change in its granularity: what
+                # the proof says of its content is checked instead (git's racily clean entries).
+                if path not in proofs:
+                    return
+                stamps.append([path, stamp, proofs[path]])
+                continue
             stamps.append([path, stamp])
         warnings = answer["warnings"]
         record = {
@@ -355,6 +450,15 @@ def _remember(key: str, answer: dict[str, Any] | None, cache_dir: str | None = N
         entries[key] = record
     while len(entries) > QUICK_ENTRIES:
         entries.pop(next(iter(entries)))
+    _write(cache_dir, entries, signer)
+
+
+def _write(cache_dir: str, entries: dict[str, Any], signer: Key) -> None:
+    import contextlib
+    from pathlib import Path
+
+    from assetbuild.cache.content import claim, write_in
+
     parts = QUICK_NAME.split(os.sep)
     with contextlib.suppress(OSError):  # an unwritable cache only costs speed
         if claim(Path(cache_dir)):

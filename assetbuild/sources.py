@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from assetbuild.diagnostics import Diagnostic, Location, Severity, line_col
 from assetbuild.errors import SourceError
+from assetbuild.fsutil import file_id
 from assetbuild.versions import is_version_name
 
 if TYPE_CHECKING:
@@ -434,8 +435,12 @@ def output_conflicts(
     """
     root = Path(os.path.abspath(root))
     real_root = os.path.realpath(root)
-    sources: dict[str, str] = {}  # real path -> the bundle it is a source of
-    for spec in bundles:
+    # A write overwrites a source when its path is that file (by symlinks or a hard link): compared
+    # by device and inode, one stat per source instead of a realpath's lstat per path component.
+    existing = {file_id(path): os.path.realpath(path) for _, path in targets}
+    existing.pop(None, None)
+    sources: dict[str, str] = {}  # real path of a written file -> the bundle it is a source of
+    for spec in bundles if existing else ():
         try:
             if collected is not None:
                 found = collected(spec)
@@ -444,13 +449,12 @@ def output_conflicts(
         except SourceError:
             continue
         for path in found:
-            sources.setdefault(os.path.realpath(path), spec.output)
+            if (real := existing.get(file_id(path))) is not None:
+                sources.setdefault(real, spec.output)
     problems: list[str] = []
     for what, path in targets:
         absolute = os.path.abspath(path)
-        parent, name = os.path.split(absolute)
-        real = os.path.realpath(absolute) if os.path.islink(absolute) else None
-        real = real or os.path.join(os.path.realpath(parent), name)
+        real = os.path.realpath(absolute)
         owner = sources.get(real)
         if owner is not None:
             problems.append(f'{what} would overwrite {real}, a source of bundle "{owner}"')

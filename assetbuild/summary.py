@@ -190,7 +190,7 @@ def summary_lines(
 def detail_lines(result: BuildResult, seconds: float) -> list[str]:
     """`-v`: how each bundle's files were minified, and the time the run took."""
     lines = minify_details(result.bundles)
-    if result.bundles and all(b.known_gzip_size is not None for b in result.bundles):
+    if result.bundles and all(b.proven for b in result.bundles):
         lines.append("up to date: proven by the install state, no source read")
     lines.append(f"done in {seconds:.2f} s")
     return lines

@@ -597,3 +597,33 @@ def test_an_hour_old_total_is_measured_again(
     fresh.put_raw("ns", "ab" * 32, "v", [b"y" * 4000])
     fresh.trim()
     assert len(walks) == 1
+
+
+def test_package_versions_agree_with_importlib_metadata() -> None:
+    """The keys' versions come from one listing of sys.path; they must be what importlib says."""
+    from importlib import metadata
+
+    for dist, module in fingerprint.PACKAGES:
+        try:
+            expected = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            assert fingerprint.package_version(dist, module).startswith("unknown:")
+            continue
+        assert fingerprint.package_version(dist, module) == expected
+
+
+def test_package_version_reads_dist_info_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """First one of a name on sys.path wins, names normalised as the dist-info spec writes them."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    (first / "Some_Dist-2.0.dist-info").mkdir(parents=True)
+    (second / "some_dist-1.0.dist-info").mkdir(parents=True)
+    monkeypatch.setattr("sys.path", [str(first), str(second), str(tmp_path / "missing")])
+    fingerprint._dist_info_versions.cache_clear()
+    try:
+        assert fingerprint.package_version("some-dist", "some_dist") == "2.0"
+        assert fingerprint.package_version("other.dist", "nothing_here").startswith("unknown:")
+    finally:
+        monkeypatch.undo()
+        fingerprint._dist_info_versions.cache_clear()

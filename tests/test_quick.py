@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -322,19 +323,50 @@ def test_a_plain_install_prints_what_click_prints_from_state_and_record(
     assert capsys.readouterr().out == ""
 
 
-def test_a_stale_record_goes_straight_to_the_build_and_is_forgotten(
+def test_a_stale_record_asks_the_state_once_hands_over_and_is_forgotten(
     recorded_site: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site, key = recorded_site
     (site / "js/source/c.js").write_text("var c = 3;\n")
     asked: list[object] = []
-    monkeypatch.setattr(quick, "_up_to_date", lambda *a: asked.append(a))
-    assert quick.answer(["install", "-q"]) is None
-    assert asked == []  # the state was not asked: it would only repeat the "changed"
+    real = quick._up_to_date
+
+    def counting(*args: Any) -> Any:
+        asked.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(quick, "_up_to_date", counting)
+    code, checked, remember = quick.attempt(["install", "-q"])
+    assert code is None and len(asked) == 1  # the state said "changed" ...
+    assert checked is not None and remember is not None  # ... and its session goes on to the build
     entries = quick._load()
     assert entries is not None and key not in entries
-    assert quick.answer(["install", "-q"]) is None
-    assert len(asked) == 1  # no record now: the state is asked again (and would re-record)
+
+
+def _entry(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
+    """The console script as users run it (quick path first, then click)."""
+    from assetbuild import __main__ as entry
+
+    monkeypatch.setattr(sys, "argv", ["assetbuild", *argv])
+    entry.run()
+
+
+def test_an_install_leaves_the_record_the_next_run_answers_from(
+    recorded_site: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source saved with the same bytes (a new stamp): the install finds nothing to do and
+    records the answer, so the run right after it needs no build modules."""
+    site, key = recorded_site
+    source = site / "js/source/lib/b.js"
+    data = source.read_bytes()
+    source.write_bytes(data)
+    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
+    assert quick._lookup(key)[0] == "stale"
+    with pytest.raises(SystemExit) as run:
+        _entry(monkeypatch, ["install", "-q"])
+    assert run.value.code == 0
+    assert sorted(p.name for p in (site / "js").iterdir() if p.name.isdigit()) == ["1"]
+    assert quick._lookup(key) == ("valid", ("", ""))  # recorded again: the next run answers here
 
 
 def test_an_install_after_an_edit_collects_stamps_and_asks_the_state_once(
@@ -369,9 +401,9 @@ def test_an_install_after_an_edit_collects_stamps_and_asks_the_state_once(
     real_attempt = quick.attempt
 
     def spy(argv: Any) -> Any:
-        code, checked = real_attempt(argv)
+        code, checked, remember = real_attempt(argv)
         handed.append(checked)
-        return code, checked
+        return code, checked, remember
 
     monkeypatch.setattr(entry, "attempt", spy)
     with pytest.raises(SystemExit) as second:
@@ -400,3 +432,45 @@ def test_a_handed_session_for_another_config_is_not_used(
     assert result is None
     manifest = (site / "manifest.json").read_text()
     assert '"/static/js/1/main.js"' in manifest and "/elsewhere" not in manifest
+
+
+def test_young_stamps_are_recorded_with_their_content_and_checked_by_it(
+    recorded_site: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Git's racily clean entries: a stamp too young to prove anything is recorded with what the
+    proof said of the file's content; every lookup confirms that content until the stamp is old."""
+    site, key = recorded_site
+    cache = str(site / quick.QUICK_CACHE)
+    before = quick._load()[key]
+    source = str(site / "js/source/lib/b.js")
+    digest = hashlib.sha256((site / "js/source/lib/b.js").read_bytes()).hexdigest()
+    answer = {"paths": [source, str(site / "js")], "stdout": "", "warnings": []}
+    monkeypatch.setattr(quick, "RACY_NS", 10**19)  # every stamp is young now
+    quick._remember(key, dict(answer, proofs={source: ["sha256", digest]}), cache)
+    assert quick._load()[key] == before  # a young path without a proof: nothing recorded
+    proofs = {source: ["sha256", digest], str(site / "js"): ["versions", [1]]}
+    quick._remember(key, dict(answer, proofs=proofs), cache)
+    assert [len(e) for e in quick._load()[key]["stamps"]] == [3, 3]
+    assert quick._lookup(key) == ("valid", ("", ""))
+    assert [len(e) for e in quick._load()[key]["stamps"]] == [3, 3]  # still young: still proofs
+    wrong = dict(proofs, **{source: ["sha256", "0" * 64]})
+    quick._remember(key, dict(answer, proofs=wrong), cache)
+    assert quick._lookup(key) == ("stale", None)  # the content is not what was proven
+    quick._remember(key, dict(answer, proofs=proofs), cache)
+    monkeypatch.setattr(quick, "RACY_NS", 0)  # now old: confirmed once more, then stamps suffice
+    assert quick._lookup(key) == ("valid", ("", ""))
+    assert [len(e) for e in quick._load()[key]["stamps"]] == [2, 2]
+
+
+def test_content_proofs_are_checked_as_recorded(tmp_path: Path) -> None:
+    (tmp_path / "a.js").write_bytes(b"var a;")
+    (tmp_path / "3").mkdir()
+    (tmp_path / "source").mkdir()
+    digest = hashlib.sha256(b"var a;").hexdigest()
+    assert quick._still(str(tmp_path / "a.js"), ["sha256", digest])
+    assert not quick._still(str(tmp_path / "a.js"), ["sha256", "0" * 64])
+    assert not quick._still(str(tmp_path / "missing.js"), ["sha256", digest])
+    assert quick._still(str(tmp_path), ["versions", [3]])
+    (tmp_path / "4").mkdir()
+    assert not quick._still(str(tmp_path), ["versions", [3]])
+    assert not quick._still(str(tmp_path), ["unknown", 1])

@@ -90,13 +90,14 @@ class Built:
     data: bytes
     methods: tuple[str, ...]  # per file
     diagnostics: tuple[Diagnostic, ...]
-    known_gzip_size: int | None = None  # when already measured (the no-change fast path)
+    known_gzip_size: int | None = None  # when already measured (the state, or while installing)
     # the files its url()s refer to: (place from the bundle's directory, absolute source path)
     asset_sources: tuple[tuple[str, str], ...] = ()
     # those of them read (bounded regular files inside the root): (place, bytes)
     assets: tuple[tuple[str, bytes], ...] = ()
     sourcemap: BundleMap | None = None  # the proven map, when one was asked for and made
     map_data: bytes = b""  # that map as installed (sources relative to the version directory)
+    proven: bool = False  # taken from the last install's state: no source of it was read
 
     @property
     def ok(self) -> bool:

@@ -134,6 +134,49 @@ def quick_paths(config: Config, snapshot: Snapshot, saved: Mapping[str, Any]) ->
     return list(dict.fromkeys(paths))
 
 
+def saved(config: Config, snapshot: Snapshot) -> dict[str, Any] | None:
+    """The state the last install recorded, when it was recorded from `snapshot` (else None)."""
+    key = load_key(create=False)[0]
+    if key is None:
+        return None
+    state = _load(config, key, state_path(config))
+    if state is None or state.get("settings") != snapshot.settings:
+        return None
+    if state.get("sources") != [[p, list(s)] for p, s in snapshot.sources]:
+        return None
+    return state
+
+
+def quick_proofs(config: Config, saved: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """What the proof just made says of the paths whose stamps are too young to prove anything yet
+    (quick.py's racily clean entries, as git confirms them): an installed file's or a young source's
+    SHA-256 as proven, an area's version numbers as listed. Content, not stamps: a later run that
+    finds the same stamp and this content can answer at once instead of giving up for ~2 s.
+    """
+    from assetbuild.cachehome import read_cache_file
+    from assetbuild.sources import max_source_bytes, source_kind
+
+    proofs: dict[str, list[Any]] = {}
+    for path, rec in saved["files"].items():
+        if isinstance(rec, dict) and isinstance(rec.get("sha256"), str):
+            proofs[path] = ["sha256", rec["sha256"]]
+    for path, digest in saved.get(
+        "young", {}
+    ).items():  # proven by their text: its bytes, if they say it
+        raw = read_cache_file(path, max_source_bytes(source_kind(Path(path))))
+        if raw is None or not isinstance(digest, str):
+            continue
+        try:
+            text = raw.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            continue
+        if _text_digest(text) == digest:
+            proofs[path] = ["sha256", hashlib.sha256(raw).hexdigest()]
+    for area, numbers in saved["versions"].items():
+        proofs[str(config.root / area) if area else str(config.root)] = ["versions", list(numbers)]
+    return proofs
+
+
 def settings_key(
     config: Config,
     options: BuildOptions,
@@ -567,6 +610,7 @@ def _installed(
         tuple(bundle["methods"]),
         tuple(d for d in diags if _concerns(d, bundle)),
         int(bundle["gzip_size"]),
+        proven=True,
     )
 
 

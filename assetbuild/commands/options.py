@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from assetbuild.build.results import Policy
+    from assetbuild.build.results import InstallOutcome, Policy
     from assetbuild.build.session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +39,8 @@ class Settings:
     target: str | None = None  # --target s3://bucket/prefix
     started: float = field(default_factory=time.monotonic)
     checked: Session | None = None  # the quick path's session: its state said "not up to date"
+    # quick.py's: after a plain install, record what the next no-change run answers
+    remember: Callable[[Session, InstallOutcome], None] | None = None
 
 
 def settings_of(ctx: click.Context) -> Settings:
