@@ -592,7 +592,13 @@ class Watcher:
         config = replace(config, target=None) if config.target is not None else config
 
         def session(options: BuildOptions) -> Session:
-            return Session(config, options, self.memory)
+            made = Session(config, options, self.memory)
+            if options.only is not None:  # sources as _handle stamped them (no state recorded)
+                for spec in config.bundles:
+                    stamps = self._stamps.get(spec.output)
+                    if stamps is not None and stamps[:1] != ("error",):
+                        made.adopt(spec, [Path(s[0]) for s in stamps])
+            return made
 
         try:
             return install(session(options), policy=self.policy, compress=self.compress), None

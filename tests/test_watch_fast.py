@@ -131,6 +131,34 @@ def test_an_edit_elsewhere_does_not_restamp_a_bundle(
         h.stop()
 
 
+def test_a_rebuild_lists_no_other_bundle_sources(
+    two: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Watch stamps what changed; the install takes those lists (the manifest's check of the
+    sources included) instead of walking every bundle's globs again."""
+    from assetbuild.build import session as session_mod
+
+    h = Harness(two)
+    first = h.start()
+    walked: list[str] = []
+    real = session_mod.collect
+
+    def counting(root: Any, spec: Any, **kwargs: Any) -> Any:
+        walked.append(spec.output)
+        return real(root, spec, **kwargs)
+
+    monkeypatch.setattr(session_mod, "collect", counting)
+    try:
+        assert first.ok, first.error
+        (two / "lib/x/b.js").write_text("var b = 4;\n")
+        r = h.next()
+        assert r.outputs == ("lib/all.js",) and r.error is None
+        assert walked == []  # lib/all.js stamped by watch itself, js/main.js not touched at all
+        assert "b=4" in installed(two, "lib/all.js")
+    finally:
+        h.stop()
+
+
 @pytest.fixture
 def counted_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     reads: list[str] = []

@@ -299,7 +299,9 @@ def install(
     result = require_ok(
         build(session, on_progress=on_progress, reuse=reuse), "nothing was installed"
     )
-    measured = _measure_gzip(result.bundles)
+    # The state records each bundle's gzip size: measured meanwhile (watch and dry runs never ask).
+    measuring = snapshot is not None and not dry_run and not remote
+    measured = _measure_gzip(result.bundles if measuring else ())
     if methods and on_phase is not None:
         on_phase("compressing")
     files = [(b.output, b.data, b.assets) for b in result.bundles]
@@ -330,7 +332,6 @@ def install(
             on_progress=on_progress,
         ).report(settings, dry_run)
         previous = {name: entry["size"] for name, entry in report.previous.items()}
-        result = dataclasses.replace(result, bundles=measured())
         return InstallOutcome(
             result, report, previous, _variant_sizes(config, report.entries, dry_run, outputs)
         )
@@ -345,7 +346,8 @@ def install(
         disk_entries=session.memory.disk_entries,
         configured=frozenset(spec.output for spec in config.bundles),
     )
-    result = dataclasses.replace(result, bundles=measured())
+    if measuring:
+        result = dataclasses.replace(result, bundles=measured())
     if snapshot is not None and not dry_run:
         from assetbuild.cache import state
 

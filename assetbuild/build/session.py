@@ -163,6 +163,12 @@ class Session:
             raise found
         return found
 
+    def adopt(self, spec: BundleSpec, paths: Sequence[Path]) -> None:
+        """Take a bundle's sources as collected by the caller moments ago (watch, which stamps
+        every bundle's sources to see what changed), so that this run does not list them again.
+        Not for a run that records the no-change state: it needs the directories listed."""
+        self._sources.setdefault(spec, tuple(paths))
+
     def cache(self) -> ContentCache | None:
         """The content cache of this run (read-only for `check` and dry runs), None with --no-cache."""
         if not self.options.use_cache:
