@@ -6,6 +6,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -627,3 +628,54 @@ def test_package_version_reads_dist_info_names(
     finally:
         monkeypatch.undo()
         fingerprint._dist_info_versions.cache_clear()
+
+
+def test_a_run_of_writes_opens_each_directory_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within `writing()` the entry directories stay open: the cold build's hundreds of entries
+    no longer open the cache, v2 and the namespace again for each one."""
+    c = ContentCache(tmp_path / "c")
+    jobs = [make_job(f"var a{i} = {i};\n") for i in range(40)]
+    results = [process_file(job) for job in jobs]
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", counting)
+    with c.writing():
+        for job, result in zip(jobs, results, strict=True):
+            c.put_result(job_key(job), result)
+    monkeypatch.undo()
+    temps = [p for p in opened if p.startswith(cache.TEMP_PREFIX)]
+    assert len(temps) == 40  # one temporary file an entry ...
+    # ... and each directory once (twice where it had to be made first), not once an entry
+    assert 0 < opened.count(cache.ENTRIES_DIR) <= 2 and 0 < opened.count("file") <= 2
+    assert max(opened.count(job_key(job)[:2]) for job in jobs) <= 2
+    fresh = ContentCache(tmp_path / "c")
+    for job, result in zip(jobs, results, strict=True):
+        assert fresh.get_result(job_key(job)) == result
+
+
+def test_writes_survive_a_cleared_cache_and_refuse_planted_links(tmp_path: Path) -> None:
+    c = ContentCache(tmp_path / "c")
+    first, second, third = (make_job(f"var b{i} = {i};\n") for i in range(3))
+    with c.writing():
+        c.put_result(job_key(first), process_file(first))
+        assert clear(tmp_path / "c")  # `cache clear` while watch builds: the open ones are gone
+        c.put_result(job_key(second), process_file(second))
+        assert c.writable and ContentCache(tmp_path / "c").get_result(job_key(second)) is not None
+        # A link planted where the next entry's directory goes: never written through.
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        key = job_key(third)
+        prefix = tmp_path / "c" / cache.ENTRIES_DIR / "file" / key[:2]
+        if prefix.exists():  # made by one of the two entries before: a link replaces it
+            shutil.rmtree(prefix)
+        prefix.symlink_to(outside)
+        c.put_result(key, process_file(third))
+        assert list(outside.iterdir()) == []
+        assert not c.writable and any("cannot write" in w for w in c.warnings)

@@ -88,13 +88,14 @@ def run_jobs(
 
     pending = [jobs[i] for i in todo]
     processes = pool_size(pending)
-    if processes > 1 and _threads_pay(pending):
-        todo = _run_threads(jobs, todo, processes, computed)
-    elif processes > 1:
-        todo = _run_pool(jobs, todo, processes, computed)
-    for unit in units(jobs, todo, processes):
-        for i, result in zip(unit, _run_unit(jobs, unit), strict=True):
-            computed(i, result)
+    with cache.writing() if cache is not None else contextlib.nullcontext():
+        if processes > 1 and _threads_pay(pending):
+            todo = _run_threads(jobs, todo, processes, computed)
+        elif processes > 1:
+            todo = _run_pool(jobs, todo, processes, computed)
+        for unit in units(jobs, todo, processes):
+            for i, result in zip(unit, _run_unit(jobs, unit), strict=True):
+                computed(i, result)
     if cache is not None and cache.wrote:
         cache.trim()
     return [r for r in results if r is not None]

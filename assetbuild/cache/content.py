@@ -26,9 +26,10 @@ import hmac
 import json
 import os
 import struct
+import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,10 @@ class ContentCache:
         self._scanned = 0.0  # when that total was last measured by walking the entries
         self._memory: OrderedDict[str, Any] = OrderedDict()
         self._memory_chars = 0
+        # While `writing()`: the entry directories opened once (the cold build's 550 entries
+        # opened the same three directories again for each; their opens cost more than writing)
+        self._dirs: dict[tuple[str, ...], int] | None = None
+        self._dirs_lock = threading.Lock()
 
     # raw entries
 
@@ -174,12 +179,13 @@ class ContentCache:
             if not self._claimed():
                 return
             try:
-                write_in(self.directory, parts, key, data)
+                self._write(parts, key, data)
             except FileNotFoundError:  # cleared meanwhile (cache clear while watch runs)
                 self._ours = False
+                self._close_dirs(keep_open=True)
                 if not self._claimed():
                     return
-                write_in(self.directory, parts, key, data)
+                self._write(parts, key, data)
         except OSError as exc:  # a symlinked directory in the cache too: ELOOP, ENOTDIR
             self.writable = False
             self.warnings.append(
@@ -188,6 +194,44 @@ class ContentCache:
             )
             return
         self.wrote += len(data)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Within: the directories entries go into are opened once and kept open (thread-safe)."""
+        with self._dirs_lock:
+            outer = self._dirs is not None
+            if not outer:
+                self._dirs = {}
+        try:
+            yield
+        finally:
+            if not outer:
+                self._close_dirs(keep_open=False)
+
+    def _write(self, parts: tuple[str, ...], name: str, data: bytes) -> None:
+        with self._dirs_lock:  # held while writing: no descriptor is closed under a writer
+            if self._dirs is not None:
+                write_at(self._dir_fd(self._dirs, parts), name, data)
+                return
+        write_in(self.directory, parts, name, data)
+
+    def _dir_fd(self, dirs: dict[tuple[str, ...], int], parts: tuple[str, ...]) -> int:
+        found = dirs.get(parts)
+        if found is None:
+            if parts:
+                found = open_part(self._dir_fd(dirs, parts[:-1]), parts[-1])
+            else:  # the cache directory itself may be a symlink (the user's choice)
+                found = os.open(self.directory, _DIR_FLAGS & ~os.O_NOFOLLOW)
+            dirs[parts] = found
+        return found
+
+    def _close_dirs(self, *, keep_open: bool) -> None:
+        """Close the kept directories; `keep_open`: still keep the ones opened from now on."""
+        with self._dirs_lock:
+            dirs, self._dirs = self._dirs, ({} if keep_open and self._dirs is not None else None)
+        for fd in (dirs or {}).values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _claimed(self) -> bool:
         """Whether the directory is our cache (claimed once a run); False: writing stops."""
@@ -380,34 +424,46 @@ def write_in(directory: Path, parts: Sequence[str], name: str, data: bytes) -> N
     cannot redirect the write out of it, even between a check and the write. (`directory` itself
     may be a symlink: where the cache is, is the config's or the user's choice.) OSError otherwise.
     """
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open(directory, flags & ~os.O_NOFOLLOW)
+    fd = os.open(directory, _DIR_FLAGS & ~os.O_NOFOLLOW)
     try:
         for part in parts:
-            try:
-                inner = os.open(part, flags, dir_fd=fd)
-            except FileNotFoundError:
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(part, dir_fd=fd)
-                inner = os.open(part, flags, dir_fd=fd)
+            inner = open_part(fd, part)
             os.close(fd)
             fd = inner
-        tmp = f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
-        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=fd)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(out, view) :]
-            finally:
-                os.close(out)
-            os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=fd)
-            raise
+        write_at(fd, name, data)
     finally:
         os.close(fd)
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def open_part(fd: int, part: str) -> int:
+    """The directory `part` inside the directory open as `fd` (made when missing), never a symlink."""
+    try:
+        return os.open(part, _DIR_FLAGS, dir_fd=fd)
+    except FileNotFoundError:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(part, dir_fd=fd)
+        return os.open(part, _DIR_FLAGS, dir_fd=fd)
+
+
+def write_at(fd: int, name: str, data: bytes) -> None:
+    """Replace `name` in the directory open as `fd` with `data`: a temporary file, then a rename."""
+    tmp = f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=fd)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(out, view) :]
+        finally:
+            os.close(out)
+        os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=fd)
+        raise
 
 
 def claim(directory: Path) -> bool:
