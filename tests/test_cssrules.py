@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assetbuild.css import rules
 from assetbuild.css.check import check_css
 from assetbuild.sources import SourceFile
 from tests.test_cli import run
@@ -175,3 +176,34 @@ def test_no_false_reports_on_popular_libraries() -> None:
     assert result.returncode == 0, result.stderr
     last = [line for line in result.stdout.splitlines() if line.startswith("all ")]
     assert last and last[0].split()[-1] == "0", result.stdout
+
+
+_SELECTOR_PIECES = st.sampled_from(
+    [
+        "a", "B", "div", "-x", "_y", "--z", "1", "-1", "*", ".", "#", ":", "::", "hover",
+        "before", "not(", ")", "(", "[", "]", "=", '"', " ", "  ", "\t", "\n", ">", "+", "~",
+        ",", "&", "\\", "é", "/*", "*/", "|", "0a", "-webkit-x",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_SELECTOR_PIECES, min_size=1, max_size=12), st.booleans())
+def test_plain_selector_shortcut_accepts_only_what_the_parse_accepts(
+    pieces: list[str], nested: bool
+) -> None:
+    """The selectors taken without parsing are ones the parse accepts: the shortcut never hides
+    a problem (it may leave a valid one to the parse)."""
+    text = "".join(pieces)
+    if rules._PLAIN_SELECTORS.fullmatch(text):
+        assert rules._parsed_problem(text, nested) is None, text
+
+
+def test_plain_selector_shortcut_takes_the_common_shapes() -> None:
+    for text in ["a", ".btn.btn-primary:hover", "ul > li + li ~ li a", "*, ::before, ::after",
+                 "#main .nav-item:first-child", "a:focus-visible,\n.b::-webkit-scrollbar"]:  # fmt: skip
+        assert rules._PLAIN_SELECTORS.fullmatch(text), text
+        assert rules._selector_problem(text, False) is None
+    for text in [".1a", "a >", "a,,b", "a*"]:
+        assert not rules._PLAIN_SELECTORS.fullmatch(text)
+        assert rules._selector_problem(text, False) is not None

@@ -18,6 +18,7 @@ libraries load only when a file is checked (a cache miss), never on the no-chang
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -323,9 +324,26 @@ def _short(text: str, limit: int = 40, quote: str = "'") -> str:
     return f"{quote}{shown}{quote}"
 
 
+# Selector lists of type, class, id, universal and pseudo selectors without arguments, joined by
+# combinators and commas, in ASCII identifiers: most of real stylesheets' preludes, all of them
+# accepted by the parse below (a property test holds the two together), so not parsed again.
+_IDENT = r"-?[_a-zA-Z][_a-zA-Z0-9-]*+"
+_COMPOUND = rf"(?:(?:\*|{_IDENT})(?:[.#]{_IDENT}|::?{_IDENT})*+|(?:[.#]{_IDENT}|::?{_IDENT})++)"
+_SELECTOR = rf"{_COMPOUND}(?:[ \t\n\r\f]*+[>+~][ \t\n\r\f]*+{_COMPOUND}|[ \t\n\r\f]++{_COMPOUND})*+"
+_PLAIN_SELECTORS = re.compile(
+    rf"[ \t\n\r\f]*+{_SELECTOR}(?:[ \t\n\r\f]*+,[ \t\n\r\f]*+{_SELECTOR})*+[ \t\n\r\f]*+"
+)
+
+
 @functools.lru_cache(maxsize=8192)
 def _selector_problem(prelude: str, nested: bool) -> tuple[int, str] | None:
     """(offset in `prelude`, what is wrong) when browsers reject the selector list; else None."""
+    if _PLAIN_SELECTORS.fullmatch(prelude):
+        return None
+    return _parsed_problem(prelude, nested)
+
+
+def _parsed_problem(prelude: str, nested: bool) -> tuple[int, str] | None:
     import tinycss2
     from cssselect2 import parser
 
