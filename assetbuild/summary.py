@@ -397,6 +397,32 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
             same = False
         state = "up to date" if same else ("not installed" if current is None else "changed")
         statuses.append(BundleStatus(b.output, versions, current, state))
+    return statuses + _tree_status(config, result)
+
+
+def _tree_status(config: Config, result: BuildResult) -> list[BundleStatus]:
+    """Each module tree (`js/app/*`) against its files in its area's newest version: up to date
+    when every module is there with the same bytes (the tree as a whole is one row)."""
+    from assetbuild.fsutil import RefusedFile, read_regular
+    from assetbuild.versions import area_path, list_versions
+
+    statuses = []
+    for tree in result.modules.trees if result.modules is not None else ():
+        area_dir = area_path(config.root, tree.spec.area)
+        versions = list_versions(area_dir)
+        current = versions[-1] if versions else None
+        same = current is not None
+        for module in tree.modules if current is not None else ():
+            data = module.text.encode("utf-8")
+            where = area_dir / str(current) / tree.spec.name / module.name
+            try:  # regular files, never through a link (a FIFO must not hang `status`)
+                same = same and data == read_regular(where, len(data), follow_symlinks=False)
+            except (OSError, RefusedFile):
+                same = False
+            if not same:
+                break
+        state = "up to date" if same else ("not installed" if current is None else "changed")
+        statuses.append(BundleStatus(f"{tree.spec.output}/*", versions, current, state))
     return statuses
 
 
