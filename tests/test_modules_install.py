@@ -455,3 +455,41 @@ def test_every_install_keeps_published_bytes_and_one_version_per_tree(
             source = (site / "js/modules" / f"{name}.js").read_text()
             expected = "export const v=" + source.split("= ")[1].strip()
             assert (site / f"js/{version}/app/{name}.js").read_text() == expected
+
+
+@pytest.mark.parametrize("mode", ["linked", "hidden"])
+def test_source_maps_for_modules(make_site: SiteFactory, mode: str) -> None:
+    site = make_site(FILES, f'sourcemap = "{mode}"\n' + CONFIG)
+    _install(site)
+    text = (site / "js/1/app/lib/a.js").read_text()
+    assert text.endswith("//# sourceMappingURL=a.js.map\n") == (mode == "linked")
+    data = json.loads((site / "js/1/app/lib/a.js.map").read_text())
+    assert data["file"] == "a.js"
+    assert data["sources"] == ["../../../modules/lib/a.js"]  # from js/1/app/lib/ to the source
+    assert data["sourcesContent"] == [FILES["js/modules/lib/a.js"]]
+    entry = _manifest(site)["modules"]["js/app/lib/a.js"]
+    assert entry["map"] == {
+        "path": "js/1/app/lib/a.js.map",
+        "url": "/js/1/app/lib/a.js.map",
+        "size": (site / "js/1/app/lib/a.js.map").stat().st_size,
+    }
+    assert entry["integrity"] == integrity((site / "js/1/app/lib/a.js").read_bytes())
+    assert "js/app/lib/a.js.map" not in _manifest(site)["modules"]
+    assert "/js/1/app/lib/a.js.map" not in _manifest(site)["importmap"]["integrity"]
+
+
+def test_a_module_map_points_every_token_at_its_source(make_site: SiteFactory) -> None:
+    site = make_site(FILES, 'sourcemap = "linked"\n' + CONFIG)
+    _install(site)
+    from assetbuild.maps.vlq import decode_mappings
+
+    data = json.loads((site / "js/1/app/main.js.map").read_text())
+    out_lines = (site / "js/1/app/main.js").read_text().split("\n")
+    src_lines = FILES["js/modules/main.js"].split("\n")
+    segments = [seg for line in decode_mappings(data["mappings"]) for seg in line]
+    assert len(segments) > 10
+    for line_no, line in enumerate(decode_mappings(data["mappings"])):
+        for seg in line:
+            generated = out_lines[line_no][seg[0] :]
+            original = src_lines[seg[2]][seg[3] :]
+            assert generated[:1] == original[:1], (generated, original)

@@ -128,6 +128,8 @@ def build(
             minify=options.minify,
             check_only=options.check_only,
             memo=CachedModules(cache) if cache is not None else None,
+            sourcemap=options.sourcemap or config.sourcemap,
+            ignore=config.sourcemap_ignore,
         )
         diags.extend(trees.diagnostics)
         if config.target is not None and not options.check_only:  # never silent
@@ -365,14 +367,18 @@ def install(
 
 
 def module_files(result: BuildResult) -> list[tuple[str, bytes, tuple[()], str]]:
-    """Every module of every tree as an install's file: (name, bytes, no assets, its tree)."""
+    """Every module of every tree as an install's file: (name, bytes, no assets, its tree), and
+    each module's map beside it."""
     if result.modules is None:
         return []
-    return [
-        (f"{tree.spec.output}/{m.name}", m.text.encode("utf-8"), (), tree.spec.output)
-        for tree in result.modules.trees
-        for m in tree.modules
-    ]
+    files = []
+    for tree in result.modules.trees:
+        for m in tree.modules:
+            name = f"{tree.spec.output}/{m.name}"
+            files.append((name, m.text.encode("utf-8"), (), tree.spec.output))
+            if m.map_data:
+                files.append((name + ".map", m.map_data, (), tree.spec.output))
+    return files
 
 
 def _variant_sizes(

@@ -301,6 +301,16 @@ def module_manifest(
             suffix.lstrip("."): {"path": entry["path"] + suffix, "size": size}
             for suffix, size in sorted(sizes.items())
         }
+    for name, entry in entries.items():  # a module's map, installed beside it
+        if name + ".map" in found:
+            size = next(
+                len(p.output.data)
+                for plan in plans
+                for p in plan.outputs
+                if p.output.name == name + ".map"
+            )
+            entry["map"] = map_entry(entry["path"] + ".map", size, None)
+            entry["map"]["url"] = entry["url"] + ".map"
     importmap = build_importmap(
         modules.trees, entries, modules.importmap, {}, static_url, tree_versions=versions
     )

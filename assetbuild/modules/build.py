@@ -34,6 +34,7 @@ class BuiltModule:
     method: str  # "rjsmin", "safe", "none" (unminified), "json"
     imports: tuple[str, ...] = ()  # root-relative files of its static imports, in source order
     dynamic: tuple[str, ...] = ()  # root-relative files of its literal import() calls
+    map_data: bytes = b""  # its proven source map as installed beside it (`sourcemap` set)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ def build_trees(
     minify: bool = True,
     check_only: bool = False,
     memo: ModuleMemo | None = None,
+    sourcemap: str = "none",
+    ignore: Sequence[str] = (),
 ) -> TreesResult:
     """Every tree built and resolved in memory; nothing is written. A module whose text `memo`
     has seen is not checked or minified again (its imports are resolved again: the tree may differ)."""
@@ -97,6 +100,9 @@ def build_trees(
         for path in paths:
             flags = (strict_tokens, minify, check_only)
             built, found = _build_one(root, spec, path, files, mapping, tokens, flags, memo)
+            if built is not None and sourcemap != "none" and built.method != "json":
+                built, warnings = _with_map(root, spec, built, sourcemap, ignore, tokens, flags)
+                found.extend(warnings)
             diagnostics.extend(found)
             if built is not None:
                 modules.append(built)
@@ -179,6 +185,49 @@ def _build_one(
     return BuiltModule(
         path, name, analysed.text, analysed.method, tuple(dict.fromkeys(imports)), tuple(dynamic)
     ), found
+
+
+def _with_map(
+    root: Path,
+    spec: ModuleSpec,
+    module: BuiltModule,
+    mode: str,
+    ignore: Sequence[str],
+    tokens: Mapping[str, str | None],
+    flags: tuple[bool, bool, bool],
+) -> tuple[BuiltModule, list[Diagnostic]]:
+    """The module with its proven map (and, `linked`, the comment naming it), as bundles get theirs;
+    a map that cannot be made or proven is a warning, and the module ships without one."""
+    from dataclasses import replace
+
+    from assetbuild.maps.align import NoMap
+    from assetbuild.maps.build import assemble, comment
+    from assetbuild.maps.compose import InputMapProblem, mapped_file, strip_url_comment
+    from assetbuild.maps.verify import MapProblem, verify_joined
+
+    src = read_source(root / module.path, module.path)  # read again: the edits are needed
+    if spec.tokens:
+        src, _ = substitute(src, tokens, strict=flags[0], check_only=flags[2])
+    text = strip_url_comment(module.text)
+    output = f"{spec.output}/{module.name}"
+    area = spec.area.split("/") if spec.area else []
+    map_dir = root.joinpath(*area, "1", spec.name, *PurePosixPath(module.name).parent.parts)
+    try:
+        try:
+            fmap = mapped_file("js", src, src.text, text, 0)
+        except InputMapProblem:
+            fmap = mapped_file("js", src, src.text, text, 0, compose=False)
+        made, joins = assemble(output, "js", text, [(text, fmap)], root=root, ignore=ignore)
+        data = made.render(map_dir)
+        verify_joined(data, made.mappings, made.contents, joins)
+    except (NoMap, MapProblem, InputMapProblem, AssetbuildError) as exc:
+        why = f"{output} ships without a source map: {exc} (a limit of assetbuild)"
+        return module, [src.diagnostic("warning", why)]
+    if mode == "linked":
+        text += ("\n" if text and not text.endswith("\n") else "") + comment(
+            "js", PurePosixPath(module.name).name + ".map"
+        )
+    return replace(module, text=text, map_data=data), []
 
 
 def _import_error(src: SourceFile, imp: ModuleImport, problem: str) -> Diagnostic:
