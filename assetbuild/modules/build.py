@@ -89,25 +89,72 @@ def build_trees(
     ignore: Sequence[str] = (),
 ) -> TreesResult:
     """Every tree built and resolved in memory; nothing is written. A module whose text `memo`
-    has seen is not checked or minified again (its imports are resolved again: the tree may differ)."""
+    has seen is not checked or minified again (its imports are resolved again: the tree may differ).
+    The engine's module check (V8) runs once for all the texts to check, not once a module."""
     diagnostics: list[Diagnostic] = []
     listed = [(spec, collect_tree(root, spec)) for spec in specs]
     files = frozenset(path for _, paths in listed for path in paths)
     mapping = dict(importmap)
+    flags = (strict_tokens, minify, check_only)
+    read = {
+        path: _read_one(root, spec, path, tokens, flags) for spec, paths in listed for path in paths
+    }
+    to_check = []
+    for spec, paths in listed:
+        for path in paths:
+            src = read[path][0]
+            if src is None or path.endswith(".json"):
+                continue
+            if memo is None or memo.get(src.text, minify and spec.minify) is None:
+                to_check.append(src.text)
+    verdicts = _engine_verdicts(to_check)
     trees = []
     for spec, paths in listed:
         modules = []
         for path in paths:
-            flags = (strict_tokens, minify, check_only)
-            built, found = _build_one(root, spec, path, files, mapping, tokens, flags, memo)
+            src, found = read[path]
+            if src is None:
+                diagnostics.extend(found)
+                continue
+            built = _build_one(spec, path, src, files, mapping, found, flags, memo, verdicts)
             if built is not None and sourcemap != "none" and built.method != "json":
-                built, warnings = _with_map(root, spec, built, sourcemap, ignore, tokens, flags)
-                found.extend(warnings)
+                built = _with_map(root, spec, src, built, sourcemap, ignore, found)
             diagnostics.extend(found)
             if built is not None:
                 modules.append(built)
         trees.append(BuiltTree(spec, tuple(modules)))
     return TreesResult(tuple(trees), tuple(diagnostics))
+
+
+def _read_one(
+    root: Path,
+    spec: ModuleSpec,
+    path: str,
+    tokens: Mapping[str, str | None],
+    flags: tuple[bool, bool, bool],
+) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """A module read (bounded, UTF-8) and its tokens substituted; None and the error when it cannot be."""
+    strict_tokens, _, check_only = flags
+    try:
+        src = read_source(root / path, path)
+    except AssetbuildError as exc:
+        return None, list(exc.diagnostics) or [Diagnostic("error", str(exc))]
+    if spec.tokens and not path.endswith(".json"):
+        src, token_diags = substitute(src, tokens, strict=strict_tokens, check_only=check_only)
+        return src, list(token_diags)
+    return src, []
+
+
+def _engine_verdicts(texts: Sequence[str]) -> dict[str, Any]:
+    """The fast engine's module verdict of each text, in one call (none without the engine)."""
+    from assetbuild.js import check as jscheck
+
+    if not texts or jscheck.engine_name() != "v8":
+        return {}
+    from assetbuild.js import engine as jsengine
+
+    unique = list(dict.fromkeys(texts))
+    return dict(zip(unique, jsengine.check_scripts(unique, module=True), strict=True))
 
 
 def static_closure(trees: Sequence[BuiltTree]) -> dict[str, tuple[str, ...]]:
@@ -128,41 +175,35 @@ def static_closure(trees: Sequence[BuiltTree]) -> dict[str, tuple[str, ...]]:
 
 
 def _build_one(
-    root: Path,
     spec: ModuleSpec,
     path: str,
+    src: SourceFile,
     files: frozenset[str],
     importmap: Mapping[str, str],
-    tokens: Mapping[str, str | None],
+    found: list[Diagnostic],
     flags: tuple[bool, bool, bool],
-    memo: ModuleMemo | None = None,
-) -> tuple[BuiltModule | None, list[Diagnostic]]:
-    strict_tokens, minify, check_only = flags
+    memo: ModuleMemo | None,
+    verdicts: Mapping[str, Any],
+) -> BuiltModule | None:
+    """One module checked, minified and resolved; its problems go into `found`."""
     name = PurePosixPath(path).relative_to(spec.source).as_posix()
-    try:
-        src = read_source(root / path, path)
-    except AssetbuildError as exc:
-        return None, list(exc.diagnostics) or [Diagnostic("error", str(exc))]
     if path.endswith(".json"):
         try:
             json.loads(src.text)
         except ValueError as exc:
             offset = getattr(exc, "pos", None)
-            return None, [
-                src.diagnostic("error", f"invalid JSON: {getattr(exc, 'msg', exc)}", offset)
-            ]
-        return BuiltModule(path, name, src.text, "json"), []
-    found: list[Diagnostic] = []
-    if spec.tokens:
-        src, token_diags = substitute(src, tokens, strict=strict_tokens, check_only=check_only)
-        found.extend(token_diags)
-    minifying = minify and spec.minify
+            msg = f"invalid JSON: {getattr(exc, 'msg', exc)}"
+            found.append(src.diagnostic("error", msg, offset))
+            return None
+        return BuiltModule(path, name, src.text, "json")
+    minifying = flags[1] and spec.minify
     analysed = memo.get(src.text, minifying) if memo is not None else None
     if analysed is None:
-        program, problem = check_module(src)
+        program, problem = check_module(src, verdicts)
         if problem is not None:
-            return None, [*found, problem]
-        minified = minify_module(src.text) if minifying else Minified(src.text, "none")
+            found.append(problem)
+            return None
+        minified = minify_module(src.text, program) if minifying else Minified(src.text, "none")
         analysed = Analysed(tuple(find_imports(program)), minified.text, minified.method)
         if memo is not None:
             memo.put(src.text, minifying, analysed)
@@ -175,7 +216,7 @@ def _build_one(
         elif resolved.target is not None:
             (dynamic if imp.dynamic else imports).append(resolved.target)
     if any(d.severity == "error" for d in found):
-        return None, found
+        return None
     if minifying and analysed.method == "none":
         found.append(
             src.diagnostic(
@@ -184,18 +225,18 @@ def _build_one(
         )
     return BuiltModule(
         path, name, analysed.text, analysed.method, tuple(dict.fromkeys(imports)), tuple(dynamic)
-    ), found
+    )
 
 
 def _with_map(
     root: Path,
     spec: ModuleSpec,
+    src: SourceFile,
     module: BuiltModule,
     mode: str,
     ignore: Sequence[str],
-    tokens: Mapping[str, str | None],
-    flags: tuple[bool, bool, bool],
-) -> tuple[BuiltModule, list[Diagnostic]]:
+    found: list[Diagnostic],
+) -> BuiltModule:
     """The module with its proven map (and, `linked`, the comment naming it), as bundles get theirs;
     a map that cannot be made or proven is a warning, and the module ships without one."""
     from dataclasses import replace
@@ -205,9 +246,6 @@ def _with_map(
     from assetbuild.maps.compose import InputMapProblem, mapped_file, strip_url_comment
     from assetbuild.maps.verify import MapProblem, verify_joined
 
-    src = read_source(root / module.path, module.path)  # read again: the edits are needed
-    if spec.tokens:
-        src, _ = substitute(src, tokens, strict=flags[0], check_only=flags[2])
     text = strip_url_comment(module.text)
     output = f"{spec.output}/{module.name}"
     area = spec.area.split("/") if spec.area else []
@@ -222,12 +260,13 @@ def _with_map(
         verify_joined(data, made.mappings, made.contents, joins)
     except (NoMap, MapProblem, InputMapProblem, AssetbuildError) as exc:
         why = f"{output} ships without a source map: {exc} (a limit of assetbuild)"
-        return module, [src.diagnostic("warning", why)]
+        found.append(src.diagnostic("warning", why))
+        return module
     if mode == "linked":
         text += ("\n" if text and not text.endswith("\n") else "") + comment(
             "js", PurePosixPath(module.name).name + ".map"
         )
-    return replace(module, text=text, map_data=data), []
+    return replace(module, text=text, map_data=data)
 
 
 def _import_error(src: SourceFile, imp: ModuleImport, problem: str) -> Diagnostic:
@@ -235,12 +274,17 @@ def _import_error(src: SourceFile, imp: ModuleImport, problem: str) -> Diagnosti
     return src.diagnostic("error", f"{what} {problem}", imp.offset)
 
 
-def check_module(src: SourceFile) -> tuple[Any, Diagnostic | None]:
-    """(esprima's module Program, None) when the file is a valid module, else (None, the error)."""
+def check_module(
+    src: SourceFile, verdicts: Mapping[str, Any] | None = None
+) -> tuple[Any, Diagnostic | None]:
+    """(esprima's module Program, None) when the file is a valid module, else (None, the error).
+
+    `verdicts`: the engine's verdicts by text, when they were asked for a batch (`build_trees`)."""
     from assetbuild.js import check as jscheck
 
     try:
-        program = jscheck.run_deep(lambda: jscheck._parse(src.text, module=True))
+        # With its comments: the minifier's verification reads the license comments of this parse.
+        program = jscheck.run_deep(lambda: jscheck._parse(src.text, module=True, comments=True))
     except jscheck._ParseFailure as exc:
         offset = None if exc.tool_limit else exc.index
         return None, src.diagnostic("error", exc.message, offset)
@@ -250,7 +294,10 @@ def check_module(src: SourceFile) -> tuple[Any, Diagnostic | None]:
     if jscheck.engine_name() == "v8":
         from assetbuild.js import engine as jsengine
 
-        (verdict,) = jsengine.check_scripts([src.text], module=True)
+        if verdicts is not None and src.text in verdicts:
+            verdict = verdicts[src.text]
+        else:
+            (verdict,) = jsengine.check_scripts([src.text], module=True)
         if verdict is not None and verdict.kind != "limit":
             return None, src.diagnostic("error", verdict.message, verdict.offset)
     return program, None
@@ -267,16 +314,19 @@ def module_fingerprint(text: str) -> bytes | None:
     return jscheck._fingerprint_tree(program)
 
 
-def minify_module(text: str) -> Minified:
-    """rjsmin, else the safe minifier, each verified to parse as the same module; else the text."""
+def minify_module(text: str, program: Any = None) -> Minified:
+    """rjsmin, else the safe minifier, each verified to parse as the same module; else the text.
+
+    `program`: the text's module parse with comments, when the caller has it (`check_module`'s)."""
     from assetbuild.js import check as jscheck
     from assetbuild.js import minify as jsminify
     from assetbuild.js import safe as jssafe
 
-    try:
-        program = jscheck.run_deep(lambda: jscheck._parse(text, module=True, comments=True))
-    except (jscheck._ParseFailure, jscheck._ParserCrash):
-        return Minified(text, "none")
+    if program is None:
+        try:
+            program = jscheck.run_deep(lambda: jscheck._parse(text, module=True, comments=True))
+        except (jscheck._ParseFailure, jscheck._ParserCrash):
+            return Minified(text, "none")
     expected = jscheck._fingerprint_tree(program)
     licenses = []
     for comment in program.comments or ():
