@@ -493,3 +493,16 @@ def test_a_module_map_points_every_token_at_its_source(make_site: SiteFactory) -
             generated = out_lines[line_no][seg[0] :]
             original = src_lines[seg[2]][seg[3] :]
             assert generated[:1] == original[:1], (generated, original)
+
+
+def test_a_module_too_young_for_its_stamp_is_proven_by_its_text(site: Path) -> None:
+    _age(site)
+    _install(site)
+    (site / "js/modules/lazy.js").write_text("export default 'young';\n")  # stamped just now
+    _install(site)
+    config = load_config(site, None)
+    session = Session(config, BuildOptions())
+    assert session.prove_up_to_date(()) is not None  # the text the build read, compared
+    assert str(site / "js/modules/lazy.js") in session.snapshot.young  # type: ignore[union-attr]
+    (site / "js/modules/lazy.js").write_text("export default 'YOUNG';\n")  # same size, new text
+    assert Session(config, BuildOptions()).prove_up_to_date(()) is None

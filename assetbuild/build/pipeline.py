@@ -357,7 +357,11 @@ def install(
         from assetbuild.cache import state
 
         # What the build read of each young source: its stamp proves nothing, its content will.
-        read = {p: session.memory.prepared.original(p) for p in snapshot.young}
+        texts = dict(result.modules.originals) if result.modules is not None else {}
+        read = {
+            p: texts[p] if p in texts else session.memory.prepared.original(p)
+            for p in snapshot.young
+        }
         state.record(
             config, snapshot, result.bundles, outputs, report, result.diagnostics, read=read
         )

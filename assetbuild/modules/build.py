@@ -64,6 +64,9 @@ class BuiltTree:
 class TreesResult:
     trees: tuple[BuiltTree, ...]
     diagnostics: tuple[Diagnostic, ...]
+    # each module's text as read (before substitution), by absolute path: the no-change state
+    # confirms a module too young for its stamp by this text, as it does a bundle's source
+    originals: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -123,7 +126,10 @@ def build_trees(
             if built is not None:
                 modules.append(built)
         trees.append(BuiltTree(spec, tuple(modules)))
-    return TreesResult(tuple(trees), tuple(diagnostics))
+    originals = tuple(
+        (str(root / path), src.original) for path, (src, _) in read.items() if src is not None
+    )
+    return TreesResult(tuple(trees), tuple(diagnostics), originals)
 
 
 def _read_one(
