@@ -506,3 +506,45 @@ def test_a_module_too_young_for_its_stamp_is_proven_by_its_text(site: Path) -> N
     assert str(site / "js/modules/lazy.js") in session.snapshot.young  # type: ignore[union-attr]
     (site / "js/modules/lazy.js").write_text("export default 'YOUNG';\n")  # same size, new text
     assert Session(config, BuildOptions()).prove_up_to_date(()) is None
+
+
+def test_a_killed_in_place_write_leaves_nothing_in_a_tree_directory(site: Path) -> None:
+    _install(site)
+    leftover = site / "js/1/app/lib/.assetbuild-tmp-b.js.123"
+    leftover.write_text("half")
+    (site / "js/modules/lib/b.js").write_text("export const b = 4;\n")
+    _install(site, policy="into-current")
+    assert not leftover.exists()
+    assert (site / "js/1/app/lib/b.js").read_text() == "export const b=4;"
+
+
+def test_cli_dry_run_writes_nothing_and_shows_the_tree(site: Path) -> None:
+    done = _cli(site, "install", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "js/app/*" in done.stdout and "dry run: nothing was written" in done.stdout
+    assert not (site / "js/1").exists() and not (site / "manifest.json").exists()
+
+
+def test_cli_a_fifo_in_a_tree_is_an_error_not_a_hang(site: Path) -> None:
+    os.mkfifo(site / "js/modules/pipe.js")
+    done = subprocess.run(
+        [ASSETBUILD, "install"], cwd=site, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert "js/modules/pipe.js: error: cannot read source: it is a named pipe" in done.stderr
+    assert not (site / "js/1").exists()
+
+
+def test_a_php_manifest_holds_the_module_fields(make_site: SiteFactory) -> None:
+    site = make_site(FILES, 'manifest_format = "php"\nmanifest = "manifest.php"\n' + CONFIG)
+    _install(site)
+    text = (site / "manifest.php").read_text()
+    assert "'importmap_csp' => 'sha256-" in text
+    assert "'js/app/lib/a.js' => [" in text and "'/js/1/app/main.js' => 'sha384-" in text
+    php = shutil.which("php")
+    if php is not None:  # what PHP reads is what the JSON manifest would say
+        code = 'echo json_encode((require "manifest.php")["importmap"], JSON_UNESCAPED_SLASHES);'
+        done = subprocess.run(
+            [php, "-r", code], cwd=site, capture_output=True, text=True, check=True
+        )
+        assert json.loads(done.stdout)["imports"]["app"] == "/js/1/app/main.js"

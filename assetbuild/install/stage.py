@@ -229,7 +229,14 @@ def clean_leftovers(root: Path, plans: Sequence[AreaPlan], manifest_dir: Path | 
     for plan in plans:
         dirs.add(plan.area_dir)
         if plan.previous is not None:
-            dirs.add(plan.area_dir / str(plan.previous))
+            version_dir = plan.area_dir / str(plan.previous)
+            dirs.add(version_dir)
+            for p in plan.outputs:  # a module tree's directories (in-place writes go there)
+                if "/" in p.basename:
+                    parent = version_dir.joinpath(*p.basename.split("/")[:-1])
+                    with contextlib.suppress(InstallError):
+                        if real_directory(version_dir, parent, create=False):
+                            dirs.add(parent)
     if manifest_dir is not None:
         dirs.add(manifest_dir)
     for directory in sorted(dirs):
