@@ -548,3 +548,22 @@ def test_a_php_manifest_holds_the_module_fields(make_site: SiteFactory) -> None:
             [php, "-r", code], cwd=site, capture_output=True, text=True, check=True
         )
         assert json.loads(done.stdout)["imports"]["app"] == "/js/1/app/main.js"
+
+
+def test_a_module_linked_to_a_file_outside_the_root_is_never_published(
+    site: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.js"
+    secret.write_text("export const key = 'hunter2';\n")
+    (site / "js/modules/config.js").symlink_to(secret)
+    done = _cli(site, "install")
+    assert done.returncode == 1
+    assert (
+        "js/modules/config.js: error: resolves to" in done.stderr
+        and "outside the root" in done.stderr
+    )
+    assert "hunter2" not in done.stderr + done.stdout
+    assert not (site / "js/1").exists()
+    (site / "assetbuild.toml").write_text("allow_symlinks_outside = true\n" + CONFIG)
+    assert _cli(site, "install").returncode == 0
+    assert (site / "js/1/app/config.js").read_text() == "export const key='hunter2';"

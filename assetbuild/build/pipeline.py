@@ -130,6 +130,7 @@ def build(
             memo=CachedModules(cache) if cache is not None else None,
             sourcemap=options.sourcemap or config.sourcemap,
             ignore=config.sourcemap_ignore,
+            allow_outside=config.allow_symlinks_outside,
         )
         diags.extend(trees.diagnostics)
         if config.target is not None and not options.check_only:  # never silent

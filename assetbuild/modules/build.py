@@ -10,12 +10,13 @@ is then resolved (`modules.imports`); every problem of every module is reported.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from assetbuild.diagnostics import Diagnostic
+from assetbuild.diagnostics import Diagnostic, Location
 from assetbuild.errors import AssetbuildError
 from assetbuild.minified import Minified
 from assetbuild.modules.config import ModuleSpec, list_tree
@@ -90,6 +91,7 @@ def build_trees(
     memo: ModuleMemo | None = None,
     sourcemap: str = "none",
     ignore: Sequence[str] = (),
+    allow_outside: bool = False,
 ) -> TreesResult:
     """Every tree built and resolved in memory; nothing is written. A module whose text `memo`
     has seen is not checked or minified again (its imports are resolved again: the tree may differ).
@@ -99,8 +101,13 @@ def build_trees(
     files = frozenset(path for _, paths in listed for path in paths)
     mapping = dict(importmap)
     flags = (strict_tokens, minify, check_only)
+    real_root = os.path.realpath(root)
     read = {
-        path: _read_one(root, spec, path, tokens, flags) for spec, paths in listed for path in paths
+        path: _read_one(root, spec, path, tokens, flags)
+        if allow_outside or _inside(os.path.realpath(root / path), real_root)
+        else _outside(root, path)
+        for spec, paths in listed
+        for path in paths
     }
     to_check = []
     for spec, paths in listed:
@@ -149,6 +156,20 @@ def _read_one(
         src, token_diags = substitute(src, tokens, strict=strict_tokens, check_only=check_only)
         return src, list(token_diags)
     return src, []
+
+
+def _inside(real: str, real_root: str) -> bool:
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _outside(root: Path, path: str) -> tuple[None, list[Diagnostic]]:
+    """A module that is a link to a file outside the root is never read (nor published)."""
+    real = os.path.realpath(root / path)
+    message = (
+        f"resolves to {real}, outside the root; a module tree installs only files inside it "
+        "(set allow_symlinks_outside = true to allow it)"
+    )
+    return None, [Diagnostic("error", message, Location(path))]
 
 
 def _engine_verdicts(texts: Sequence[str]) -> dict[str, Any]:
