@@ -25,6 +25,7 @@ from assetbuild.build.results import (
     FileResult,
     InstallOutcome,
     ManifestSettings,
+    ModulesInput,
     Output,
     Policy,
 )
@@ -117,6 +118,7 @@ def build(
         diags.extend(asset_diags)
     trees = None
     if config.modules:  # ES module trees (issue 15): checked and resolved, every error reported
+        from assetbuild.cache.modules import CachedModules
         from assetbuild.modules.build import build_trees
 
         trees = build_trees(
@@ -127,14 +129,18 @@ def build(
             strict_tokens=run.strict,
             minify=options.minify,
             check_only=options.check_only,
+            memo=CachedModules(cache) if cache is not None else None,
+            sourcemap=options.sourcemap or config.sourcemap,
+            ignore=config.sourcemap_ignore,
+            allow_outside=config.allow_symlinks_outside,
         )
         diags.extend(trees.diagnostics)
-        if not options.check_only:  # until the install of trees lands (issue 15): never silent
+        if config.target is not None and not options.check_only:  # never silent
             diags.append(
                 Diagnostic(
                     "warning",
-                    "[[modules]] trees are checked but not yet installed or exported "
-                    "by this version of assetbuild",
+                    "[[modules]] trees are installed locally and by `build --out`, not yet into "
+                    "a target (`target` / `--target`) by this version of assetbuild",
                 )
             )
     return BuildResult(tuple(built), tuple(diags), trees)
@@ -304,13 +310,19 @@ def install(
     measured = _measure_gzip(result.bundles if measuring else ())
     if methods and on_phase is not None:
         on_phase("compressing")
-    files = [(b.output, b.data, b.assets) for b in result.bundles]
-    files += [(b.output + ".map", b.map_data, ()) for b in result.bundles if b.map_data]
+    files = [(b.output, b.data, b.assets, "") for b in result.bundles]
+    files += [(b.output + ".map", b.map_data, (), "") for b in result.bundles if b.map_data]
+    files += module_files(result)
     variants = _variants([f[1] for f in files], methods, session.cache(), on_progress)
     outputs = [
-        Output(name, data, v, assets)
-        for (name, data, assets), v in zip(files, variants, strict=True)
+        Output(name, data, v, assets, tree)
+        for (name, data, assets, tree), v in zip(files, variants, strict=True)
     ]
+    modules = (
+        ModulesInput(result.modules.trees, config.importmap)
+        if result.modules is not None and result.modules.trees
+        else None
+    )
     # Versioned outputs never meet a source (collect refuses sources in version directories);
     # the manifest can: `manifest = "js/app.js"` overwrote that source, or a glob read it back.
     check_outputs_apart(config, [("the manifest", config.manifest_path)], session)
@@ -345,6 +357,7 @@ def install(
         on_wait=on_wait,
         disk_entries=session.memory.disk_entries,
         configured=frozenset(spec.output for spec in config.bundles),
+        modules=modules,
     )
     if measuring:
         result = dataclasses.replace(result, bundles=measured())
@@ -352,7 +365,11 @@ def install(
         from assetbuild.cache import state
 
         # What the build read of each young source: its stamp proves nothing, its content will.
-        read = {p: session.memory.prepared.original(p) for p in snapshot.young}
+        texts = dict(result.modules.originals) if result.modules is not None else {}
+        read = {
+            p: texts[p] if p in texts else session.memory.prepared.original(p)
+            for p in snapshot.young
+        }
         state.record(
             config, snapshot, result.bundles, outputs, report, result.diagnostics, read=read
         )
@@ -388,6 +405,21 @@ def _measure_gzip(bundles: Sequence[Built]) -> Callable[[], tuple[Built, ...]]:
         )
 
     return finish
+
+
+def module_files(result: BuildResult) -> list[tuple[str, bytes, tuple[()], str]]:
+    """Every module of every tree as an install's file: (name, bytes, no assets, its tree), and
+    each module's map beside it."""
+    if result.modules is None:
+        return []
+    files = []
+    for tree in result.modules.trees:
+        for m in tree.modules:
+            name = f"{tree.spec.output}/{m.name}"
+            files.append((name, m.text.encode("utf-8"), (), tree.spec.output))
+            if m.map_data:
+                files.append((name + ".map", m.map_data, (), tree.spec.output))
+    return files
 
 
 def _variant_sizes(
@@ -432,6 +464,7 @@ def export(result: BuildResult, out_dir: Path, config: Config | None = None) -> 
 
     if config is not None:
         targets = [(f'output "{b.output}"', out_dir / b.output) for b in result.bundles]
+        targets += [(f'module "{n}"', out_dir / n) for n, _, _, _ in module_files(result)]
         check_outputs_apart(config, targets)
     assets = [
         (posixpath.join(posixpath.dirname(b.output), place), data)
@@ -439,6 +472,7 @@ def export(result: BuildResult, out_dir: Path, config: Config | None = None) -> 
         for place, data in b.assets
     ]
     files = [(b.output, b.data) for b in result.bundles]
+    files += [(name, data) for name, data, _, _ in module_files(result)]
     for b in result.bundles:
         if b.sourcemap is not None:  # its sources relative to where this map is written
             files.append(

@@ -141,8 +141,10 @@ def stage(root: Path, plan: AreaPlan, fallbacks: list[tuple[Path, str]] | None =
         for p in plan.outputs:
             if p.unchanged and plan.previous is not None:
                 continue
+            if "/" in p.basename:  # a module of a tree: its directories inside the version
+                _make_parents(tmp, p.basename)
             for suffix, data in (*p.output.variants, ("", p.output.data)):
-                write_new(tmp / (p.basename + suffix), data)
+                write_new(tmp.joinpath(*(p.basename + suffix).split("/")), data)
                 fault_point("staging")
         _restore_modes(modes)
         _flush_copies(tmp, copied)
@@ -162,7 +164,8 @@ def _make_parents(base: Path, place: str) -> None:
         except FileExistsError:
             if not os.path.isdir(parent) or os.path.islink(parent):
                 raise InstallError(
-                    f"{parent} is in the way of a url() asset's directory; rename it"
+                    f"{parent} is in the way of a directory of the version (a url() asset's or "
+                    "a module tree's); assetbuild writes only into real directories: rename it"
                 ) from None
 
 
@@ -226,7 +229,14 @@ def clean_leftovers(root: Path, plans: Sequence[AreaPlan], manifest_dir: Path | 
     for plan in plans:
         dirs.add(plan.area_dir)
         if plan.previous is not None:
-            dirs.add(plan.area_dir / str(plan.previous))
+            version_dir = plan.area_dir / str(plan.previous)
+            dirs.add(version_dir)
+            for p in plan.outputs:  # a module tree's directories (in-place writes go there)
+                if "/" in p.basename:
+                    parent = version_dir.joinpath(*p.basename.split("/")[:-1])
+                    with contextlib.suppress(InstallError):
+                        if real_directory(version_dir, parent, create=False):
+                            dirs.add(parent)
     if manifest_dir is not None:
         dirs.add(manifest_dir)
     for directory in sorted(dirs):
