@@ -396,7 +396,7 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
 
         config = _load(settings)
         seconds = parse_duration(min_age)
-        areas = sorted({b.area for b in config.bundles})
+        areas = sorted({b.area for b in config.bundles} | {t.area for t in config.modules})
         if config.target is not None:
             from assetbuild.remote.connect import open_target
             from assetbuild.remote.prune import remote_prune

@@ -64,6 +64,10 @@ class ManifestData(TypedDict):
 
     version: int
     bundles: dict[str, BundleEntry]
+    # [[modules]] trees (modules/importmap.py): an entry per module, the import map, its CSP hash
+    modules: NotRequired[dict[str, Any]]
+    importmap: NotRequired[dict[str, dict[str, str]]]
+    importmap_csp: NotRequired[str]
 
 
 class ManifestError(AssetbuildError, KeyError):
@@ -119,9 +123,20 @@ def map_entry(path: str, size: int, static_url: str | None) -> MapEntry:
     return {"path": path, "url": make_url(static_url, path), "size": size}
 
 
-def build_manifest(entries: Mapping[str, BundleEntry]) -> ManifestData:
-    """The manifest holding `entries`, keyed by logical bundle name."""
-    return {"version": SCHEMA_VERSION, "bundles": {name: entries[name] for name in sorted(entries)}}
+def build_manifest(
+    entries: Mapping[str, BundleEntry], modules: Mapping[str, Any] | None = None
+) -> ManifestData:
+    """The manifest holding `entries`, keyed by logical bundle name, and the module trees' fields
+    (`modules`, `importmap`, `importmap_csp`) when there are any."""
+    data: ManifestData = {
+        "version": SCHEMA_VERSION,
+        "bundles": {name: entries[name] for name in sorted(entries)},
+    }
+    if modules:
+        data["modules"] = dict(modules["modules"])
+        data["importmap"] = dict(modules["importmap"])
+        data["importmap_csp"] = str(modules["importmap_csp"])
+    return data
 
 
 def render_json(data: ManifestData) -> bytes:
@@ -183,13 +198,14 @@ def write_manifest(
     *,
     before_replace: Callable[[], None] | None = None,
     existing: bytes | EllipsisType | None = ...,
+    modules: Mapping[str, Any] | None = None,
 ) -> bool:
     """Write the manifest atomically when its bytes change; return whether it changed.
 
     `existing`: the file's bytes as the caller just read them (None: there is none), so they are
-    not read again; by default they are read here.
+    not read again; by default they are read here. `modules`: the module trees' fields.
     """
-    content = render(build_manifest(entries), fmt)
+    content = render(build_manifest(entries, modules), fmt)
     if existing is ...:
         try:
             existing = read_regular(path, MANIFEST_MAX_BYTES, follow_symlinks=False)

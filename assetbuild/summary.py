@@ -25,7 +25,14 @@ from assetbuild.errors import AssetbuildError, SourceError
 from assetbuild.report import delta, diagnostic_json, minify_details, size, table
 
 if TYPE_CHECKING:
-    from assetbuild.build.results import BuildResult, Built, InstallOutcome, InstallReport
+    from assetbuild.build.results import (
+        AreaResult,
+        BuildResult,
+        Built,
+        InstallOutcome,
+        InstallReport,
+        TreeInstalled,
+    )
     from assetbuild.config import Config
     from assetbuild.install.prune import PruneReport
     from assetbuild.watch import Rebuild
@@ -180,11 +187,44 @@ def summary_lines(
     previous: dict[str, int],
     tail: str,
     variants: dict[str, dict[str, int]],
+    trees: Sequence[TreeInstalled] = (),
+    areas: Sequence[AreaResult] = (),
 ) -> list[str]:
     """The summary table (sizes right-aligned), then `tail` when there is one."""
     rows = bundle_rows(result, where, previous, variants)
+    rows += tree_rows(trees, areas, len(rows[0]))
     numeric = frozenset(range(1, len(rows[0]) - 2))
     return table(rows, right=numeric) + ([tail] if tail else [])
+
+
+def tree_path(tree: TreeInstalled) -> str:
+    """Where a module tree is installed: `js/3/app/`."""
+    area, _, name = tree.output.rpartition("/")
+    return f"{area}/{tree.version}/{name}/" if area else f"{tree.version}/{name}/"
+
+
+def tree_action(tree: TreeInstalled, areas: Sequence[AreaResult]) -> str:
+    """What the install did to a tree, in the words of the bundles' action column."""
+    area_name = tree.output.rpartition("/")[0]
+    area = next((a for a in areas if a.area == area_name), None)
+    if area is None or area.action == "up-to-date":
+        return "up to date"
+    if tree.action == "written":
+        prefix = f"{area.area}/" if area.area else ""
+        return _ACTIONS.get(area.action, area.action).format(area=prefix, version=area.version)
+    return "unchanged" if tree.action == "unchanged" else "linked"
+
+
+def tree_rows(
+    trees: Sequence[TreeInstalled], areas: Sequence[AreaResult], width: int
+) -> list[list[str]]:
+    """One row per module tree (`js/app/*`): its file count, installed bytes, where, what happened."""
+    rows = []
+    for tree in trees:
+        row = [f"{tree.output}/*", str(tree.files), "", size(tree.size)]
+        row += [""] * (width - 2 - len(row))
+        rows.append([*row, tree_path(tree), tree_action(tree, areas)])
+    return rows
 
 
 def detail_lines(result: BuildResult, seconds: float) -> list[str]:
@@ -263,29 +303,54 @@ def install_summary(config: Config, outcome: InstallOutcome, dry_run: bool = Fal
         outcome.previous_sizes,
         install_tail(report, dry_run),
         outcome.variant_sizes,
+        report.trees,
+        report.areas,
     )
 
 
 def install_json(outcome: InstallOutcome, dry_run: bool) -> dict[str, Any]:
     """The `install --json` document."""
     report = outcome.report
+    return (
+        {
+            "ok": True,
+            "command": "install",
+            "dry_run": dry_run,
+            "bundles": bundle_json(outcome.build, install_where(report)),
+            "areas": [
+                {
+                    "area": a.area,
+                    "action": a.action,
+                    "version": a.version,
+                    "previous": a.previous,
+                }
+                for a in report.areas
+            ],
+            "manifest": str(report.manifest_path) if report.manifest_path else None,
+            "diagnostics": diagnostics_json(outcome.build.diagnostics),
+        }
+        | ({"remote": dataclasses.asdict(report.remote)} if report.remote else {})
+        | _trees_json(report)
+    )
+
+
+def _trees_json(report: InstallReport) -> dict[str, Any]:
+    """The `modules` list of `install --json`, when the site has module trees."""
+    if not report.trees:
+        return {}
     return {
-        "ok": True,
-        "command": "install",
-        "dry_run": dry_run,
-        "bundles": bundle_json(outcome.build, install_where(report)),
-        "areas": [
+        "modules": [
             {
-                "area": a.area,
-                "action": a.action,
-                "version": a.version,
-                "previous": a.previous,
+                "tree": t.output,
+                "version": t.version,
+                "files": t.files,
+                "size": t.size,
+                "path": tree_path(t),
+                "action": tree_action(t, report.areas),
             }
-            for a in report.areas
-        ],
-        "manifest": str(report.manifest_path) if report.manifest_path else None,
-        "diagnostics": diagnostics_json(outcome.build.diagnostics),
-    } | ({"remote": dataclasses.asdict(report.remote)} if report.remote else {})
+            for t in report.trees
+        ]
+    }
 
 
 # -- status ----------------------------------------------------------------------------------------
@@ -332,6 +397,32 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
             same = False
         state = "up to date" if same else ("not installed" if current is None else "changed")
         statuses.append(BundleStatus(b.output, versions, current, state))
+    return statuses + _tree_status(config, result)
+
+
+def _tree_status(config: Config, result: BuildResult) -> list[BundleStatus]:
+    """Each module tree (`js/app/*`) against its files in its area's newest version: up to date
+    when every module is there with the same bytes (the tree as a whole is one row)."""
+    from assetbuild.fsutil import RefusedFile, read_regular
+    from assetbuild.versions import area_path, list_versions
+
+    statuses = []
+    for tree in result.modules.trees if result.modules is not None else ():
+        area_dir = area_path(config.root, tree.spec.area)
+        versions = list_versions(area_dir)
+        current = versions[-1] if versions else None
+        same = current is not None
+        for module in tree.modules if current is not None else ():
+            data = module.text.encode("utf-8")
+            where = area_dir / str(current) / tree.spec.name / module.name
+            try:  # regular files, never through a link (a FIFO must not hang `status`)
+                same = same and data == read_regular(where, len(data), follow_symlinks=False)
+            except (OSError, RefusedFile):
+                same = False
+            if not same:
+                break
+        state = "up to date" if same else ("not installed" if current is None else "changed")
+        statuses.append(BundleStatus(f"{tree.spec.output}/*", versions, current, state))
     return statuses
 
 

@@ -325,9 +325,9 @@ def test_cli_check_accepts_a_valid_tree_and_zero_config(make_site: SiteFactory) 
     assert done.returncode == 1 and "js/modules/b.js:2:" in done.stderr, done.stderr
 
 
-def test_cli_install_says_trees_are_not_installed_yet(make_site: SiteFactory) -> None:
+def test_cli_install_installs_a_zero_config_tree(make_site: SiteFactory) -> None:
     site = make_site({"js/source/a.js": "var a;\n", "js/modules/m.js": "export {};\n"})
     done = _cli(site, "install")
     assert done.returncode == 0, done.stderr
-    assert "[[modules]] trees are checked but not yet installed" in done.stderr
-    assert not (site / "js" / "1" / "modules").exists()
+    assert "not yet installed" not in done.stderr
+    assert (site / "js" / "1" / "modules" / "m.js").read_text() == "export{};"

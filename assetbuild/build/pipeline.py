@@ -23,6 +23,7 @@ from assetbuild.build.results import (
     FileResult,
     InstallOutcome,
     ManifestSettings,
+    ModulesInput,
     Output,
     Policy,
 )
@@ -127,12 +128,12 @@ def build(
             check_only=options.check_only,
         )
         diags.extend(trees.diagnostics)
-        if not options.check_only:  # until the install of trees lands (issue 15): never silent
+        if config.target is not None and not options.check_only:  # never silent
             diags.append(
                 Diagnostic(
                     "warning",
-                    "[[modules]] trees are checked but not yet installed or exported "
-                    "by this version of assetbuild",
+                    "[[modules]] trees are installed locally and by `build --out`, not yet into "
+                    "a target (`target` / `--target`) by this version of assetbuild",
                 )
             )
     return BuildResult(tuple(built), tuple(diags), trees)
@@ -299,13 +300,19 @@ def install(
     )
     if methods and on_phase is not None:
         on_phase("compressing")
-    files = [(b.output, b.data, b.assets) for b in result.bundles]
-    files += [(b.output + ".map", b.map_data, ()) for b in result.bundles if b.map_data]
+    files = [(b.output, b.data, b.assets, "") for b in result.bundles]
+    files += [(b.output + ".map", b.map_data, (), "") for b in result.bundles if b.map_data]
+    files += module_files(result)
     variants = _variants([f[1] for f in files], methods, session.cache(), on_progress)
     outputs = [
-        Output(name, data, v, assets)
-        for (name, data, assets), v in zip(files, variants, strict=True)
+        Output(name, data, v, assets, tree)
+        for (name, data, assets, tree), v in zip(files, variants, strict=True)
     ]
+    modules = (
+        ModulesInput(result.modules.trees, config.importmap)
+        if result.modules is not None and result.modules.trees
+        else None
+    )
     # Versioned outputs never meet a source (collect refuses sources in version directories);
     # the manifest can: `manifest = "js/app.js"` overwrote that source, or a glob read it back.
     check_outputs_apart(config, [("the manifest", config.manifest_path)], session)
@@ -340,6 +347,7 @@ def install(
         on_wait=on_wait,
         disk_entries=session.memory.disk_entries,
         configured=frozenset(spec.output for spec in config.bundles),
+        modules=modules,
     )
     if snapshot is not None and not dry_run:
         from assetbuild.cache import state
@@ -352,6 +360,17 @@ def install(
     previous = {name: entry["size"] for name, entry in report.previous.items()}
     sizes = _variant_sizes(config, report.entries, dry_run, outputs)
     return InstallOutcome(result, report, previous, sizes)
+
+
+def module_files(result: BuildResult) -> list[tuple[str, bytes, tuple[()], str]]:
+    """Every module of every tree as an install's file: (name, bytes, no assets, its tree)."""
+    if result.modules is None:
+        return []
+    return [
+        (f"{tree.spec.output}/{m.name}", m.text.encode("utf-8"), (), tree.spec.output)
+        for tree in result.modules.trees
+        for m in tree.modules
+    ]
 
 
 def _variant_sizes(
@@ -396,6 +415,7 @@ def export(result: BuildResult, out_dir: Path, config: Config | None = None) -> 
 
     if config is not None:
         targets = [(f'output "{b.output}"', out_dir / b.output) for b in result.bundles]
+        targets += [(f'module "{n}"', out_dir / n) for n, _, _, _ in module_files(result)]
         check_outputs_apart(config, targets)
     assets = [
         (posixpath.join(posixpath.dirname(b.output), place), data)
@@ -403,6 +423,7 @@ def export(result: BuildResult, out_dir: Path, config: Config | None = None) -> 
         for place, data in b.assets
     ]
     files = [(b.output, b.data) for b in result.bundles]
+    files += [(name, data) for name, data, _, _ in module_files(result)]
     for b in result.bundles:
         if b.sourcemap is not None:  # its sources relative to where this map is written
             files.append(

@@ -136,6 +136,29 @@ class Output:
     data: bytes
     variants: tuple[tuple[str, bytes], ...] = ()
     assets: tuple[tuple[str, bytes], ...] = ()  # (place from the bundle's directory, bytes)
+    # A module of a [[modules]] tree: the tree's output ("js/app"); `name` is then "js/app/lib/a.js"
+    # and the file installs as <area>/<N>/app/lib/a.js, every file of the tree in one version.
+    tree: str = ""
+
+
+@dataclass(frozen=True)
+class ModulesInput:
+    """What the install needs of the [[modules]] trees for the manifest: the built trees (modules.build's
+    BuiltTree values) and the `[importmap]` pairs."""
+
+    trees: tuple[Any, ...]
+    importmap: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class TreeInstalled:
+    """What happened to one module tree: where it is (one version for all its files), how big."""
+
+    output: str  # "js/app"
+    version: int
+    files: int
+    size: int  # bytes of its modules as installed
+    action: str  # "written" (some file new or changed) | "unchanged" | "linked" (--bump)
 
 
 @dataclass(frozen=True)
@@ -192,6 +215,8 @@ class InstallReport:
     previous: dict[str, BundleEntry] = field(default_factory=dict)  # the manifest's entries before
     entries: dict[str, BundleEntry] = field(default_factory=dict)  # and after (or would be, dry)
     remote: RemoteSummary | None = None  # an install into a target
+    trees: tuple[TreeInstalled, ...] = ()  # the [[modules]] trees installed
+    modules: dict[str, Any] = field(default_factory=dict)  # their manifest entries (and after)
 
     @property
     def placed(self) -> dict[str, str]:

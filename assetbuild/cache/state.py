@@ -39,6 +39,7 @@ from assetbuild.build.results import (
     InstallOutcome,
     InstallReport,
     Output,
+    TreeInstalled,
 )
 from assetbuild.cache.codec import decode_diagnostics, encode_diagnostics
 from assetbuild.cache.fingerprint import code_dirs, code_files, package_origins
@@ -47,7 +48,7 @@ from assetbuild.cachehome import ENV_KEY, Key, load_key, read_cache_file
 if TYPE_CHECKING:
     from assetbuild.config import BundleSpec, Config
 
-STATE_FORMAT = 7
+STATE_FORMAT = 8
 MAX_BUNDLE_BYTES = 512 * 2**20  # an installed bundle read back (install/entries' bound)
 _MAGIC = b"ABSTATE4"  # then the key's id (8 bytes), the HMAC (32), the JSON state
 MAX_STATE_BYTES = 256 * 1024 * 1024
@@ -127,6 +128,7 @@ def quick_paths(config: Config, snapshot: Snapshot, saved: Mapping[str, Any]) ->
             for entry in os.scandir(root):
                 if entry.is_dir() and not entry.name.startswith("."):
                     paths += [entry.path, os.path.join(entry.path, "source")]
+                    paths.append(os.path.join(entry.path, "modules"))  # a zero-config tree
     paths += [p for p, _ in snapshot.sources]
     paths += snapshot.dirs
     paths += list(saved["files"])
@@ -202,6 +204,18 @@ def take_snapshot(
             if now - stamp[1] < RACY_NS:
                 young.append(str(path))
             found.append((str(path), stamp))
+    if config.modules:  # every file of every tree, and each directory listed (a file added)
+        from assetbuild.modules.config import list_tree
+
+        for tree in config.modules:
+            for rel in list_tree(config.root, tree, listed):
+                path = config.root / rel
+                stamp = stamps.stamp(path)
+                if stamp is None:
+                    return None
+                if now - stamp[1] < RACY_NS:
+                    young.append(str(path))
+                found.append((str(path), stamp))
     return Snapshot(
         settings,
         tuple(found),
@@ -337,9 +351,20 @@ def record(
                 "assets": bool(b.asset_sources),
             }
         )
+    for name, entry in report.modules.items():  # installed modules: a change or removal is seen
+        out = by_name.get(name)
+        path = config.root / entry["path"]
+        files[str(path)] = _file_record(path, out.data if out is not None else None)
+        for suffix in _SUFFIXES:
+            variant = path.with_name(path.name + suffix)
+            files[str(variant)] = _file_record(variant)
+        if "map" in entry:
+            beside = config.root / entry["map"]["path"]
+            files[str(beside)] = _file_record(beside)
     manifest = report.manifest_path
     files[str(manifest)] = _file_record(manifest)
     named, areas = _manifest_names(config, report)
+    areas.update(tree.area for tree in config.modules)
     for path in named:
         files.setdefault(str(path), _file_record(path))
     areas.update(_area_of(b.output) for b in bundles)
@@ -361,6 +386,8 @@ def record(
         ],
         "manifest": str(manifest),
         "entries": report.entries if config.manifest_format == "json" else {},
+        "modules": report.modules,
+        "trees": [[t.output, t.version, t.files, t.size] for t in report.trees],
         "diagnostics": encode_diagnostics(d for d in diagnostics if not d.is_error),
     }
     return _save(config, key, target, state)
@@ -597,9 +624,23 @@ def up_to_date(
             name: {suffix: int(v["size"]) for suffix, v in entry["variants"].items()}
             for name, entry in entries.items()
         }
+        trees = tuple(
+            TreeInstalled(str(output), int(version), int(count), int(size), "unchanged")
+            for output, version, count, size in state["trees"]
+        )
+        modules = dict(state["modules"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    report = InstallReport(areas, Path(state["manifest"]), False, dry_run, entries, entries)
+    report = InstallReport(
+        areas,
+        Path(state["manifest"]),
+        False,
+        dry_run,
+        entries,
+        entries,
+        trees=trees,
+        modules=modules,
+    )
     sizes = {b.output: b.size for b in built}
     return InstallOutcome(
         BuildResult(tuple(built), diags), report, sizes, {} if dry_run else variants

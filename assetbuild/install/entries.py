@@ -8,10 +8,11 @@ import posixpath
 import stat
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from assetbuild.build.results import ManifestSettings
+from assetbuild.build.results import ManifestSettings, ModulesInput
 from assetbuild.errors import InstallError
 from assetbuild.fsutil import RefusedFile, read_regular, real_directory
 from assetbuild.install import compress
@@ -41,6 +42,7 @@ class ManifestOnDisk:
 
     raw: bytes | None  # its bytes; None when there is none
     bundles: dict[str, BundleEntry]  # its entries (JSON only; empty when missing or unreadable)
+    modules: dict[str, Any] = field(default_factory=dict)  # its module entries, as found
 
 
 def read_current(settings: ManifestSettings) -> ManifestOnDisk:
@@ -61,12 +63,18 @@ def read_current(settings: ManifestSettings) -> ManifestOnDisk:
             "remove it, or set `manifest` in the config to another path"
         ) from None
     bundles: dict[str, BundleEntry] = {}
+    modules: dict[str, Any] = {}
     if raw is not None and settings.format == "json":
         try:
-            bundles = dict(parse_manifest(settings.path, raw)["bundles"])
+            data = parse_manifest(settings.path, raw)
         except ManifestError:
-            bundles = {}  # unreadable: rewritten from this install alone
-    return ManifestOnDisk(raw, bundles)
+            data = None  # unreadable: rewritten from this install alone
+        if data is not None:
+            bundles = dict(data["bundles"])
+            found = data.get("modules")
+            if isinstance(found, dict):
+                modules = {k: v for k, v in found.items() if isinstance(v, dict)}
+    return ManifestOnDisk(raw, bundles, modules)
 
 
 def known_versions(on_disk: ManifestOnDisk) -> dict[str, int]:
@@ -79,6 +87,15 @@ def known_versions(on_disk: ManifestOnDisk) -> dict[str, int]:
         area, basename = posixpath.split(name)
         if entry.get("path") == rel_path(area, version, basename):
             known[name] = version
+    for name, entry in on_disk.modules.items():  # "js/app/lib/a.js": "js/<version>/app/lib/a.js"
+        version, path = entry.get("version"), entry.get("path")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            continue
+        parts = path.split("/") if isinstance(path, str) else []
+        if str(version) in parts:  # areas hold no numbered directory: the first is the version
+            parts.remove(str(version))
+            if "/".join(parts) == name:
+                known[name] = version
     return known
 
 
@@ -221,6 +238,8 @@ def manifest_entries(
             entries[name] = entry
     for plan in plans:
         for p in plan.outputs:
+            if p.output.tree:
+                continue  # a module: its entry is module_manifest's
             sizes = (
                 dict(p.final_variants)
                 if not plan.new_dir or p.unchanged
@@ -248,7 +267,41 @@ def _maps_folded(entries: dict[str, BundleEntry], installed: set[str]) -> dict[s
 
 
 def manifest_differs(
-    settings: ManifestSettings, entries: dict[str, BundleEntry], current: ManifestOnDisk
+    settings: ManifestSettings,
+    entries: dict[str, BundleEntry],
+    current: ManifestOnDisk,
+    modules: dict[str, Any] | None = None,
 ) -> bool:
-    """Whether writing `entries` would change the manifest's bytes."""
-    return render(_build_manifest(entries), settings.format) != current.raw
+    """Whether writing `entries` (and the module fields) would change the manifest's bytes."""
+    return render(_build_manifest(entries, modules), settings.format) != current.raw
+
+
+def module_manifest(
+    plans: Sequence[AreaPlan], modules: ModulesInput, static_url: str | None
+) -> dict[str, Any]:
+    """The manifest's module fields: an entry per module (in its tree's one version), the import map
+    with an integrity for every module URL, and the CSP hash of the import map's text."""
+    from assetbuild.modules.importmap import build_importmap, importmap_csp, module_entries
+
+    found: dict[str, dict[str, int]] = {}
+    for plan in plans:
+        for p in plan.outputs:
+            if p.output.tree:
+                sizes = (
+                    dict(p.final_variants)
+                    if not plan.new_dir or p.unchanged
+                    else {s: len(b) for s, b in p.output.variants}
+                )
+                found[p.output.name] = sizes
+    versions = {p.output.tree: p.origin for plan in plans for p in plan.outputs if p.output.tree}
+    entries = module_entries(modules.trees, {}, static_url, tree_versions=versions)
+    for name, entry in entries.items():
+        sizes = found.get(name, {})
+        entry["variants"] = {
+            suffix.lstrip("."): {"path": entry["path"] + suffix, "size": size}
+            for suffix, size in sorted(sizes.items())
+        }
+    importmap = build_importmap(
+        modules.trees, entries, modules.importmap, {}, static_url, tree_versions=versions
+    )
+    return {"modules": entries, "importmap": importmap, "importmap_csp": importmap_csp(importmap)}

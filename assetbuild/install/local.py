@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from assetbuild.build.results import (
     POLICIES,
@@ -19,23 +20,28 @@ from assetbuild.build.results import (
     InstalledFile,
     InstallReport,
     ManifestSettings,
+    ModulesInput,
     Output,
     Policy,
+    TreeInstalled,
 )
 from assetbuild.errors import ConfigError, InstallError
 from assetbuild.fsutil import real_directory
+from assetbuild.install.compress import SUFFIXES
 from assetbuild.install.entries import (
     DiskEntries,
     ManifestOnDisk,
     known_versions,
     manifest_differs,
     manifest_entries,
+    module_manifest,
     read_current,
 )
 from assetbuild.install.faults import fault_point
 from assetbuild.install.lock import install_lock
 from assetbuild.install.plan import (
     AreaPlan,
+    OutputPlan,
     file_action,
     group_outputs,
     plan_area,
@@ -45,6 +51,7 @@ from assetbuild.install.plan import (
 from assetbuild.install.stage import apply, clean_leftovers
 from assetbuild.manifest import BundleEntry
 from assetbuild.manifest import write_manifest as _write_manifest
+from assetbuild.versions import output_problem
 
 _HINTS = {
     errno.EACCES: "the user running assetbuild cannot write there; fix the directory's owner or permissions",
@@ -77,6 +84,7 @@ def _report(
     previous: Mapping[str, BundleEntry] | None = None,
     entries: Mapping[str, BundleEntry] | None = None,
     not_linked: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
+    modules: Mapping[str, Any] | None = None,
 ) -> InstallReport:
     areas = tuple(
         AreaResult(
@@ -91,6 +99,7 @@ def _report(
                     file_action(plan, p),
                 )
                 for p in plan.outputs
+                if not p.output.tree
             ),
             not_linked=(not_linked or {}).get(plan.area, ()),
         )
@@ -103,7 +112,26 @@ def _report(
         dry_run,
         dict(previous or {}),
         dict(entries or {}),
+        trees=_trees(plans),
+        modules=dict((modules or {}).get("modules", {})),
     )
+
+
+def _trees(plans: Sequence[AreaPlan]) -> tuple[TreeInstalled, ...]:
+    """One line per module tree: its version, files, bytes, and whether anything was written."""
+    found: dict[str, list[tuple[AreaPlan, OutputPlan]]] = {}
+    for plan in plans:
+        for p in plan.outputs:
+            if p.output.tree:
+                found.setdefault(p.output.tree, []).append((plan, p))
+    trees = []
+    for tree, members in sorted(found.items()):
+        actions = {file_action(plan, p) for plan, p in members}
+        action = next((a for a in ("written", "linked") if a in actions), "unchanged")
+        size = sum(len(p.output.data) for _, p in members if not p.output.name.endswith(".map"))
+        files = sum(1 for _, p in members if not p.output.name.endswith(".map"))
+        trees.append(TreeInstalled(tree, members[0][1].origin, files, size, action))
+    return tuple(trees)
 
 
 def install(
@@ -117,6 +145,7 @@ def install(
     on_wait: Callable[[], None] | None = None,
     disk_entries: DiskEntries | None = None,
     configured: frozenset[str] | None = None,
+    modules: ModulesInput | None = None,
 ) -> InstallReport:
     """Install `outputs` under `root` by `policy`, then write the manifest; atomic and locked.
 
@@ -141,10 +170,12 @@ def install(
             current = read_current(manifest)
             known = known_versions(current)
             plans = [plan_area(root, a, outs, policy, known) for a, outs in groups.items()]
+            _drop_removed_modules(plans, current, outputs)
             current = _without_removed(current, configured, plans)
             entries = manifest_entries(root, plans, manifest, current, disk_entries)
-            changed = manifest_differs(manifest, entries, current)
-            return _report(plans, manifest, changed, True, current.bundles, entries)
+            fields = _module_fields(plans, modules, manifest)
+            changed = manifest_differs(manifest, entries, current, fields)
+            return _report(plans, manifest, changed, True, current.bundles, entries, modules=fields)
         root.mkdir(parents=True, exist_ok=True)
         replacing = False
 
@@ -162,6 +193,7 @@ def install(
             known = known_versions(on_disk) if on_disk is not None else {}
             plans = [plan_area(root, a, outs, policy, known) for a, outs in groups.items()]
             if on_disk is not None:
+                _drop_removed_modules(plans, on_disk, outputs)
                 on_disk = _without_removed(on_disk, configured, plans)
             clean_leftovers(root, plans, manifest_dir)
             copies = apply(root, plans)
@@ -169,19 +201,54 @@ def install(
                 fault_point("done")
                 return _report(plans, None, False, False, not_linked=copies)
             entries = manifest_entries(root, plans, manifest, on_disk, disk_entries)
+            fields = _module_fields(plans, modules, manifest)
             changed = _write_manifest(
                 manifest.path,
                 manifest.format,
                 entries,
                 before_replace=before_replace,
                 existing=on_disk.raw,
+                modules=fields,
             )
             fault_point("done")
-            return _report(plans, manifest, changed, False, on_disk.bundles, entries, copies)
+            return _report(
+                plans, manifest, changed, False, on_disk.bundles, entries, copies, fields
+            )
     except OSError as exc:
         # After before_replace, only os.replace itself failing leaves the old manifest in place.
         replaced = replacing and manifest is not None and not _failed_replace(exc, manifest.path)
         raise install_error(exc, root, replaced) from exc
+
+
+def _drop_removed_modules(
+    plans: list[AreaPlan], on_disk: ManifestOnDisk, outputs: Sequence[Output]
+) -> None:
+    """A module the manifest names that its tree no longer has is not carried into a new version
+    (with its variants and map): the tree of a version is the tree as built."""
+    if not on_disk.modules:
+        return
+    names = {o.name for o in outputs}
+    for i, plan in enumerate(plans):
+        if not plan.new_dir or plan.previous is None:
+            continue
+        drop = set(plan.drop)
+        for name, entry in on_disk.modules.items():
+            path, version = entry.get("path"), entry.get("version")
+            prefix = f"{plan.area}/{version}/" if plan.area else f"{version}/"
+            if name in names or not isinstance(path, str) or not path.startswith(prefix):
+                continue
+            place = path[len(prefix) :]
+            if not output_problem(place, normalised=True, any_kind=True):
+                drop.update(place + s for s in ("", ".map", *SUFFIXES))
+        plans[i] = replace(plan, drop=frozenset(drop))
+
+
+def _module_fields(
+    plans: Sequence[AreaPlan], modules: ModulesInput | None, manifest: ManifestSettings
+) -> dict[str, Any] | None:
+    if modules is None or not modules.trees:
+        return None
+    return module_manifest(plans, modules, manifest.static_url)
 
 
 def _without_removed(

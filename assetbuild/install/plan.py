@@ -85,8 +85,33 @@ def _agrees(suffix: str, existing: bytes, wanted: bytes | None, data: bytes) -> 
     return existing == wanted or compress.decompress(suffix, existing, limit=len(data)) == data
 
 
+def area_of(out: Output) -> str:
+    """The area an output installs into: its name's directory, or a module's tree's directory."""
+    return posixpath.dirname(out.tree or out.name)
+
+
+def place_of(out: Output) -> str:
+    """Where an output goes inside its area's version directory: `main.js`, or `app/lib/a.js` for a
+    module of the tree `js/app`."""
+    area = area_of(out)
+    return out.name[len(area) + 1 :] if area else out.name
+
+
+def _read_in(version_dir: Path, place: str, limit: int) -> bytes | object | None:
+    """`_read` of a file below a version directory: the directories on the way must be real ones
+    (a link there is never read through: what it holds differs)."""
+    if "/" in place:
+        parent = version_dir.joinpath(*place.split("/")[:-1])
+        try:
+            if not real_directory(version_dir, parent, create=False):
+                return None
+        except InstallError:
+            return _OTHER
+    return _read(version_dir.joinpath(*place.split("/")), limit)
+
+
 def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> OutputPlan:
-    basename = posixpath.basename(out.name)
+    basename = place_of(out)
     desired = dict(out.variants)
     if cur_dir is None:
         writes = (
@@ -96,7 +121,7 @@ def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> 
         )
         final = tuple((s, len(b)) for s, b in out.variants)
         return OutputPlan(out, basename, _NEW, writes, (), final, asset_writes=out.assets)
-    existing = _read(cur_dir / basename, len(out.data))
+    existing = _read_in(cur_dir, basename, len(out.data))
     status = _SAME if existing == out.data else _NEW if existing is None else _CHANGED
     asset_writes: list[tuple[str, bytes]] = []
     for place, data in out.assets:
@@ -109,7 +134,7 @@ def _plan_output(cur_dir: Path | None, out: Output, suffixes: Sequence[str]) -> 
     final_list: list[tuple[str, int]] = []
     for suffix in suffixes:
         wanted = desired.get(suffix)
-        have = _read(cur_dir / (basename + suffix), _variant_limit(out.data))
+        have = _read_in(cur_dir, basename + suffix, _variant_limit(out.data))
         if isinstance(have, bytes) and _agrees(suffix, have, wanted, out.data):
             final_list.append((suffix, len(have)))
             continue
@@ -245,6 +270,7 @@ def plan_area(
             )
             for p in plans
         )
+    plans = _tree_origins(plans, area_dir, current, version, suffixes, known or {}, policy)
     if bumped:
         _free_version_name(area_dir, current + 1)
         return AreaPlan(area, area_dir, "bumped", current, current + 1, True, plans)
@@ -255,6 +281,39 @@ def plan_area(
     else:
         action = "overwritten"
     return AreaPlan(area, area_dir, action, current, current, False, plans)
+
+
+def _tree_origins(
+    plans: Sequence[OutputPlan],
+    area_dir: Path,
+    current: int,
+    version: int,
+    suffixes: Sequence[str],
+    known: Mapping[str, int],
+    policy: str,
+) -> tuple[OutputPlan, ...]:
+    """Every module of a tree in one version: relative imports resolve only inside one directory.
+
+    A tree whose files are all unchanged keeps the version where all of them were first installed
+    together (its URLs); a tree with any new or changed file goes whole into `version`, its
+    unchanged files linked there with the rest.
+    """
+    trees: dict[str, list[OutputPlan]] = {}
+    for p in plans:
+        if p.output.tree:
+            trees.setdefault(p.output.tree, []).append(p)
+    if not trees:
+        return tuple(plans)
+    origins: dict[str, int] = {}
+    for tree, members in trees.items():
+        if policy == "bump" or not all(p.unchanged for p in members):
+            origins[tree] = version
+            continue
+        names = tuple(n for p in members for n in _names(p, suffixes))
+        hints = {known.get(p.output.name) for p in members}
+        hint = hints.pop() if len(hints) == 1 else None
+        origins[tree] = _origin(area_dir, current, names, hint)
+    return tuple(replace(p, origin=origins[p.output.tree]) if p.output.tree else p for p in plans)
 
 
 def removed_files(plan: AreaPlan, removed: Mapping[str, Mapping[str, object]]) -> frozenset[str]:
@@ -332,7 +391,7 @@ def group_outputs(outputs: Sequence[Output]) -> dict[str, list[Output]]:
                 f"two outputs would both install {dup!r}; give the bundles distinct names"
             )
         files.update(names)
-        areas.setdefault(posixpath.dirname(out.name), []).append(out)
+        areas.setdefault(area_of(out), []).append(out)
     for out in outputs:
         for suffix in compress.SUFFIXES:
             if out.name + suffix in {o.name for o in outputs}:

@@ -141,8 +141,10 @@ def stage(root: Path, plan: AreaPlan, fallbacks: list[tuple[Path, str]] | None =
         for p in plan.outputs:
             if p.unchanged and plan.previous is not None:
                 continue
+            if "/" in p.basename:  # a module of a tree: its directories inside the version
+                _make_parents(tmp, p.basename)
             for suffix, data in (*p.output.variants, ("", p.output.data)):
-                write_new(tmp / (p.basename + suffix), data)
+                write_new(tmp.joinpath(*(p.basename + suffix).split("/")), data)
                 fault_point("staging")
         _restore_modes(modes)
         _flush_copies(tmp, copied)
@@ -162,7 +164,8 @@ def _make_parents(base: Path, place: str) -> None:
         except FileExistsError:
             if not os.path.isdir(parent) or os.path.islink(parent):
                 raise InstallError(
-                    f"{parent} is in the way of a url() asset's directory; rename it"
+                    f"{parent} is in the way of a directory of the version (a url() asset's or "
+                    "a module tree's); assetbuild writes only into real directories: rename it"
                 ) from None
 
 

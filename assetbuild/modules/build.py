@@ -10,7 +10,6 @@ is then resolved (`modules.imports`); every problem of every module is reported.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -19,7 +18,7 @@ from typing import Any
 from assetbuild.diagnostics import Diagnostic
 from assetbuild.errors import AssetbuildError
 from assetbuild.minified import Minified
-from assetbuild.modules.config import ModuleSpec, is_module_file
+from assetbuild.modules.config import ModuleSpec, list_tree
 from assetbuild.modules.imports import ModuleImport, find_imports, resolve
 from assetbuild.sources import SourceFile, read_source
 from assetbuild.tokens import substitute
@@ -55,15 +54,7 @@ class TreesResult:
 
 def collect_tree(root: Path, spec: ModuleSpec) -> list[str]:
     """The root-relative paths of a tree's module and JSON files, in byte order (hidden names skipped)."""
-    found: list[str] = []
-    base = root / spec.source
-    for directory, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        relative = Path(directory).relative_to(root).as_posix()
-        for name in files:
-            if is_module_file(name) or (name.endswith(".json") and not name.startswith(".")):
-                found.append(f"{relative}/{name}")
-    return sorted(found, key=lambda p: p.encode("utf-8", "surrogateescape"))
+    return list_tree(root, spec)
 
 
 def build_trees(

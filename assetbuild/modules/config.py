@@ -186,6 +186,21 @@ def specifier_problem(specifier: str) -> str | None:
     return None
 
 
+def list_tree(root: Path, spec: ModuleSpec, listed: set[str] | None = None) -> list[str]:
+    """The root-relative paths of a tree's module and JSON files, in byte order (hidden names
+    skipped); every directory listed goes into `listed` (the no-change proof stamps them)."""
+    found: list[str] = []
+    for directory, dirs, files in os.walk(root / spec.source):
+        if listed is not None:
+            listed.add(directory)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        relative = Path(directory).relative_to(root).as_posix()
+        for name in files:
+            if is_module_file(name) or (name.endswith(".json") and not name.startswith(".")):
+                found.append(f"{relative}/{name}")
+    return sorted(found, key=lambda p: p.encode("utf-8", "surrogateescape"))
+
+
 def zero_config_modules(root: Path, areas: Sequence[str]) -> tuple[ModuleSpec, ...]:
     """`<area>/modules/` trees holding at least one module file, as zero-config finds them."""
     return tuple(

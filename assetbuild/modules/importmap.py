@@ -23,15 +23,28 @@ def module_url(static_url: str | None, path: str) -> str:
     return (static_url.rstrip("/") if static_url else "") + "/" + path
 
 
+def _version(
+    tree: BuiltTree, versions: Mapping[str, int], tree_versions: Mapping[str, int] | None
+) -> int:
+    """A tree's version: `tree_versions` by its output (the install's: one per tree), else its area's."""
+    if tree_versions is not None and tree.spec.output in tree_versions:
+        return tree_versions[tree.spec.output]
+    return versions[tree.spec.area]
+
+
 def module_entries(
-    trees: Sequence[BuiltTree], versions: Mapping[str, int], static_url: str | None
+    trees: Sequence[BuiltTree],
+    versions: Mapping[str, int],
+    static_url: str | None,
+    *,
+    tree_versions: Mapping[str, int] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """One manifest entry per module, keyed `<output>/<name>` (`js/app/lib/a.js`)."""
     closure = static_closure(trees)
     names = {m.path: f"{t.spec.output}/{m.name}" for t in trees for m in t.modules}
     entries: dict[str, dict[str, Any]] = {}
     for tree in trees:
-        version = versions[tree.spec.area]
+        version = _version(tree, versions, tree_versions)
         for module in tree.modules:
             path = posixpath.join(tree.spec.area, str(version), tree.spec.name, module.name)
             data = module.text.encode("utf-8")
@@ -52,13 +65,15 @@ def build_importmap(
     pairs: Sequence[tuple[str, str]],
     versions: Mapping[str, int],
     static_url: str | None,
+    *,
+    tree_versions: Mapping[str, int] | None = None,
 ) -> dict[str, dict[str, str]]:
     """The import map: every `[importmap]` specifier's URL, and every module URL's integrity."""
     imports: dict[str, str] = {}
     for specifier, target in pairs:
         tree = next(t for t in trees if (target + "/").startswith(t.spec.source + "/"))
         below = target[len(tree.spec.source) + 1 :]
-        version = versions[tree.spec.area]
+        version = _version(tree, versions, tree_versions)
         path = posixpath.join(tree.spec.area, str(version), tree.spec.name, below)
         imports[specifier] = module_url(static_url, path)  # a directory's keeps its "/"
     found = {entry["url"]: entry["integrity"] for entry in entries.values()}
