@@ -263,6 +263,70 @@ def test_a_bad_module_entry_is_refused(make_site: SiteFactory, tmp_path: Path) -
         m.module_tag("js/app/main.js")
 
 
+# From a real install --------------------------------------------------------------------------------
+
+CONFIG = """
+static_url = "https://s.example/st"
+manifest_format = "{fmt}"
+
+[[modules]]
+source = "js/modules"
+output = "js/app"
+
+[[modules]]
+source = "js/vendor"
+output = "js/vendor"
+
+[importmap]
+"pop" = "js/vendor/pop/index.js"
+"lib/" = "js/modules/lib/"
+"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "php"])
+def test_helpers_read_what_the_real_install_writes(make_site: SiteFactory, fmt: str) -> None:
+    site = make_site(TREE, CONFIG.replace("{fmt}", fmt))
+    exe = Path(sys.executable).with_name("assetbuild")
+    done = subprocess.run(
+        [str(exe), "-C", str(site), "install"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    if fmt == "php":
+        if not PHP:
+            pytest.skip("php is not installed")
+        script = "$a = require $argv[2]; echo json_encode($a, JSON_UNESCAPED_SLASHES);"
+        result = php(script, str(site / "manifest.php"))
+        assert result.returncode == 0, result.stderr
+        as_json = json.loads(result.stdout)
+        as_json["bundles"] = as_json["bundles"] or {}  # PHP's empty array is a list to json_encode
+        (site / "manifest.json").write_text(json.dumps(as_json), encoding="utf-8")
+    data = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    m = Manifest.load(site / "manifest.json")
+    text = inner_text(m.importmap_tag())
+    assert sha256_source(text) == data["importmap_csp"]
+    assert json.loads(text) == data["importmap"]
+    assert json.loads(text)["imports"]["pop"] == m.module("js/vendor/pop/index.js")["url"]
+    assert m.module("js/app/main.js")["url"] == "https://s.example/st/js/1/app/main.js"
+    # every URL a page names is the installed file with that integrity
+    for link in [m.module_tag("js/app/main.js"), *m.modulepreload("js/app/main.js").split("\n")]:
+        url = link.split('src="' if "<script" in link else 'href="')[1].split('"')[0]
+        installed = site / url.removeprefix("https://s.example/st/")
+        sri = link.split('integrity="')[1].split('"')[0]
+        assert (
+            sri
+            == "sha384-"
+            + base64.b64encode(hashlib.sha384(installed.read_bytes()).digest()).decode()
+        )
+    if PHP:
+        source = site / ("manifest.php" if fmt == "php" else "manifest.json")
+        load = (
+            "require $argv[2]" if fmt == "php" else "json_decode(file_get_contents($argv[2]), true)"
+        )
+        result = php(PAGE_PHP.replace("{load}", load), str(source), NONCE)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout == expected_page(m)
+
+
 # The same HTML from Jinja2, Django and PHP ---------------------------------------------------------
 
 NONCE = "n'\"<&"
