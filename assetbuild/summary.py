@@ -607,6 +607,10 @@ def watch_installed(r: Rebuild) -> list[str]:
             where = Path(placed[names[0]]).parent.as_posix()
             verb = "up to date in" if area.action == "up-to-date" else "installed into"
             parts.append(f"{', '.join(names)} {verb} {where}")
+    for tree in r.outcome.report.trees:
+        if f"{tree.output}/*" in r.outputs:
+            verb = "up to date in" if tree.action == "unchanged" else "installed into"
+            parts.append(f"{tree.output}/* ({tree.files} modules) {verb} {tree_path(tree)}")
     return parts
 
 

@@ -28,6 +28,7 @@ from assetbuild.versions import is_version_name
 if TYPE_CHECKING:
     from assetbuild.build.results import BuildOptions, InstallOutcome, Policy
     from assetbuild.config import BundleSpec, Config
+    from assetbuild.modules.config import ModuleSpec
 
 DEFAULT_DEBOUNCE = 0.05
 MAX_BATCH_WAIT = 2.0
@@ -98,6 +99,8 @@ def watch_dirs(config: Config, extra: Iterable[Path] = ()) -> tuple[WatchDir, ..
             ):
                 directory, recursive = directory.parent, False  # watch for it to be created
             wanted[directory] = wanted.get(directory, False) or recursive
+    for tree in config.modules:  # every directory of a module tree
+        wanted[config.root / tree.source] = True
     if config.config_path is not None:
         wanted.setdefault(config.config_path.parent, False)
     else:
@@ -171,6 +174,24 @@ def _bundle_stamps(config: Config, spec: BundleSpec) -> Stamps:
         except OSError:
             stamps.append((name, None))
     return tuple(stamps)
+
+
+def _tree_stamps(config: Config, spec: ModuleSpec) -> Stamps:
+    """A module tree's files with their stamps: an edit, an added or a removed module differs."""
+    from assetbuild.modules.config import list_tree
+
+    found: list[Any] = []
+    for rel in list_tree(config.root, spec):
+        try:
+            found.append((rel, *stamp_of(os.lstat(config.root / rel))))
+        except OSError:
+            found.append((rel, None))
+    return tuple(found)
+
+
+def tree_label(spec: ModuleSpec) -> str:
+    """How watch names a module tree among the bundles it built: `js/app/*`."""
+    return f"{spec.output}/*"
 
 
 def _has_links(stamps: Stamps) -> bool:
@@ -393,8 +414,8 @@ class Watcher:
             rel = p.relative_to(config.root).parts
         except ValueError:
             return config.config_path is None or p != config.config_path
-        for spec in config.bundles:
-            area = tuple(spec.area.split("/")) if spec.area else ()
+        for name in {s.area for s in config.bundles} | {t.area for t in config.modules}:
+            area = tuple(name.split("/")) if name else ()
             n = len(area)
             if rel[:n] == area and len(rel) > n and is_version_name(rel[n]):
                 return True  # our own version directories
@@ -505,9 +526,22 @@ class Watcher:
                 renamed += [move for move in moves if move not in renamed]
                 added += [p for p in new_files if p not in added]
                 removed += [p for p in gone if p not in removed]
+        trees = []
+        for tree in config.modules:  # rebuilt (only its changed modules: cache hits) on an edit
+            old = self._stamps.get(tree_label(tree))
+            stamps = taken[tree_label(tree)] = _tree_stamps(config, tree)
+            if stamps != old:
+                trees.append(tree_label(tree))
+                mine = {str(config.root / s[0]): s for s in stamps}
+                before = {str(config.root / s[0]): s for s in old or ()}
+                changed += [p for p in mine if before.get(p) != mine[p] and p not in changed]
+                added += [p for p in mine if p not in before and p not in added]
+                gone = [p for p in before if p not in mine]
+                removed += [p for p in gone if p not in removed]
+                changed += [p for p in gone if p not in changed]
         if config_changed and config.config_path is not None:
             changed.insert(0, str(config.config_path))
-        if todo:
+        if todo or trees:
             self._build(
                 tuple(todo),
                 changed,
@@ -517,6 +551,7 @@ class Watcher:
                 added=added,
                 removed=removed,
                 restored=restored,
+                trees=tuple(trees),
             )
         elif restored:
             # Back to the last good content: nothing to build, but say the config is good again.
@@ -535,18 +570,25 @@ class Watcher:
         added: Sequence[str] = (),
         removed: Sequence[str] = (),
         restored: bool = False,
+        trees: tuple[str, ...] = (),
     ) -> None:
         config = self._config
         assert config is not None
         specs = tuple(specs)
-        outputs = tuple(s.output for s in specs)
+        if first:
+            trees = tuple(tree_label(t) for t in config.modules)
+        outputs = tuple(s.output for s in specs) + trees
         for spec in specs:  # stamped before reading, so a change during the build is seen next time
             taken = stamps.get(spec.output) if stamps is not None else None
             self._stamps[spec.output] = taken if taken is not None else _bundle_stamps(config, spec)
+        for tree in config.modules:
+            if tree_label(tree) in trees:
+                taken = stamps.get(tree_label(tree)) if stamps is not None else None
+                self._stamps[tree_label(tree)] = taken or _tree_stamps(config, tree)
         only = None
         if not first and config.manifest_format == "json":
             # A PHP manifest is written from this install's bundles alone: build them all for it.
-            only = frozenset(outputs)
+            only = frozenset(s.output for s in specs)  # the trees are built every time
         options = replace(self.options, only=only)
         start = time.perf_counter()
         self.building = True
@@ -560,7 +602,12 @@ class Watcher:
                 self._assets[b.output] = frozenset(path for _, path in b.asset_sources)
             if self._assets != before and not first:
                 self._reschedule()  # watch where the url()s' files are
-        installed = tuple(b.output for b in outcome.build.bundles) if outcome is not None else ()
+        installed = (
+            tuple(b.output for b in outcome.build.bundles)
+            + tuple(f"{t.output}/*" for t in outcome.report.trees)
+            if outcome is not None
+            else ()
+        )
         failed = tuple(o for o in outputs if o not in installed) if error is not None else ()
         fixed = tuple(o for o in installed if o in self._failed)
         self._failed.difference_update(installed)

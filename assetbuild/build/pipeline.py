@@ -116,6 +116,7 @@ def build(
         diags.extend(asset_diags)
     trees = None
     if config.modules:  # ES module trees (issue 15): checked and resolved, every error reported
+        from assetbuild.cache.modules import CachedModules
         from assetbuild.modules.build import build_trees
 
         trees = build_trees(
@@ -126,6 +127,7 @@ def build(
             strict_tokens=run.strict,
             minify=options.minify,
             check_only=options.check_only,
+            memo=CachedModules(cache) if cache is not None else None,
         )
         diags.extend(trees.diagnostics)
         if config.target is not None and not options.check_only:  # never silent

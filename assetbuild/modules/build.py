@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from assetbuild.diagnostics import Diagnostic
 from assetbuild.errors import AssetbuildError
@@ -34,6 +34,23 @@ class BuiltModule:
     method: str  # "rjsmin", "safe", "none" (unminified), "json"
     imports: tuple[str, ...] = ()  # root-relative files of its static imports, in source order
     dynamic: tuple[str, ...] = ()  # root-relative files of its literal import() calls
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """What checking and minifying one module's text found (cacheable: the text decides it)."""
+
+    imports: tuple[ModuleImport, ...]
+    text: str  # minified when asked and verified, else the text as checked
+    method: str
+
+
+class ModuleMemo(Protocol):
+    """Where a run keeps the analysis of module texts it checked (the content cache, watch's memory)."""
+
+    def get(self, text: str, minify: bool) -> Analysed | None: ...
+
+    def put(self, text: str, minify: bool, analysed: Analysed) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -66,8 +83,10 @@ def build_trees(
     strict_tokens: bool = False,
     minify: bool = True,
     check_only: bool = False,
+    memo: ModuleMemo | None = None,
 ) -> TreesResult:
-    """Every tree built and resolved in memory; nothing is written."""
+    """Every tree built and resolved in memory; nothing is written. A module whose text `memo`
+    has seen is not checked or minified again (its imports are resolved again: the tree may differ)."""
     diagnostics: list[Diagnostic] = []
     listed = [(spec, collect_tree(root, spec)) for spec in specs]
     files = frozenset(path for _, paths in listed for path in paths)
@@ -77,7 +96,7 @@ def build_trees(
         modules = []
         for path in paths:
             flags = (strict_tokens, minify, check_only)
-            built, found = _build_one(root, spec, path, files, mapping, tokens, flags)
+            built, found = _build_one(root, spec, path, files, mapping, tokens, flags, memo)
             diagnostics.extend(found)
             if built is not None:
                 modules.append(built)
@@ -110,6 +129,7 @@ def _build_one(
     importmap: Mapping[str, str],
     tokens: Mapping[str, str | None],
     flags: tuple[bool, bool, bool],
+    memo: ModuleMemo | None = None,
 ) -> tuple[BuiltModule | None, list[Diagnostic]]:
     strict_tokens, minify, check_only = flags
     name = PurePosixPath(path).relative_to(spec.source).as_posix()
@@ -130,12 +150,19 @@ def _build_one(
     if spec.tokens:
         src, token_diags = substitute(src, tokens, strict=strict_tokens, check_only=check_only)
         found.extend(token_diags)
-    program, problem = check_module(src)
-    if problem is not None:
-        return None, [*found, problem]
+    minifying = minify and spec.minify
+    analysed = memo.get(src.text, minifying) if memo is not None else None
+    if analysed is None:
+        program, problem = check_module(src)
+        if problem is not None:
+            return None, [*found, problem]
+        minified = minify_module(src.text) if minifying else Minified(src.text, "none")
+        analysed = Analysed(tuple(find_imports(program)), minified.text, minified.method)
+        if memo is not None:
+            memo.put(src.text, minifying, analysed)
     imports: list[str] = []
     dynamic: list[str] = []
-    for imp in find_imports(program):
+    for imp in analysed.imports:
         resolved = resolve(imp, path, spec.source, files, importmap)
         if resolved.problem is not None:
             found.append(_import_error(src, imp, resolved.problem))
@@ -143,15 +170,14 @@ def _build_one(
             (dynamic if imp.dynamic else imports).append(resolved.target)
     if any(d.severity == "error" for d in found):
         return None, found
-    minified = minify_module(src.text) if minify and spec.minify else Minified(src.text, "none")
-    if minify and spec.minify and minified.method == "none":
+    if minifying and analysed.method == "none":
         found.append(
             src.diagnostic(
                 "warning", "no minified form of this module could be verified; it ships unminified"
             )
         )
     return BuiltModule(
-        path, name, minified.text, minified.method, tuple(dict.fromkeys(imports)), tuple(dynamic)
+        path, name, analysed.text, analysed.method, tuple(dict.fromkeys(imports)), tuple(dynamic)
     ), found
 
 
