@@ -494,3 +494,35 @@ def check_php_text(importmaps: list[dict[str, Any]]) -> None:
         text = inner_text(base64.b64decode(tag).decode("utf-8"))
         assert text == importmap_json(importmap)
         assert csp == importmap_csp(importmap) == sha256_source(text)
+
+
+@needs_php
+@settings(max_examples=5, deadline=None)
+@given(st.lists(_text, min_size=1, max_size=30))
+def test_php_escapes_attributes_as_python_does(values: list[str]) -> None:
+    data = manifest_data_for_attributes()
+    code = (
+        "$a = json_decode($argv[2], true);"
+        "foreach (json_decode(stream_get_contents(STDIN), true) as $v) {"
+        " echo base64_encode(assetbuild_module_tag($a, 'js/app/main.js', ['nonce' => $v])), ' ',"
+        " base64_encode(assetbuild_importmap($a, ['data-x' => $v])), \"\\n\"; }"
+    )
+    result = php(code, json.dumps(data), stdin=json.dumps(values))
+    assert result.returncode == 0, result.stdout + result.stderr
+    m = Manifest(Path("manifest.json"), cast(ManifestData, data))
+    for line, value in zip(result.stdout.splitlines(), values, strict=True):
+        tag, importmap = (base64.b64decode(part).decode("utf-8") for part in line.split(" "))
+        assert tag == m.module_tag("js/app/main.js", nonce=value)
+        assert importmap == m.importmap_tag(data_x=value)
+
+
+def manifest_data_for_attributes() -> dict[str, Any]:
+    entry = {"url": "/a&'<>\"/main.js", "integrity": "sha384-x", "imports": []}
+    importmap = {"imports": {"a": "/a.js"}, "integrity": {}}
+    return {
+        "version": 1,
+        "bundles": {},
+        "modules": {"js/app/main.js": entry},
+        "importmap": importmap,
+        "importmap_csp": importmap_csp(importmap),
+    }
