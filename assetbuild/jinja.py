@@ -1,7 +1,9 @@
 """Jinja2 integration: template globals read from the manifest.
 
 `asset_url(name)`, `asset_tag(name, **attributes)` (`defer=True`, `nonce=...`),
-`asset_preload(name, **attributes)` and `asset_integrity(name)`.
+`asset_preload(name, **attributes)` and `asset_integrity(name)`; for ES modules
+`asset_importmap(**attributes)`, `asset_importmap_csp()`, `asset_module_tag(name, **attributes)`
+and `asset_modulepreload(name, **attributes)`.
 """
 
 from __future__ import annotations
@@ -43,11 +45,28 @@ def _globals(env: Environment) -> dict[str, Any]:
     def asset_integrity(name: str) -> str:
         return _manifest_of(env).integrity(name)
 
+    def asset_importmap(**attributes: AttributeValue) -> Markup:
+        # The JSON text is the manifest's own, `<` escaped; the attributes are escaped.
+        return Markup(_manifest_of(env).importmap_tag(**attributes))
+
+    def asset_importmap_csp() -> str:
+        return _manifest_of(env).importmap_csp()
+
+    def asset_module_tag(name: str, **attributes: AttributeValue) -> Markup:
+        return Markup(_manifest_of(env).module_tag(name, **attributes))
+
+    def asset_modulepreload(name: str, **attributes: AttributeValue) -> Markup:
+        return Markup(_manifest_of(env).modulepreload(name, **attributes))
+
     return {
         "asset_url": asset_url,
         "asset_tag": asset_tag,
         "asset_preload": asset_preload,
         "asset_integrity": asset_integrity,
+        "asset_importmap": asset_importmap,
+        "asset_importmap_csp": asset_importmap_csp,
+        "asset_module_tag": asset_module_tag,
+        "asset_modulepreload": asset_modulepreload,
     }
 
 

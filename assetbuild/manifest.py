@@ -18,6 +18,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from assetbuild.errors import AssetbuildError, InstallError
 from assetbuild.fsutil import RefusedFile, atomic_write, read_regular
+from assetbuild.modules.maptext import importmap_problem, importmap_text, text_hash
 from assetbuild.stamps import Stamp, stamp_of
 
 SCHEMA_VERSION = 1
@@ -342,6 +343,7 @@ class Manifest:
     def __init__(self, path: Path, data: ManifestData) -> None:
         self.path_on_disk = path
         self.data = data
+        self._importmap_text: str | None = None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Manifest:
@@ -446,6 +448,104 @@ class Manifest:
         extra = _attributes(attributes, fixed=("href", "rel", "as", "integrity"))
         return f"<link {_render({**base, **extra})}>"
 
+    # ES modules (issue 15): entries with an "imports" closure, the import map and its CSP hash.
+
+    def _module_entries(self) -> Mapping[str, object]:
+        raw: Mapping[str, object] = self.data
+        modules = raw.get("modules")
+        if isinstance(modules, dict):
+            return modules
+        if modules is not None:
+            raise _invalid(self.path_on_disk, '"modules" is not an object')
+        bundles = self.data["bundles"]
+        return {k: v for k, v in bundles.items() if isinstance(v.get("imports"), list)}
+
+    def module(self, name: str) -> Mapping[str, Any]:
+        """The entry of the module `name` ("js/app/main.js"); ManifestError says which exist."""
+        modules = self._module_entries()
+        entry = modules.get(name)
+        if entry is None:
+            import difflib
+
+            names = sorted(modules)
+            message = f"{self.path_on_disk}: no module named {name!r}"
+            close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+            shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+            raise ManifestError(
+                message + (f" (modules: {shown})" if names else " (the manifest holds no modules)")
+            )
+        if (
+            not isinstance(entry, dict)
+            or not all(isinstance(entry.get(key), str) for key in ("url", "integrity"))
+            or not isinstance(entry.get("imports"), list)
+            or not all(isinstance(i, str) for i in entry["imports"])
+        ):
+            raise _invalid(self.path_on_disk, f"bad module entry for {name!r}")
+        return entry
+
+    def module_tag(self, name: str, **attributes: AttributeValue) -> str:
+        """`<script type="module" src integrity crossorigin>` for a module entry point; attributes as
+        for `tag` (`async_=True`, `nonce=...`)."""
+        if name.lower().endswith(".json"):
+            raise ValueError(f"{self.path_on_disk}: {name!r} is a JSON module, not a script")
+        entry = self.module(name)
+        return f"<script {_render(_module_base(entry, attributes, 'src'))}></script>"
+
+    def modulepreload(self, name: str, **attributes: AttributeValue) -> str:
+        """`<link rel="modulepreload">` (with integrity) for each module of `name`'s static import
+        closure, one a line ("" when it imports nothing); JSON modules are not preloaded."""
+        links = []
+        for imported in self.module(name)["imports"]:
+            if not imported.lower().endswith(".json"):
+                entry = self.module(imported)
+                links.append(f"<link {_render(_module_base(entry, attributes, 'href'))}>")
+        return "\n".join(links)
+
+    def importmap(self) -> Mapping[str, Any]:
+        """The import map a page embeds: `{"imports": {...}, "integrity": {...}}`."""
+        raw: Mapping[str, object] = self.data
+        value = raw.get("importmap")
+        if value is None:
+            raise ManifestError(
+                f"{self.path_on_disk}: the manifest holds no import map "
+                "(no [[modules]] tree was installed)"
+            )
+        problem = importmap_problem(value)
+        if problem is not None:
+            raise _invalid(self.path_on_disk, f"bad importmap: {problem}")
+        assert isinstance(value, dict)
+        return value
+
+    def importmap_text(self) -> str:
+        """The exact text of the import map element: the text `importmap_csp` is the hash of.
+
+        A manifest whose `importmap_csp` is not that text's hash is refused (a hand edit, or a
+        writer that disagrees): a page with a strict policy would silently lose its modules."""
+        if self._importmap_text is None:
+            text = importmap_text(self.importmap())
+            raw: Mapping[str, object] = self.data
+            recorded = raw.get("importmap_csp")
+            if recorded != text_hash(text):
+                raise _invalid(
+                    self.path_on_disk, "its importmap_csp is not the hash of its import map"
+                )
+            self._importmap_text = text
+        return self._importmap_text
+
+    def importmap_csp(self) -> str:
+        """The import map element's Content-Security-Policy hash, `sha256-...` (a policy quotes it:
+        `script-src 'sha256-...'`)."""
+        return text_hash(self.importmap_text())
+
+    def importmap_tag(self, **attributes: AttributeValue) -> str:
+        """`<script type="importmap">` holding exactly `importmap_text()`; attributes as for `tag`
+        (`nonce=...`)."""
+        text = self.importmap_text()
+        extra = _attributes(attributes, fixed=("type", "src"))
+        return f"<script {_render({'type': 'importmap', **extra})}>{text}</script>"
+
     def _kind(self, name: str) -> str:
         ext = posixpath.splitext(name)[1].lower()
         if ext not in _TAG_KINDS:
@@ -485,3 +585,21 @@ def _render(attributes: dict[str, AttributeValue]) -> str:
     return " ".join(
         name if value is True else f'{name}="{value}"' for name, value in attributes.items()
     )
+
+
+def _module_base(
+    entry: Mapping[str, Any], given: dict[str, AttributeValue], url_attribute: str
+) -> dict[str, AttributeValue]:
+    """A module's tag attributes: src (or rel and href), integrity and crossorigin, then `given`."""
+    import html
+
+    base: dict[str, AttributeValue]
+    if url_attribute == "src":
+        base = {"type": "module", "src": html.escape(entry["url"], quote=True)}
+        fixed: tuple[str, ...] = ("type", "src", "integrity")
+    else:
+        base = {"rel": "modulepreload", "href": html.escape(entry["url"], quote=True)}
+        fixed = ("rel", "href", "as", "integrity")
+    base["integrity"] = html.escape(entry["integrity"], quote=True)
+    base["crossorigin"] = "anonymous"
+    return {**base, **_attributes(given, fixed=fixed)}

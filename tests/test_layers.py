@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "assetbuild.tokens",
             "assetbuild.manifest",
             "assetbuild.modules.config",
+            "assetbuild.modules.maptext",
         ),
     ),
     ("languages", ("assetbuild.js", "assetbuild.css")),

@@ -10,15 +10,13 @@ URL would resolve against each page's own URL).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assetbuild.manifest import integrity
 from assetbuild.modules.build import BuiltTree, static_closure
+from assetbuild.modules.maptext import importmap_text, text_hash
 
 
 def module_url(static_url: str | None, path: str) -> str:
@@ -83,17 +81,15 @@ def build_importmap(
 
 
 def importmap_json(importmap: Mapping[str, Any]) -> str:
-    """The exact text inside `<script type="importmap">`: compact, sorted, and `<` escaped so no
-    `</script>` can end the element early."""
-    text = json.dumps(importmap, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("<", "\\u003c")
+    """The exact text inside `<script type="importmap">` (`maptext.importmap_text`: the helpers
+    emit the same)."""
+    return importmap_text(importmap)
 
 
 def importmap_tag(importmap: Mapping[str, Any]) -> str:
-    return f'<script type="importmap">{importmap_json(importmap)}</script>'
+    return f'<script type="importmap">{importmap_text(importmap)}</script>'
 
 
 def importmap_csp(importmap: Mapping[str, Any]) -> str:
-    """The Content-Security-Policy source (`'sha256-...'` without quotes) of the emitted tag's text."""
-    digest = hashlib.sha256(importmap_json(importmap).encode("utf-8")).digest()
-    return "sha256-" + base64.b64encode(digest).decode("ascii")
+    """The Content-Security-Policy source (`sha256-...` without quotes) of the emitted tag's text."""
+    return text_hash(importmap_text(importmap))

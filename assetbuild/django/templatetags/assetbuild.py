@@ -1,5 +1,7 @@
 """`{% load assetbuild %}`: `{% asset_url "js/main.js" %}`, `{% asset_tag "js/main.js" defer=True %}`,
-`{% asset_preload "css/main.css" %}` and `{% asset_integrity "js/main.js" %}`."""
+`{% asset_preload "css/main.css" %}` and `{% asset_integrity "js/main.js" %}`; for ES modules
+`{% asset_importmap nonce=n %}`, `{% asset_importmap_csp %}`, `{% asset_module_tag "js/app/main.js" %}`
+and `{% asset_modulepreload "js/app/main.js" %}`."""
 
 from __future__ import annotations
 
@@ -46,8 +48,35 @@ def asset_integrity(name: str) -> str:
     return _manifest().integrity(name)
 
 
+def asset_importmap(**attributes: AttributeValue) -> str:
+    """`<script type="importmap">` with the manifest's import map, the text its CSP hash is of."""
+    safe: str = mark_safe(_manifest().importmap_tag(**attributes))
+    return safe
+
+
+def asset_importmap_csp() -> str:
+    """The import map element's CSP hash source, "sha256-..."."""
+    return _manifest().importmap_csp()
+
+
+def asset_module_tag(name: str, **attributes: AttributeValue) -> str:
+    """`<script type="module">` for a module entry point, with integrity; values already escaped."""
+    safe: str = mark_safe(_manifest().module_tag(name, **attributes))
+    return safe
+
+
+def asset_modulepreload(name: str, **attributes: AttributeValue) -> str:
+    """`<link rel="modulepreload">` for each module the entry imports statically, with integrity."""
+    safe: str = mark_safe(_manifest().modulepreload(name, **attributes))
+    return safe
+
+
 # Registered by call, not decorator, so the functions keep their types for mypy.
 register.simple_tag(asset_url)
 register.simple_tag(asset_tag)
 register.simple_tag(asset_preload)
 register.simple_tag(asset_integrity)
+register.simple_tag(asset_importmap)
+register.simple_tag(asset_importmap_csp)
+register.simple_tag(asset_module_tag)
+register.simple_tag(asset_modulepreload)
