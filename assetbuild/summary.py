@@ -311,8 +311,10 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
     if config.target is not None:
         return _remote_status(config.target, result)
     from assetbuild.fsutil import RefusedFile, read_regular
+    from assetbuild.tokens import same_but_unset
     from assetbuild.versions import list_versions
 
+    unset = [name for name, value in config.tokens if value is None]
     statuses = []
     for b in result.bundles:
         area = str(Path(b.output).parent) if "/" in b.output else ""
@@ -321,8 +323,11 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
         current = versions[-1] if versions else None
         installed = area_dir / str(current) / Path(b.output).name if current else None
         try:  # a regular file only, never through a link: a FIFO there must not hang `status`
-            same = installed is not None and b.data == read_regular(
-                installed, len(b.data), follow_symlinks=False
+            # A token without a value (no manifest tells `{$static}`) is no change: it stands
+            # for whatever value the install used.
+            limit = len(b.data) + (_UNSET_ROOM if unset else 0)
+            same = installed is not None and same_but_unset(
+                b.data, read_regular(installed, limit, follow_symlinks=False), unset
             )
             if same and installed is not None:
                 for place, data in b.assets:
@@ -335,6 +340,7 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
     return statuses
 
 
+_UNSET_ROOM = 1 << 20  # how much longer an installed file may be, its token values in place
 _BUNDLE_FILE = re.compile(r"\.(?:m?js|css)(?:\.gz|\.br)?$")
 
 
