@@ -110,12 +110,16 @@ class SourceFile:
         message: str,
         offset: int | None = None,
         notes: tuple[Diagnostic, ...] = (),
+        *,
+        code: str = "",
+        subject: str = "",
     ) -> Diagnostic:
         """A diagnostic at an offset of `text`, reported at the original line and column."""
         if offset is None:
-            return Diagnostic(severity, message, Location(self.display), None, notes)
+            return Diagnostic(severity, message, Location(self.display), None, notes, code, subject)
         line, col, src_line = self.line_col(offset)
-        return Diagnostic(severity, message, Location(self.display, line, col), src_line, notes)
+        where = Location(self.display, line, col)
+        return Diagnostic(severity, message, where, src_line, notes, code, subject)
 
     def with_text(self, text: str) -> SourceFile:
         """The same file with new processed text that keeps offsets (no new edits)."""

@@ -14,6 +14,7 @@ import dataclasses
 import os
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -153,16 +154,33 @@ def build_json(command: str, result: BuildResult, where: Where) -> dict[str, Any
         "command": command,
         "bundles": bundle_json(result, where),
         "diagnostics": diagnostics_json(result.diagnostics),
+        "accepted_warnings": accepted_json(result),
     }
+
+
+def accepted_json(result: BuildResult) -> dict[str, Any]:
+    """How many warnings [[accept]] silenced, in all and by name."""
+    return {
+        "count": len(result.accepted),
+        "by_warning": dict(Counter(d.code for d in result.accepted)),
+    }
+
+
+def accepted_line(count: int) -> str:
+    """The summary's line for the warnings [[accept]] silenced; empty when there are none."""
+    if not count:
+        return ""
+    return f"{count} warning{'s' if count != 1 else ''} accepted ([[accept]] in the config)"
 
 
 def check_line(result: BuildResult) -> str:
     files = sum(len(b.sources) for b in result.bundles)
     bundles = len(result.bundles)
+    accepted = accepted_line(len(result.accepted))
     return (
         f"checked {files} file{'s' if files != 1 else ''} in "
         f"{bundles} bundle{'s' if bundles != 1 else ''}: ok"
-    )
+    ) + (f"\n{accepted}" if accepted else "")
 
 
 def written_where(result: BuildResult, out_dir: Path) -> Where:
@@ -184,7 +202,8 @@ def summary_lines(
     """The summary table (sizes right-aligned), then `tail` when there is one."""
     rows = bundle_rows(result, where, previous, variants)
     numeric = frozenset(range(1, len(rows[0]) - 2))
-    return table(rows, right=numeric) + ([tail] if tail else [])
+    accepted = accepted_line(len(result.accepted))
+    return table(rows, right=numeric) + [line for line in (tail, accepted) if line]
 
 
 def detail_lines(result: BuildResult, seconds: float) -> list[str]:
@@ -285,6 +304,7 @@ def install_json(outcome: InstallOutcome, dry_run: bool) -> dict[str, Any]:
         ],
         "manifest": str(report.manifest_path) if report.manifest_path else None,
         "diagnostics": diagnostics_json(outcome.build.diagnostics),
+        "accepted_warnings": accepted_json(outcome.build),
     } | ({"remote": dataclasses.asdict(report.remote)} if report.remote else {})
 
 

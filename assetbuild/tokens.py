@@ -85,13 +85,15 @@ def _diagnostic(
         else:
             how = f"set it in [tokens] in assetbuild.toml or pass --token {name}=VALUE"
         severity: Severity = "warning" if check_only else "error"
-        return src.diagnostic(severity, f"token {written} has no value{more}; {how}", offsets[0])
+        message = f"token {written} has no value{more}; {how}"
+        return src.diagnostic(severity, message, offsets[0], code="token-no-value", subject=written)
     close = difflib.get_close_matches(name, list(values), n=1)
     hint = f" (did you mean {written[:2]}{close[0]}{written[-1]}?)" if close else ""
     if strict:
         message = f"unknown token {written}{hint}{more}; declare it in [tokens] or remove it"
         return src.diagnostic("error", message, offsets[0])
-    return src.diagnostic("warning", f"unknown token {written} left as is{hint}{more}", offsets[0])
+    message = f"unknown token {written} left as is{hint}{more}"
+    return src.diagnostic("warning", message, offsets[0], code="unknown-token", subject=written)
 
 
 def _compose(outer: Sequence[Edit], inner: Sequence[Edit]) -> tuple[Edit, ...]:

@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "assetbuild.tokens",
             "assetbuild.manifest",
             "assetbuild.modules.config",
+            "assetbuild.accept",
         ),
     ),
     ("languages", ("assetbuild.js", "assetbuild.css")),

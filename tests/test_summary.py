@@ -40,7 +40,11 @@ def site(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_install_json_names_each_bundle_area_and_the_manifest(site: Path) -> None:
     doc = summary.install_json(_install(site), dry_run=False)
-    assert set(doc) == {"ok", "command", "dry_run", "bundles", "areas", "manifest", "diagnostics"}
+    assert set(doc) == {
+        "ok", "command", "dry_run", "bundles", "areas", "manifest", "diagnostics",
+        "accepted_warnings",
+    }  # fmt: skip
+    assert doc["accepted_warnings"] == {"count": 0, "by_warning": {}}
     assert (doc["ok"], doc["command"], doc["dry_run"]) == (True, "install", False)
     assert doc["areas"] == [
         {"area": "css", "action": "created", "version": 1, "previous": None},

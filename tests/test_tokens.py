@@ -96,7 +96,9 @@ def test_missing_value_of_other_token(check_only: bool, severity: str) -> None:
     assert text == "{$rev}"
     assert messages == [
         f"js/a.js:1:1: {severity}: token {{$rev}} has no value; set it in [tokens] in "
-        "assetbuild.toml or pass --token rev=VALUE\n    {$rev}\n    ^"
+        "assetbuild.toml or pass --token rev=VALUE"
+        + (" [token-no-value]" if check_only else "")
+        + "\n    {$rev}\n    ^"
     ]
 
 
@@ -106,13 +108,15 @@ def test_missing_value_of_other_token(check_only: bool, severity: str) -> None:
         (
             "x{$statc}",
             False,
-            "js/a.js:1:2: warning: unknown token {$statc} left as is (did you mean {$static}?)",
+            "js/a.js:1:2: warning: unknown token {$statc} left as is (did you mean {$static}?) "
+            "[unknown-token]",
         ),
-        ("x{$zzz}", False, "js/a.js:1:2: warning: unknown token {$zzz} left as is"),
+        ("x{$zzz}", False, "js/a.js:1:2: warning: unknown token {$zzz} left as is [unknown-token]"),
         (
             "{$a}{$a}{$a}",
             False,
-            "js/a.js:1:1: warning: unknown token {$a} left as is (3 occurrences in this file)",
+            "js/a.js:1:1: warning: unknown token {$a} left as is (3 occurrences in this file) "
+            "[unknown-token]",
         ),
         (
             "x{$statc}",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assetbuild.accept.entries import partition
 from assetbuild.build.bundle import join_bundle, output_dir_for
 from assetbuild.build.executor import run_jobs
 from assetbuild.build.results import (
@@ -133,9 +134,11 @@ def build(
                     "warning",
                     "[[modules]] trees are checked but not yet installed or exported "
                     "by this version of assetbuild",
+                    code="modules-not-installed",
                 )
             )
-    return BuildResult(tuple(built), tuple(diags), trees)
+    shown, accepted = partition(diags, config.accept, config.root)
+    return BuildResult(tuple(built), shown, trees, accepted)
 
 
 def _session(config: Config | Session, options: BuildOptions | None) -> Session:
@@ -346,9 +349,10 @@ def install(
 
         # What the build read of each young source: its stamp proves nothing, its content will.
         read = {p: session.memory.prepared.original(p) for p in snapshot.young}
-        state.record(
-            config, snapshot, result.bundles, outputs, report, result.diagnostics, read=read
-        )
+        # The accepted warnings too: the no-change answer counts them again (and shows them
+        # once the config accepts them no more).
+        warnings = (*result.diagnostics, *result.accepted)
+        state.record(config, snapshot, result.bundles, outputs, report, warnings, read=read)
     previous = {name: entry["size"] for name, entry in report.previous.items()}
     sizes = _variant_sizes(config, report.entries, dry_run, outputs)
     return InstallOutcome(result, report, previous, sizes)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetbuild import __version__, stamps
+from assetbuild.accept.entries import partition
 from assetbuild.build.results import (
     AreaResult,
     BuildOptions,
@@ -601,8 +602,12 @@ def up_to_date(
         return None
     report = InstallReport(areas, Path(state["manifest"]), False, dry_run, entries, entries)
     sizes = {b.output: b.size for b in built}
+    shown, accepted = partition(diags, config.accept, config.root)
     return InstallOutcome(
-        BuildResult(tuple(built), diags), report, sizes, {} if dry_run else variants
+        BuildResult(tuple(built), shown, None, accepted),
+        report,
+        sizes,
+        {} if dry_run else variants,
     )
 
 

@@ -297,6 +297,7 @@ def _missing(src: SourceFile, refs: list[_Reference], target: str, root: str) ->
         f"url() points at a missing file: {refs[0].value.strip()} "
         f"(looked for {Path(shown).as_posix()}){more}",
         refs[0].start,
+        code="missing-asset",
     )
 
 

@@ -58,9 +58,13 @@ def read_assets(root: Path, bundles: Sequence[Built]) -> tuple[tuple[Built, ...]
             if source not in seen:
                 seen[source] = _read(root, source, shown, b.output)
                 if seen[source][1] is not None:
-                    diags.append(Diagnostic("warning", str(seen[source][1]), Location(b.output)))
+                    diags.append(_refused(str(seen[source][1]), b.output))
             data = seen[source][0]
             if data is not None:
                 read.append((place, data))
         out.append(replace(b, assets=tuple(read)))
     return tuple(out), diags
+
+
+def _refused(why: str, output: str) -> Diagnostic:
+    return Diagnostic("warning", why, Location(output), code="asset-refused")

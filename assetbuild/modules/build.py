@@ -156,7 +156,9 @@ def _build_one(
     if minify and spec.minify and minified.method == "none":
         found.append(
             src.diagnostic(
-                "warning", "no minified form of this module could be verified; it ships unminified"
+                "warning",
+                "no minified form of this module could be verified; it ships unminified",
+                code="unminified",
             )
         )
     return BuiltModule(
