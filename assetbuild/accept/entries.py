@@ -33,6 +33,8 @@ WARNINGS: dict[str, str] = {
     "css-stray-text": "text or ';' between CSS rules, or after the last one",
     "css-declaration": "a CSS declaration without ':' or value, or a missing ';'",
     "css-selector": "a CSS selector (or keyframe selector) browsers reject",
+    "css-value": "a CSS value that does not fit its property's grammar",
+    "css-value-unchecked": "CSS values not checked: no V8 engine (once a run)",
     "css-url": "an unquoted url() with spaces, quotes or '('",
     "charset": "an @charset other than UTF-8",
     "too-many-errors": "a file whose check stopped after many errors",
@@ -149,8 +151,8 @@ def _accepts(rule: Accept, diag: Diagnostic, root: Path, cwd: str | None) -> boo
         return False
     if not rule.sources:
         return True
-    if diag.location is None:
-        return False
+    if diag.location is None:  # about the whole run
+        return "**" in rule.sources
     names = {diag.location.path}
     if cwd is not None:  # sources are shown relative to the working directory
         rel = os.path.relpath(os.path.join(cwd, diag.location.path), root)

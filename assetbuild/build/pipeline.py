@@ -83,6 +83,8 @@ def build(
         plans.append((spec, jobs, raw_size))
 
     all_jobs = [job for plan in plans if not isinstance(plan, Built) for job in plan[1]]
+    if any(job.kind == "css" for job in all_jobs):
+        diags.extend(_values_note())
     cache = session.cache()
     results = run_jobs(all_jobs, cache=cache, on_progress=on_progress)
     built: list[Built] = []
@@ -139,6 +141,19 @@ def build(
             )
     shown, accepted = partition(diags, config.accept, config.root)
     return BuildResult(tuple(built), shown, trees, accepted)
+
+
+def _values_note() -> tuple[Diagnostic, ...]:
+    """Once a run that reads stylesheets: their values are not checked without the engine."""
+    from assetbuild.css import values
+
+    if values.available():
+        return ()
+    message = (
+        "CSS values are not checked against their properties' grammars: that check runs in the "
+        "V8 engine (mini-racer), which is not installed here or is turned off (ASSETBUILD_ENGINE)"
+    )
+    return (Diagnostic("warning", message, code=values.UNCHECKED),)
 
 
 def _session(config: Config | Session, options: BuildOptions | None) -> Session:
@@ -351,7 +366,9 @@ def install(
         read = {p: session.memory.prepared.original(p) for p in snapshot.young}
         # The accepted warnings too: the no-change answer counts them again (and shows them
         # once the config accepts them no more).
-        warnings = (*result.diagnostics, *result.accepted)
+        warnings = [
+            d for d in (*result.diagnostics, *result.accepted) if d.code != "css-value-unchecked"
+        ]
         state.record(config, snapshot, result.bundles, outputs, report, warnings, read=read)
     previous = {name: entry["size"] for name, entry in report.previous.items()}
     sizes = _variant_sizes(config, report.entries, dry_run, outputs)

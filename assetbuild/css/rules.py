@@ -67,7 +67,10 @@ def rule_diagnostics(src: SourceFile, tokens: Tokens, *, strict: bool) -> list[D
     """Warnings (errors when `strict`) for what browsers would drop; `tokens` must be clean."""
     walk = _Walk(src, tokens, "error" if strict else "warning")
     walk.rules(0, len(tokens.codes), top=True)
-    return walk.diagnostics
+    # Then every value against its property's grammar, in one call into the engine (values.py).
+    from assetbuild.css.values import value_diagnostics
+
+    return walk.diagnostics + value_diagnostics(src, walk.values, walk.severity)
 
 
 class _Walk:
@@ -83,6 +86,8 @@ class _Walk:
         self.severity: Severity = severity
         self.diagnostics: list[Diagnostic] = []
         self.depth = 0
+        self.values: list[tuple[str, int, int]] = []  # (property, value's start, end) in the text
+        self.descriptors = 0  # inside @font-face and the like: descriptors, not properties
 
     def report(
         self, code: str, message: str, index: int, notes: tuple[Diagnostic, ...] = ()
@@ -189,7 +194,11 @@ class _Walk:
             else:
                 self.rules(stop + 1, close, top=False)
         elif name in _DECLARATION_BLOCKS:
-            self.declarations(stop + 1, close)
+            self.descriptors += 1
+            try:
+                self.declarations(stop + 1, close)
+            finally:
+                self.descriptors -= 1
         elif name in _KEYFRAMES:
             self.rules(stop + 1, close, top=False, keyframes=True)
         return close + 1
@@ -283,6 +292,12 @@ class _Walk:
                 if after < end and codes[after] == COLON:
                     return  # `filter: progid:DXImageTransform...`: old Internet Explorer only
             j = self.jump[j] + 1 if OPEN_FN <= code < CLOSE_PAREN else j + 1
+        if not self.descriptors:
+            bang = self.find(start, end, (BANG,))
+            stop = (
+                self.to_text(self.starts[bang]) if bang < len(self.starts) else len(self.src.text)
+            )
+            self.values.append((toks[name], self.to_text(self.starts[start]), stop))
 
     def missing_semicolon(self, name: int, j: int) -> None:
         first, second = self.toks[name], self.toks[j]
