@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,62 +68,65 @@ def parse_accept(
     found: list[Accept] = []
     problems: list[Diagnostic] = []
     for n, table in enumerate(value):
-        before = len(problems)
+        mine: list[Diagnostic] = []
 
-        def problem(key: str, message: str, n: int = n) -> None:
+        def problem(key: str, message: str, n: int = n, mine: list[Diagnostic] = mine) -> None:
             text = f"{prefix}accept[{n + 1}].{key}: {message}"
-            problems.append(where.error(n, key, text, at_key=key not in _KEYS))
+            mine.append(where.error(n, key, text, at_key=key not in _KEYS))
 
-        for key in table:
-            if key not in _KEYS:
-                close = difflib.get_close_matches(key, _KEYS, n=1)
-                hint = f' (did you mean "{close[0]}"?)' if close else ""
-                problem(key, f"unknown key{hint}; an entry has {', '.join(_KEYS)}")
-        name = table.get("warning")
-        if not isinstance(name, str):
-            problem("warning", 'expected the name of a warning, e.g. "unknown-token"')
-        elif name not in WARNINGS:
-            close = difflib.get_close_matches(name, list(WARNINGS), n=1)
-            hint = f'did you mean "{close[0]}"? ' if close else ""
-            problem("warning", f'no warning is named "{name}"; {hint}names: {", ".join(WARNINGS)}')
-        token = table.get("token")
-        if token is not None:
-            if not isinstance(token, str) or not _TOKEN.fullmatch(token):
-                problem("token", 'expected a token as written in the sources, e.g. "{$e}"')
-            elif isinstance(name, str) and name in WARNINGS and name not in TOKEN_WARNINGS:
-                problem(
-                    "token",
-                    f'"{name}" is not about a token; token = ... is for '
-                    + (" and ".join(sorted(TOKEN_WARNINGS))),
-                )
-        sources = table.get("sources")
-        globs: tuple[str, ...] = ()
-        if sources is not None:
-            globs = (
-                (sources,)
-                if isinstance(sources, str)
-                else tuple(sources)
-                if isinstance(sources, list)
-                else ()
-            )
-            bad = [g for g in globs if not isinstance(g, str) or not _plain_glob(g)]
-            if not globs or bad:
-                problem(
-                    "sources",
-                    "expected a glob or a list of globs relative to root (no '..', not absolute), "
-                    'e.g. "js/vendor/highlight*.js"',
-                )
-        if token is None and sources is None:
-            problem(
-                "warning",
-                'say where it is accepted: token = "{$name}" or sources = "glob" '
-                '(sources = "**" accepts it everywhere)',
-            )
-        if "reason" in table and not isinstance(table["reason"], str):
-            problem("reason", "expected a string")
-        if len(problems) == before:
-            found.append(Accept(str(name), token, tuple(str(g) for g in globs)))
+        entry = _entry(table, problem)
+        problems.extend(mine)
+        if not mine:
+            found.append(entry)
     return tuple(found), problems
+
+
+def _entry(table: dict[str, Any], problem: Callable[[str, str], None]) -> Accept:
+    """One table as an entry; what is wrong with it goes to `problem(key, message)`."""
+    for key in table:
+        if key not in _KEYS:
+            close = difflib.get_close_matches(key, _KEYS, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            problem(key, f"unknown key{hint}; an entry has {', '.join(_KEYS)}")
+    name = table.get("warning")
+    if not isinstance(name, str):
+        problem("warning", 'expected the name of a warning, e.g. "unknown-token"')
+    elif name not in WARNINGS:
+        close = difflib.get_close_matches(name, list(WARNINGS), n=1)
+        hint = f'did you mean "{close[0]}"? ' if close else ""
+        problem("warning", f'no warning is named "{name}"; {hint}names: {", ".join(WARNINGS)}')
+    token = table.get("token")
+    if token is not None and (not isinstance(token, str) or not _TOKEN.fullmatch(token)):
+        problem("token", 'expected a token as written in the sources, e.g. "{$e}"')
+    elif (
+        token is not None
+        and isinstance(name, str)
+        and name in WARNINGS
+        and name not in TOKEN_WARNINGS
+    ):
+        about = " and ".join(sorted(TOKEN_WARNINGS))
+        problem("token", f'"{name}" is not about a token; token = ... is for {about}')
+    sources = table.get("sources")
+    globs = [sources] if isinstance(sources, str) else sources
+    if sources is not None and (
+        not isinstance(globs, list)
+        or not globs
+        or not all(isinstance(g, str) and _plain_glob(g) for g in globs)
+    ):
+        problem(
+            "sources",
+            "expected a glob or a list of globs relative to root (no '..', not absolute), "
+            'e.g. "js/vendor/highlight*.js"',
+        )
+    if token is None and sources is None:
+        problem(
+            "warning",
+            'say where it is accepted: token = "{$name}" or sources = "glob" '
+            '(sources = "**" accepts it everywhere)',
+        )
+    if not isinstance(table.get("reason", ""), str):
+        problem("reason", "expected a string")
+    return Accept(str(name), token, tuple(str(g) for g in globs or ()))
 
 
 def _plain_glob(glob: str) -> bool:
@@ -175,7 +178,8 @@ class _Locator:
         self.lines = text.split("\n")
         self.shown = shown
         table = re.escape(prefix + "accept").replace(r"\.", r"\s*\.\s*")
-        self.header = re.compile(rf"\s*\[\[\s*{table}\s*\]\]")
+        header = re.compile(rf"\s*\[\[\s*{table}\s*\]\]")
+        self.starts = [i for i, line in enumerate(self.lines) if header.match(line)]
         self.inline = re.compile(r"\s*accept\s*=")
 
     def error(self, n: int | None, key: str, message: str, *, at_key: bool = False) -> Diagnostic:
@@ -188,7 +192,7 @@ class _Locator:
         )
 
     def _find(self, n: int | None, key: str, at_key: bool) -> tuple[int | None, int]:
-        starts = [i for i, line in enumerate(self.lines) if self.header.match(line)]
+        starts = self.starts
         if n is not None and n < len(starts):
             at = re.compile(rf"(\s*)[\"']?{re.escape(key)}[\"']?\s*=\s*")
             for i in range(starts[n] + 1, len(self.lines)):
