@@ -228,3 +228,29 @@ def test_cli_bad_accept_is_a_config_error(tmp_path: Path) -> None:
         'did you mean "unknown-token"?'
     )
     assert "Traceback" not in result.stderr and not (site / "static" / "js" / "1").exists()
+
+
+_TOML_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=12)
+    | st.sampled_from(["unknown-token", "use-strict", "{$e}", "**", "../x", "/abs", ""]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["warning", "token", "sources", "reason", "x"]), inner)
+    ),
+    max_leaves=12,
+)
+
+
+@given(_TOML_VALUES)
+def test_any_accept_value_gives_entries_or_located_problems_never_an_exception(
+    value: object,
+) -> None:
+    text = "[[accept]]\nwarning = 1\n"
+    rules, problems = parse_accept(value, text, "a.toml", "")
+    assert all(p.severity == "error" and p.location is not None for p in problems)
+    assert all(r.warning in WARNINGS for r in rules)
+    if value is not None and not problems:
+        assert isinstance(value, list) and len(rules) == len(value)
