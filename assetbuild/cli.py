@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from assetbuild import __version__, summary
+from assetbuild.commands import watch_lines
 from assetbuild.commands.options import (
     Settings,
     build_options,
@@ -513,9 +514,9 @@ def _watch_built(settings: Settings, r: Rebuild) -> None:
     warnings = [d for d in outcome.build.diagnostics if not d.is_error] if outcome else []
     _print_diagnostics(warnings)
     if settings.json:
-        click.echo(json.dumps(summary.watch_event(r, warnings), sort_keys=True))
+        click.echo(json.dumps(watch_lines.watch_event(r, warnings), sort_keys=True))
     elif not settings.quiet:
-        for line in summary.watch_built_lines(r, _clock()):
+        for line in watch_lines.watch_built_lines(r, _clock()):
             click.echo(line)
 
 
@@ -524,12 +525,12 @@ def _watch_failed(settings: Settings, r: Rebuild) -> None:
     assert exc is not None  # on_error: the rebuild failed
     _print_diagnostics(exc.diagnostics)
     if settings.json:
-        click.echo(json.dumps(summary.watch_failure_event(r, exc), sort_keys=True))
+        click.echo(json.dumps(watch_lines.watch_failure_event(r, exc), sort_keys=True))
         return
-    message = summary.watch_error_message(exc)
+    message = watch_lines.watch_error_message(exc)
     if message:
         click.echo(message, err=True)
-    for line in summary.watch_failed_lines(r, exc, _clock()):
+    for line in watch_lines.watch_failed_lines(r, exc, _clock()):
         click.echo(line)
 
 
@@ -537,7 +538,7 @@ def _watch_ready(settings: Settings, directories: int) -> None:
     if settings.json:
         click.echo(json.dumps({"event": "ready", "directories": directories}))
     elif not settings.quiet:
-        click.echo(summary.watch_ready_line(directories))
+        click.echo(watch_lines.watch_ready_line(directories))
 
 
 @main.command()

@@ -11,6 +11,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib.util
 import math
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from assetbuild.accept.entries import Accept, parse_accept
 from assetbuild.cachehome import check_cache_dir, site_cache_dir
 from assetbuild.diagnostics import Diagnostic, Location
 from assetbuild.errors import ConfigError
@@ -62,6 +64,7 @@ _TOP_KEYS = (
     "bundle",
     "modules",
     "importmap",
+    "accept",
 )
 _BUNDLE_KEYS = ("output", "sources", "minify", "tokens", "sourcemap")
 SOURCEMAP_MODES = ("none", "linked", "hidden")
@@ -127,6 +130,7 @@ class Config:
 
     modules: tuple[ModuleSpec, ...] = ()  # [[modules]] trees (assetbuild/modules/config.py)
     importmap: tuple[tuple[str, str], ...] = ()  # [importmap]: specifier -> root-relative path
+    accept: tuple[Accept, ...] = ()  # [[accept]]: warnings known and accepted (accept.py)
 
     @property
     def zero_config(self) -> bool:
@@ -210,7 +214,7 @@ class _Problems:
 
 def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[str, str]) -> Config:
     shown = _display(path, cwd)
-    data = read_toml(path, shown)
+    data, text = read_toml(path, shown)
     prefix = ""
     if path.name == PYPROJECT_NAME:
         tool = data.get("tool")
@@ -285,6 +289,8 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     modules = parse_modules(problems.add, data.get("modules"), root, [b.output for b in bundles])
     importmap = parse_importmap(problems.add, data.get("importmap"), root, modules)
     check_cache_dir(cache_dir, base_dir, root, bundles, cwd, problems.add)
+    accept, located = parse_accept(data.get("accept"), text, shown, prefix)
+    problems.items.extend(located)
     problems.raise_if_any()
 
     return _finish(
@@ -308,6 +314,7 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
             sourcemap_ignore=tuple(ignore),
             modules=modules,
             importmap=importmap,
+            accept=accept,
         ),
         overrides,
         environ,
@@ -639,26 +646,13 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
     if diags:
         raise ConfigError("\n".join(d.message for d in diags), diags)
     strict = config.strict_tokens if overrides.strict_tokens is None else overrides.strict_tokens
-    return Config(
-        root=config.root,
-        config_path=config.config_path,
-        base_dir=config.base_dir,
+    return dataclasses.replace(
+        config,
         static_url=static_url,
         tokens=(("static", static_url), *tokens.items()),
-        bundles=config.bundles,
-        manifest_path=config.manifest_path,
-        manifest_format=config.manifest_format,
         compress=compress,
-        cache_dir=config.cache_dir,
         strict_tokens=strict,
-        allow_symlinks_outside=config.allow_symlinks_outside,
-        lock_timeout=config.lock_timeout,
         target=target,
-        manifest_cache_control=config.manifest_cache_control,
-        sourcemap=config.sourcemap,
-        sourcemap_ignore=config.sourcemap_ignore,
-        modules=config.modules,
-        importmap=config.importmap,
     )
 
 

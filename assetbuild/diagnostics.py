@@ -32,6 +32,10 @@ class Diagnostic:
     location: Location | None = None
     source_line: str | None = None
     notes: tuple[Diagnostic, ...] = ()
+    # A warning's stable name (`unknown-token`), shown as `[unknown-token]` so that a config's
+    # [[accept]] can name it; and what it is about, for `token = ...` (the token as written).
+    code: str = ""
+    subject: str = ""
 
     @property
     def is_error(self) -> bool:
@@ -54,6 +58,8 @@ def _format_lines(diag: Diagnostic, color: bool, label: str) -> list[str]:
         )
     else:
         head = f"{where}{label}: {diag.message}"
+    if diag.code and label == "warning":
+        head += f" [{diag.code}]"
     lines = [head]
     loc = diag.location
     if diag.source_line is not None and loc is not None and loc.line > 0:

@@ -378,8 +378,9 @@ def available_memory() -> int | None:
 CONFIG_LIMIT = 1 << 20  # a config file larger than a megabyte is not one
 
 
-def read_toml(path: Path, shown: str) -> dict[str, Any]:
-    """A config file's TOML (a bounded regular file, strict UTF-8); ConfigError names what is wrong."""
+def read_toml(path: Path, shown: str) -> tuple[dict[str, Any], str]:
+    """A config file's TOML and its text (a bounded regular file, strict UTF-8); ConfigError names
+    what is wrong. The text locates problems that tomllib's values cannot (it keeps no positions)."""
     import tomllib
 
     from assetbuild.diagnostics import Diagnostic, Location, toml_diagnostic
@@ -404,7 +405,7 @@ def read_toml(path: Path, shown: str) -> dict[str, Any]:
         ) from None
     text = text.removeprefix("\ufeff")
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         diag = toml_diagnostic(str(exc), text, shown)
         raise ConfigError(f"{diag.location}: {diag.message}", [diag]) from None

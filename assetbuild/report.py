@@ -109,7 +109,7 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
         "line": loc.line if loc and loc.line else None,
         "column": loc.column if loc and loc.line else None,
         "notes": [diagnostic_json(n) for n in d.notes],
-    }
+    } | ({"warning": d.code} if d.code and d.severity == "warning" else {})
 
 
 def write_err(text: str) -> None:

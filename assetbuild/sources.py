@@ -111,12 +111,16 @@ class SourceFile:
         message: str,
         offset: int | None = None,
         notes: tuple[Diagnostic, ...] = (),
+        *,
+        code: str = "",
+        subject: str = "",
     ) -> Diagnostic:
         """A diagnostic at an offset of `text`, reported at the original line and column."""
         if offset is None:
-            return Diagnostic(severity, message, Location(self.display), None, notes)
+            return Diagnostic(severity, message, Location(self.display), None, notes, code, subject)
         line, col, src_line = self.line_col(offset)
-        return Diagnostic(severity, message, Location(self.display, line, col), src_line, notes)
+        where = Location(self.display, line, col)
+        return Diagnostic(severity, message, where, src_line, notes, code, subject)
 
     def with_text(self, text: str) -> SourceFile:
         """The same file with new processed text that keeps offsets (no new edits)."""
@@ -435,10 +439,8 @@ def output_conflicts(
     """
     root = Path(os.path.abspath(root))
     real_root = os.path.realpath(root)
-    # A write overwrites a source when its path is that file (by symlinks or a hard link): compared
-    # by device and inode, one stat per source instead of a realpath's lstat per path component.
-    existing = {file_id(path): os.path.realpath(path) for _, path in targets}
-    existing.pop(None, None)
+    existing = {file_id(p): os.path.realpath(p) for _, p in targets}  # by device and inode:
+    existing.pop(None, None)  # a write overwrites a source that is its file (by links too)
     sources: dict[str, str] = {}  # real path of a written file -> the bundle it is a source of
     for spec in bundles if existing else ():
         try:

@@ -1,7 +1,7 @@
-"""What a run says: the summary tables, the `--json` documents, and watch mode's lines and events.
+"""What a run says: the summary tables and the `--json` documents (watch's lines: commands/watch_lines).
 
 Plain functions from what the library returns (a build result, an install outcome, a prune report,
-a watch rebuild, diagnostics) to lines of text and JSON-ready dicts. `cli` prints them and turns
+diagnostics) to lines of text and JSON-ready dicts. `cli` prints them and turns
 errors into exit codes; `quick` records `install_summary`'s lines so that a no-change install
 prints the same bytes without click. Nothing here prints, exits or imports click, and the build
 modules are imported only for their types, so `--help` and the quick path stay fast. The terminal
@@ -14,6 +14,7 @@ import dataclasses
 import os
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     )
     from assetbuild.config import Config
     from assetbuild.install.prune import PruneReport
-    from assetbuild.watch import Rebuild
 
 # Bundle name -> (where it went, what happened to it), as the summary's last two columns show it.
 Where = dict[str, tuple[str, str]]
@@ -160,16 +160,33 @@ def build_json(command: str, result: BuildResult, where: Where) -> dict[str, Any
         "command": command,
         "bundles": bundle_json(result, where),
         "diagnostics": diagnostics_json(result.diagnostics),
+        "accepted_warnings": accepted_json(result),
     }
+
+
+def accepted_json(result: BuildResult) -> dict[str, Any]:
+    """How many warnings [[accept]] silenced, in all and by name."""
+    return {
+        "count": len(result.accepted),
+        "by_warning": dict(Counter(d.code for d in result.accepted)),
+    }
+
+
+def accepted_line(count: int) -> str:
+    """The summary's line for the warnings [[accept]] silenced; empty when there are none."""
+    if not count:
+        return ""
+    return f"{count} warning{'s' if count != 1 else ''} accepted ([[accept]] in the config)"
 
 
 def check_line(result: BuildResult) -> str:
     files = sum(len(b.sources) for b in result.bundles)
     bundles = len(result.bundles)
+    accepted = accepted_line(len(result.accepted))
     return (
         f"checked {files} file{'s' if files != 1 else ''} in "
         f"{bundles} bundle{'s' if bundles != 1 else ''}: ok"
-    )
+    ) + (f"\n{accepted}" if accepted else "")
 
 
 def written_where(result: BuildResult, out_dir: Path) -> Where:
@@ -194,7 +211,8 @@ def summary_lines(
     rows = bundle_rows(result, where, previous, variants)
     rows += tree_rows(trees, areas, len(rows[0]))
     numeric = frozenset(range(1, len(rows[0]) - 2))
-    return table(rows, right=numeric) + ([tail] if tail else [])
+    accepted = accepted_line(len(result.accepted))
+    return table(rows, right=numeric) + [line for line in (tail, accepted) if line]
 
 
 def tree_path(tree: TreeInstalled) -> str:
@@ -328,6 +346,7 @@ def install_json(outcome: InstallOutcome, dry_run: bool) -> dict[str, Any]:
             ],
             "manifest": str(report.manifest_path) if report.manifest_path else None,
             "diagnostics": diagnostics_json(outcome.build.diagnostics),
+            "accepted_warnings": accepted_json(outcome.build),
         }
         | ({"remote": dataclasses.asdict(report.remote)} if report.remote else {})
         | _trees_json(report)
@@ -376,8 +395,10 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
     if config.target is not None:
         return _remote_status(config.target, result)
     from assetbuild.fsutil import RefusedFile, read_regular
+    from assetbuild.tokens import same_but_unset
     from assetbuild.versions import list_versions
 
+    unset = [name for name, value in config.tokens if value is None]
     statuses = []
     for b in result.bundles:
         area = str(Path(b.output).parent) if "/" in b.output else ""
@@ -386,8 +407,11 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
         current = versions[-1] if versions else None
         installed = area_dir / str(current) / Path(b.output).name if current else None
         try:  # a regular file only, never through a link: a FIFO there must not hang `status`
-            same = installed is not None and b.data == read_regular(
-                installed, len(b.data), follow_symlinks=False
+            # A token without a value (no manifest tells `{$static}`) is no change: it stands
+            # for whatever value the install used.
+            limit = len(b.data) + (_UNSET_ROOM if unset else 0)
+            same = installed is not None and same_but_unset(
+                b.data, read_regular(installed, limit, follow_symlinks=False), unset
             )
             if same and installed is not None:
                 for place, data in b.assets:
@@ -426,6 +450,7 @@ def _tree_status(config: Config, result: BuildResult) -> list[BundleStatus]:
     return statuses
 
 
+_UNSET_ROOM = 1 << 20  # how much longer an installed file may be, its token values in place
 _BUNDLE_FILE = re.compile(r"\.(?:m?js|css)(?:\.gz|\.br)?$")
 
 
@@ -573,120 +598,3 @@ def cache_not_ours(cache_dir: Path) -> str:
         f"assetbuild: {display(cache_dir)} is not an assetbuild cache (no CACHEDIR.TAG of ours); "
         "nothing removed"
     )
-
-
-# -- watch -----------------------------------------------------------------------------------------
-
-
-def watch_what(r: Rebuild) -> str:
-    """What set off a rebuild: "started", the renamed and changed files, or "rebuild"."""
-    if r.first:
-        return "started"
-    moved = {path for pair in r.renamed for path in pair}
-    special = moved | set(r.added) | set(r.removed)
-    names = [name for name in r.changed if name not in special]
-    parts = [f"{a} renamed to {b}" for a, b in r.renamed[:3]]
-    if len(r.renamed) > 3:
-        parts.append(f"{len(r.renamed) - 3} more renamed")
-    for group, verb in ((list(r.added), "added"), (list(r.removed), "removed"), (names, "changed")):
-        if group:
-            more = f" and {len(group) - 3} more" if len(group) > 3 else ""
-            parts.append(", ".join(group[:3]) + more + f" {verb}")
-    return ", ".join(parts) or "rebuild"
-
-
-def watch_installed(r: Rebuild) -> list[str]:
-    """ "js/main.js installed into js/3" for each area a rebuild installed into."""
-    if r.outcome is None:
-        return []
-    placed = r.outcome.report.placed
-    parts = []
-    for area in r.outcome.report.areas:
-        names = [f.name for f in area.files if f.name in r.outputs]
-        if names:
-            where = Path(placed[names[0]]).parent.as_posix()
-            verb = "up to date in" if area.action == "up-to-date" else "installed into"
-            parts.append(f"{', '.join(names)} {verb} {where}")
-    for tree in r.outcome.report.trees:
-        if f"{tree.output}/*" in r.outputs:
-            verb = "up to date in" if tree.action == "unchanged" else "installed into"
-            parts.append(f"{tree.output}/* ({tree.files} modules) {verb} {tree_path(tree)}")
-    return parts
-
-
-def watch_event(r: Rebuild, diagnostics: Sequence[Diagnostic], **extra: Any) -> dict[str, Any]:
-    """`watch --json`: the JSON object of one build (printed as one line: JSON Lines)."""
-    placed = r.outcome.report.placed if r.outcome is not None else {}
-    return {
-        "event": "build",
-        "ok": r.ok,
-        "first": r.first,
-        "changed": list(r.changed),
-        "renamed": [list(pair) for pair in r.renamed],
-        "added": list(r.added),
-        "removed": list(r.removed),
-        "config_restored": r.config_restored,
-        "outputs": list(r.outputs),
-        "installed": {name: placed[name] for name in r.outputs if name in placed},
-        "fixed": list(r.fixed),
-        "ms": round(r.seconds * 1000),
-        "diagnostics": diagnostics_json(diagnostics),
-        **extra,
-    }
-
-
-def watch_failure_event(r: Rebuild, error: AssetbuildError) -> dict[str, Any]:
-    """`watch --json`: the JSON object of a build that failed with `error`."""
-    config_only = r.config_changed and not r.outputs  # a broken config: no bundle was built
-    not_built = [] if config_only else list(r.failed or r.outputs)
-    return watch_event(
-        r,
-        error.diagnostics,
-        error=error.message,
-        failed=not_built,
-        config_reloaded=not config_only,
-    )
-
-
-def _watch_lines(r: Rebuild, clock: str, parts: list[str]) -> list[str]:
-    lines = [f"{clock} {watch_what(r)} -> {'; '.join(parts)} ({round(r.seconds * 1000)} ms)"]
-    if r.fixed:
-        lines.append(f"{clock} fixed: {', '.join(r.fixed)} rebuilt")
-    return lines
-
-
-def watch_built_lines(r: Rebuild, clock: str) -> list[str]:
-    """A good rebuild: what set it off, where it installed, how long it took; what it fixed."""
-    if r.config_restored and r.outcome is None:
-        return [f"{clock} {', '.join(r.changed) or 'configuration'} is good again; nothing changed"]
-    lines = _watch_lines(r, clock, watch_installed(r) or ["nothing to install"])
-    if r.config_restored:
-        lines.append(f"{clock} {r.changed[0] if r.changed else 'configuration'} is good again")
-    return lines
-
-
-def watch_error_message(error: AssetbuildError) -> str:
-    """The line on stderr after a failed rebuild's diagnostics; empty when they say it all."""
-    if not isinstance(error, SourceError) and (
-        not error.diagnostics or not _repeats(error.message, error.diagnostics[0])
-    ):
-        return f"assetbuild: {error.message}"
-    return ""
-
-
-def watch_failed_lines(r: Rebuild, error: AssetbuildError, clock: str) -> list[str]:
-    """A failed rebuild: what failed and what stays installed (or which config stays in use)."""
-    summary = summarize(error.diagnostics) if error.diagnostics else "error"
-    if r.first and r.config_changed:
-        parts = [f"configuration: {summary}; nothing built, waiting for a change"]
-    elif r.config_changed and not r.outputs:
-        parts = [f"configuration not reloaded: {summary}; kept the last good one"]
-    else:
-        failed = ", ".join(r.failed or r.outputs)
-        parts = [f"{failed} failed: {summary}; the last good output stays installed"]
-    return _watch_lines(r, clock, parts + watch_installed(r))
-
-
-def watch_ready_line(directories: int) -> str:
-    plural = "y" if directories == 1 else "ies"
-    return f"watching {directories} director{plural}; Ctrl-C to stop"

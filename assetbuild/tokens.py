@@ -85,13 +85,15 @@ def _diagnostic(
         else:
             how = f"set it in [tokens] in assetbuild.toml or pass --token {name}=VALUE"
         severity: Severity = "warning" if check_only else "error"
-        return src.diagnostic(severity, f"token {written} has no value{more}; {how}", offsets[0])
+        message = f"token {written} has no value{more}; {how}"
+        return src.diagnostic(severity, message, offsets[0], code="token-no-value", subject=written)
     close = difflib.get_close_matches(name, list(values), n=1)
     hint = f" (did you mean {written[:2]}{close[0]}{written[-1]}?)" if close else ""
     if strict:
         message = f"unknown token {written}{hint}{more}; declare it in [tokens] or remove it"
         return src.diagnostic("error", message, offsets[0])
-    return src.diagnostic("warning", f"unknown token {written} left as is{hint}{more}", offsets[0])
+    message = f"unknown token {written} left as is{hint}{more}"
+    return src.diagnostic("warning", message, offsets[0], code="unknown-token", subject=written)
 
 
 def _compose(outer: Sequence[Edit], inner: Sequence[Edit]) -> tuple[Edit, ...]:
@@ -126,3 +128,53 @@ def _compose(outer: Sequence[Edit], inner: Sequence[Edit]) -> tuple[Edit, ...]:
         to_new, to_orig = group_new, group_orig
         i = j
     return tuple(result)
+
+
+# What `same_but_unset` tries for one token's value: where the text after it may begin again.
+_MAX_VALUE = 4096
+_MAX_TRIES = 8
+
+
+def same_but_unset(built: bytes, installed: bytes, unset: Sequence[str]) -> bool:
+    """Whether `installed` is `built` with some value in place of each token named in `unset`.
+
+    A bundle built without a token's value keeps `{$name}` as written; `status` compares it with
+    what was installed with a value it does not know. Each name stands for one value throughout
+    (one line, at most 4 kB), everything else must be the same bytes. Linear in the sizes: each
+    value is read where its first occurrence stands, trying the few places the text after it
+    starts again.
+    """
+    names = "|".join(re.escape(name) for name in unset) or "(?!)"
+    token = re.compile(rf"\{{\$({names})\}}|<\$({names})>".encode())
+    return _solve(built, installed, token, {})
+
+
+def _solve(
+    built: bytes, installed: bytes, token: re.Pattern[bytes], values: dict[bytes, bytes]
+) -> bool:
+    text = token.sub(lambda m: values.get(m.group(1) or m.group(2), m.group(0)), built)
+    match = next(
+        (m for m in token.finditer(text) if (m.group(1) or m.group(2)) not in values), None
+    )
+    if match is None:
+        return text == installed
+    start = match.start()
+    if text[:start] != installed[:start]:
+        return False
+    following = token.search(text, match.end())
+    after = text[match.end() : following.start() if following else len(text)][:64]
+    ends = []
+    if not after:
+        ends = [len(installed)] if following is None else []
+    else:
+        at = installed.find(after, start, start + _MAX_VALUE + len(after))
+        while at >= 0 and len(ends) < _MAX_TRIES:
+            ends.append(at)
+            at = installed.find(after, at + 1, start + _MAX_VALUE + len(after))
+    for end in ends:
+        value = installed[start:end]
+        if len(value) <= _MAX_VALUE and b"\n" not in value:
+            name = match.group(1) or match.group(2)
+            if _solve(built, installed, token, {**values, name: value}):
+                return True
+    return False

@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "assetbuild.manifest",
             "assetbuild.modules.config",
             "assetbuild.modules.maptext",
+            "assetbuild.accept",
         ),
     ),
     ("languages", ("assetbuild.js", "assetbuild.css")),

@@ -270,19 +270,74 @@ def test_a_removed_bundle_leaves_the_manifest_and_new_versions(tmp_path: Path) -
     assert "no bundle produces" not in run(site, "status").stdout
 
 
-def test_imports_are_not_assets(tmp_path: Path) -> None:
+def test_local_imports_are_copied_with_their_own_assets(tmp_path: Path) -> None:
+    from assetbuild.build.results import Built
     from assetbuild.css.urls import rewrite_with_assets
+    from assetbuild.install.assets import read_assets
     from assetbuild.sources import SourceFile
 
     root = tmp_path / "static"
     source = root / "css/source"
-    source.mkdir(parents=True)
-    for name in ("a.css", "b.css", "c.png"):
+    (source / "part").mkdir(parents=True)
+    (root / "vendor/lib/fonts").mkdir(parents=True)
+    for name in ("a.css", "c.png", "part/d.png"):
         (source / name).write_text("x")
-    text = "@import url(\"a.css\") screen;\n@import 'b.css';\n.x{background:url(c.png)}\n"
+    (source / "part/p.css").write_text(".p{background:url(../c.png)}\n.q{background:url(d.png)}\n")
+    (root / "vendor/lib/lib.css").write_text("@font-face{src:url(fonts/l.woff2)}\n")
+    (root / "vendor/lib/fonts/l.woff2").write_text("font")
+    text = (
+        '@import url("a.css") screen;\n@import "part/p.css";\n'
+        "@import '../../vendor/lib/lib.css';\n@import 'https://cdn.example.com/x.css';\n"
+        ".x{background:url(c.png)}\n"
+    )
     src = SourceFile(source / "main.css", "css/source/main.css", text, text, ())
     rewritten, diags, assets = rewrite_with_assets(src, source, root / "css/1", root)
-    assert assets == (("c.png", str(source / "c.png")),)
-    assert "url(c.png)" in rewritten.text  # kept layout: as written
-    assert 'url("../source/a.css")' in rewritten.text and "'../source/b.css'" in rewritten.text
+    places = [place for place, _ in assets]
+    lib = [p for p in places if p.startswith("assets/lib-") and p.endswith(".css")]
+    bare = [p for p in places if p.startswith("assets/a-") and p.endswith(".css")]
+    # A bare name beside the bundles goes to assets/ (it could be taken for a bundle).
+    assert sorted(places) == sorted(["c.png", "part/p.css", *lib, *bare])
+    assert len(lib) == 1 and len(bare) == 1
+    assert "@import 'https://cdn.example.com/x.css'" in rewritten.text  # not local: as written
+    assert f"@import '{lib[0]}'" in rewritten.text
+    assert f'@import url("{bare[0]}")' in rewritten.text
     assert diags == ()
+    built = Built(
+        "css/main.css", "css", ("css/source/main.css",), 1, b"", ("off",), (), None, assets
+    )
+    (read,), problems = read_assets(root, [built])
+    copies = dict(read.assets)
+    assert problems == []
+    # The imported stylesheets' url()s lead to the copies of their files, copied too.
+    assert copies["part/p.css"] == b".p{background:url(../c.png)}\n.q{background:url(d.png)}\n"
+    assert copies["part/d.png"] == b"x"
+    fonts = [p for p in copies if p.startswith("assets/l-") and p.endswith(".woff2")]
+    assert len(fonts) == 1 and copies[fonts[0]] == b"font"
+    assert copies[lib[0]] == f"@font-face{{src:url({fonts[0][len('assets/') :]})}}\n".encode()
+    assert {place for place, _ in read.asset_sources} == set(copies)
+
+
+def test_cli_an_imported_stylesheet_loads_its_files_from_the_version(tmp_path: Path) -> None:
+    from tests.test_cli import run as cli
+
+    css = tmp_path / "css" / "source"
+    (css / "partials").mkdir(parents=True)
+    (css / "img").mkdir()
+    (css / "main.css").write_text('@import "partials/x.css";\n.a { color: red }\n')
+    (css / "partials/x.css").write_text(".x { background: url(../img/b.png) }\n")
+    (css / "img/b.png").write_bytes(b"PNG")
+    first = cli("install", "--static-url", "/s", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    version = tmp_path / "css" / "1"
+    assert (version / "main.css").read_text().startswith('@import "partials/x.css";')
+    assert (version / "partials/x.css").read_text() == ".x { background: url(../img/b.png) }\n"
+    assert (version / "img/b.png").read_bytes() == b"PNG"
+    entry = json.loads((tmp_path / "manifest.json").read_text())["bundles"]["css/main.css"]
+    assert entry["assets"] == ["css/1/img/b.png", "css/1/partials/x.css"]
+    # An edit of the imported stylesheet is a change: a new version, the old one untouched.
+    (css / "partials/x.css").write_text(".x { background: url(../img/b.png); color: blue }\n")
+    assert cli("status", "--check", "--static-url", "/s", cwd=tmp_path).returncode == 1
+    second = cli("install", "--static-url", "/s", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "color: blue" in (tmp_path / "css/2/partials/x.css").read_text()
+    assert "color: blue" not in (version / "partials/x.css").read_text()

@@ -12,6 +12,7 @@ import pytest
 
 from assetbuild import summary
 from assetbuild.build.pipeline import BuildOptions, InstallOutcome, install
+from assetbuild.commands import watch_lines
 from assetbuild.config import Overrides, load_config
 from assetbuild.diagnostics import Diagnostic, Location
 from assetbuild.errors import ConfigError, SourceError
@@ -40,7 +41,11 @@ def site(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_install_json_names_each_bundle_area_and_the_manifest(site: Path) -> None:
     doc = summary.install_json(_install(site), dry_run=False)
-    assert set(doc) == {"ok", "command", "dry_run", "bundles", "areas", "manifest", "diagnostics"}
+    assert set(doc) == {
+        "ok", "command", "dry_run", "bundles", "areas", "manifest", "diagnostics",
+        "accepted_warnings",
+    }  # fmt: skip
+    assert doc["accepted_warnings"] == {"count": 0, "by_warning": {}}
     assert (doc["ok"], doc["command"], doc["dry_run"]) == (True, "install", False)
     assert doc["areas"] == [
         {"area": "css", "action": "created", "version": 1, "previous": None},
@@ -162,16 +167,16 @@ def test_error_message_adds_only_what_the_diagnostics_do_not_say() -> None:
 
 
 def test_watch_what_names_renames_and_changes_a_few_at_a_time() -> None:
-    assert summary.watch_what(Rebuild((), (), 0.0, first=True)) == "started"
-    assert summary.watch_what(Rebuild((), ("js/main.js",), 0.0)) == "rebuild"
+    assert watch_lines.watch_what(Rebuild((), (), 0.0, first=True)) == "started"
+    assert watch_lines.watch_what(Rebuild((), ("js/main.js",), 0.0)) == "rebuild"
     changed = tuple(f"js/source/{c}.js" for c in "abcde")
-    assert summary.watch_what(Rebuild(changed, (), 0.0)) == (
+    assert watch_lines.watch_what(Rebuild(changed, (), 0.0)) == (
         "js/source/a.js, js/source/b.js, js/source/c.js and 2 more changed"
     )
     renamed = (("old.js", "new.js"),)
-    assert summary.watch_what(Rebuild(("old.js", "new.js", "x.js"), (), 0.0, renamed=renamed)) == (
-        "old.js renamed to new.js, x.js changed"
-    )
+    assert watch_lines.watch_what(
+        Rebuild(("old.js", "new.js", "x.js"), (), 0.0, renamed=renamed)
+    ) == ("old.js renamed to new.js, x.js changed")
 
 
 def _readme_keys(sentence: str) -> set[str]:
@@ -184,20 +189,20 @@ def test_watch_events_have_the_keys_the_readme_documents(site: Path) -> None:
     build_keys = _readme_keys(documented[documented.index('{"event": "build"') :])
     outcome = _install(site)
     good = Rebuild(("js/source/a.js",), ("js/main.js",), 0.0123, outcome=outcome)
-    event = summary.watch_event(good, [])
+    event = watch_lines.watch_event(good, [])
     assert set(event) == build_keys
     assert event["installed"] == {"js/main.js": "js/1/main.js"} and event["ms"] == 12
-    assert summary.watch_installed(good) == ["js/main.js installed into js/1"]
+    assert watch_lines.watch_installed(good) == ["js/main.js installed into js/1"]
     error = SourceError("1 error", [_diag("bad")])
     bad = Rebuild(("js/source/a.js",), ("js/main.js",), 0.0, error=error, failed=("js/main.js",))
-    failed = summary.watch_failure_event(bad, error)
+    failed = watch_lines.watch_failure_event(bad, error)
     assert set(failed) == build_keys | {"error", "failed", "config_reloaded"}
     assert (failed["ok"], failed["failed"], failed["config_reloaded"]) == (
         False,
         ["js/main.js"],
         True,
     )
-    lines = summary.watch_failed_lines(bad, error, "12:00:00")
+    lines = watch_lines.watch_failed_lines(bad, error, "12:00:00")
     assert lines == [
         "12:00:00 js/source/a.js changed -> js/main.js failed: 1 error; "
         "the last good output stays installed (0 ms)"

@@ -96,7 +96,9 @@ def test_missing_value_of_other_token(check_only: bool, severity: str) -> None:
     assert text == "{$rev}"
     assert messages == [
         f"js/a.js:1:1: {severity}: token {{$rev}} has no value; set it in [tokens] in "
-        "assetbuild.toml or pass --token rev=VALUE\n    {$rev}\n    ^"
+        "assetbuild.toml or pass --token rev=VALUE"
+        + (" [token-no-value]" if check_only else "")
+        + "\n    {$rev}\n    ^"
     ]
 
 
@@ -106,13 +108,15 @@ def test_missing_value_of_other_token(check_only: bool, severity: str) -> None:
         (
             "x{$statc}",
             False,
-            "js/a.js:1:2: warning: unknown token {$statc} left as is (did you mean {$static}?)",
+            "js/a.js:1:2: warning: unknown token {$statc} left as is (did you mean {$static}?) "
+            "[unknown-token]",
         ),
-        ("x{$zzz}", False, "js/a.js:1:2: warning: unknown token {$zzz} left as is"),
+        ("x{$zzz}", False, "js/a.js:1:2: warning: unknown token {$zzz} left as is [unknown-token]"),
         (
             "{$a}{$a}{$a}",
             False,
-            "js/a.js:1:1: warning: unknown token {$a} left as is (3 occurrences in this file)",
+            "js/a.js:1:1: warning: unknown token {$a} left as is (3 occurrences in this file) "
+            "[unknown-token]",
         ),
         (
             "x{$statc}",
@@ -259,3 +263,36 @@ def test_offsets_round_trip_through_two_substitutions(
     for edit in twice.edits:
         assert edit.orig_end > edit.orig_start
         assert text[edit.orig_start] in "{<" and text[edit.orig_end - 1] in "}>"
+
+
+def test_same_but_unset_reads_one_value_per_token() -> None:
+    from assetbuild.tokens import same_but_unset
+
+    built = b'var a = "{$static}/a.png", b = "<$static>/b.png";'
+    assert same_but_unset(built, b'var a = "/s/a.png", b = "/s/b.png";', ["static"])
+    assert same_but_unset(built, b'var a = "/a.png", b = "/b.png";', ["static"])
+    assert not same_but_unset(built, b'var a = "/s/a.png", b = "/t/b.png";', ["static"])
+    assert not same_but_unset(built, b'var a = "/s/a.png", b = "/s/b.png"; x', ["static"])
+    assert not same_but_unset(built, b'var a = "/s/a.png", b = "/s/b.png";', [])
+    assert not same_but_unset(built, b'var a = "/s\n/a.png", b = "/s\n/b.png";', ["static"])
+    assert same_but_unset(b"plain", b"plain", ["static"])
+
+
+@given(
+    before=st.binary(max_size=40),
+    between=st.binary(min_size=1, max_size=40),
+    after=st.binary(max_size=40),
+    value=st.binary(max_size=30).filter(lambda v: b"\n" not in v and b"{$" not in v),
+)
+def test_same_but_unset_accepts_any_value_put_in_place(
+    before: bytes, between: bytes, after: bytes, value: bytes
+) -> None:
+    from assetbuild.tokens import same_but_unset
+
+    parts = (before, between, after)
+    if any(b"{$" in p or b"<$" in p for p in parts) or between in value:
+        return  # (adjacent tokens, or a value holding the text after it, are ambiguous)
+    built = before + b"{$static}" + between + b"<$static>" + after
+    installed = before + value + between + value + after
+    assert same_but_unset(built, installed, ["static"])
+    assert not same_but_unset(built, installed + b"!", ["static"])

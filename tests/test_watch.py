@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from assetbuild import summary
 from assetbuild.build.results import BuildOptions
+from assetbuild.commands import watch_lines
 from assetbuild.config import load_config
 from assetbuild.errors import ConfigError
 from assetbuild.watch import WatchDir, watch_dirs
@@ -429,14 +429,16 @@ def test_added_and_removed_files_are_reported_as_such(harness: Harness, site: Pa
     (site / "js/source/c.js").write_text("var c = 3;\n")
     r = harness.next()
     assert r.ok and r.added == ("js/source/c.js",) and r.removed == ()
-    assert summary.watch_what(r) == "js/source/c.js added"
+    assert watch_lines.watch_what(r) == "js/source/c.js added"
     (site / "js/source/c.js").unlink()
     r = harness.next()
     assert r.ok and r.removed == ("js/source/c.js",) and r.added == ()
-    assert summary.watch_what(r) == "js/source/c.js removed"
+    assert watch_lines.watch_what(r) == "js/source/c.js removed"
     (site / "js/source/a.js").write_text("var a = 2;\n")
     r = harness.next()
-    assert (r.added, r.removed) == ((), ()) and summary.watch_what(r) == "js/source/a.js changed"
+    assert (r.added, r.removed) == ((), ()) and watch_lines.watch_what(
+        r
+    ) == "js/source/a.js changed"
 
 
 def test_a_config_restored_to_good_says_so(harness: Harness, site: Path) -> None:
@@ -448,10 +450,10 @@ def test_a_config_restored_to_good_says_so(harness: Harness, site: Path) -> None
     config.write_text(good)
     r = harness.next()
     assert r.ok and r.config_restored and r.outputs == ()
-    assert summary.watch_built_lines(r, "12:00:00") == [
+    assert watch_lines.watch_built_lines(r, "12:00:00") == [
         "12:00:00 assetbuild.toml is good again; nothing changed"
     ]
-    assert summary.watch_event(r, [])["config_restored"] is True
+    assert watch_lines.watch_event(r, [])["config_restored"] is True
 
 
 def test_command_says_added_removed_and_good_again(

@@ -81,3 +81,24 @@ def test_init_in_an_empty_directory_writes_an_example(tmp_path: Path) -> None:
     assert "# [[bundle]]" in text
     check = run("check", cwd=tmp_path)
     assert check.returncode == 2 and "bundle" in check.stderr  # a valid file, but no bundle yet
+
+
+def test_status_without_a_manifest_takes_a_token_without_value_as_any_value(
+    site: Path,  # noqa: F811
+) -> None:
+    never = run("status", "--check", "--json", cwd=site)
+    assert never.returncode == 1, never.stderr  # nothing installed yet: that is a change
+    assert "has no value" not in never.stderr and "error" not in never.stderr
+    states = {s["name"]: s["state"] for s in json.loads(never.stdout)["bundles"]}
+    assert set(states.values()) == {"not-installed"}
+    installed = run("install", "--static-url", "https://cdn.example.com/st/", "-q", cwd=site)
+    assert installed.returncode == 0, installed.stderr
+    assert "{$static}" in "".join(p.read_text() for p in (site / "js" / "source").glob("*.js"))
+    (site / "manifest.json").unlink()  # lost (or a PHP manifest): the value is unknown
+    status = run("status", "--check", cwd=site)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "changed" not in status.stdout and "has no value" not in status.stderr
+    source = sorted((site / "js" / "source").glob("*.js"))[-1]
+    source.write_text(source.read_text() + "\nvar edited = 1;\n")
+    changed = run("status", "--check", cwd=site)
+    assert changed.returncode == 1 and "changed" in changed.stdout

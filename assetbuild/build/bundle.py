@@ -160,7 +160,12 @@ def _file_map(
             return mapped_file(kind, src, input_text, output, shift, input_map), diags
         except InputMapProblem as exc:
             diags = (
-                Diagnostic("warning", f"{exc}; mapped to this file itself", Location(src.display)),
+                Diagnostic(
+                    "warning",
+                    f"{exc}; mapped to this file itself",
+                    Location(src.display),
+                    code="input-map",
+                ),
             )
             return mapped_file(kind, src, input_text, output, shift, None, compose=False), diags
     except (NoMap, MapProblem) as exc:
@@ -168,6 +173,7 @@ def _file_map(
             "warning",
             f"no source map for this file's bundle: {exc} (this is a limit of assetbuild)",
             Location(src.display),
+            code="no-sourcemap",
         )
         return None, (*diags, warning)
 
@@ -183,6 +189,7 @@ def _fallback_warning(src: Any, language: str, fast: str, method: str) -> tuple[
             f"{fast} would change this {language} file's meaning and the safe minifier "
             "could not be verified; shipped unminified",
             Location(src.display),
+            code="unminified",
         ),
     )
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assetbuild.accept.entries import partition
 from assetbuild.build.bundle import join_bundle, output_dir_for
 from assetbuild.build.executor import run_jobs
 from assetbuild.build.results import (
@@ -85,6 +86,8 @@ def build(
         plans.append((spec, jobs, raw_size))
 
     all_jobs = [job for plan in plans if not isinstance(plan, Built) for job in plan[1]]
+    if any(job.kind == "css" for job in all_jobs):
+        diags.extend(_values_note())
     cache = session.cache()
     results = run_jobs(all_jobs, cache=cache, on_progress=on_progress)
     built: list[Built] = []
@@ -141,9 +144,24 @@ def build(
                     "warning",
                     "[[modules]] trees are installed locally and by `build --out`, not yet into "
                     "a target (`target` / `--target`) by this version of assetbuild",
+                    code="modules-not-uploaded",
                 )
             )
-    return BuildResult(tuple(built), tuple(diags), trees)
+    shown, accepted = partition(diags, config.accept, config.root)
+    return BuildResult(tuple(built), shown, trees, accepted)
+
+
+def _values_note() -> tuple[Diagnostic, ...]:
+    """Once a run that reads stylesheets: their values are not checked without the engine."""
+    from assetbuild.css import values
+
+    if values.available():
+        return ()
+    message = (
+        "CSS values are not checked against their properties' grammars: that check runs in the "
+        "V8 engine (mini-racer), which is not installed here or is turned off (ASSETBUILD_ENGINE)"
+    )
+    return (Diagnostic("warning", message, code=values.UNCHECKED),)
 
 
 def _session(config: Config | Session, options: BuildOptions | None) -> Session:
@@ -370,9 +388,12 @@ def install(
             p: texts[p] if p in texts else session.memory.prepared.original(p)
             for p in snapshot.young
         }
-        state.record(
-            config, snapshot, result.bundles, outputs, report, result.diagnostics, read=read
-        )
+        # The accepted warnings too: the no-change answer counts them again (and shows them
+        # once the config accepts them no more).
+        warnings = [
+            d for d in (*result.diagnostics, *result.accepted) if d.code != "css-value-unchecked"
+        ]
+        state.record(config, snapshot, result.bundles, outputs, report, warnings, read=read)
     previous = {name: entry["size"] for name, entry in report.previous.items()}
     sizes = _variant_sizes(config, report.entries, dry_run, outputs)
     return InstallOutcome(result, report, previous, sizes)

@@ -120,6 +120,7 @@ class BuildResult:
     bundles: tuple[Built, ...]
     diagnostics: tuple[Diagnostic, ...]
     modules: TreesResult | None = None  # the [[modules]] trees, when configured
+    accepted: tuple[Diagnostic, ...] = ()  # warnings [[accept]] silences: counted, not shown
 
     @property
     def ok(self) -> bool:

@@ -312,7 +312,7 @@ class ContentCache:
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         """Warnings about the cache itself (unwritable directory), once each."""
         return tuple(
-            Diagnostic("warning", w, Location(str(self.directory)))
+            Diagnostic("warning", w, Location(str(self.directory)), code="cache")
             for w in dict.fromkeys(self.warnings)
         )
 

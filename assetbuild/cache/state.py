@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetbuild import __version__, stamps
+from assetbuild.accept.entries import partition
 from assetbuild.build.results import (
     AreaResult,
     BuildOptions,
@@ -150,11 +151,8 @@ def saved(config: Config, snapshot: Snapshot) -> dict[str, Any] | None:
 
 
 def quick_proofs(config: Config, saved: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """What the proof just made says of the paths whose stamps are too young to prove anything yet
-    (quick.py's racily clean entries, as git confirms them): an installed file's or a young source's
-    SHA-256 as proven, an area's version numbers as listed. Content, not stamps: a later run that
-    finds the same stamp and this content can answer at once instead of giving up for ~2 s.
-    """
+    """What the proof says of paths too young for their stamps (quick.py's racily clean entries,
+    as git confirms them): a file's SHA-256 as proven, an area's version numbers as listed."""
     from assetbuild.cachehome import read_cache_file
     from assetbuild.sources import max_source_bytes, source_kind
 
@@ -686,8 +684,12 @@ def up_to_date(
         modules=modules,
     )
     sizes = {b.output: b.size for b in built}
+    shown, accepted = partition(diags, config.accept, config.root)
     return InstallOutcome(
-        BuildResult(tuple(built), diags), report, sizes, {} if dry_run else variants
+        BuildResult(tuple(built), shown, None, accepted),
+        report,
+        sizes,
+        {} if dry_run else variants,
     )
 
 

@@ -148,7 +148,10 @@ class _Scan:
             self.stopped = True
             self.diagnostics.append(
                 self.src.diagnostic(
-                    "warning", f"stopped checking this file after {_MAX_ERRORS} errors", offset
+                    "warning",
+                    f"stopped checking this file after {_MAX_ERRORS} errors",
+                    offset,
+                    code="too-many-errors",
                 )
             )
 
@@ -325,6 +328,7 @@ class _Scan:
                 "invalid url(): an unquoted URL cannot contain spaces, quotes or '(' "
                 "(browsers drop this declaration); put the URL in quotes",
                 start,
+                code="css-url",
             )
         )
         return end + 1
@@ -545,6 +549,7 @@ def _charset_header(
                 f'@charset "{first_value}" declared, but sources are read and bundles written '
                 'as UTF-8; the bundle declares @charset "UTF-8"',
                 first_rule.start,
+                code="charset",
             )
         )
         first_value = "UTF-8"

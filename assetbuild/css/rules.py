@@ -59,13 +59,19 @@ _MAX_REPORTS = 50
 # Blocks nested deeper than this are not walked (the walk recurses; browsers cap nesting too).
 _MAX_DEPTH = 64
 _DQ = '"'
+# The warnings' names ([[accept]] in a config names them).
+_STRAY = "css-stray-text"  # text or ';' between rules, text after the last one
+_DECLARATION = "css-declaration"  # no ':', no value, a missing ';'
 
 
 def rule_diagnostics(src: SourceFile, tokens: Tokens, *, strict: bool) -> list[Diagnostic]:
     """Warnings (errors when `strict`) for what browsers would drop; `tokens` must be clean."""
     walk = _Walk(src, tokens, "error" if strict else "warning")
     walk.rules(0, len(tokens.codes), top=True)
-    return walk.diagnostics
+    # Then every value against its property's grammar, in one call into the engine (values.py).
+    from assetbuild.css.values import value_diagnostics
+
+    return walk.diagnostics + value_diagnostics(src, walk.values, walk.severity)
 
 
 class _Walk:
@@ -81,13 +87,20 @@ class _Walk:
         self.severity: Severity = severity
         self.diagnostics: list[Diagnostic] = []
         self.depth = 0
+        self.values: list[tuple[str, int, int]] = []  # (property, value's start, end) in the text
+        self.descriptors = 0  # inside @font-face and the like: descriptors, not properties
 
-    def report(self, message: str, index: int, notes: tuple[Diagnostic, ...] = ()) -> None:
-        self.report_at(message, self.to_text(self.starts[index]), notes)
+    def report(
+        self, code: str, message: str, index: int, notes: tuple[Diagnostic, ...] = ()
+    ) -> None:
+        self.report_at(code, message, self.to_text(self.starts[index]), notes)
 
-    def report_at(self, message: str, offset: int, notes: tuple[Diagnostic, ...] = ()) -> None:
+    def report_at(
+        self, code: str, message: str, offset: int, notes: tuple[Diagnostic, ...] = ()
+    ) -> None:
         if len(self.diagnostics) < _MAX_REPORTS:
-            self.diagnostics.append(self.src.diagnostic(self.severity, message, offset, notes))
+            found = self.src.diagnostic(self.severity, message, offset, notes, code=code)
+            self.diagnostics.append(found)
 
     def skip_blank(self, i: int, end: int) -> int:
         codes = self.codes
@@ -127,12 +140,14 @@ class _Walk:
                 i = self.at_rule(i, end, in_style=False)
                 continue
             if code == SEMI:
-                self.report("a stray ';' between rules: browsers skip it (remove it)", i)
+                self.report(_STRAY, "a stray ';' between rules: browsers skip it (remove it)", i)
                 i += 1
                 continue
             block = self.find(i, end, (OPEN_CURLY,))
             if block >= end:
-                self.report("text after the last rule, with no '{' block: browsers ignore it", i)
+                self.report(
+                    _STRAY, "text after the last rule, with no '{' block: browsers ignore it", i
+                )
                 return
             self.qualified_rule(i, block, keyframes=keyframes, nested=False)
             i = self.jump[block] + 1
@@ -148,6 +163,7 @@ class _Walk:
                 after = self.skip_blank(self.find(after, block, (SEMI,)) + 1, block)
             note = self.note("the rule browsers drop with it starts here", after)
             self.report(
+                _STRAY,
                 f"stray text between rules, {_short(first_line, quote=_DQ)}: browsers read it as part of "
                 "the next rule's selector and drop that rule",
                 i,
@@ -179,7 +195,11 @@ class _Walk:
             else:
                 self.rules(stop + 1, close, top=False)
         elif name in _DECLARATION_BLOCKS:
-            self.declarations(stop + 1, close)
+            self.descriptors += 1
+            try:
+                self.declarations(stop + 1, close)
+            finally:
+                self.descriptors -= 1
         elif name in _KEYFRAMES:
             self.rules(stop + 1, close, top=False, keyframes=True)
         return close + 1
@@ -225,6 +245,7 @@ class _Walk:
             if codes[i] == LITERAL and toks[i] in ("*", "_") and i + 1 < end:
                 return  # the `*zoom: 1` hack for old Internet Explorer: dropped on purpose
             self.report(
+                _DECLARATION,
                 f"invalid declaration: {_short(self.text_of(i, end))} is not 'property: value'; "
                 "browsers drop it",
                 i,
@@ -233,6 +254,7 @@ class _Walk:
         colon = self.skip_blank(i + 1, end)
         if colon >= end or codes[colon] != COLON:
             self.report(
+                _DECLARATION,
                 f"invalid declaration: expected ':' after '{toks[i]}'; browsers drop it"
                 + ("" if colon >= end else f" (found {_short(self.text_of(colon, end))})"),
                 i,
@@ -253,7 +275,11 @@ class _Walk:
                         return
             return
         if start >= end or codes[start] == BANG:
-            self.report(f"'{self.toks[name]}' has no value: browsers drop this declaration", name)
+            self.report(
+                _DECLARATION,
+                f"'{self.toks[name]}' has no value: browsers drop this declaration",
+                name,
+            )
             return
         j = start
         while j < end:
@@ -267,11 +293,18 @@ class _Walk:
                 if after < end and codes[after] == COLON:
                     return  # `filter: progid:DXImageTransform...`: old Internet Explorer only
             j = self.jump[j] + 1 if OPEN_FN <= code < CLOSE_PAREN else j + 1
+        if not self.descriptors:
+            bang = self.find(start, end, (BANG,))
+            stop = (
+                self.to_text(self.starts[bang]) if bang < len(self.starts) else len(self.src.text)
+            )
+            self.values.append((toks[name], self.to_text(self.starts[start]), stop))
 
     def missing_semicolon(self, name: int, j: int) -> None:
         first, second = self.toks[name], self.toks[j]
         consequence = f"'{second}' is never set" if first.startswith("--") else "drop both"
         self.report(
+            _DECLARATION,
             f"missing ';' before '{second}': browsers read '{first}' and '{second}' as one "
             f"declaration and {consequence}",
             j,
@@ -290,6 +323,7 @@ class _Walk:
             return
         offset, message = problem
         self.report_at(
+            "css-selector",
             f"invalid selector ({message}): browsers drop this whole rule",
             self.to_text(start + offset),
         )
@@ -311,6 +345,7 @@ class _Walk:
                 expect_item = True
             else:
                 self.report(
+                    "css-selector",
                     f"invalid keyframe selector {_short(self.text_of(i, block))} "
                     "(expected 'from', 'to' or percentages): browsers drop this keyframe",
                     j,

@@ -148,19 +148,24 @@ def rewrite_with_assets(
     *,
     check_exists: bool = True,
     copy_assets: bool = True,
+    base: str = "",
 ) -> tuple[SourceFile, tuple[Diagnostic, ...], tuple[tuple[str, str], ...]]:
     """Rewrite relative url()s to the copies of their files beside the bundle (see `asset_place`),
     and return those files as (place relative to the bundle's directory, absolute source path).
 
-    An @import, a reference that leaves the root, and one to a hidden file or a version directory
-    are rewritten to reach the file where it is, as before; whether the file can be copied (a
-    regular file of bounded size inside the root) is decided when it is read (install/assets).
+    A local stylesheet named by an @import (`.css`) is such a file too: its copy is itself
+    rewritten when it is read (install/assets), `base` then being the directory of its place,
+    so the url()s of the copy lead to the copies of its files. Another @import, a reference that
+    leaves the root, and one to a hidden file or a version directory are rewritten to reach the
+    file where it is, as before; whether the file can be copied (a regular file of bounded size
+    inside the root) is decided when it is read (install/assets).
     """
     source_abs = os.path.abspath(source_dir)
     area_abs = os.path.dirname(os.path.abspath(output_dir))
     root_abs_for_assets = os.path.abspath(root)
     assets: dict[str, str] = {}
-    dir_rel = quote(Path(os.path.relpath(source_abs, os.path.abspath(output_dir))).as_posix())
+    here = os.path.join(os.path.abspath(output_dir), *base.split("/")) if base else output_dir
+    dir_rel = quote(Path(os.path.relpath(source_abs, os.path.abspath(here))).as_posix())
     pieces: list[str] = []
     pos = 0
     url_edits: list[tuple[int, int, str]] = []  # (start, end) in src.text, replacement
@@ -174,11 +179,12 @@ def rewrite_with_assets(
         if check_exists and not os.path.exists(target):
             missing.setdefault(target, []).append(ref)
         place = None
-        if copy_assets and not ref.is_import and path and not path.endswith("/"):
+        copied = not ref.is_import or unquote(path).lower().endswith(".css")
+        if copy_assets and copied and path and not path.endswith("/"):
             place = asset_place(target, area_abs, root_abs_for_assets)
         if place is not None:
             assets.setdefault(place, target)
-            new_path: str | None = quote(place)
+            new_path: str | None = quote(posixpath.relpath(place, base) if base else place)
             if new_path == path:
                 new_path = None
         else:
@@ -297,6 +303,7 @@ def _missing(src: SourceFile, refs: list[_Reference], target: str, root: str) ->
         f"url() points at a missing file: {refs[0].value.strip()} "
         f"(looked for {Path(shown).as_posix()}){more}",
         refs[0].start,
+        code="missing-asset",
     )
 
 

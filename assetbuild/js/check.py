@@ -490,7 +490,7 @@ def _strict_warnings(reports: Sequence[JsReport]) -> tuple[Diagnostic, ...]:
                 "the bundle, so this file will run in sloppy mode (put it inside a function "
                 "wrapper to keep strict mode)"
             )
-        found.append(Diagnostic("warning", message, report.use_strict))
+        found.append(Diagnostic("warning", message, report.use_strict, code="use-strict"))
     return tuple(found)
 
 

@@ -151,6 +151,7 @@ class _Engine:
         self._analyze_all: Any = functions[2]
         self._tokens: Any = functions[3]
         self._safe_all: Any = functions[4]
+        self._extensions: dict[str, Any] = {}  # name -> the function its scripts made (lazily)
         self._lock = threading.Lock()
         self.pid = os.getpid()
         self.startup_seconds = time.perf_counter() - started
@@ -161,6 +162,7 @@ class _Engine:
         self.cancel()  # a call of another thread, still running: it ends now
         with self._lock:
             del self._check, self._same_all, self._analyze_all, self._tokens, self._safe_all
+            self._extensions.clear()
             try:
                 # The isolate runs one task at a time: once this answers, a script terminated by
                 # a cancellation has answered too (onto the open loop, which ignores it).
@@ -199,6 +201,20 @@ class _Engine:
                 raise
             finally:
                 self._running = None
+
+    def extension(self, name: str, scripts: Callable[[], Sequence[str]]) -> Any:
+        """The function the last of `scripts` evaluates to, the scripts evaluated once per engine."""
+        with self._lock:
+            found = self._extensions.get(name)
+            if found is None:
+                from assetbuild.interrupts import deferred
+
+                with deferred():  # half-evaluated scripts would stay in the isolate
+                    *before, last = scripts()
+                    for text in before:
+                        self._racer.eval(text)
+                    found = self._extensions[name] = self._racer.eval(last)
+            return found
 
     def check(self, text: str, module: bool) -> EngineVerdict | None:
         from py_mini_racer import JSEvalException, JSTimeoutException
@@ -456,6 +472,22 @@ def _close() -> None:
 def startup_seconds() -> float:
     """Load the engine now (once per process); the seconds its start-up took."""
     return _engine().startup_seconds
+
+
+def call_extension(name: str, scripts: Callable[[], Sequence[str]], argument: str) -> str | None:
+    """Call, with one string, the function that `scripts` make (evaluated once per engine; the last
+    one evaluates to the function), in this thread's engine; its string answer, or None when the
+    engine could not answer (time, memory, text it cannot take). Other languages' checks (CSS
+    values: css/values.py) run in the engine this way, beside the JavaScript checks."""
+    from py_mini_racer import JSEvalException, JSTimeoutException
+
+    if has_lone_surrogate(argument):
+        return None
+    engine = _engine()
+    try:
+        return str(engine.call(engine.extension(name, scripts), len(argument), argument))
+    except (JSEvalException, JSTimeoutException):
+        return None
 
 
 def check_scripts(texts: Sequence[str], *, module: bool = False) -> list[EngineVerdict | None]:

@@ -236,4 +236,5 @@ def _warning(output: str, why: str) -> Diagnostic:
     return Diagnostic(
         "warning",
         f"{output} ships without a source map: {why} (a limit of assetbuild, not of the sources)",
+        code="no-sourcemap",
     )

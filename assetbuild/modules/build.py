@@ -247,7 +247,9 @@ def _build_one(
     if minifying and analysed.method == "none":
         found.append(
             src.diagnostic(
-                "warning", "no minified form of this module could be verified; it ships unminified"
+                "warning",
+                "no minified form of this module could be verified; it ships unminified",
+                code="unminified",
             )
         )
     return BuiltModule(

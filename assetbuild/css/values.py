@@ -1,0 +1,101 @@
+"""Declarations whose value cannot parse for their property: browsers drop them.
+
+The grammars are css-tree's (vendored: `vendor/csstree.js`, MIT), the ones stylelint uses, matched
+by its lexer in the V8 engine that checks JavaScript (`js/engine.py`; `values.js` is the JavaScript
+side): one call per stylesheet, never per declaration. Only what the grammars can decide is asked:
+never custom properties, vendor-prefixed properties or values, values holding `var()`, `env()`,
+`attr()` (their value is known only in the browser), escapes (the `\\9` hack), old Internet
+Explorer's `expression()` and `progid:`; the lexer itself leaves alone properties it does not know.
+Without the engine (an esprima-only install, `ASSETBUILD_ENGINE=esprima`) nothing is checked here,
+and the build says so once (`css-value-unchecked`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from collections.abc import Sequence
+from importlib import resources
+
+from assetbuild.diagnostics import Diagnostic, Severity
+from assetbuild.sources import SourceFile
+
+CODE = "css-value"
+UNCHECKED = "css-value-unchecked"
+_MAX_REPORTS = 50  # per file, as for the rule check
+_PROPERTY = re.compile(r"[a-z][a-z-]*")
+# Values only a browser can decide, or written for browsers of another age or engine.
+_UNDECIDABLE = re.compile(
+    r"var\(|env\(|attr\(|expression\(|progid:|\\|\{\$|<\$|(?<![\w-])-(?:webkit|moz|ms|o|khtml)-",
+    re.IGNORECASE,
+)
+# A declaration: (property as written, start and end of its value in the file's text; the end
+# excludes `!important` and the `;`).
+Declaration = tuple[str, int, int]
+
+
+def available() -> bool:
+    """Whether values can be checked here: the engine is installed and not turned off."""
+    if os.environ.get("ASSETBUILD_ENGINE", "auto").strip().lower() == "esprima":
+        return False
+    from assetbuild.js import engine
+
+    return engine.available()
+
+
+def value_diagnostics(
+    src: SourceFile, declarations: Sequence[Declaration], severity: Severity
+) -> list[Diagnostic]:
+    """A warning (an error when `severity` says so) per value that does not fit its property."""
+    asked: list[tuple[str, str, int]] = []
+    for name, start, end in declarations:
+        prop = name.lower()
+        value = src.text[start:end].rstrip()
+        if _PROPERTY.fullmatch(prop) and value and not _UNDECIDABLE.search(value):
+            asked.append((prop, value, start))
+    if not asked or not available():
+        return []
+    from assetbuild.js import engine
+
+    payload = json.dumps([[prop, value] for prop, value, _ in asked])
+    answer = engine.call_extension("css-values", _scripts, payload)
+    if answer is None:
+        return []  # the engine could not answer (time, memory): nothing is claimed
+    found: list[Diagnostic] = []
+    for (prop, value, start), mismatch in zip(asked, json.loads(answer), strict=True):
+        if mismatch is None or len(found) >= _MAX_REPORTS:
+            continue
+        syntax, at, length = str(mismatch[0]), int(mismatch[1]), int(mismatch[2])
+        index = _index(value, at)
+        bad = value[index : _index(value, at + length)] if length > 0 else ""
+        what = f"'{_short(bad)}' in " if bad and bad != value else ""
+        message = (
+            f"invalid value: {what}'{prop}: {_short(value)}' does not fit the property's grammar "
+            f"{_short(syntax, 60)}; browsers drop this declaration"
+        )
+        found.append(src.diagnostic(severity, message, start + index, code=CODE))
+    return found
+
+
+@functools.cache
+def _scripts() -> tuple[str, str]:
+    vendor = resources.files("assetbuild.css.vendor").joinpath("csstree.js").read_text("utf-8")
+    harness = resources.files("assetbuild.css").joinpath("values.js").read_text("utf-8")
+    return vendor, harness
+
+
+def _index(text: str, utf16: int) -> int:
+    """The index in `text` of a UTF-16 offset (the engine's), clamped to the text."""
+    units = 0
+    for i, char in enumerate(text):
+        if units >= utf16:
+            return i
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(text)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
