@@ -401,7 +401,7 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
             from assetbuild.remote.connect import open_target
             from assetbuild.remote.prune import remote_prune
 
-            target = open_target(config.target)
+            target = open_target(config.target, manifest_format=config.manifest_format)
             report = remote_prune(target, areas, keep=keep, min_age=seconds, dry_run=dry_run)
         else:
             report = prune_versions(

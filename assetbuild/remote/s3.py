@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from assetbuild.errors import ConfigError, InstallError
 from assetbuild.manifest import MANIFEST_MAX_BYTES
-from assetbuild.remote.target import MANIFEST_KEY, Headers, StoredObject
+from assetbuild.remote.target import MANIFEST_TYPES, Headers, StoredObject, manifest_key
 from assetbuild.remote.url import TargetURL
 
 T = TypeVar("T")
@@ -50,8 +50,10 @@ def _boto3() -> Any:
 class S3Target:
     """Objects under `s3://bucket/prefix/`, created only by conditional writes."""
 
-    def __init__(self, url: TargetURL, client: Any) -> None:
+    def __init__(self, url: TargetURL, client: Any, manifest_format: str = "json") -> None:
         self.url = str(url)
+        self.manifest_format = manifest_format
+        self.manifest_key = manifest_key(manifest_format)
         self.bucket = url.bucket
         self.prefix = url.prefix + "/" if url.prefix else ""
         self.client = client
@@ -61,7 +63,9 @@ class S3Target:
         self._sdk_error = BotoCoreError
 
     @classmethod
-    def connect(cls, url: TargetURL, environ: Mapping[str, str]) -> S3Target:
+    def connect(
+        cls, url: TargetURL, environ: Mapping[str, str], manifest_format: str = "json"
+    ) -> S3Target:
         boto3 = _boto3()
         from botocore.config import Config
 
@@ -82,7 +86,7 @@ class S3Target:
             client = boto3.session.Session().client("s3", config=Config(**options))
         except Exception as exc:  # botocore's configuration errors (a bad profile, region)
             raise InstallError(f"cannot open {url}: {exc}") from None
-        return cls(url, client)
+        return cls(url, client, manifest_format)
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -125,17 +129,19 @@ class S3Target:
     def read_manifest(self) -> tuple[bytes | None, str | None]:
         def get() -> tuple[bytes | None, str | None]:
             try:
-                got = self.client.get_object(Bucket=self.bucket, Key=self._key(MANIFEST_KEY))
+                got = self.client.get_object(Bucket=self.bucket, Key=self._key(self.manifest_key))
             except self._client_error as exc:
                 if self._code(exc) in _MISSING:
                     return None, None
                 raise
             if got["ContentLength"] > MANIFEST_MAX_BYTES:
                 got["Body"].close()
-                raise InstallError(f"{self.url}/{MANIFEST_KEY} is larger than a manifest can be")
+                raise InstallError(
+                    f"{self.url}/{self.manifest_key} is larger than a manifest can be"
+                )
             return got["Body"].read(), got["ETag"]
 
-        return self._call("read", MANIFEST_KEY, get)
+        return self._call("read", self.manifest_key, get)
 
     def versions(self, area: str) -> list[int]:
         base = self._key(f"{area}/" if area else "")
@@ -224,9 +230,9 @@ class S3Target:
             try:
                 self.client.put_object(
                     Bucket=self.bucket,
-                    Key=self._key(MANIFEST_KEY),
+                    Key=self._key(self.manifest_key),
                     Body=data,
-                    ContentType="application/json; charset=utf-8",
+                    ContentType=MANIFEST_TYPES[self.manifest_format],
                     CacheControl=cache_control,
                     ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode(),
                     **condition,
@@ -240,7 +246,7 @@ class S3Target:
                 raise
             return True
 
-        return self._call("write", MANIFEST_KEY, put)
+        return self._call("write", self.manifest_key, put)
 
     def objects(self, prefix: str) -> list[StoredObject]:
         def listing() -> list[StoredObject]:
