@@ -352,3 +352,160 @@ def test_dry_run_status_and_prune_with_a_target_in_the_config(
     assert not [k for k in keys if k.startswith(("site/js/1/", "site/js/2/"))]
     assert "site/css/1/site.css" in keys  # named by the manifest
     assert check_remote(server, bucket) == []
+
+
+# -- what the store says no with: a proxy answers chosen requests with S3's own errors ------------
+
+
+@pytest.fixture
+def faults(server: s3.S3Server) -> Iterator[list[s3.FaultProxy]]:
+    proxies: list[s3.FaultProxy] = []
+    yield proxies
+    for proxy in proxies:
+        proxy.stop()
+
+
+def through(faults: list[s3.FaultProxy], server: s3.S3Server, rule: Any) -> s3.FaultProxy:
+    proxy = s3.FaultProxy(server.endpoint, rule)
+    faults.append(proxy)
+    return proxy
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("method", "key", "said"),
+    [
+        ("PUT", "site/js/2/main.js", "cannot upload js/2/main.js: AccessDenied (Access Denied)"),
+        ("PUT", "site/manifest.json", "cannot write manifest.json: AccessDenied (Access Denied)"),
+        ("GET", "site/manifest.json", "cannot read manifest.json: AccessDenied (Access Denied)"),
+        ("HEAD", "site/js/2/main.js", "cannot check js/2/main.js: 403 (Forbidden)"),
+    ],
+)
+def test_access_denied_is_one_clear_line_exit_3_and_the_manifest_names_only_complete_objects(
+    tmp_path: Path,
+    server: s3.S3Server,
+    bucket: str,
+    faults: list[s3.FaultProxy],
+    method: str,
+    key: str,
+    said: str,
+) -> None:
+    site = write_site(tmp_path / "site")
+    assert install(site, server, bucket).returncode == 0
+    before = remote_manifest(server, bucket)
+    write_site(site, state=1)
+    proxy = through(
+        faults,
+        server,
+        lambda m, k, n: s3.Fault("AccessDenied") if (m, k) == (method, key) else None,
+    )
+    denied = install(site, server, bucket, env={"AWS_ENDPOINT_URL": proxy.endpoint})
+    line = one_error_line(denied)
+    assert line.startswith(f"assetbuild: error: s3://{bucket}/site: {said}"), line
+    assert "may not do this" in line or "access denied" in line
+    assert proxy.attempts(method, key) == ["AccessDenied"]  # refused, never retried
+    assert remote_manifest(server, bucket) == before
+    assert check_remote(server, bucket) == []
+    assert s3.overwritten(server.client(), bucket) == []
+
+
+def test_throttling_5xx_and_resets_are_retried_with_backoff_and_the_install_succeeds(
+    tmp_path: Path, server: s3.S3Server, bucket: str, faults: list[s3.FaultProxy]
+) -> None:
+    site = write_site(tmp_path / "site")
+    assert install(site, server, bucket).returncode == 0
+    write_site(site, state=1)
+    plan = {
+        ("PUT", "site/js/2/main.js"): [s3.Fault("SlowDown"), s3.Fault("SlowDown")],
+        # Stored, then the answer is a 500: the retry's conditional write finds the same bytes.
+        ("PUT", "site/js/2/main.js.gz"): [s3.Fault("InternalError", after=True)],
+        ("GET", "site/manifest.json"): [s3.Fault("reset")],
+        ("HEAD", "site/js/2/main.js"): [s3.Fault("SlowDown")],
+    }
+
+    def rule(method: str, key: str, n: int) -> s3.Fault | None:
+        planned = plan.get((method, key), [])
+        return planned[n] if n < len(planned) else None
+
+    proxy = through(faults, server, rule)
+    done = install(site, server, bucket, "--json", env={"AWS_ENDPOINT_URL": proxy.endpoint})
+    assert done.returncode == 0, done.stderr
+    # The SDK's standard retries (no AWS_MAX_ATTEMPTS here: assetbuild's own configuration).
+    assert proxy.attempts("PUT", "site/js/2/main.js") == ["SlowDown", "SlowDown", None]
+    assert proxy.attempts("PUT", "site/js/2/main.js.gz") == ["InternalError", None]
+    assert proxy.attempts("GET", "site/manifest.json") == ["reset", None]
+    assert proxy.attempts("HEAD", "site/js/2/main.js") == ["SlowDown", None]
+    remote = json.loads(done.stdout)["remote"]
+    assert (remote["uploaded"], remote["skipped"]) == (1, 1)  # the .gz was there, identical
+    assert remote_manifest(server, bucket)["bundles"]["js/main.js"]["path"] == "js/2/main.js"
+    assert check_remote(server, bucket) == []
+    assert s3.overwritten(server.client(), bucket) == []
+
+
+def test_persistent_throttling_stops_with_exit_3_after_the_configured_attempts(
+    tmp_path: Path, server: s3.S3Server, bucket: str, faults: list[s3.FaultProxy]
+) -> None:
+    site = write_site(tmp_path / "site")
+    assert install(site, server, bucket).returncode == 0
+    before = remote_manifest(server, bucket)
+    write_site(site, state=1)
+    proxy = through(
+        faults, server, lambda m, k, n: s3.Fault("SlowDown") if m == "PUT" and "/js/" in k else None
+    )
+    env = {"AWS_ENDPOINT_URL": proxy.endpoint, "AWS_MAX_ATTEMPTS": "2"}
+    line = one_error_line(install(site, server, bucket, env=env))
+    assert "SlowDown (Please reduce your request rate.), 2 attempts" in line, line
+    assert "throttled the requests past the SDK's retries; run again later" in line
+    assert {
+        len(proxy.attempts("PUT", k)) for k in ("site/js/2/main.js", "site/js/2/main.js.gz")
+    } <= {0, 2}
+    assert remote_manifest(server, bucket) == before
+    assert check_remote(server, bucket) == []
+
+
+def test_a_store_message_cannot_forge_lines_or_escapes(
+    tmp_path: Path, server: s3.S3Server, bucket: str, faults: list[s3.FaultProxy]
+) -> None:
+    # XML carries no escape character (\x1b); a newline and a bidi override it does carry.
+    s3.S3_ERRORS["Forged"] = (400, "bad\nassetbuild: ok, all uploaded\u202e")
+    try:
+        proxy = through(faults, server, lambda m, k, n: s3.Fault("Forged") if m == "GET" else None)
+        site = write_site(tmp_path / "site")
+        done = install(site, server, bucket, env={"AWS_ENDPOINT_URL": proxy.endpoint})
+    finally:
+        del s3.S3_ERRORS["Forged"]
+    line = one_error_line(done)
+    assert "\u202e" not in done.stderr and "Forged (bad assetbuild: ok, all uploaded )" in line
+
+
+def test_retries_follow_the_aws_configuration_else_standard_mode_with_5_attempts() -> None:
+    from assetbuild.errors import ConfigError
+    from assetbuild.remote.s3 import retries
+
+    assert retries({}, {}) == {"mode": "standard", "total_max_attempts": 5}
+    assert retries({"AWS_RETRY_MODE": "adaptive", "AWS_MAX_ATTEMPTS": "9"}, {}) == {
+        "mode": "adaptive",
+        "total_max_attempts": 9,
+    }
+    profile = {"retry_mode": "legacy", "max_attempts": "3"}
+    assert retries({}, profile) == {"mode": "legacy", "total_max_attempts": 3}
+    assert retries({"AWS_MAX_ATTEMPTS": "4"}, profile)["total_max_attempts"] == 4
+    for env in ({"AWS_RETRY_MODE": "fast"}, {"AWS_MAX_ATTEMPTS": "0"}, {"AWS_MAX_ATTEMPTS": "x"}):
+        with pytest.raises(ConfigError):
+            retries(env, {})
+
+
+def test_the_client_is_configured_with_the_retries(server: s3.S3Server) -> None:
+    from assetbuild.remote.s3 import S3Target
+    from assetbuild.remote.url import parse_target
+
+    env = server.env()
+    target = S3Target.connect(parse_target("s3://a-bucket/x"), env)
+    assert target.client.meta.config.retries == {"mode": "standard", "total_max_attempts": 5}
