@@ -410,3 +410,16 @@ def test_a_special_file_or_link_in_a_directory_target_is_never_read_through(
     with pytest.raises(InstallError, match="symbolic link"):
         remote_install(target, outputs(b"x"), manifest=settings_for(tmp_path))
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_upload_progress_counts_every_object_up_to_its_total(tmp_path: Path) -> None:
+    target = DirectoryTarget(tmp_path / "bucket")
+    seen: list[tuple[int, int]] = []
+    remote_install(
+        target,
+        mapped(b"one", b"{}"),
+        manifest=settings_for(tmp_path),
+        on_progress=lambda done, total: seen.append((done, total)),
+    )
+    # js: the map, its .gz, the bundle's .gz, the bundle; css: the bundle.
+    assert [done for done, _ in seen] == [1, 2, 3, 4, 5] and {t for _, t in seen} == {5}

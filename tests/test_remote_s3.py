@@ -346,6 +346,7 @@ def test_dry_run_status_and_prune_with_a_target_in_the_config(
     assert young.returncode == 0 and "younger than 1h" in young.stdout
     pruned = run(site, server, "prune", "--keep", "2", "--min-age", "0", "--json")
     assert pruned.returncode == 0, pruned.stderr
+    assert json.loads(pruned.stdout)["target"] == f"s3://{bucket}/site"
     removed = json.loads(pruned.stdout)["report"]["removed"]
     assert [(r["area"], r["version"]) for r in removed] == [("js", 2), ("js", 1)]
     keys = s3.keys(server.client(), bucket)
@@ -509,3 +510,93 @@ def test_the_client_is_configured_with_the_retries(server: s3.S3Server) -> None:
     env = server.env()
     target = S3Target.connect(parse_target("s3://a-bucket/x"), env)
     assert target.client.meta.config.retries == {"mode": "standard", "total_max_attempts": 5}
+
+
+# -- the remote manifest as PHP; maps inside their bundle's entry ---------------------------------
+
+
+@pytest.mark.parametrize("point", ["uploaded", "manifest"])
+def test_a_php_site_keeps_manifest_php_in_the_bucket_written_last_and_read_back(
+    tmp_path: Path, server: s3.S3Server, bucket: str, point: str
+) -> None:
+    from assetbuild.manifest import parse_php
+
+    site = write_site(tmp_path / "site")
+    (site / "assetbuild.toml").write_text('manifest = "manifest.php"\n' + CONFIG)
+    assert install(site, server, bucket).returncode == 0
+    client = server.client()
+    keys = s3.keys(client, bucket)
+    assert "site/manifest.php" in keys and "site/manifest.json" not in keys
+    head = client.head_object(Bucket=bucket, Key="site/manifest.php")
+    assert (head["ContentType"], head["CacheControl"]) == ("text/plain; charset=utf-8", "no-cache")
+    before = client.get_object(Bucket=bucket, Key="site/manifest.php")["Body"].read()
+    assert before == (site / "static/manifest.php").read_bytes()
+    # Read back: a fresh checkout uploads nothing.
+    fresh = tmp_path / "fresh"
+    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("manifest.*", ".assetbuild-*"))
+    (fresh / "assetbuild.toml").write_text('manifest = "manifest.php"\n' + CONFIG)
+    again = install(fresh, server, bucket, "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["remote"]["uploaded"] == 0
+    # Killed before the manifest is replaced: it still names only the complete version.
+    write_site(fresh, state=1)
+    (fresh / "assetbuild.toml").write_text('manifest = "manifest.php"\n' + CONFIG)
+    assert install(fresh, server, bucket, fault=point).returncode == -signal.SIGKILL
+    assert client.get_object(Bucket=bucket, Key="site/manifest.php")["Body"].read() == before
+    done = install(fresh, server, bucket)
+    assert done.returncode == 0, done.stderr
+    now = client.get_object(Bucket=bucket, Key="site/manifest.php")["Body"].read()
+    bundles = parse_php(now)["bundles"]
+    assert (bundles["js/main.js"]["path"], bundles["css/site.css"]["path"]) == (
+        "js/2/main.js",
+        "css/1/site.css",
+    )
+    assert s3.overwritten(client, bucket, mutable=("manifest.php",)) == []
+
+
+def test_the_same_build_gives_the_same_manifest_entries_locally_and_in_the_bucket(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    site = write_site(tmp_path / "site")
+    (site / "assetbuild.toml").write_text('sourcemap = "linked"\n' + CONFIG)
+    local = tmp_path / "local"
+    shutil.copytree(site, local)
+    done = run(local, server, "install", "--json")
+    assert done.returncode == 0, done.stderr
+    pushed = install(site, server, bucket, "--json")
+    assert pushed.returncode == 0, pushed.stderr
+    entries = json.loads((local / "static/manifest.json").read_bytes())["bundles"]
+    assert remote_manifest(server, bucket)["bundles"] == entries
+    assert entries["js/main.js"]["map"]["path"] == "js/1/main.js.map"
+    # The --json reports agree too, but for the remote's counts and where the manifest is.
+    here, there = json.loads(done.stdout), json.loads(pushed.stdout)
+    assert there.pop("remote")["uploaded"] == 8  # 2 bundles, 2 maps, and each one's .gz
+    here.pop("manifest"), there.pop("manifest")
+    assert [b.pop("sources") for b in here["bundles"]] == [
+        b.pop("sources") for b in there["bundles"]
+    ]
+    assert here == there
+    client = server.client()
+    for key, encoding in (("site/js/1/main.js.map", None), ("site/css/1/site.css.map.gz", "gzip")):
+        head = client.head_object(Bucket=bucket, Key=key)
+        assert head["ContentType"] == "application/json; charset=utf-8"
+        assert head["CacheControl"] == "public, max-age=31536000, immutable"
+        assert head.get("ContentEncoding") == encoding
+    body = client.get_object(Bucket=bucket, Key="site/js/1/main.js.map")["Body"].read()
+    assert body == (local / "static/js/1/main.js.map").read_bytes()
+
+
+def test_status_with_a_target_judges_url_assets_as_install_does(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    site = write_site(tmp_path / "site")
+    (site / "static/css/src/a.css").write_text("@font-face { src: url(../fonts/a.woff2); }\n")
+    (site / "static/css/fonts").mkdir()
+    (site / "static/css/fonts/a.woff2").write_bytes(b"font-1")
+    (site / "assetbuild.toml").write_text(f'target = "s3://{bucket}/site"\n' + CONFIG)
+    assert run(site, server, "install", "-q").returncode == 0
+    status = run(site, server, "status", "--check", "--json")
+    assert status.returncode == 0, status.stdout + status.stderr
+    (site / "static/css/fonts/a.woff2").write_bytes(b"font-2")  # the stylesheet's bytes are equal
+    status = run(site, server, "status", "--check", "--json")
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert json.loads(status.stdout)["changed"] == ["css/site.css"]

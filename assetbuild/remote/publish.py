@@ -434,8 +434,12 @@ def _areas(
                 version,
                 max(before) if before else None,
                 tuple(
-                    InstalledFile(f.name, e["path"], "written" if f in fresh else "unchanged")
+                    InstalledFile(name, path, "written" if f in fresh else "unchanged")
                     for f, e in placed
+                    for name, path in (
+                        (f.name, e["path"]),
+                        *(((f.name + ".map", e["map"]["path"]),) if "map" in e else ()),
+                    )
                 ),
             )
         )
