@@ -231,6 +231,10 @@ def test_store_errors_are_clear_messages_with_exit_3(tmp_path: Path, server: s3.
     assert missing.returncode == 3
     assert "NoSuchBucket" in missing.stderr and "create it first" in missing.stderr
     assert "Traceback" not in missing.stderr
+    for command in (("status",), ("prune", "--keep", "1"), ("install", "--dry-run")):
+        elsewhere = run(site, server, *command, "--target", "s3://no-such-bucket-here/site")
+        assert elsewhere.returncode == 3, (command, elsewhere.stderr)
+        assert "NoSuchBucket" in elsewhere.stderr and "Traceback" not in elsewhere.stderr
     closed = install(
         site,
         server,
@@ -550,6 +554,8 @@ def test_a_php_site_keeps_manifest_php_in_the_bucket_written_last_and_read_back(
         "js/2/main.js",
         "css/1/site.css",
     )
+    status = run(fresh, server, "status", "--check", "--target", f"s3://{bucket}/site")
+    assert status.returncode == 0, status.stdout + status.stderr  # judged from the PHP
     assert s3.overwritten(client, bucket, mutable=("manifest.php",)) == []
 
 
