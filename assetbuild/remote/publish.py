@@ -221,7 +221,8 @@ def read_entries(raw: bytes | None, fmt: str) -> dict[str, BundleEntry]:
             alone = found[name]
             if alone["path"] == bundle["path"] + ".map":
                 del found[name]
-                bundle["map"] = {"path": alone["path"], "url": alone["url"], "size": alone["size"]}
+                url = alone.get("url", "")
+                bundle["map"] = {"path": alone["path"], "url": url, "size": alone["size"]}
     return found
 
 
@@ -264,6 +265,7 @@ def _area_of(entry: BundleEntry) -> tuple[str, int] | None:
 class _Uploader:
     def __init__(self, target: Target, stats: RemoteStats, on_object: Callable[[], None]):
         self.target, self.stats, self.on_object = target, stats, on_object
+        self.counting = threading.Lock()  # the pool's threads count into one RemoteStats
         self.pool = ThreadPoolExecutor(UPLOADS, thread_name_prefix="assetbuild-upload")
 
     def _one(self, key: str, data: bytes) -> bool:
@@ -275,12 +277,14 @@ class _Uploader:
                     f"{self.target.url}: {key} was uploaded, but the store reports another size "
                     "or checksum; nothing names it. Run again"
                 )
-            self.stats.uploaded += 1
-            self.stats.uploaded_bytes += len(data)
+            with self.counting:
+                self.stats.uploaded += 1
+                self.stats.uploaded_bytes += len(data)
             self.on_object()
             return True
         if self.target.fetch(key, len(data)) == data:
-            self.stats.skipped += 1
+            with self.counting:
+                self.stats.skipped += 1
             self.on_object()
             return True
         return False
