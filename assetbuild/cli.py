@@ -400,12 +400,14 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
         config = _load(settings)
         seconds = parse_duration(min_age)
         areas = sorted({b.area for b in config.bundles} | {t.area for t in config.modules})
+        where = None  # a target's URL: the paths of its versions are relative to it
         if config.target is not None:
             from assetbuild.remote.connect import open_target
             from assetbuild.remote.prune import remote_prune
 
-            target = open_target(config.target)
+            target = open_target(config.target, manifest_format=config.manifest_format)
             report = remote_prune(target, areas, keep=keep, min_age=seconds, dry_run=dry_run)
+            where = target.url
         else:
             report = prune_versions(
                 config.root,
@@ -417,7 +419,7 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
                 lock_timeout=config.lock_timeout,
             )
         if settings.json:
-            _emit_json(summary.prune_json(report, dry_run))
+            _emit_json(summary.prune_json(report, dry_run, where))
         elif not settings.quiet:
             click.echo(summary.prune_text(report, dry_run))
 

@@ -393,7 +393,7 @@ def bundle_status(config: Config, result: BuildResult) -> list[BundleStatus]:
     """Each built bundle against the file of the same name in its area's newest version (with a
     target: against the entry the remote manifest names)."""
     if config.target is not None:
-        return _remote_status(config.target, result)
+        return _remote_status(config, result)
     from assetbuild.fsutil import RefusedFile, read_regular
     from assetbuild.tokens import same_but_unset
     from assetbuild.versions import list_versions
@@ -494,29 +494,28 @@ def orphan_lines(found: Sequence[str]) -> list[str]:
     return [f"{path}: installed, but no bundle produces it any more" for path in found]
 
 
-def _remote_status(url: str, result: BuildResult) -> list[BundleStatus]:
-    import json
-
-    from assetbuild.manifest import integrity
+def _remote_status(config: Config, result: BuildResult) -> list[BundleStatus]:
+    """`status --target`: each bundle against the entry the remote manifest names, judged as the
+    install judges it (bytes, and its url() assets' bytes in the store)."""
+    from assetbuild.build.results import Output
     from assetbuild.remote.connect import open_target
+    from assetbuild.remote.publish import read_entries, same, version_files
 
-    target = open_target(url)
-    raw = target.read_manifest()[0]
-    try:
-        bundles = json.loads(raw)["bundles"] if raw is not None else {}
-    except (ValueError, KeyError, TypeError, RecursionError):
-        bundles = {}
+    assert config.target is not None
+    target = open_target(config.target, manifest_format=config.manifest_format)
+    entries = read_entries(target.read_manifest()[0], target.manifest_format)
+    outputs = [Output(b.output, b.data, (), b.assets) for b in result.bundles]
+    files = {f.name: (area, f) for area, fs in version_files(outputs).items() for f in fs}
     listed: dict[str, tuple[int, ...]] = {}
     statuses = []
     for b in result.bundles:
-        area = str(Path(b.output).parent) if "/" in b.output else ""
+        area, f = files[b.output]
         if area not in listed:
             listed[area] = tuple(target.versions(area))
-        entry = bundles.get(b.output) if isinstance(bundles, dict) else None
-        entry = entry if isinstance(entry, dict) else {}
-        current = entry.get("version") if isinstance(entry.get("version"), int) else None
-        same = entry.get("integrity") == integrity(b.data) and entry.get("size") == len(b.data)
-        state = "up to date" if same else ("not installed" if current is None else "changed")
+        entry = entries.get(b.output)
+        current = entry["version"] if entry is not None else None
+        up = same(entry, area, f, target, exact=False)
+        state = "up to date" if up else ("not installed" if current is None else "changed")
         statuses.append(BundleStatus(b.output, listed[area], current, state))
     return statuses
 
@@ -573,9 +572,10 @@ def plain(obj: object) -> object:
     return obj
 
 
-def prune_json(report: PruneReport, dry_run: bool) -> dict[str, Any]:
-    """The `prune --json` document."""
-    return {"ok": True, "command": "prune", "dry_run": dry_run, "report": plain(report)}
+def prune_json(report: PruneReport, dry_run: bool, target: str | None = None) -> dict[str, Any]:
+    """The `prune --json` document; with a target, its URL (the paths are relative to it)."""
+    document = {"ok": True, "command": "prune", "dry_run": dry_run, "report": plain(report)}
+    return document | ({"target": target} if target is not None else {})
 
 
 def prune_text(report: PruneReport, dry_run: bool) -> str:

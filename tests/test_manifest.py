@@ -20,6 +20,7 @@ from assetbuild.manifest import (
     bundle_entry,
     integrity,
     make_url,
+    parse_php,
     php_string,
     read_manifest,
     render_json,
@@ -299,3 +300,77 @@ def test_reader_imports_stay_light(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# -- reading our PHP back (a remote manifest.php decides the next install) -----------------------
+
+_KEYS = st.text(max_size=12)
+_LEAVES = st.one_of(st.text(max_size=20), st.integers(-(2**40), 2**40), st.booleans(), st.none())
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.dictionaries(_KEYS, inner, min_size=1, max_size=4),
+        st.lists(inner, min_size=1, max_size=4),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_KEYS, _VALUES, max_size=5))
+def test_php_reads_back_what_render_php_wrote(value: dict[str, object]) -> None:
+    raw = render_php(value)  # type: ignore[arg-type]  # any shape renders alike
+    assert parse_php(raw) == _empty_as_mapping(value)
+    assert render_php(parse_php(raw)) == raw
+
+
+def _empty_as_mapping(value: object) -> object:
+    """`render_php` writes `{}` and `[]` alike; the reader gives a mapping for both."""
+    if isinstance(value, dict):
+        return {k: _empty_as_mapping(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_empty_as_mapping(v) for v in value] if value else {}
+    return value
+
+
+def test_a_whole_manifest_reads_back_equal_to_its_json() -> None:
+    data = build_manifest(entries())
+    assert parse_php(render_php(data)) == json.loads(render_json(data))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"return [];",
+        b"<?php return system('id');",
+        b"<?php return ['a' => `id`];",
+        b"<?php return ['a' => 1] . 'x';",
+        b"<?php return ['a' => 1]; echo 1;",
+        b"<?php return ['a' => 1]",
+        b"<?php return ['a' => 1, 2];",
+        b"<?php return [1, 'a' => 2];",
+        b"<?php return ['a' => \"x\"];",
+        b"<?php return ['a' => 1.5];",
+        b"<?php return [[] => 1];",
+        b"<?php return ['unterminated];",
+        b"<?php return " + b"[" * 40 + b"]" * 40 + b";",
+        b"<?php return " + b"[" * 100_000,
+        b"<?php return ['\xff' => 1];",
+    ],
+)
+def test_php_that_assetbuild_did_not_write_is_refused(raw: bytes) -> None:
+    with pytest.raises(ValueError):
+        parse_php(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.binary(max_size=200) | st.text(max_size=200).map(lambda t: ("<?php return " + t).encode())
+)
+def test_any_bytes_are_read_or_refused_with_a_value_error(raw: bytes) -> None:
+    try:
+        value = parse_php(raw)
+    except ValueError:
+        return  # refused, with a reason (never another exception, never a hang)
+    assert isinstance(value, dict | list | str | int | bool) or value is None

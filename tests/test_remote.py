@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from assetbuild.build.results import ManifestSettings, Output
 from assetbuild.errors import ConfigError, InstallError
+from assetbuild.manifest import parse_php
 from assetbuild.remote.prune import remote_prune
 from assetbuild.remote.publish import remote_install
 from assetbuild.remote.target import DirectoryTarget, Headers, headers_for
@@ -57,11 +58,58 @@ def test_versions_come_from_the_remote_manifest_and_unchanged_bundles_keep_their
     assert (tmp_path / "bucket/js/1/main.js").read_bytes() == b"one"
 
 
-def test_a_php_site_gets_a_php_local_manifest_and_a_json_remote_one(tmp_path: Path) -> None:
-    target = DirectoryTarget(tmp_path / "bucket")
+def test_a_php_site_gets_the_same_php_manifest_remotely_and_locally(tmp_path: Path) -> None:
+    target = DirectoryTarget(tmp_path / "bucket", "php")
+    first = remote_install(target, outputs(b"one"), manifest=settings_for(tmp_path, "php"))
+    assert first.changed and target.manifest_key == "manifest.php"
+    remote_php = (tmp_path / "bucket/manifest.php").read_bytes()
+    assert remote_php.startswith(b"<?php") and not (tmp_path / "bucket/manifest.json").exists()
+    assert (tmp_path / "local/manifest.php").read_bytes() == remote_php
+    assert parse_php(remote_php)["bundles"]["js/main.js"]["path"] == "js/1/main.js"
+    # Read back to decide: the same build changes nothing, an edit keeps the others' URLs.
+    again = remote_install(target, outputs(b"one"), manifest=settings_for(tmp_path, "php"))
+    assert not again.changed and again.stats.uploaded == 0
+    third = remote_install(target, outputs(b"two"), manifest=settings_for(tmp_path, "php"))
+    assert {a.area: (a.action, a.version) for a in third.areas} == {
+        "css": ("up-to-date", 1),
+        "js": ("bumped", 2),
+    }
+    bundles = parse_php((tmp_path / "bucket/manifest.php").read_bytes())["bundles"]
+    assert (bundles["js/main.js"]["path"], bundles["css/site.css"]["path"]) == (
+        "js/2/main.js",
+        "css/1/site.css",
+    )
+
+
+def test_a_php_manifest_replaced_meanwhile_is_read_again(tmp_path: Path) -> None:
+    php = settings_for(tmp_path, "php")
+    remote_install(DirectoryTarget(tmp_path / "bucket", "php"), outputs(b"one"), manifest=php)
+    other = settings_for(tmp_path / "other", "php")
+    target = Racing(tmp_path / "bucket", outputs(b"one", b"css2"), other, "php")
+    done = remote_install(target, outputs(b"two", b"a{}"), manifest=php)
+    assert done.stats.manifest_retries == 1
+    bundles = parse_php((tmp_path / "bucket/manifest.php").read_bytes())["bundles"]
+    assert bundles["js/main.js"]["path"] == "js/2/main.js"
+    assert bundles["css/site.css"]["path"] == "css/3/site.css"  # css/2 is the other run's
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"<?php system('touch pwned'); return [];",
+        b"<?php\nreturn ['bundles' => ['js/main.js' => ['path' => 'js/9/main.js']]];\n",
+        b"<?php return [" * 10_000,
+        b"{}",
+    ],
+)
+def test_a_hostile_php_manifest_is_rewritten_never_trusted(tmp_path: Path, raw: bytes) -> None:
+    target = DirectoryTarget(tmp_path / "bucket", "php")
+    (tmp_path / "bucket").mkdir()
+    (tmp_path / "bucket/manifest.php").write_bytes(raw)
     remote_install(target, outputs(b"one"), manifest=settings_for(tmp_path, "php"))
-    assert (tmp_path / "local/manifest.php").read_text().startswith("<?php")
-    assert remote(target)["js/main.js"]["version"] == 1
+    bundles = parse_php((tmp_path / "bucket/manifest.php").read_bytes())["bundles"]
+    assert set(bundles) == {"js/main.js", "css/site.css"}
+    assert bundles["js/main.js"]["version"] == 1
 
 
 def test_a_version_holding_other_bytes_is_skipped_and_a_resumed_one_completed(
@@ -84,14 +132,17 @@ def test_a_version_holding_other_bytes_is_skipped_and_a_resumed_one_completed(
 class Racing(DirectoryTarget):
     """A target where another installer replaces the manifest just before our first write."""
 
-    def __init__(self, directory: Path, other: list[Output], local: ManifestSettings) -> None:
-        super().__init__(directory)
+    def __init__(
+        self, directory: Path, other: list[Output], local: ManifestSettings, fmt: str = "json"
+    ) -> None:
+        super().__init__(directory, fmt)
         self.other, self.local, self.raced = other, local, False
 
     def put_manifest(self, data: bytes, token: str | None, cache_control: str) -> bool:
         if not self.raced:
             self.raced = True
-            remote_install(DirectoryTarget(self.directory), self.other, manifest=self.local)
+            inner = DirectoryTarget(self.directory, self.manifest_format)
+            remote_install(inner, self.other, manifest=self.local)
         return super().put_manifest(data, token, cache_control)
 
 
@@ -262,3 +313,113 @@ def test_a_stylesheets_url_assets_go_up_beside_it_and_an_edited_font_is_a_change
     assert (tmp_path / "bucket/css/2/fonts/a.woff2").read_bytes() == b"font-2"
     assert (tmp_path / "bucket/css/2/site.css").read_bytes() == css
     assert (tmp_path / "bucket/css/1/fonts/a.woff2").read_bytes() == b"font-1"  # never rewritten
+
+
+def mapped(js: bytes, sourcemap: bytes) -> list[Output]:
+    """A bundle with its map, as the build hands them over (the map an output of its own)."""
+    return [
+        Output("js/main.js", js, ((".gz", b"gz:" + js),)),
+        Output("js/main.js.map", sourcemap, ((".gz", b"gz:" + sourcemap),)),
+        Output("css/site.css", b"a{}"),
+    ]
+
+
+def test_a_map_goes_up_in_its_bundles_version_and_is_listed_in_its_entry(tmp_path: Path) -> None:
+    target = Counting(tmp_path / "bucket")
+    remote_install(target, mapped(b"one", b'{"v":1}'), manifest=settings_for(tmp_path))
+    bundles = remote(target)
+    assert set(bundles) == {"js/main.js", "css/site.css"}  # no entry of its own
+    assert bundles["js/main.js"]["map"] == {
+        "path": "js/1/main.js.map",
+        "url": "https://cdn.example.com/js/1/main.js.map",
+        "size": 7,
+    }
+    assert (tmp_path / "bucket/js/1/main.js.map").read_bytes() == b'{"v":1}'
+    assert (tmp_path / "bucket/js/1/main.js.map.gz").read_bytes() == b'gz:{"v":1}'
+    # Unchanged: one manifest read and one HEAD of the map (it has no integrity in the entry).
+    target.calls.clear()
+    again = remote_install(target, mapped(b"one", b'{"v":1}'), manifest=settings_for(tmp_path))
+    target.calls.pop("fetch", None)  # DirectoryTarget.verify reads through fetch
+    assert not again.changed and target.calls == {"read_manifest": 1, "verify": 1}
+    # Only the map changed (a comment moved lines; same size): the bundle links `main.js.map`
+    # beside it, so both go up as js/2, never a bundle in js/1 with its map in js/2.
+    moved = remote_install(target, mapped(b"one", b'{"v":2}'), manifest=settings_for(tmp_path))
+    assert {a.area: (a.action, a.version) for a in moved.areas}["js"] == ("bumped", 2)
+    entry = remote(target)["js/main.js"]
+    assert (entry["path"], entry["map"]) == (
+        "js/2/main.js",
+        {"path": "js/2/main.js.map", "url": "https://cdn.example.com/js/2/main.js.map", "size": 7},
+    )
+    assert (tmp_path / "bucket/js/2/main.js.map").read_bytes() == b'{"v":2}'
+    # Maps turned off: the entry names no map (a new version without one).
+    plain = remote_install(target, outputs(b"one", b"a{}"), manifest=settings_for(tmp_path))
+    assert "map" not in remote(target)["js/main.js"] and plain.changed
+
+
+def test_a_map_listed_on_its_own_by_an_older_install_is_folded_without_a_new_version(
+    tmp_path: Path,
+) -> None:
+    target = DirectoryTarget(tmp_path / "bucket")
+    remote_install(target, mapped(b"one", b"{}"), manifest=settings_for(tmp_path))
+    data = json.loads((tmp_path / "bucket/manifest.json").read_bytes())
+    bundle = data["bundles"]["js/main.js"]
+    found = bundle.pop("map")
+    data["bundles"]["js/main.js.map"] = {
+        **found,
+        "version": 1,
+        "integrity": "sha384-x",
+        "variants": {"gz": {"path": found["path"] + ".gz", "size": 4}},
+    }
+    (tmp_path / "bucket/manifest.json").write_text(json.dumps(data))
+    done = remote_install(target, mapped(b"one", b"{}"), manifest=settings_for(tmp_path))
+    assert done.stats.uploaded == 0 and [a.action for a in done.areas] == ["up-to-date"] * 2
+    bundles = remote(target)
+    assert set(bundles) == {"js/main.js", "css/site.css"}
+    assert bundles["js/main.js"]["map"]["path"] == "js/1/main.js.map"
+
+
+def test_prune_keeps_what_either_manifest_format_names(tmp_path: Path) -> None:
+    json_site = DirectoryTarget(tmp_path / "bucket")
+    for n in range(1, 4):
+        remote_install(json_site, outputs(b"v%d" % n), manifest=settings_for(tmp_path))
+    php_site = DirectoryTarget(tmp_path / "bucket", "php")  # the site switched formats
+    remote_install(php_site, outputs(b"v9"), manifest=settings_for(tmp_path, "php"))
+    later = time.time() + 7200
+    report = remote_prune(php_site, ["js"], keep=1, min_age=3600, dry_run=True, now=later)
+    reasons = {d.version: d.reason for d in report.kept}
+    assert reasons == {4: "current", 3: "in the manifest"}  # js/3: the old manifest.json's
+    assert [d.version for d in report.removed] == [2, 1]
+    (tmp_path / "bucket/manifest.json").write_bytes(b"{not json")
+    with pytest.raises(ConfigError, match=r"manifest\.json cannot be read"):
+        remote_prune(php_site, ["js"], keep=1, min_age=0, dry_run=True)
+
+
+def test_a_special_file_or_link_in_a_directory_target_is_never_read_through(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    (tmp_path / "bucket").mkdir()
+    os.mkfifo(tmp_path / "bucket/manifest.json")
+    target = DirectoryTarget(tmp_path / "bucket")
+    with pytest.raises(InstallError, match="FIFO"):
+        remote_install(target, outputs(b"x"), manifest=settings_for(tmp_path))
+    (tmp_path / "bucket/manifest.json").unlink()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "bucket/js").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(InstallError, match="symbolic link"):
+        remote_install(target, outputs(b"x"), manifest=settings_for(tmp_path))
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_upload_progress_counts_every_object_up_to_its_total(tmp_path: Path) -> None:
+    target = DirectoryTarget(tmp_path / "bucket")
+    seen: list[tuple[int, int]] = []
+    remote_install(
+        target,
+        mapped(b"one", b"{}"),
+        manifest=settings_for(tmp_path),
+        on_progress=lambda done, total: seen.append((done, total)),
+    )
+    # js: the map, its .gz, the bundle's .gz, the bundle; css: the bundle.
+    assert [done for done, _ in seen] == [1, 2, 3, 4, 5] and {t for _, t in seen} == {5}

@@ -231,6 +231,10 @@ def test_store_errors_are_clear_messages_with_exit_3(tmp_path: Path, server: s3.
     assert missing.returncode == 3
     assert "NoSuchBucket" in missing.stderr and "create it first" in missing.stderr
     assert "Traceback" not in missing.stderr
+    for command in (("status",), ("prune", "--keep", "1"), ("install", "--dry-run")):
+        elsewhere = run(site, server, *command, "--target", "s3://no-such-bucket-here/site")
+        assert elsewhere.returncode == 3, (command, elsewhere.stderr)
+        assert "NoSuchBucket" in elsewhere.stderr and "Traceback" not in elsewhere.stderr
     closed = install(
         site,
         server,
@@ -346,9 +350,259 @@ def test_dry_run_status_and_prune_with_a_target_in_the_config(
     assert young.returncode == 0 and "younger than 1h" in young.stdout
     pruned = run(site, server, "prune", "--keep", "2", "--min-age", "0", "--json")
     assert pruned.returncode == 0, pruned.stderr
+    assert json.loads(pruned.stdout)["target"] == f"s3://{bucket}/site"
     removed = json.loads(pruned.stdout)["report"]["removed"]
     assert [(r["area"], r["version"]) for r in removed] == [("js", 2), ("js", 1)]
     keys = s3.keys(server.client(), bucket)
     assert not [k for k in keys if k.startswith(("site/js/1/", "site/js/2/"))]
     assert "site/css/1/site.css" in keys  # named by the manifest
     assert check_remote(server, bucket) == []
+
+
+# -- what the store says no with: a proxy answers chosen requests with S3's own errors ------------
+
+
+@pytest.fixture
+def faults(server: s3.S3Server) -> Iterator[list[s3.FaultProxy]]:
+    proxies: list[s3.FaultProxy] = []
+    yield proxies
+    for proxy in proxies:
+        proxy.stop()
+
+
+def through(faults: list[s3.FaultProxy], server: s3.S3Server, rule: Any) -> s3.FaultProxy:
+    proxy = s3.FaultProxy(server.endpoint, rule)
+    faults.append(proxy)
+    return proxy
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("method", "key", "said"),
+    [
+        ("PUT", "site/js/2/main.js", "cannot upload js/2/main.js: AccessDenied (Access Denied)"),
+        ("PUT", "site/manifest.json", "cannot write manifest.json: AccessDenied (Access Denied)"),
+        ("GET", "site/manifest.json", "cannot read manifest.json: AccessDenied (Access Denied)"),
+        ("HEAD", "site/js/2/main.js", "cannot check js/2/main.js: 403 (Forbidden)"),
+    ],
+)
+def test_access_denied_is_one_clear_line_exit_3_and_the_manifest_names_only_complete_objects(
+    tmp_path: Path,
+    server: s3.S3Server,
+    bucket: str,
+    faults: list[s3.FaultProxy],
+    method: str,
+    key: str,
+    said: str,
+) -> None:
+    site = write_site(tmp_path / "site")
+    assert install(site, server, bucket).returncode == 0
+    before = remote_manifest(server, bucket)
+    write_site(site, state=1)
+    proxy = through(
+        faults,
+        server,
+        lambda m, k, n: s3.Fault("AccessDenied") if (m, k) == (method, key) else None,
+    )
+    denied = install(site, server, bucket, env={"AWS_ENDPOINT_URL": proxy.endpoint})
+    line = one_error_line(denied)
+    assert line.startswith(f"assetbuild: error: s3://{bucket}/site: {said}"), line
+    assert "may not do this" in line or "access denied" in line
+    assert proxy.attempts(method, key) == ["AccessDenied"]  # refused, never retried
+    assert remote_manifest(server, bucket) == before
+    assert check_remote(server, bucket) == []
+    assert s3.overwritten(server.client(), bucket) == []
+
+
+def test_throttling_5xx_and_resets_are_retried_with_backoff_and_the_install_succeeds(
+    tmp_path: Path, server: s3.S3Server, bucket: str, faults: list[s3.FaultProxy]
+) -> None:
+    site = write_site(tmp_path / "site")
+    assert install(site, server, bucket).returncode == 0
+    write_site(site, state=1)
+    plan = {
+        ("PUT", "site/js/2/main.js"): [s3.Fault("SlowDown"), s3.Fault("SlowDown")],
+        # Stored, then the answer is a 500: the retry's conditional write finds the same bytes.
+        ("PUT", "site/js/2/main.js.gz"): [s3.Fault("InternalError", after=True)],
+        ("GET", "site/manifest.json"): [s3.Fault("reset")],
+        ("HEAD", "site/js/2/main.js"): [s3.Fault("SlowDown")],
+    }
+
+    def rule(method: str, key: str, n: int) -> s3.Fault | None:
+        planned = plan.get((method, key), [])
+        return planned[n] if n < len(planned) else None
+
+    proxy = through(faults, server, rule)
+    done = install(site, server, bucket, "--json", env={"AWS_ENDPOINT_URL": proxy.endpoint})
+    assert done.returncode == 0, done.stderr
+    # The SDK's standard retries (no AWS_MAX_ATTEMPTS here: assetbuild's own configuration).
+    assert proxy.attempts("PUT", "site/js/2/main.js") == ["SlowDown", "SlowDown", None]
+    assert proxy.attempts("PUT", "site/js/2/main.js.gz") == ["InternalError", None]
+    assert proxy.attempts("GET", "site/manifest.json") == ["reset", None]
+    assert proxy.attempts("HEAD", "site/js/2/main.js") == ["SlowDown", None]
+    remote = json.loads(done.stdout)["remote"]
+    assert (remote["uploaded"], remote["skipped"]) == (1, 1)  # the .gz was there, identical
+    assert remote_manifest(server, bucket)["bundles"]["js/main.js"]["path"] == "js/2/main.js"
+    assert check_remote(server, bucket) == []
+    assert s3.overwritten(server.client(), bucket) == []
+
+
+def test_persistent_throttling_stops_with_exit_3_after_the_configured_attempts(
+    tmp_path: Path, server: s3.S3Server, bucket: str, faults: list[s3.FaultProxy]
+) -> None:
+    site = write_site(tmp_path / "site")
+    assert install(site, server, bucket).returncode == 0
+    before = remote_manifest(server, bucket)
+    write_site(site, state=1)
+    proxy = through(
+        faults, server, lambda m, k, n: s3.Fault("SlowDown") if m == "PUT" and "/js/" in k else None
+    )
+    env = {"AWS_ENDPOINT_URL": proxy.endpoint, "AWS_MAX_ATTEMPTS": "2"}
+    line = one_error_line(install(site, server, bucket, env=env))
+    assert "SlowDown (Please reduce your request rate.), 2 attempts" in line, line
+    assert "throttled the requests past the SDK's retries; run again later" in line
+    assert {
+        len(proxy.attempts("PUT", k)) for k in ("site/js/2/main.js", "site/js/2/main.js.gz")
+    } <= {0, 2}
+    assert remote_manifest(server, bucket) == before
+    assert check_remote(server, bucket) == []
+
+
+def test_a_store_message_cannot_forge_lines_or_escapes(
+    tmp_path: Path, server: s3.S3Server, bucket: str, faults: list[s3.FaultProxy]
+) -> None:
+    # XML carries no escape character (\x1b); a newline and a bidi override it does carry.
+    s3.S3_ERRORS["Forged"] = (400, "bad\nassetbuild: ok, all uploaded\u202e")
+    try:
+        proxy = through(faults, server, lambda m, k, n: s3.Fault("Forged") if m == "GET" else None)
+        site = write_site(tmp_path / "site")
+        done = install(site, server, bucket, env={"AWS_ENDPOINT_URL": proxy.endpoint})
+    finally:
+        del s3.S3_ERRORS["Forged"]
+    line = one_error_line(done)
+    assert "\u202e" not in done.stderr and "Forged (bad assetbuild: ok, all uploaded )" in line
+
+
+def test_retries_follow_the_aws_configuration_else_standard_mode_with_5_attempts() -> None:
+    from assetbuild.errors import ConfigError
+    from assetbuild.remote.s3 import retries
+
+    assert retries({}, {}) == {"mode": "standard", "total_max_attempts": 5}
+    assert retries({"AWS_RETRY_MODE": "adaptive", "AWS_MAX_ATTEMPTS": "9"}, {}) == {
+        "mode": "adaptive",
+        "total_max_attempts": 9,
+    }
+    profile = {"retry_mode": "legacy", "max_attempts": "3"}
+    assert retries({}, profile) == {"mode": "legacy", "total_max_attempts": 3}
+    assert retries({"AWS_MAX_ATTEMPTS": "4"}, profile)["total_max_attempts"] == 4
+    for env in ({"AWS_RETRY_MODE": "fast"}, {"AWS_MAX_ATTEMPTS": "0"}, {"AWS_MAX_ATTEMPTS": "x"}):
+        with pytest.raises(ConfigError):
+            retries(env, {})
+
+
+def test_the_client_is_configured_with_the_retries(server: s3.S3Server) -> None:
+    from assetbuild.remote.s3 import S3Target
+    from assetbuild.remote.url import parse_target
+
+    env = server.env()
+    target = S3Target.connect(parse_target("s3://a-bucket/x"), env)
+    assert target.client.meta.config.retries == {"mode": "standard", "total_max_attempts": 5}
+
+
+# -- the remote manifest as PHP; maps inside their bundle's entry ---------------------------------
+
+
+@pytest.mark.parametrize("point", ["uploaded", "manifest"])
+def test_a_php_site_keeps_manifest_php_in_the_bucket_written_last_and_read_back(
+    tmp_path: Path, server: s3.S3Server, bucket: str, point: str
+) -> None:
+    from assetbuild.manifest import parse_php
+
+    site = write_site(tmp_path / "site")
+    (site / "assetbuild.toml").write_text('manifest = "manifest.php"\n' + CONFIG)
+    assert install(site, server, bucket).returncode == 0
+    client = server.client()
+    keys = s3.keys(client, bucket)
+    assert "site/manifest.php" in keys and "site/manifest.json" not in keys
+    head = client.head_object(Bucket=bucket, Key="site/manifest.php")
+    assert (head["ContentType"], head["CacheControl"]) == ("text/plain; charset=utf-8", "no-cache")
+    before = client.get_object(Bucket=bucket, Key="site/manifest.php")["Body"].read()
+    assert before == (site / "static/manifest.php").read_bytes()
+    # Read back: a fresh checkout uploads nothing.
+    fresh = tmp_path / "fresh"
+    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("manifest.*", ".assetbuild-*"))
+    (fresh / "assetbuild.toml").write_text('manifest = "manifest.php"\n' + CONFIG)
+    again = install(fresh, server, bucket, "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["remote"]["uploaded"] == 0
+    # Killed before the manifest is replaced: it still names only the complete version.
+    write_site(fresh, state=1)
+    (fresh / "assetbuild.toml").write_text('manifest = "manifest.php"\n' + CONFIG)
+    assert install(fresh, server, bucket, fault=point).returncode == -signal.SIGKILL
+    assert client.get_object(Bucket=bucket, Key="site/manifest.php")["Body"].read() == before
+    done = install(fresh, server, bucket)
+    assert done.returncode == 0, done.stderr
+    now = client.get_object(Bucket=bucket, Key="site/manifest.php")["Body"].read()
+    bundles = parse_php(now)["bundles"]
+    assert (bundles["js/main.js"]["path"], bundles["css/site.css"]["path"]) == (
+        "js/2/main.js",
+        "css/1/site.css",
+    )
+    status = run(fresh, server, "status", "--check", "--target", f"s3://{bucket}/site")
+    assert status.returncode == 0, status.stdout + status.stderr  # judged from the PHP
+    assert s3.overwritten(client, bucket, mutable=("manifest.php",)) == []
+
+
+def test_the_same_build_gives_the_same_manifest_entries_locally_and_in_the_bucket(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    site = write_site(tmp_path / "site")
+    (site / "assetbuild.toml").write_text('sourcemap = "linked"\n' + CONFIG)
+    local = tmp_path / "local"
+    shutil.copytree(site, local)
+    done = run(local, server, "install", "--json")
+    assert done.returncode == 0, done.stderr
+    pushed = install(site, server, bucket, "--json")
+    assert pushed.returncode == 0, pushed.stderr
+    entries = json.loads((local / "static/manifest.json").read_bytes())["bundles"]
+    assert remote_manifest(server, bucket)["bundles"] == entries
+    assert entries["js/main.js"]["map"]["path"] == "js/1/main.js.map"
+    # The --json reports agree too, but for the remote's counts and where the manifest is.
+    here, there = json.loads(done.stdout), json.loads(pushed.stdout)
+    assert there.pop("remote")["uploaded"] == 8  # 2 bundles, 2 maps, and each one's .gz
+    here.pop("manifest"), there.pop("manifest")
+    assert [b.pop("sources") for b in here["bundles"]] == [
+        b.pop("sources") for b in there["bundles"]
+    ]
+    assert here == there
+    client = server.client()
+    for key, encoding in (("site/js/1/main.js.map", None), ("site/css/1/site.css.map.gz", "gzip")):
+        head = client.head_object(Bucket=bucket, Key=key)
+        assert head["ContentType"] == "application/json; charset=utf-8"
+        assert head["CacheControl"] == "public, max-age=31536000, immutable"
+        assert head.get("ContentEncoding") == encoding
+    body = client.get_object(Bucket=bucket, Key="site/js/1/main.js.map")["Body"].read()
+    assert body == (local / "static/js/1/main.js.map").read_bytes()
+
+
+def test_status_with_a_target_judges_url_assets_as_install_does(
+    tmp_path: Path, server: s3.S3Server, bucket: str
+) -> None:
+    site = write_site(tmp_path / "site")
+    (site / "static/css/src/a.css").write_text("@font-face { src: url(../fonts/a.woff2); }\n")
+    (site / "static/css/fonts").mkdir()
+    (site / "static/css/fonts/a.woff2").write_bytes(b"font-1")
+    (site / "assetbuild.toml").write_text(f'target = "s3://{bucket}/site"\n' + CONFIG)
+    assert run(site, server, "install", "-q").returncode == 0
+    status = run(site, server, "status", "--check", "--json")
+    assert status.returncode == 0, status.stdout + status.stderr
+    (site / "static/css/fonts/a.woff2").write_bytes(b"font-2")  # the stylesheet's bytes are equal
+    status = run(site, server, "status", "--check", "--json")
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert json.loads(status.stdout)["changed"] == ["css/site.css"]

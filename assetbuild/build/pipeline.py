@@ -351,7 +351,7 @@ def install(
 
         if on_phase is not None:
             on_phase("uploading")
-        target = open_target(config.target)
+        target = open_target(config.target, manifest_format=config.manifest_format)
         report = remote_install(
             target,
             outputs,

@@ -10,11 +10,14 @@ from assetbuild.remote.target import DirectoryTarget, Target
 from assetbuild.remote.url import parse_target
 
 
-def open_target(value: str, environ: Mapping[str, str] = os.environ) -> Target:
-    """The target a URL names; the S3 one loads boto3 only now (`assetbuild[s3]`)."""
+def open_target(
+    value: str, environ: Mapping[str, str] = os.environ, *, manifest_format: str = "json"
+) -> Target:
+    """The target a URL names, its manifest `manifest.<manifest_format>`; the S3 one loads boto3
+    only now (`assetbuild[s3]`)."""
     url = parse_target(value)
     if url.scheme == "file":
-        return DirectoryTarget(Path(url.bucket))
+        return DirectoryTarget(Path(url.bucket), manifest_format)
     from assetbuild.remote.s3 import S3Target
 
-    return S3Target.connect(url, environ)
+    return S3Target.connect(url, environ, manifest_format)

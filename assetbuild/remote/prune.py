@@ -8,35 +8,49 @@ install is about to name. Abandoned uploads of killed runs are unnamed and are r
 
 from __future__ import annotations
 
-import json
 import posixpath
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from assetbuild.errors import ConfigError
+from assetbuild.errors import ConfigError, InstallError
 from assetbuild.install.prune import PruneReport, VersionDecision, format_seconds
-from assetbuild.remote.target import StoredObject, Target
+from assetbuild.manifest import MANIFEST_MAX_BYTES, decode_manifest
+from assetbuild.remote.target import MANIFEST_TYPES, StoredObject, Target, manifest_key
 
 
-def _named(raw: bytes | None) -> frozenset[str]:
-    """Every path the manifest names (bundles and variants); loose, like the local prune's reader."""
-    if raw is None:
-        return frozenset()
-    try:
-        bundles = json.loads(raw).get("bundles", {})
-    except (ValueError, AttributeError, RecursionError):
-        raise ConfigError(
-            "the remote manifest is not valid JSON: prune deletes nothing it cannot prove unnamed; "
-            "run `assetbuild install --target ...` first"
-        ) from None
-    found = set()
-    for entry in bundles.values() if isinstance(bundles, dict) else ():
-        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-            found.add(entry["path"])
-            for variant in (entry.get("variants") or {}).values():
-                if isinstance(variant, dict) and isinstance(variant.get("path"), str):
-                    found.add(variant["path"])
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _named(target: Target) -> frozenset[str]:
+    """Every string the target's manifests hold (its own, and one in the other format a site that
+    switched formats left): loose, like the local prune's reader, so that a hand-edited or newer
+    manifest still protects every version it names."""
+    found: set[str] = set()
+    for fmt in MANIFEST_TYPES:
+        key = manifest_key(fmt)
+        if fmt == target.manifest_format:
+            raw = target.read_manifest()[0]
+        else:
+            raw = target.fetch(key, MANIFEST_MAX_BYTES)
+            if raw is not None and len(raw) > MANIFEST_MAX_BYTES:
+                raise InstallError(f"{target.url}/{key} is larger than a manifest can be")
+        if raw is None:
+            continue
+        try:
+            found.update(_strings(decode_manifest(raw, fmt)))
+        except (ValueError, RecursionError):
+            raise ConfigError(
+                f"the remote manifest {target.url}/{key} cannot be read: prune deletes nothing "
+                "it cannot prove unnamed; run `assetbuild install --target ...` first"
+            ) from None
     return frozenset(found)
 
 
@@ -53,7 +67,7 @@ def remote_prune(
     if keep < 1:
         raise ConfigError(f"keep must be at least 1, not {keep}")
     when = time.time() if now is None else now
-    named = _named(target.read_manifest()[0])
+    named = _named(target)
     removed: list[VersionDecision] = []
     kept: list[VersionDecision] = []
     doomed: list[StoredObject] = []

@@ -13,8 +13,9 @@ an install is about to name.
 
 from __future__ import annotations
 
-import json
+import copy
 import posixpath
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,9 +37,11 @@ from assetbuild.manifest import (
     BundleEntry,
     build_manifest,
     bundle_entry,
+    decode_manifest,
     integrity,
     make_url,
-    render_json,
+    map_entry,
+    render,
     write_manifest,
 )
 from assetbuild.remote.target import Target, headers_for
@@ -48,20 +51,26 @@ _MAX_CLAIMS = 50  # version numbers tried per area before giving up (each one he
 _MAX_ROUNDS = 20  # manifest writes lost to other installers before giving up
 
 
+Blobs = tuple[tuple[str, bytes], ...]
+
+
 @dataclass(frozen=True)
 class VersionFile:
     """One file a version holds: its path relative to the version directory, bytes and variants.
 
-    The seam between the build and every target: today one per bundle; source maps and the files
-    stylesheets refer to join the same list.
+    The seam between the build and every target: one per bundle, with its source map and the files
+    its url()s refer to, which always go up in the same version as the bundle (the bundle names
+    them by relative URL).
     """
 
     name: str  # the logical name the manifest knows it by ("js/main.js")
     path: str  # relative to the version directory ("main.js")
     data: bytes
-    variants: tuple[tuple[str, bytes], ...] = ()
+    variants: Blobs = ()
     # the files its url()s refer to, beside it in the same version: (place from its directory, bytes)
-    assets: tuple[tuple[str, bytes], ...] = ()
+    assets: Blobs = ()
+    # its source map (`main.js.map` beside it) and the map's variants; listed as the entry's "map"
+    sourcemap: tuple[bytes, Blobs] | None = None
 
     def asset_keys(self, prefix: str) -> list[tuple[str, bytes]]:
         """(key, bytes) of its url() assets under `prefix` ("css/8")."""
@@ -69,25 +78,52 @@ class VersionFile:
         return [(posixpath.normpath(posixpath.join(here, place)), b) for place, b in self.assets]
 
     def objects(self, prefix: str) -> list[tuple[str, bytes]]:
-        """(key, bytes) of its assets, its variants and the file under `prefix` ("js/8"): the
-        file last, so that nothing it names is missing once it is there."""
+        """(key, bytes) of its assets, its map, its variants and the file under `prefix` ("js/8"):
+        the file last, so that nothing it names is missing once it is there."""
         key = posixpath.join(prefix, self.path) if prefix else self.path
+        mapped: list[tuple[str, bytes]] = []
+        if self.sourcemap is not None:
+            data, variants = self.sourcemap
+            mapped = [*((f"{key}.map{s}", b) for s, b in variants), (key + ".map", data)]
         return [
             *self.asset_keys(prefix),
+            *mapped,
             *((key + s, b) for s, b in self.variants),
             (key, self.data),
         ]
 
+    def entry(self, area: str, version: int, static_url: str | None) -> BundleEntry:
+        """Its manifest entry in `area/version`: the local install's shape, map inside."""
+        prefix = posixpath.join(area, str(version))
+        path = posixpath.join(prefix, self.path)
+        sizes = {s: len(b) for s, b in self.variants}
+        assets = [k for k, _ in self.asset_keys(prefix)]
+        entry = bundle_entry(path, version, self.data, sizes, static_url, assets)
+        if self.sourcemap is not None:
+            entry["map"] = map_entry(path + ".map", len(self.sourcemap[0]), static_url)
+        return entry
+
 
 def version_files(outputs: Sequence[Output]) -> dict[str, list[VersionFile]]:
-    """The files of each area's next version, from the build's outputs (validated)."""
-    return {
-        area: [
-            VersionFile(o.name, posixpath.basename(o.name), o.data, o.variants, o.assets)
+    """The files of each area's next version, from the build's outputs (validated); a bundle's
+    map (the output named after it with `.map`) travels with it."""
+    files: dict[str, list[VersionFile]] = {}
+    for area, outs in group_outputs(outputs).items():
+        maps = {o.name: o for o in outs if o.name.endswith(".map")}
+        bundles = {o.name for o in outs}
+        files[area] = [
+            VersionFile(
+                o.name,
+                posixpath.basename(o.name),
+                o.data,
+                o.variants,
+                o.assets,
+                (m.data, m.variants) if (m := maps.get(o.name + ".map")) is not None else None,
+            )
             for o in outs
+            if not (o.name.endswith(".map") and o.name[: -len(".map")] in bundles)
         ]
-        for area, outs in group_outputs(outputs).items()
-    }
+    return files
 
 
 @dataclass
@@ -127,10 +163,13 @@ class RemoteResult:
         )
 
 
-def _same(entry: BundleEntry | None, area: str, f: VersionFile, target: Target) -> bool:
-    """Whether a manifest entry names exactly this file's bytes and variants, and the store holds
-    its url() assets' bytes beside it (an edited font keeps the stylesheet's bytes: checked by
-    content, one HEAD an asset)."""
+def same(
+    entry: BundleEntry | None, area: str, f: VersionFile, target: Target, *, exact: bool = True
+) -> bool:
+    """Whether a manifest entry names exactly this file's bytes, and the store holds its url()
+    assets' bytes beside it (an edited font keeps the stylesheet's bytes: checked by content, one
+    HEAD an asset). `exact`: its variants and its map too (the map by content: one HEAD); `status`
+    compares the bytes a check builds (no variants, no map), as the local status does."""
     if not isinstance(entry, dict):
         return False
     path, version = entry.get("path"), entry.get("version")
@@ -138,22 +177,36 @@ def _same(entry: BundleEntry | None, area: str, f: VersionFile, target: Target) 
         return False
     if entry.get("integrity") != integrity(f.data) or entry.get("size") != len(f.data):
         return False
-    variants = entry.get("variants")
-    wanted = {s.lstrip("."): {"path": f"{path}{s}", "size": len(b)} for s, b in f.variants}
-    if variants != wanted:
-        return False
     keys = f.asset_keys(posixpath.join(area, str(version)))
     if sorted(entry.get("assets", [])) != sorted(k for k, _ in keys):
         return False
+    if exact:
+        wanted = {s.lstrip("."): {"path": f"{path}{s}", "size": len(b)} for s, b in f.variants}
+        if entry.get("variants") != wanted:
+            return False
+        mapped = entry.get("map")
+        if f.sourcemap is None:
+            if mapped is not None:
+                return False
+        elif not isinstance(mapped, dict) or (mapped.get("path"), mapped.get("size")) != (
+            f"{path}.map",
+            len(f.sourcemap[0]),
+        ):
+            return False
+        else:
+            keys.append((f"{path}.map", f.sourcemap[0]))
     return all(target.verify(k, b) for k, b in keys)
 
 
-def _parse(raw: bytes | None) -> dict[str, BundleEntry]:
+def read_entries(raw: bytes | None, fmt: str) -> dict[str, BundleEntry]:
+    """The entries of a remote manifest's bytes (JSON or our PHP) that have the shape assetbuild
+    writes; anything else is dropped (and rewritten by the install), never trusted. A map listed
+    as its own entry (`js/main.js.map`, as installs before maps moved into the bundle's entry did)
+    is folded into its bundle's entry when it lies beside it."""
     if raw is None:
         return {}
     try:
-        data = json.loads(raw)
-        bundles = data["bundles"]
+        bundles = decode_manifest(raw, fmt)["bundles"]
     except (ValueError, KeyError, TypeError, RecursionError):
         return {}  # unreadable: rewritten from this install (nothing is deleted)
     if not isinstance(bundles, dict):
@@ -162,21 +215,39 @@ def _parse(raw: bytes | None) -> dict[str, BundleEntry]:
     for name, entry in bundles.items():
         if isinstance(name, str) and _valid(entry):
             found[name] = entry
+    for name in sorted(found):
+        bundle = found.get(name[: -len(".map")]) if name.endswith(".map") else None
+        if bundle is not None and "map" not in bundle:
+            alone = found[name]
+            if alone["path"] == bundle["path"] + ".map":
+                del found[name]
+                url = alone.get("url", "")
+                bundle["map"] = {"path": alone["path"], "url": url, "size": alone["size"]}
     return found
 
 
 def _valid(entry: object) -> TypeGuard[BundleEntry]:
-    """An entry of the shape assetbuild writes; anything else is dropped (and rewritten)."""
+    """An entry of the shape assetbuild writes."""
     if not isinstance(entry, dict):
         return False
     path, version, variants = entry.get("path"), entry.get("version"), entry.get("variants", {})
     if not isinstance(path, str) or type(version) is not int or type(entry.get("size")) is not int:
         return False
-    if not isinstance(entry.get("integrity"), str) or not isinstance(variants, dict):
+    if not isinstance(entry.get("integrity"), str) or not isinstance(entry.get("url", ""), str):
         return False
-    return all(
-        isinstance(v, dict) and isinstance(v.get("path"), str) and type(v.get("size")) is int
-        for v in variants.values()
+    if not isinstance(variants, dict) or not all(_sized(v) for v in variants.values()):
+        return False
+    assets = entry.get("assets", [])
+    if not isinstance(assets, list) or not all(isinstance(a, str) for a in assets):
+        return False
+    return "map" not in entry or _sized(entry["map"])
+
+
+def _sized(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("path"), str)
+        and type(value.get("size")) is int
     )
 
 
@@ -194,6 +265,7 @@ def _area_of(entry: BundleEntry) -> tuple[str, int] | None:
 class _Uploader:
     def __init__(self, target: Target, stats: RemoteStats, on_object: Callable[[], None]):
         self.target, self.stats, self.on_object = target, stats, on_object
+        self.counting = threading.Lock()  # the pool's threads count into one RemoteStats
         self.pool = ThreadPoolExecutor(UPLOADS, thread_name_prefix="assetbuild-upload")
 
     def _one(self, key: str, data: bytes) -> bool:
@@ -205,12 +277,14 @@ class _Uploader:
                     f"{self.target.url}: {key} was uploaded, but the store reports another size "
                     "or checksum; nothing names it. Run again"
                 )
-            self.stats.uploaded += 1
-            self.stats.uploaded_bytes += len(data)
+            with self.counting:
+                self.stats.uploaded += 1
+                self.stats.uploaded_bytes += len(data)
             self.on_object()
             return True
         if self.target.fetch(key, len(data)) == data:
-            self.stats.skipped += 1
+            with self.counting:
+                self.stats.skipped += 1
             self.on_object()
             return True
         return False
@@ -259,39 +333,33 @@ def remote_install(
     areas = version_files(outputs)
     stats = RemoteStats(target.url)
     total = done = 0
+    counting = threading.Lock()  # uploads finish on the pool's threads
 
     def counted() -> None:
         nonlocal done
-        done += 1
-        if on_progress is not None:
-            on_progress(done, total)
+        with counting:
+            done += 1
+            if on_progress is not None:
+                on_progress(done, total)
 
     claimed: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
     up = _Uploader(target, stats, counted)
     try:
         for _ in range(_MAX_ROUNDS):
             raw, token = target.read_manifest()
-            previous = _parse(raw)
+            previous = read_entries(raw, target.manifest_format)
             results, entries = _decide(target, areas, previous, manifest, policy, dry_run)
-            total = done + sum(len(f.objects("")) for _, files in results.values() for f in files)
+            with counting:
+                total = done + sum(len(f.objects("")) for _, fs in results.values() for f in fs)
             if not dry_run:
                 for area, (start, files) in sorted(results.items()):
                     key = (area, tuple((f.path, integrity(f.data)) for f in files))
                     version = claimed.get(key, start)
                     version = claimed[key] = _claim(up, area, version, files, stats)
                     for f in files:
-                        sizes = {s: len(b) for s, b in f.variants}
-                        path = posixpath.join(area, str(version), f.path)
-                        entries[f.name] = bundle_entry(
-                            path,
-                            version,
-                            f.data,
-                            sizes,
-                            manifest.static_url,
-                            [k for k, _ in f.asset_keys(posixpath.join(area, str(version)))],
-                        )
+                        entries[f.name] = f.entry(area, version, manifest.static_url)
             fault_point("uploaded")
-            content = render_json(build_manifest(entries))
+            content = render(build_manifest(entries), target.manifest_format)
             changed = content != raw
             if changed and not dry_run:
                 fault_point("manifest")
@@ -320,15 +388,20 @@ def _decide(
     dry_run: bool,
 ) -> tuple[dict[str, tuple[int, list[VersionFile]]], dict[str, BundleEntry]]:
     """Each area's changed files and the version to try first; the entries of everything else."""
+    built = {f.name for files in areas.values() for f in files}
     entries: dict[str, BundleEntry] = {}
     for name, entry in previous.items():
-        fresh = dict(entry)
+        if name.endswith(".map") and name[: -len(".map")] in built:
+            continue  # a map listed on its own by an older install: now its bundle's "map"
+        fresh = copy.deepcopy(entry)
         fresh["url"] = make_url(manifest.static_url, entry["path"])
-        entries[name] = fresh  # type: ignore[assignment]
+        if "map" in fresh:
+            fresh["map"]["url"] = make_url(manifest.static_url, fresh["map"]["path"])
+        entries[name] = fresh
     work: dict[str, tuple[int, list[VersionFile]]] = {}
     for area, files in areas.items():
         changed = [
-            f for f in files if policy == "bump" or not _same(previous.get(f.name), area, f, target)
+            f for f in files if policy == "bump" or not same(previous.get(f.name), area, f, target)
         ]
         if not changed:
             continue
@@ -340,16 +413,7 @@ def _decide(
         work[area] = (highest + 1, changed)
         if dry_run:
             for f in changed:
-                path = posixpath.join(area, str(highest + 1), f.path)
-                sizes = {s: len(b) for s, b in f.variants}
-                entries[f.name] = bundle_entry(
-                    path,
-                    highest + 1,
-                    f.data,
-                    sizes,
-                    manifest.static_url,
-                    [k for k, _ in f.asset_keys(posixpath.join(area, str(highest + 1)))],
-                )
+                entries[f.name] = f.entry(area, highest + 1, manifest.static_url)
     return work, entries
 
 
@@ -374,8 +438,12 @@ def _areas(
                 version,
                 max(before) if before else None,
                 tuple(
-                    InstalledFile(f.name, e["path"], "written" if f in fresh else "unchanged")
+                    InstalledFile(name, path, "written" if f in fresh else "unchanged")
                     for f, e in placed
+                    for name, path in (
+                        (f.name, e["path"]),
+                        *(((f.name + ".map", e["map"]["path"]),) if "map" in e else ()),
+                    )
                 ),
             )
         )

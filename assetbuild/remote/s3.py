@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from assetbuild.errors import ConfigError, InstallError
+from assetbuild.errors import AssetbuildError, ConfigError, InstallError
 from assetbuild.manifest import MANIFEST_MAX_BYTES
-from assetbuild.remote.target import MANIFEST_KEY, Headers, StoredObject
+from assetbuild.remote.target import MANIFEST_TYPES, Headers, StoredObject, manifest_key
 from assetbuild.remote.url import TargetURL
 
 T = TypeVar("T")
+DEFAULT_ATTEMPTS = 5  # in all, the first included
 _CONFLICT_RETRIES = 5  # 409 ConditionalRequestConflict: another write of the key is in flight
 _MISSING = ("404", "NoSuchKey", "NotFound")
 _HINTS = {
@@ -30,11 +31,48 @@ _HINTS = {
     "InvalidAccessKeyId": "the access key is not known to this store; check the credentials",
     "SignatureDoesNotMatch": "the secret key does not match the access key",
     "SlowDown": "the store throttled the requests past the SDK's retries; run again later",
+    "503": "the store was unavailable past the SDK's retries; run again later",
+    "ServiceUnavailable": "the store was unavailable past the SDK's retries; run again later",
+    "InternalError": "the store failed past the SDK's retries; run again later",
+    "500": "the store failed past the SDK's retries; run again later",
     "Throttling": "the store throttled the requests past the SDK's retries; run again later",
     "RequestTimeout": "the store timed out; check the network and run again",
     "NotImplemented": "this store does not support conditional writes (If-None-Match / If-Match), "
     "which assetbuild needs so that no version is ever overwritten",
 }
+
+
+def retries(environ: Mapping[str, str], profile: Mapping[str, Any]) -> dict[str, Any]:
+    """The SDK's retry settings: what the AWS configuration says (`AWS_RETRY_MODE`,
+    `AWS_MAX_ATTEMPTS`, the profile's `retry_mode` / `max_attempts`), else "standard" mode with 5
+    attempts in all: throttling (503 SlowDown), 5xx and dropped connections are retried with
+    exponential backoff and jitter, within the SDK's retry quota; "adaptive" may be chosen too.
+    Older botocore defaults to "legacy" mode, so the mode is always given."""
+    mode = environ.get("AWS_RETRY_MODE") or profile.get("retry_mode") or "standard"
+    if mode not in ("standard", "adaptive", "legacy"):
+        raise ConfigError(
+            f"retry mode {mode!r} (AWS_RETRY_MODE or the profile's retry_mode) is not one of "
+            "standard, adaptive, legacy"
+        )
+    given = environ.get("AWS_MAX_ATTEMPTS") or profile.get("max_attempts")
+    try:
+        attempts = int(given) if given is not None else DEFAULT_ATTEMPTS
+    except ValueError:
+        attempts = 0
+    if attempts < 1:
+        raise ConfigError(
+            f"max attempts {given!r} (AWS_MAX_ATTEMPTS or the profile's max_attempts) is not a "
+            "whole number of at least 1"
+        )
+    # "total_max_attempts" counts the first request; the client config's "max_attempts" does not.
+    return {"mode": mode, "total_max_attempts": attempts}
+
+
+def _printable(text: str, limit: int = 300) -> str:
+    """A store's words on one line of plain text: a hostile endpoint's control characters (a
+    terminal escape, a newline forging another line) are never printed."""
+    clean = "".join(c if c.isprintable() else " " for c in text)
+    return clean if len(clean) <= limit else clean[:limit] + "..."
 
 
 def _boto3() -> Any:
@@ -50,8 +88,10 @@ def _boto3() -> Any:
 class S3Target:
     """Objects under `s3://bucket/prefix/`, created only by conditional writes."""
 
-    def __init__(self, url: TargetURL, client: Any) -> None:
+    def __init__(self, url: TargetURL, client: Any, manifest_format: str = "json") -> None:
         self.url = str(url)
+        self.manifest_format = manifest_format
+        self.manifest_key = manifest_key(manifest_format)
         self.bucket = url.bucket
         self.prefix = url.prefix + "/" if url.prefix else ""
         self.client = client
@@ -61,8 +101,11 @@ class S3Target:
         self._sdk_error = BotoCoreError
 
     @classmethod
-    def connect(cls, url: TargetURL, environ: Mapping[str, str]) -> S3Target:
+    def connect(
+        cls, url: TargetURL, environ: Mapping[str, str], manifest_format: str = "json"
+    ) -> S3Target:
         boto3 = _boto3()
+        import botocore.session
         from botocore.config import Config
 
         options: dict[str, Any] = {
@@ -76,13 +119,17 @@ class S3Target:
             "response_checksum_validation": "when_required",
             "max_pool_connections": 32,
         }
-        if not environ.get("AWS_RETRY_MODE") and not environ.get("AWS_MAX_ATTEMPTS"):
-            options["retries"] = {"mode": "standard", "max_attempts": 5}
         try:
-            client = boto3.session.Session().client("s3", config=Config(**options))
+            core = botocore.session.get_session()
+            options["retries"] = retries(environ, core.get_scoped_config())
+            client = boto3.session.Session(botocore_session=core).client(
+                "s3", config=Config(**options)
+            )
+        except AssetbuildError:
+            raise
         except Exception as exc:  # botocore's configuration errors (a bad profile, region)
             raise InstallError(f"cannot open {url}: {exc}") from None
-        return cls(url, client)
+        return cls(url, client, manifest_format)
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -98,11 +145,17 @@ class S3Target:
         try:
             return fn()
         except self._client_error as exc:
-            code = self._code(exc)
+            code = _printable(self._code(exc))
+            error = exc.response.get("Error", {})
+            said = _printable(str(error.get("Message") or ""))
+            tries = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
             hint = _HINTS.get(code, "see the store's message")
             raise InstallError(
-                f"{self.url}: cannot {what} {key}: {code}: {exc}; {hint}. The manifest names "
-                "only objects that were complete before this run"
+                f"{self.url}: cannot {what} {key}: {code}"
+                + (f" ({said})" if said and said != code else "")
+                + (f", {tries + 1} attempts" if isinstance(tries, int) and tries else "")
+                + f"; {hint}. The manifest "
+                "names only objects that were complete before this run"
             ) from None
         except self._sdk_error as exc:
             name = type(exc).__name__
@@ -112,7 +165,8 @@ class S3Target:
                     "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, as for the aws command"
                 ) from None
             raise InstallError(
-                f"{self.url}: cannot {what} {key}: {exc} ({name}); check the network and the "
+                f"{self.url}: cannot {what} {key}: {_printable(str(exc))} ({name}); check the "
+                "network and the "
                 "endpoint (AWS_ENDPOINT_URL_S3), then run again. The manifest names only "
                 "objects that were complete before this run"
             ) from None
@@ -125,17 +179,19 @@ class S3Target:
     def read_manifest(self) -> tuple[bytes | None, str | None]:
         def get() -> tuple[bytes | None, str | None]:
             try:
-                got = self.client.get_object(Bucket=self.bucket, Key=self._key(MANIFEST_KEY))
+                got = self.client.get_object(Bucket=self.bucket, Key=self._key(self.manifest_key))
             except self._client_error as exc:
                 if self._code(exc) in _MISSING:
                     return None, None
                 raise
             if got["ContentLength"] > MANIFEST_MAX_BYTES:
                 got["Body"].close()
-                raise InstallError(f"{self.url}/{MANIFEST_KEY} is larger than a manifest can be")
+                raise InstallError(
+                    f"{self.url}/{self.manifest_key} is larger than a manifest can be"
+                )
             return got["Body"].read(), got["ETag"]
 
-        return self._call("read", MANIFEST_KEY, get)
+        return self._call("read", self.manifest_key, get)
 
     def versions(self, area: str) -> list[int]:
         base = self._key(f"{area}/" if area else "")
@@ -224,9 +280,9 @@ class S3Target:
             try:
                 self.client.put_object(
                     Bucket=self.bucket,
-                    Key=self._key(MANIFEST_KEY),
+                    Key=self._key(self.manifest_key),
                     Body=data,
-                    ContentType="application/json; charset=utf-8",
+                    ContentType=MANIFEST_TYPES[self.manifest_format],
                     CacheControl=cache_control,
                     ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode(),
                     **condition,
@@ -240,7 +296,7 @@ class S3Target:
                 raise
             return True
 
-        return self._call("write", MANIFEST_KEY, put)
+        return self._call("write", self.manifest_key, put)
 
     def objects(self, prefix: str) -> list[StoredObject]:
         def listing() -> list[StoredObject]:

@@ -19,12 +19,21 @@ from pathlib import Path
 from typing import Protocol
 
 from assetbuild.errors import InstallError
-from assetbuild.fsutil import TEMP_PREFIX, atomic_write, fsync_dir, temp_name
+from assetbuild.fsutil import (
+    TEMP_PREFIX,
+    RefusedFile,
+    atomic_write,
+    fsync_dir,
+    read_regular,
+    real_directory,
+    temp_name,
+)
 from assetbuild.manifest import MANIFEST_MAX_BYTES
 from assetbuild.remote.url import TargetURL
 from assetbuild.versions import is_version_name
 
-MANIFEST_KEY = "manifest.json"
+# The remote manifest's type: JSON, or the PHP file an app includes (served as text, never run).
+MANIFEST_TYPES = {"json": "application/json; charset=utf-8", "php": "text/plain; charset=utf-8"}
 IMMUTABLE = "public, max-age=31536000, immutable"
 _TYPES = {
     ".js": "text/javascript; charset=utf-8",
@@ -60,6 +69,13 @@ class Headers:
     content_encoding: str | None = None
 
 
+def manifest_key(fmt: str) -> str:
+    """The remote manifest's key for a manifest format: `manifest.json` or `manifest.php`."""
+    if fmt not in MANIFEST_TYPES:
+        raise ValueError(f"unknown manifest format {fmt!r}")
+    return f"manifest.{fmt}"
+
+
 def headers_for(key: str) -> Headers:
     """A versioned object's headers: its type by extension, a precompressed variant's encoding."""
     stem, ext = posixpath.splitext(key)
@@ -80,6 +96,7 @@ class Target(Protocol):
     """The store a remote install writes into (S3, or a directory used like one)."""
 
     url: str
+    manifest_format: str  # "json" or "php": the manifest is the key `manifest.<format>`
 
     def read_manifest(self) -> tuple[bytes | None, str | None]:
         """The manifest's bytes and a token for `put_manifest`; (None, None) when there is none."""
@@ -122,21 +139,32 @@ class DirectoryTarget:
     For a shared mount (NFS with link(2), a volume), and the fast tests of the remote install.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, manifest_format: str = "json") -> None:
         self.directory = directory
         self.url = str(TargetURL("file", str(directory), ""))
+        self.manifest_format = manifest_format
+        self.manifest_key = manifest_key(manifest_format)
 
     def _path(self, key: str) -> Path:
         return self.directory.joinpath(*key.split("/"))
 
     def read_manifest(self) -> tuple[bytes | None, str | None]:
+        raw = self._read(self.manifest_key, MANIFEST_MAX_BYTES)
+        return (raw, _digest(raw)) if raw is not None else (None, None)
+
+    def _read(self, key: str, limit: int) -> bytes | None:
+        """A regular file's bytes, bounded; never through a link, never blocking on a FIFO."""
+        path = self._path(key)
         try:
-            raw = self._path(MANIFEST_KEY).read_bytes()
-        except FileNotFoundError:
-            return None, None
-        if len(raw) > MANIFEST_MAX_BYTES:
-            raise InstallError(f"{self._path(MANIFEST_KEY)} is larger than a manifest can be")
-        return raw, _digest(raw)
+            if not real_directory(self.directory, path.parent, create=False, within="the target"):
+                return None
+            return read_regular(path, limit, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except RefusedFile as exc:
+            raise InstallError(
+                f"{path} {exc.problem}: not an object assetbuild stored; remove it"
+            ) from None
 
     def versions(self, area: str) -> list[int]:
         try:
@@ -147,7 +175,8 @@ class DirectoryTarget:
 
     def create(self, key: str, data: bytes, headers: Headers) -> bool:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        real_directory(self.directory, path.parent, create=True, within="the target")
         tmp = path.with_name(temp_name(path.name))
         tmp.write_bytes(data)
         try:
@@ -161,10 +190,11 @@ class DirectoryTarget:
 
     def fetch(self, key: str, limit: int) -> bytes | None:
         try:
-            with open(self._path(key), "rb") as f:
-                return f.read(limit + 1)
-        except FileNotFoundError:
-            return None
+            return self._read(key, limit + 1)
+        except InstallError:
+            if os.path.lexists(self._path(key)):
+                return b"\0" * (limit + 1)  # something else is there: never the bytes wanted
+            raise
 
     def verify(self, key: str, data: bytes) -> bool:
         return self.fetch(key, len(data)) == data
@@ -175,7 +205,7 @@ class DirectoryTarget:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if self.read_manifest()[1] != token:
                 return False
-            atomic_write(self._path(MANIFEST_KEY), data)
+            atomic_write(self._path(self.manifest_key), data)
             return True
 
     def objects(self, prefix: str) -> list[StoredObject]:

@@ -20,7 +20,8 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 FAKE_ENV = {
@@ -198,3 +199,129 @@ class DroppingProxy:
     def stop(self) -> None:
         self._stopped.set()
         self.listener.close()
+
+
+S3_ERRORS = {  # what S3 answers, by error code: status and message
+    "AccessDenied": (403, "Access Denied"),
+    "SlowDown": (503, "Please reduce your request rate."),
+    "InternalError": (500, "We encountered an internal error. Please try again."),
+    "NoSuchBucket": (404, "The specified bucket does not exist"),
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """How the proxy answers one request: an S3 error (`code`, from S3_ERRORS) or "reset" (the
+    connection reset, no answer). `after`: the request reaches the store first (a PUT is stored),
+    then the client gets the fault: what a lost answer looks like to a writer."""
+
+    code: str
+    after: bool = False
+
+
+@dataclass
+class Seen:
+    method: str
+    key: str  # the path without the bucket: "site/js/1/main.js"
+    fault: str | None  # the fault answered, or None when the store's answer was relayed
+
+
+class FaultProxy:
+    """An HTTP proxy on 127.0.0.1 in front of `upstream` (moto) that answers chosen requests itself
+    with real S3 error responses (403 AccessDenied, 503 SlowDown, 500 InternalError, as S3's XML)
+    or resets the connection; the others go to the store and its answers come back unchanged.
+
+    `rule(method, key, n)` picks the fault for the n-th request (from 0) of that method and key,
+    or None. What the proxy saw is in `seen`. Loopback only; it serves until `stop()`.
+    """
+
+    def __init__(self, upstream: str, rule: Callable[[str, str, int], Fault | None]) -> None:
+        import http.server
+
+        self.upstream = upstream.removeprefix("http://")
+        self.rule = rule
+        self.seen: list[Seen] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's pool expects
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                proxy._handle(self)
+
+            do_PUT = do_HEAD = do_POST = do_DELETE = do_GET
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a reset connection is the point, not news
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def attempts(self, method: str, key: str) -> list[str | None]:
+        """The faults (None: relayed) of each request of `method` to `key`, in order."""
+        return [s.fault for s in self.seen if (s.method, s.key) == (method, key)]
+
+    def _handle(self, h: Any) -> None:
+        import http.client
+        import socket
+        import struct
+        from urllib.parse import unquote, urlsplit
+
+        if "chunked" in h.headers.get("Transfer-Encoding", ""):
+            raise AssertionError("the SDK sent a chunked body; the proxy reads Content-Length")
+        body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
+        path = unquote(urlsplit(h.path).path).lstrip("/")
+        key = path.split("/", 1)[1] if "/" in path else ""
+        with self._lock:
+            n = len(self.attempts(h.command, key))
+            fault = self.rule(h.command, key, n)
+            self.seen.append(Seen(h.command, key, fault.code if fault else None))
+        if fault is None or fault.after:
+            conn = http.client.HTTPConnection(self.upstream, timeout=60)
+            skip = {"connection", "expect", "keep-alive", "transfer-encoding"}
+            headers = {k: v for k, v in h.headers.items() if k.lower() not in skip}
+            conn.request(h.command, h.path, body=body or None, headers=headers)
+            answer = conn.getresponse()
+            data = answer.read()
+            conn.close()
+            if fault is None:
+                h.send_response_only(answer.status, answer.reason)
+                for name, value in answer.getheaders():
+                    if name.lower() not in skip | {"content-length"}:
+                        h.send_header(name, value)
+                length = answer.getheader("Content-Length", "0") if h.command == "HEAD" else None
+                h.send_header("Content-Length", length or str(len(data)))
+                h.end_headers()
+                if h.command != "HEAD":
+                    h.wfile.write(data)
+                return
+        if fault.code == "reset":
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.connection.close()
+            h.close_connection = True
+            return
+        status, message = S3_ERRORS[fault.code]
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
+            f"{fault.code}</Code><Message>{message}</Message><RequestId>4442587FB7D0A2F9"
+            "</RequestId><HostId>proxy</HostId></Error>"
+        ).encode()
+        h.send_response_only(status)
+        h.send_header("Content-Type", "application/xml")
+        h.send_header("x-amz-request-id", "4442587FB7D0A2F9")
+        h.send_header("Content-Length", "0" if h.command == "HEAD" else str(len(xml)))
+        h.end_headers()
+        if h.command != "HEAD":  # S3 answers a HEAD with the status alone
+            h.wfile.write(xml)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
