@@ -197,3 +197,22 @@ def test_watch_keeps_maps_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert manifest["css/site.css"]["map"]["path"] == "css/1/site.css.map"
     finally:
         h.stop()
+
+
+def test_a_map_that_changed_alone_moves_its_bundle_with_it(tmp_path: Path) -> None:
+    """A comment added to a source leaves the minified bundle byte-identical but not its map: the
+    bundle goes into the new version beside its new map (its sourceMappingURL names the map beside
+    it), so the manifest's bundle and map never disagree; the old version keeps its pair."""
+    site = _site(tmp_path / "site", 'sourcemap = "linked"\n')
+    assert run("install", cwd=site).returncode == 0
+    old_js, old_map = (site / "js/1/main.js").read_bytes(), (site / "js/1/main.js.map").read_bytes()
+    (site / "src/10-app.js").write_text("// a note\n" + APP, newline="")
+    assert run("install", cwd=site).returncode == 0
+    assert (site / "js/2/main.js").read_bytes() == old_js  # the same bytes, moved with the map
+    assert (site / "js/2/main.js.map").read_bytes() != old_map
+    entry = json.loads((site / "manifest.json").read_text())["bundles"]["js/main.js"]
+    assert entry["path"] == "js/2/main.js" and entry["map"]["path"] == "js/2/main.js.map"
+    assert (site / "js/1/main.js").read_bytes() == old_js  # published URLs keep their bytes
+    assert (site / "js/1/main.js.map").read_bytes() == old_map
+    assert run("install", cwd=site).returncode == 0  # and then nothing moves
+    assert not (site / "js/3").exists()

@@ -292,16 +292,19 @@ def _tree_origins(
     known: Mapping[str, int],
     policy: str,
 ) -> tuple[OutputPlan, ...]:
-    """Every module of a tree in one version: relative imports resolve only inside one directory.
+    """Every module of a tree in one version: relative imports resolve only inside one directory;
+    likewise a bundle and its map (when either changed, both go into `version`).
 
     A tree whose files are all unchanged keeps the version where all of them were first installed
     together (its URLs); a tree with any new or changed file goes whole into `version`, its
     unchanged files linked there with the rest.
     """
     trees: dict[str, list[OutputPlan]] = {}
+    outputs = {p.output.name for p in plans}
     for p in plans:
-        if p.output.tree:
-            trees.setdefault(p.output.tree, []).append(p)
+        group = p.output.tree or _paired(p.output.name, outputs)
+        if group:
+            trees.setdefault(group, []).append(p)
     if not trees:
         return tuple(plans)
     origins: dict[str, int] = {}
@@ -313,7 +316,21 @@ def _tree_origins(
         hints = {known.get(p.output.name) for p in members}
         hint = hints.pop() if len(hints) == 1 else None
         origins[tree] = _origin(area_dir, current, names, hint)
-    return tuple(replace(p, origin=origins[p.output.tree]) if p.output.tree else p for p in plans)
+    return tuple(
+        replace(p, origin=origins[group])
+        if (group := p.output.tree or _paired(p.output.name, outputs))
+        else p
+        for p in plans
+    )
+
+
+def _paired(name: str, names: set[str]) -> str:
+    """A bundle and its source map move together (the bundle's sourceMappingURL names the map
+    beside it): the key of that pair, or "" for a file without one."""
+    base = name.removesuffix(".map")
+    if base != name and base in names:
+        return "\0" + base
+    return "\0" + name if name + ".map" in names else ""
 
 
 def removed_files(plan: AreaPlan, removed: Mapping[str, Mapping[str, object]]) -> frozenset[str]:
