@@ -199,13 +199,15 @@ def summary_lines(
 
 def tree_path(tree: TreeInstalled) -> str:
     """Where a module tree is installed: `js/3/app/`."""
+    if tree.output.endswith("/"):  # installed at the top of its area's version directory
+        return f"{tree.output}{tree.version}/"
     area, _, name = tree.output.rpartition("/")
     return f"{area}/{tree.version}/{name}/" if area else f"{tree.version}/{name}/"
 
 
 def tree_action(tree: TreeInstalled, areas: Sequence[AreaResult]) -> str:
     """What the install did to a tree, in the words of the bundles' action column."""
-    area_name = tree.output.rpartition("/")[0]
+    area_name = tree.output[:-1] if tree.output.endswith("/") else tree.output.rpartition("/")[0]
     area = next((a for a in areas if a.area == area_name), None)
     if area is None or area.action == "up-to-date":
         return "up to date"
@@ -221,7 +223,7 @@ def tree_rows(
     """One row per module tree (`js/app/*`): its file count, installed bytes, where, what happened."""
     rows = []
     for tree in trees:
-        row = [f"{tree.output}/*", str(tree.files), "", size(tree.size)]
+        row = [posixpath.join(tree.output, "*"), str(tree.files), "", size(tree.size)]
         row += [""] * (width - 2 - len(row))
         rows.append([*row, tree_path(tree), tree_action(tree, areas)])
     return rows
@@ -422,7 +424,7 @@ def _tree_status(config: Config, result: BuildResult) -> list[BundleStatus]:
             if not same:
                 break
         state = "up to date" if same else ("not installed" if current is None else "changed")
-        statuses.append(BundleStatus(f"{tree.spec.output}/*", versions, current, state))
+        statuses.append(BundleStatus(tree.spec.pattern, versions, current, state))
     return statuses
 
 
@@ -439,6 +441,9 @@ def orphans(config: Config, result: BuildResult) -> list[str]:
     for spec in config.bundles:
         area, base = posixpath.split(spec.output)
         produced.setdefault(area, set()).add(base)
+    for tree in result.modules.trees if result.modules is not None else ():
+        if not tree.spec.name:  # installed at the top of its area's versions (zero-config .mjs)
+            produced.setdefault(tree.spec.area, set()).update(m.name for m in tree.modules)
     areas = set(produced)
     if config.manifest_format == "json":
         with suppress(ManifestError, OSError):
@@ -608,9 +613,10 @@ def watch_installed(r: Rebuild) -> list[str]:
             verb = "up to date in" if area.action == "up-to-date" else "installed into"
             parts.append(f"{', '.join(names)} {verb} {where}")
     for tree in r.outcome.report.trees:
-        if f"{tree.output}/*" in r.outputs:
+        label = posixpath.join(tree.output, "*")
+        if label in r.outputs:
             verb = "up to date in" if tree.action == "unchanged" else "installed into"
-            parts.append(f"{tree.output}/* ({tree.files} modules) {verb} {tree_path(tree)}")
+            parts.append(f"{label} ({tree.files} modules) {verb} {tree_path(tree)}")
     return parts
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import queue
 import stat
 import threading
@@ -191,7 +192,7 @@ def _tree_stamps(config: Config, spec: ModuleSpec) -> Stamps:
 
 def tree_label(spec: ModuleSpec) -> str:
     """How watch names a module tree among the bundles it built: `js/app/*`."""
-    return f"{spec.output}/*"
+    return spec.pattern
 
 
 def _has_links(stamps: Stamps) -> bool:
@@ -604,7 +605,7 @@ class Watcher:
                 self._reschedule()  # watch where the url()s' files are
         installed = (
             tuple(b.output for b in outcome.build.bundles)
-            + tuple(f"{t.output}/*" for t in outcome.report.trees)
+            + tuple(posixpath.join(t.output, "*") for t in outcome.report.trees)
             if outcome is not None
             else ()
         )

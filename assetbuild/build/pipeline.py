@@ -133,6 +133,7 @@ def build(
             sourcemap=options.sourcemap or config.sourcemap,
             ignore=config.sourcemap_ignore,
             allow_outside=config.allow_symlinks_outside,
+            bundle_outputs=[b.output for b in config.bundles],
         )
         diags.extend(trees.diagnostics)
         if config.target is not None and not options.check_only:  # never silent
@@ -415,7 +416,7 @@ def module_files(result: BuildResult) -> list[tuple[str, bytes, tuple[()], str]]
     files = []
     for tree in result.modules.trees:
         for m in tree.modules:
-            name = f"{tree.spec.output}/{m.name}"
+            name = tree.spec.key(m.name)
             files.append((name, m.text.encode("utf-8"), (), tree.spec.output))
             if m.map_data:
                 files.append((name + ".map", m.map_data, (), tree.spec.output))
