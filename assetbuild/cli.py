@@ -32,6 +32,7 @@ from assetbuild.commands.options import (
 from assetbuild.errors import AssetbuildError, ConfigError
 from assetbuild.interrupts import caused_by_interrupt, exit_on_interrupt, interrupted
 from assetbuild.interrupts import install as install_interrupts
+from assetbuild.modules import summary as modules_summary
 from assetbuild.report import Progress, format_diagnostics, use_color, write_err
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ def check(ctx: click.Context) -> None:
         if settings.json:
             _emit_json(summary.build_json("check", result, {}))
         elif not settings.quiet:
-            click.echo(summary.check_line(result))
+            click.echo(modules_summary.check_line(result))
         _print_details(settings, result)
 
 
@@ -248,7 +249,11 @@ def build(ctx: click.Context, out_dir: Path) -> None:
         where = summary.written_where(result, out_dir)
         if settings.json:
             _emit_json(summary.build_json("build", result, where))
-        _print_summary(settings, result, lambda: summary.summary_lines(result, where, {}, "", {}))
+        _print_summary(
+            settings,
+            result,
+            lambda: summary.summary_lines(result, where, {}, "", {}, out_dir=out_dir),
+        )
         _print_details(settings, result)
 
 

@@ -22,6 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from assetbuild.diagnostics import Diagnostic, summarize
 from assetbuild.errors import AssetbuildError, SourceError
+from assetbuild.modules.summary import (
+    export_rows,
+    modules_json,
+    tree_path,
+    tree_row,
+    written_modules,
+)
 from assetbuild.report import delta, diagnostic_json, minify_details, size, table
 
 if TYPE_CHECKING:
@@ -159,17 +166,9 @@ def build_json(command: str, result: BuildResult, where: Where) -> dict[str, Any
         "ok": True,
         "command": command,
         "bundles": bundle_json(result, where),
+        "modules": modules_json(result, where),
         "diagnostics": diagnostics_json(result.diagnostics),
     }
-
-
-def check_line(result: BuildResult) -> str:
-    files = sum(len(b.sources) for b in result.bundles)
-    bundles = len(result.bundles)
-    return (
-        f"checked {files} file{'s' if files != 1 else ''} in "
-        f"{bundles} bundle{'s' if bundles != 1 else ''}: ok"
-    )
 
 
 def written_where(result: BuildResult, out_dir: Path) -> Where:
@@ -178,7 +177,7 @@ def written_where(result: BuildResult, out_dir: Path) -> Where:
     for b in result.bundles:
         if b.sourcemap is not None:
             where[b.output + ".map"] = (str(out_dir / b.output) + ".map", "written")
-    return where
+    return {**where, **written_modules(result, out_dir)}
 
 
 def summary_lines(
@@ -189,20 +188,15 @@ def summary_lines(
     variants: dict[str, dict[str, int]],
     trees: Sequence[TreeInstalled] = (),
     areas: Sequence[AreaResult] = (),
+    out_dir: Path | None = None,
 ) -> list[str]:
-    """The summary table (sizes right-aligned), then `tail` when there is one."""
+    """The summary table (sizes right-aligned), then `tail` when there is one; the trees are
+    `trees` as installed, or those written to `out_dir` (`build --out`)."""
     rows = bundle_rows(result, where, previous, variants)
     rows += tree_rows(trees, areas, len(rows[0]))
+    rows += export_rows(result, out_dir, len(rows[0])) if out_dir is not None else []
     numeric = frozenset(range(1, len(rows[0]) - 2))
     return table(rows, right=numeric) + ([tail] if tail else [])
-
-
-def tree_path(tree: TreeInstalled) -> str:
-    """Where a module tree is installed: `js/3/app/`."""
-    if tree.output.endswith("/"):  # installed at the top of its area's version directory
-        return f"{tree.output}{tree.version}/"
-    area, _, name = tree.output.rpartition("/")
-    return f"{area}/{tree.version}/{name}/" if area else f"{tree.version}/{name}/"
 
 
 def tree_action(tree: TreeInstalled, areas: Sequence[AreaResult]) -> str:
@@ -221,12 +215,17 @@ def tree_rows(
     trees: Sequence[TreeInstalled], areas: Sequence[AreaResult], width: int
 ) -> list[list[str]]:
     """One row per module tree (`js/app/*`): its file count, installed bytes, where, what happened."""
-    rows = []
-    for tree in trees:
-        row = [posixpath.join(tree.output, "*"), str(tree.files), "", size(tree.size)]
-        row += [""] * (width - 2 - len(row))
-        rows.append([*row, tree_path(tree), tree_action(tree, areas)])
-    return rows
+    return [
+        tree_row(
+            width,
+            posixpath.join(t.output, "*"),
+            t.files,
+            t.size,
+            tree_path(t),
+            tree_action(t, areas),
+        )
+        for t in trees
+    ]
 
 
 def detail_lines(result: BuildResult, seconds: float) -> list[str]:

@@ -64,6 +64,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "assetbuild.report",
             "assetbuild.summary",
+            "assetbuild.modules.summary",
             "assetbuild.jinja",
             "assetbuild.django",
             "assetbuild.php",
