@@ -117,7 +117,7 @@ def build(
         built = list(with_assets)
         diags.extend(asset_diags)
     trees = None
-    if config.modules:  # ES module trees (issue 15): checked and resolved, every error reported
+    if config.modules and options.modules:  # ES module trees (issue 15): every error reported
         from assetbuild.cache.modules import CachedModules
         from assetbuild.modules.build import build_trees
 
@@ -359,6 +359,7 @@ def install(
         disk_entries=session.memory.disk_entries,
         configured=frozenset(spec.output for spec in config.bundles),
         modules=modules,
+        keep_modules=not options.modules,
     )
     if measuring:
         result = dataclasses.replace(result, bundles=measured())
