@@ -22,6 +22,7 @@ from assetbuild.manifest import integrity
 from assetbuild.modules.build import collisions
 from assetbuild.modules.config import ModuleSpec
 from tests.conftest import SiteFactory, write_site
+from tests.helpers.watch import Harness
 
 ASSETBUILD = str(Path(sys.executable).parent / "assetbuild")
 FILES = {
@@ -112,7 +113,7 @@ def test_importing_a_bundle_source_names_the_rule(make_site: SiteFactory) -> Non
         ' (did you mean "m.mjs"?)'
     )
     assert lines[1:3] == ['    import "./a.js";', "           ^"]
-    assert lines[3].startswith("note: this tree's modules are its .mjs files; the .js files")
+    assert lines[3].startswith("note: this tree's modules are its .mjs files: the .js files")
     assert not (site / "js/1").exists() and not (site / "manifest.json").exists()
 
 
@@ -205,3 +206,41 @@ def test_cli_install_then_no_change_status_and_build_out(make_site: SiteFactory)
     assert out.returncode == 0, out.stderr
     assert (site.parent / "out/js/m.mjs").is_file()
     assert (site.parent / "out/js/lib/util.mjs").is_file()
+
+
+def test_an_mjs_importing_json_names_where_json_modules_go(make_site: SiteFactory) -> None:
+    site = make_site(
+        {
+            **FILES,
+            "js/source/d.json": "{}\n",
+            "js/source/m.mjs": 'import d from "./d.json" with { type: "json" };\nexport { d };\n',
+        }
+    )
+    result = build(load_config(site, None), BuildOptions())
+    assert result.modules is not None
+    [diag] = [d for d in result.modules.diagnostics if d.severity == "error"]
+    assert diag.message.startswith('import "./d.json": no module js/source/d.json')
+    assert "JSON modules belong in a tree of .js files (zero-config: <area>/modules/)" in (
+        diag.notes[0].message
+    )
+
+
+def test_watch_reinstalls_an_edited_mjs(make_site: SiteFactory) -> None:
+    site = make_site(FILES)
+    harness = Harness(site)
+    try:
+        first = harness.start()
+        assert first.ok, first.error
+        (site / "js/source/lib/util.mjs").write_text("export const u = 7;\n")
+        rebuild = harness.next()
+        while "js/*" not in rebuild.outputs:
+            rebuild = harness.next()
+        assert rebuild.ok, rebuild.error
+        entry = _manifest(site)["modules"]["js/lib/util.mjs"]
+        assert (site / entry["path"]).read_text() == "export const u=7;"
+        assert (
+            "notBundled"
+            not in (site / _manifest(site)["bundles"]["js/main.js"]["path"]).read_text()
+        )
+    finally:
+        harness.stop()

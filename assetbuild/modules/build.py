@@ -336,10 +336,15 @@ def _import_error(
 ) -> Diagnostic:
     what = "import()" if imp.dynamic else "import"
     notes: tuple[Diagnostic, ...] = ()
-    if ".js" not in suffixes and imp.specifier.endswith(".js") and "no module" in problem:
+    if (
+        ".js" not in suffixes
+        and imp.specifier.endswith((".js", ".json"))
+        and "no module" in problem
+    ):
         why = (
-            f"this tree's modules are its {' and '.join(suffixes)} files; the .js files beside them "
-            "are a bundle's sources (zero-config: <area>/source/*.js), not modules"
+            f"this tree's modules are its {' and '.join(suffixes)} files: the .js files beside them "
+            "are a bundle's sources (zero-config: <area>/source/*.js), and JSON modules belong in "
+            "a tree of .js files (zero-config: <area>/modules/)"
         )
         notes = (Diagnostic("warning", why),)
     return src.diagnostic("error", f"{what} {problem}", imp.offset, notes)
