@@ -313,7 +313,7 @@ def install(
         on_phase("compressing")
     files = [(b.output, b.data, b.assets, "") for b in result.bundles]
     files += [(b.output + ".map", b.map_data, (), "") for b in result.bundles if b.map_data]
-    files += module_files(result)
+    files += module_files(result) if not remote else []  # trees: not yet into a target (warned)
     variants = _variants([f[1] for f in files], methods, session.cache(), on_progress)
     outputs = [
         Output(name, data, v, assets, tree)
