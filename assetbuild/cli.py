@@ -249,7 +249,11 @@ def build(ctx: click.Context, out_dir: Path) -> None:
         where = summary.written_where(result, out_dir)
         if settings.json:
             _emit_json(summary.build_json("build", result, where))
-        _print_summary(settings, result, lambda: summary.summary_lines(result, where, {}, "", {}))
+        _print_summary(
+            settings,
+            result,
+            lambda: summary.summary_lines(result, where, {}, "", {}, out_dir=out_dir),
+        )
         _print_details(settings, result)
 
 

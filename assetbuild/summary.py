@@ -23,6 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 from assetbuild.diagnostics import Diagnostic, summarize
 from assetbuild.errors import AssetbuildError, SourceError
+from assetbuild.modules.summary import check_line as modules_check_line
+from assetbuild.modules.summary import (
+    export_rows,
+    modules_json,
+    tree_path,
+    tree_row,
+    written_modules,
+)
 from assetbuild.report import delta, diagnostic_json, minify_details, size, table
 
 if TYPE_CHECKING:
@@ -159,6 +167,7 @@ def build_json(command: str, result: BuildResult, where: Where) -> dict[str, Any
         "ok": True,
         "command": command,
         "bundles": bundle_json(result, where),
+        "modules": modules_json(result, where),
         "diagnostics": diagnostics_json(result.diagnostics),
         "accepted_warnings": accepted_json(result),
     }
@@ -180,13 +189,9 @@ def accepted_line(count: int) -> str:
 
 
 def check_line(result: BuildResult) -> str:
-    files = sum(len(b.sources) for b in result.bundles)
-    bundles = len(result.bundles)
+    """`check`'s last lines: what was checked (bundles, trees), then the accepted warnings."""
     accepted = accepted_line(len(result.accepted))
-    return (
-        f"checked {files} file{'s' if files != 1 else ''} in "
-        f"{bundles} bundle{'s' if bundles != 1 else ''}: ok"
-    ) + (f"\n{accepted}" if accepted else "")
+    return modules_check_line(result) + (f"\n{accepted}" if accepted else "")
 
 
 def written_where(result: BuildResult, out_dir: Path) -> Where:
@@ -195,7 +200,7 @@ def written_where(result: BuildResult, out_dir: Path) -> Where:
     for b in result.bundles:
         if b.sourcemap is not None:
             where[b.output + ".map"] = (str(out_dir / b.output) + ".map", "written")
-    return where
+    return {**where, **written_modules(result, out_dir)}
 
 
 def summary_lines(
@@ -206,24 +211,21 @@ def summary_lines(
     variants: dict[str, dict[str, int]],
     trees: Sequence[TreeInstalled] = (),
     areas: Sequence[AreaResult] = (),
+    out_dir: Path | None = None,
 ) -> list[str]:
-    """The summary table (sizes right-aligned), then `tail` when there is one."""
+    """The summary table (sizes right-aligned), then `tail` when there is one; the trees are
+    `trees` as installed, or those written to `out_dir` (`build --out`)."""
     rows = bundle_rows(result, where, previous, variants)
     rows += tree_rows(trees, areas, len(rows[0]))
+    rows += export_rows(result, out_dir, len(rows[0])) if out_dir is not None else []
     numeric = frozenset(range(1, len(rows[0]) - 2))
     accepted = accepted_line(len(result.accepted))
     return table(rows, right=numeric) + [line for line in (tail, accepted) if line]
 
 
-def tree_path(tree: TreeInstalled) -> str:
-    """Where a module tree is installed: `js/3/app/`."""
-    area, _, name = tree.output.rpartition("/")
-    return f"{area}/{tree.version}/{name}/" if area else f"{tree.version}/{name}/"
-
-
 def tree_action(tree: TreeInstalled, areas: Sequence[AreaResult]) -> str:
     """What the install did to a tree, in the words of the bundles' action column."""
-    area_name = tree.output.rpartition("/")[0]
+    area_name = tree.output[:-1] if tree.output.endswith("/") else tree.output.rpartition("/")[0]
     area = next((a for a in areas if a.area == area_name), None)
     if area is None or area.action == "up-to-date":
         return "up to date"
@@ -237,12 +239,17 @@ def tree_rows(
     trees: Sequence[TreeInstalled], areas: Sequence[AreaResult], width: int
 ) -> list[list[str]]:
     """One row per module tree (`js/app/*`): its file count, installed bytes, where, what happened."""
-    rows = []
-    for tree in trees:
-        row = [f"{tree.output}/*", str(tree.files), "", size(tree.size)]
-        row += [""] * (width - 2 - len(row))
-        rows.append([*row, tree_path(tree), tree_action(tree, areas)])
-    return rows
+    return [
+        tree_row(
+            width,
+            posixpath.join(t.output, "*"),
+            t.files,
+            t.size,
+            tree_path(t),
+            tree_action(t, areas),
+        )
+        for t in trees
+    ]
 
 
 def detail_lines(result: BuildResult, seconds: float) -> list[str]:
@@ -446,7 +453,7 @@ def _tree_status(config: Config, result: BuildResult) -> list[BundleStatus]:
             if not same:
                 break
         state = "up to date" if same else ("not installed" if current is None else "changed")
-        statuses.append(BundleStatus(f"{tree.spec.output}/*", versions, current, state))
+        statuses.append(BundleStatus(tree.spec.pattern, versions, current, state))
     return statuses
 
 
@@ -464,6 +471,9 @@ def orphans(config: Config, result: BuildResult) -> list[str]:
     for spec in config.bundles:
         area, base = posixpath.split(spec.output)
         produced.setdefault(area, set()).add(base)
+    for tree in result.modules.trees if result.modules is not None else ():
+        if not tree.spec.name:  # installed at the top of its area's versions (zero-config .mjs)
+            produced.setdefault(tree.spec.area, set()).update(m.name for m in tree.modules)
     areas = set(produced)
     if config.manifest_format == "json":
         with suppress(ManifestError, OSError):

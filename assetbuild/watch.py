@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import queue
 import stat
 import threading
@@ -191,7 +192,7 @@ def _tree_stamps(config: Config, spec: ModuleSpec) -> Stamps:
 
 def tree_label(spec: ModuleSpec) -> str:
     """How watch names a module tree among the bundles it built: `js/app/*`."""
-    return f"{spec.output}/*"
+    return spec.pattern
 
 
 def _has_links(stamps: Stamps) -> bool:
@@ -604,7 +605,7 @@ class Watcher:
                 self._reschedule()  # watch where the url()s' files are
         installed = (
             tuple(b.output for b in outcome.build.bundles)
-            + tuple(f"{t.output}/*" for t in outcome.report.trees)
+            + tuple(posixpath.join(t.output, "*") for t in outcome.report.trees)
             if outcome is not None
             else ()
         )
@@ -632,7 +633,8 @@ class Watcher:
     def _install(
         self, config: Config, options: BuildOptions, outputs: tuple[str, ...]
     ) -> tuple[InstallOutcome | None, AssetbuildError | None]:
-        """Install everything; when sources have errors, still install the bundles without any."""
+        """Install everything; when sources have errors, still install the bundles without any.
+        A module tree with an error leaves every tree where the manifest names it (JSON only)."""
         from assetbuild.build.pipeline import Session, build, install
 
         # Watch serves development: it installs locally; the config's `target` is for `install`.
@@ -655,10 +657,12 @@ class Watcher:
             return None, exc
         result = build(session(options))  # cache hits: this only sorts good bundles from bad
         good = frozenset(b.output for b in result.bundles if b.ok)
-        if not good or (config.manifest_format != "json" and len(good) < len(config.bundles)):
+        trees_ok = result.modules is None or result.modules.ok
+        partial = len(good) < len(config.bundles) or not trees_ok
+        if not good or (config.manifest_format != "json" and partial):
             return None, error
         try:
-            only = replace(options, only=good)
+            only = replace(options, only=good, modules=trees_ok)
             return install(session(only), policy=self.policy, compress=self.compress), error
         except AssetbuildError as exc:
             return None, exc

@@ -65,6 +65,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "assetbuild.report",
             "assetbuild.summary",
+            "assetbuild.modules.summary",
             "assetbuild.jinja",
             "assetbuild.django",
             "assetbuild.php",

@@ -127,7 +127,7 @@ def test_an_output_at_the_root_has_the_root_area(make_site: SiteFactory) -> None
         ),
         (
             'source = "js/modules"\noutput = "js/app"\nsources = []',
-            'unknown key "sources" in modules[1] (expected one of source, output, minify, tokens)',
+            'unknown key "sources" in modules[1] (expected one of source, output, area, suffixes, minify, tokens)',
         ),
     ],
 )

@@ -567,3 +567,15 @@ def test_a_module_linked_to_a_file_outside_the_root_is_never_published(
     (site / "assetbuild.toml").write_text("allow_symlinks_outside = true\n" + CONFIG)
     assert _cli(site, "install").returncode == 0
     assert (site / "js/1/app/config.js").read_text() == "export const key='hunter2';"
+
+
+def test_a_target_install_uploads_no_module_file(site: Path, tmp_path: Path) -> None:
+    """Trees are not yet installed into a target (a warning says so): none of their files is
+    uploaded (they were, flattened to their base names: js/1/a.js for js/modules/lib/a.js)."""
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    proc = _cli(site, "install", "--target", remote.as_uri())
+    assert proc.returncode == 0, proc.stderr
+    assert "not yet into a target" in proc.stderr
+    uploaded = sorted(p.relative_to(remote).as_posix() for p in remote.rglob("*") if p.is_file())
+    assert [p for p in uploaded if p.startswith("js/")] == ["js/1/main.js"]

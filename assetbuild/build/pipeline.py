@@ -120,7 +120,7 @@ def build(
         built = list(with_assets)
         diags.extend(asset_diags)
     trees = None
-    if config.modules:  # ES module trees (issue 15): checked and resolved, every error reported
+    if config.modules and options.modules:  # ES module trees (issue 15): every error reported
         from assetbuild.cache.modules import CachedModules
         from assetbuild.modules.build import build_trees
 
@@ -136,6 +136,7 @@ def build(
             sourcemap=options.sourcemap or config.sourcemap,
             ignore=config.sourcemap_ignore,
             allow_outside=config.allow_symlinks_outside,
+            bundle_outputs=[b.output for b in config.bundles],
         )
         diags.extend(trees.diagnostics)
         if config.target is not None and not options.check_only:  # never silent
@@ -330,7 +331,7 @@ def install(
         on_phase("compressing")
     files = [(b.output, b.data, b.assets, "") for b in result.bundles]
     files += [(b.output + ".map", b.map_data, (), "") for b in result.bundles if b.map_data]
-    files += module_files(result)
+    files += module_files(result) if not remote else []  # trees: not yet into a target (warned)
     variants = _variants([f[1] for f in files], methods, session.cache(), on_progress)
     outputs = [
         Output(name, data, v, assets, tree)
@@ -376,6 +377,7 @@ def install(
         disk_entries=session.memory.disk_entries,
         configured=frozenset(spec.output for spec in config.bundles),
         modules=modules,
+        keep_modules=not options.modules,
     )
     if measuring:
         result = dataclasses.replace(result, bundles=measured())
@@ -436,7 +438,7 @@ def module_files(result: BuildResult) -> list[tuple[str, bytes, tuple[()], str]]
     files = []
     for tree in result.modules.trees:
         for m in tree.modules:
-            name = f"{tree.spec.output}/{m.name}"
+            name = tree.spec.key(m.name)
             files.append((name, m.text.encode("utf-8"), (), tree.spec.output))
             if m.map_data:
                 files.append((name + ".map", m.map_data, (), tree.spec.output))

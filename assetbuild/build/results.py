@@ -39,6 +39,9 @@ class BuildOptions:
     use_cache: bool = True
     only: frozenset[str] | None = None  # build only these outputs (watch mode)
     sourcemap: str | None = None  # `--sourcemap MODE` for every bundle; None: the config's
+    # build and install the [[modules]] trees; False (watch, when a tree has an error): the
+    # bundles alone, the manifest keeping the trees where it names them
+    modules: bool = True
 
 
 @dataclass(frozen=True)

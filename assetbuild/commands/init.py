@@ -7,6 +7,7 @@ from pathlib import Path
 
 from assetbuild.config import CONFIG_NAME, zero_config
 from assetbuild.errors import ConfigError, InstallError
+from assetbuild.modules.config import ModuleSpec
 
 _HEADER = """\
 # assetbuild.toml, written by `assetbuild init` from what it found in this directory.
@@ -40,7 +41,8 @@ _EXAMPLE = """
 
 
 def starter_config(root: Path) -> str:
-    """The text of a starter config for `root`: each zero-config area becomes a bundle."""
+    """The text of a starter config for `root`: each zero-config area becomes a bundle, each
+    module tree zero-config finds a `[[modules]]` table."""
     try:
         config = zero_config(root)
     except ConfigError:
@@ -59,7 +61,27 @@ def starter_config(root: Path) -> str:
             f"sources = [{', '.join(_quoted(s) for s in spec.sources)}]\n"
             "# minify = true     # false ships the checked, concatenated sources\n"
         )
+    for tree in config.modules:
+        parts.append(_modules_table(tree))
     return "".join(parts)
+
+
+def _modules_table(tree: ModuleSpec) -> str:
+    """The `[[modules]]` table doing what zero-config does with a tree."""
+    if tree.name:  # <area>/modules/
+        return (
+            f"\n# Every .js and .mjs file below {tree.source}/ is an ES module, installed as "
+            f"{tree.area}/<N>/{tree.name}/<path below it>.\n"
+            f"[[modules]]\nsource = {_quoted(tree.source)}\noutput = {_quoted(tree.output)}\n"
+        )
+    suffixes = ", ".join(_quoted(s) for s in tree.suffixes)
+    return (
+        f"\n# The {' and '.join(tree.suffixes)} files below {tree.source}/ are ES modules (its .js "
+        "files are the bundle's sources),\n"
+        f"# installed straight into {tree.area}/<N>/ at their path below {tree.source}/.\n"
+        f"[[modules]]\nsource = {_quoted(tree.source)}\narea = {_quoted(tree.area)}\n"
+        f"suffixes = [{suffixes}]\n"
+    )
 
 
 def _files(root: Path, patterns: tuple[str, ...]) -> list[str]:

@@ -5,13 +5,15 @@ Part of the `assetbuild watch` command's output (the summaries of the other comm
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assetbuild.diagnostics import Diagnostic, summarize
 from assetbuild.errors import AssetbuildError, SourceError
-from assetbuild.summary import _repeats, diagnostics_json, tree_path
+from assetbuild.modules.summary import tree_path
+from assetbuild.summary import _repeats, diagnostics_json
 
 if TYPE_CHECKING:
     from assetbuild.watch import Rebuild
@@ -47,9 +49,10 @@ def watch_installed(r: Rebuild) -> list[str]:
             verb = "up to date in" if area.action == "up-to-date" else "installed into"
             parts.append(f"{', '.join(names)} {verb} {where}")
     for tree in r.outcome.report.trees:
-        if f"{tree.output}/*" in r.outputs:
+        label = posixpath.join(tree.output, "*")
+        if label in r.outputs:
             verb = "up to date in" if tree.action == "unchanged" else "installed into"
-            parts.append(f"{tree.output}/* ({tree.files} modules) {verb} {tree_path(tree)}")
+            parts.append(f"{label} ({tree.files} modules) {verb} {tree_path(tree)}")
     return parts
 
 

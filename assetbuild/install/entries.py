@@ -43,6 +43,9 @@ class ManifestOnDisk:
     raw: bytes | None  # its bytes; None when there is none
     bundles: dict[str, BundleEntry]  # its entries (JSON only; empty when missing or unreadable)
     modules: dict[str, Any] = field(default_factory=dict)  # its module entries, as found
+    # its `modules`, `importmap` and `importmap_csp` as found, when it has all three (watch keeps
+    # them when a tree has an error: the trees stay where the manifest says)
+    fields: dict[str, Any] | None = None
 
 
 def read_current(settings: ManifestSettings) -> ManifestOnDisk:
@@ -64,6 +67,7 @@ def read_current(settings: ManifestSettings) -> ManifestOnDisk:
         ) from None
     bundles: dict[str, BundleEntry] = {}
     modules: dict[str, Any] = {}
+    fields: dict[str, Any] | None = None
     if raw is not None and settings.format == "json":
         try:
             data = parse_manifest(settings.path, raw)
@@ -74,7 +78,10 @@ def read_current(settings: ManifestSettings) -> ManifestOnDisk:
             found = data.get("modules")
             if isinstance(found, dict):
                 modules = {k: v for k, v in found.items() if isinstance(v, dict)}
-    return ManifestOnDisk(raw, bundles, modules)
+            importmap, csp = data.get("importmap"), data.get("importmap_csp")
+            if modules and isinstance(importmap, dict) and isinstance(csp, str):
+                fields = {"modules": modules, "importmap": importmap, "importmap_csp": csp}
+    return ManifestOnDisk(raw, bundles, modules, fields)
 
 
 def known_versions(on_disk: ManifestOnDisk) -> dict[str, int]:

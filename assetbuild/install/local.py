@@ -146,6 +146,7 @@ def install(
     disk_entries: DiskEntries | None = None,
     configured: frozenset[str] | None = None,
     modules: ModulesInput | None = None,
+    keep_modules: bool = False,
 ) -> InstallReport:
     """Install `outputs` under `root` by `policy`, then write the manifest; atomic and locked.
 
@@ -153,6 +154,8 @@ def install(
     entries of installed bundles this install did not build. `configured`: every bundle the config
     has; the manifest's entries of others (removed bundles) are dropped, and their files are not
     carried into new versions. None keeps every entry whose file is still installed.
+    `keep_modules` (watch, when a tree has an error; `modules` is then None): the manifest keeps
+    its module fields as found, every tree at the version it names.
     """
     if policy not in POLICIES:
         raise ConfigError(f"unknown install policy {policy!r}; use one of: {', '.join(POLICIES)}")
@@ -173,7 +176,7 @@ def install(
             _drop_removed_modules(plans, current, outputs)
             current = _without_removed(current, configured, plans)
             entries = manifest_entries(root, plans, manifest, current, disk_entries)
-            fields = _module_fields(plans, modules, manifest)
+            fields = current.fields if keep_modules else _module_fields(plans, modules, manifest)
             changed = manifest_differs(manifest, entries, current, fields)
             return _report(plans, manifest, changed, True, current.bundles, entries, modules=fields)
         root.mkdir(parents=True, exist_ok=True)
@@ -201,7 +204,7 @@ def install(
                 fault_point("done")
                 return _report(plans, None, False, False, not_linked=copies)
             entries = manifest_entries(root, plans, manifest, on_disk, disk_entries)
-            fields = _module_fields(plans, modules, manifest)
+            fields = on_disk.fields if keep_modules else _module_fields(plans, modules, manifest)
             changed = _write_manifest(
                 manifest.path,
                 manifest.format,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -92,12 +93,14 @@ def build_trees(
     sourcemap: str = "none",
     ignore: Sequence[str] = (),
     allow_outside: bool = False,
+    bundle_outputs: Sequence[str] = (),
 ) -> TreesResult:
     """Every tree built and resolved in memory; nothing is written. A module whose text `memo`
     has seen is not checked or minified again (its imports are resolved again: the tree may differ).
     The engine's module check (V8) runs once for all the texts to check, not once a module."""
     diagnostics: list[Diagnostic] = []
     listed = [(spec, collect_tree(root, spec)) for spec in specs]
+    diagnostics.extend(collisions(listed, bundle_outputs))
     files = frozenset(path for _, paths in listed for path in paths)
     mapping = dict(importmap)
     flags = (strict_tokens, minify, check_only)
@@ -137,6 +140,38 @@ def build_trees(
         (str(root / path), src.original) for path, (src, _) in read.items() if src is not None
     )
     return TreesResult(tuple(trees), tuple(diagnostics), originals)
+
+
+def collisions(
+    listed: Sequence[tuple[ModuleSpec, Sequence[str]]], bundle_outputs: Sequence[str]
+) -> list[Diagnostic]:
+    """A tree installed at the top of its area's versions (`js/` of zero-config's `.mjs` files)
+    must not put a file or directory where a bundle (or its map, variants) or another tree is."""
+    taken: dict[tuple[str, str], str] = {}
+    for output in bundle_outputs:
+        area, _, base = output.rpartition("/")
+        for suffix in ("", ".map", ".gz", ".br", ".map.gz", ".map.br"):
+            taken[(area, base + suffix)] = f"the bundle {output}"
+    for spec, _ in listed:
+        if spec.name:
+            taken[(spec.area, spec.name)] = f"the module tree {spec.pattern}"
+    found = []
+    for spec, paths in listed:
+        if spec.name:
+            continue
+        for path in paths:
+            below = PurePosixPath(path).relative_to(spec.source).as_posix()
+            first = below.split("/")[0]
+            other = taken.get((spec.area, first))
+            if other is not None:
+                where = posixpath.join(spec.area, "<N>", below)
+                message = (
+                    f"would install as {where}, where {other} installs; rename "
+                    f"{'the directory ' + first if '/' in below else 'the file'} (or configure "
+                    "[[modules]] with an output of its own)"
+                )
+                found.append(Diagnostic("error", message, Location(path)))
+    return found
 
 
 def _read_one(
@@ -239,7 +274,7 @@ def _build_one(
     for imp in analysed.imports:
         resolved = resolve(imp, path, spec.source, files, importmap)
         if resolved.problem is not None:
-            found.append(_import_error(src, imp, resolved.problem))
+            found.append(_import_error(src, imp, resolved.problem, spec.suffixes))
         elif resolved.target is not None:
             (dynamic if imp.dynamic else imports).append(resolved.target)
     if any(d.severity == "error" for d in found):
@@ -276,7 +311,7 @@ def _with_map(
     from assetbuild.maps.verify import MapProblem, verify_joined
 
     text = strip_url_comment(module.text)
-    output = f"{spec.output}/{module.name}"
+    output = spec.key(module.name)
     area = spec.area.split("/") if spec.area else []
     map_dir = root.joinpath(*area, "1", spec.name, *PurePosixPath(module.name).parent.parts)
     try:
@@ -298,9 +333,23 @@ def _with_map(
     return replace(module, text=text, map_data=data)
 
 
-def _import_error(src: SourceFile, imp: ModuleImport, problem: str) -> Diagnostic:
+def _import_error(
+    src: SourceFile, imp: ModuleImport, problem: str, suffixes: tuple[str, ...]
+) -> Diagnostic:
     what = "import()" if imp.dynamic else "import"
-    return src.diagnostic("error", f"{what} {problem}", imp.offset)
+    notes: tuple[Diagnostic, ...] = ()
+    if (
+        ".js" not in suffixes
+        and imp.specifier.endswith((".js", ".json"))
+        and "no module" in problem
+    ):
+        why = (
+            f"this tree's modules are its {' and '.join(suffixes)} files: the .js files beside them "
+            "are a bundle's sources (zero-config: <area>/source/*.js), and JSON modules belong in "
+            "a tree of .js files (zero-config: <area>/modules/)"
+        )
+        notes = (Diagnostic("warning", why),)
+    return src.diagnostic("error", f"{what} {problem}", imp.offset, notes)
 
 
 def check_module(

@@ -8,15 +8,19 @@ Decisions worth knowing:
   there, and two trees may not share an output.
 - `[importmap]` maps a bare specifier to a module file of a tree (a path relative to root), or, for a
   key ending in `/`, a prefix to a directory of a tree (`"lib/" = "js/modules/lib/"`).
+- `area = "js"` instead of `output` installs the tree straight into the area's version directory
+  (`js/<N>/<path below source>`); `suffixes = [".mjs"]` takes only those files as modules.
 - Zero-config: `<area>/modules/` holding at least one `.js`/`.mjs` file is a tree installed as
-  `<area>/<N>/modules/...`.
+  `<area>/<N>/modules/...`, and every `.mjs` file below `<area>/source/` (whose `.js` files are the
+  area's bundle) is a module installed at `<area>/<N>/<path below source>`.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,8 +28,9 @@ from typing import Any
 from assetbuild.versions import is_version_name, normalise_output, output_problem
 
 MODULE_SUFFIXES = (".js", ".mjs")
-MODULE_KEYS = ("source", "output", "minify", "tokens")
+MODULE_KEYS = ("source", "output", "area", "suffixes", "minify", "tokens")
 ZERO_CONFIG_DIR = "modules"
+ZERO_CONFIG_SOURCE = "source"  # a zero-config area's bundle sources: its .mjs files are modules
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 Report = Callable[[str, str], None]  # (key, message), as config's problems.add
@@ -33,23 +38,42 @@ Report = Callable[[str, str], None]  # (key, message), as config's problems.add
 
 @dataclass(frozen=True)
 class ModuleSpec:
-    """One module tree: every .js/.mjs file below `source` (relative to root), installed under `output`."""
+    """One module tree: every file below `source` (relative to root) ending in one of `suffixes`,
+    installed under `output`. An `output` ending in "/" (`js/`) is the area itself: the tree
+    installs straight into its version directories (`js/<N>/<path below source>`)."""
 
     source: str
     output: str
     minify: bool = True
     tokens: bool = True
+    suffixes: tuple[str, ...] = MODULE_SUFFIXES
 
     @property
     def area(self) -> str:
         """The directory holding the version directories ("" at the root), as a bundle's."""
-        parent = PurePosixPath(self.output).parent.as_posix()
-        return "" if parent == "." else parent
+        if self.output.endswith("/"):
+            return self.output.rstrip("/")
+        return _area(self.output)
 
     @property
     def name(self) -> str:
-        """The tree's directory inside a version directory (`app` of `js/app`)."""
-        return PurePosixPath(self.output).name
+        """The tree's directory inside a version directory (`app` of `js/app`, "" for `js/`)."""
+        return "" if self.output.endswith("/") else PurePosixPath(self.output).name
+
+    @property
+    def pattern(self) -> str:
+        """How a summary names the tree: `js/app/*`, `js/*` for one installed in the area's top."""
+        return posixpath.join(self.output, "*")
+
+    def key(self, name: str) -> str:
+        """The manifest name of its module `name` (the path below source): `js/app/lib/a.js`."""
+        return posixpath.join(self.output, name)
+
+    def takes(self, name: str) -> bool:
+        """Whether a file name is one of this tree's modules (or, for a .js/.mjs tree, JSON)."""
+        if not name.startswith(".") and name.endswith(".json"):
+            return ".js" in self.suffixes
+        return is_module_file(name) and name.endswith(self.suffixes)
 
 
 def is_module_file(name: str) -> bool:
@@ -84,8 +108,12 @@ def parse_modules(
                 report(
                     "", f'unknown key "{key}" in {where} (expected one of {", ".join(MODULE_KEYS)})'
                 )
-        source = _source(report, table.get("source"), root, f"{where}.source")
-        output = _output(report, table.get("output"), f"{where}.output")
+        suffixes = _suffixes(report, table.get("suffixes", list(MODULE_SUFFIXES)), where)
+        source = _source(report, table.get("source"), root, f"{where}.source", suffixes)
+        if "area" in table:
+            output = _area_output(report, table, where)
+        else:
+            output = _output(report, table.get("output"), f"{where}.output")
         flags = {key: table.get(key, True) for key in ("minify", "tokens")}
         for key, flag in flags.items():
             if not isinstance(flag, bool):
@@ -96,7 +124,7 @@ def parse_modules(
                     f"{where}.output",
                     f'"{output}" is also the output of modules[{outputs[output]}]',
                 )
-            elif (_area(output), PurePosixPath(output).name) in taken:
+            elif not output.endswith("/") and (_area(output), PurePosixPath(output).name) in taken:
                 bundle = taken[(_area(output), PurePosixPath(output).name)]
                 report(
                     f"{where}.output",
@@ -114,9 +142,18 @@ def parse_modules(
                     )
                     break
             sources.setdefault(source, number)
-        if source is None or output is None or not all(isinstance(f, bool) for f in flags.values()):
+        if (
+            source is None
+            or output is None
+            or suffixes is None
+            or not all(isinstance(f, bool) for f in flags.values())
+        ):
             continue
-        specs.append(ModuleSpec(source, output, minify=flags["minify"], tokens=flags["tokens"]))
+        specs.append(
+            ModuleSpec(
+                source, output, minify=flags["minify"], tokens=flags["tokens"], suffixes=suffixes
+            )
+        )
     return tuple(specs)
 
 
@@ -164,8 +201,9 @@ def parse_importmap(
                 continue
             pairs.append((specifier, path + "/"))
             continue
-        if not is_module_file(PurePosixPath(path).name):
-            report(key, f'"{target}" is not a module file (.js or .mjs)')
+        if not tree.takes(PurePosixPath(path).name) or path.endswith(".json"):
+            kinds = " or ".join(tree.suffixes)
+            report(key, f'"{target}" is not a module file ({kinds}) of the tree "{tree.source}"')
         elif not full.is_file():
             report(key, f'"{target}" does not exist')
         else:
@@ -196,29 +234,58 @@ def list_tree(root: Path, spec: ModuleSpec, listed: set[str] | None = None) -> l
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         relative = Path(directory).relative_to(root).as_posix()
         for name in files:
-            if is_module_file(name) or (name.endswith(".json") and not name.startswith(".")):
+            if spec.takes(name):
                 found.append(f"{relative}/{name}")
     return sorted(found, key=lambda p: p.encode("utf-8", "surrogateescape"))
 
 
 def zero_config_modules(root: Path, areas: Sequence[str]) -> tuple[ModuleSpec, ...]:
-    """`<area>/modules/` trees holding at least one module file, as zero-config finds them."""
-    return tuple(
-        ModuleSpec(f"{area}/{ZERO_CONFIG_DIR}", f"{area}/{ZERO_CONFIG_DIR}")
-        for area in areas
-        if _has_module(root / area / ZERO_CONFIG_DIR)
-    )
+    """The trees zero-config finds in each area: `<area>/modules/` holding a module file (installed
+    as `<area>/<N>/modules/`), and the `.mjs` files below `<area>/source/` (at `<area>/<N>/`)."""
+    specs: list[ModuleSpec] = []
+    for area in areas:
+        if _has_module(root / area / ZERO_CONFIG_DIR, MODULE_SUFFIXES):
+            specs.append(ModuleSpec(f"{area}/{ZERO_CONFIG_DIR}", f"{area}/{ZERO_CONFIG_DIR}"))
+        if _has_module(root / area / ZERO_CONFIG_SOURCE, (".mjs",)):
+            specs.append(ModuleSpec(f"{area}/{ZERO_CONFIG_SOURCE}", f"{area}/", suffixes=(".mjs",)))
+    return tuple(specs)
 
 
-def _has_module(directory: Path) -> bool:
+def _has_module(directory: Path, suffixes: tuple[str, ...]) -> bool:
     for _, dirs, files in os.walk(directory):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        if any(is_module_file(f) for f in files):
+        if any(is_module_file(f) and f.endswith(suffixes) for f in files):
             return True
     return False
 
 
-def _source(report: Report, value: Any, root: Path, key: str) -> str | None:
+def _suffixes(report: Report, value: Any, where: str) -> tuple[str, ...] | None:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v in MODULE_SUFFIXES for v in value)
+    ):
+        report(f"{where}.suffixes", 'expected a list of ".js" and/or ".mjs"')
+        return None
+    return tuple(dict.fromkeys(value))
+
+
+def _area_output(report: Report, table: Mapping[str, Any], where: str) -> str | None:
+    """`area = "js"`: the tree installs straight into js's version directories (output "js/")."""
+    if "output" in table:
+        report(f"{where}.area", "give either output (a directory of its own) or area, not both")
+        return None
+    value = table["area"]
+    if not isinstance(value, str) or not value.strip("./"):
+        report(f"{where}.area", 'expected the directory holding the versions, like "js"')
+        return None
+    area = _output(report, value, f"{where}.area")
+    return None if area is None else area + "/"
+
+
+def _source(
+    report: Report, value: Any, root: Path, key: str, suffixes: tuple[str, ...] | None
+) -> str | None:
     if value is None:
         report(key, 'missing; e.g. source = "js/modules"')
         return None
@@ -239,8 +306,8 @@ def _source(report: Report, value: Any, root: Path, key: str) -> str | None:
             key, f'"{value}": {"is not a directory" if directory.exists() else "does not exist"}'
         )
         return None
-    if not _has_module(directory):
-        report(key, f'"{value}": holds no .js or .mjs file')
+    if not _has_module(directory, suffixes or MODULE_SUFFIXES):
+        report(key, f'"{value}": holds no {" or ".join(suffixes or MODULE_SUFFIXES)} file')
         return None
     return source
 

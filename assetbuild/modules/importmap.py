@@ -41,7 +41,7 @@ def module_entries(
 ) -> dict[str, dict[str, Any]]:
     """One manifest entry per module, keyed `<output>/<name>` (`js/app/lib/a.js`)."""
     closure = static_closure(trees)
-    names = {m.path: f"{t.spec.output}/{m.name}" for t in trees for m in t.modules}
+    names = {m.path: t.spec.key(m.name) for t in trees for m in t.modules}
     entries: dict[str, dict[str, Any]] = {}
     for tree in trees:
         version = _version(tree, versions, tree_versions)
