@@ -464,32 +464,63 @@
     return at;
   }
 
+  // (start, end) of each token `pieces` finds, comments left out, flat and in order.
+  function mapTokens(text) {
+    var tt = acorn.tokTypes, out = [], braces = [], tpl = -1, sorted = true;
+    acorn.parse(text, {
+      ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
+      onToken: function (t) {
+        var type = t.type, start = t.start;
+        if (type === tt.eof) return;
+        if (tpl >= 0) {
+          if (type === tt.dollarBraceL) { start = tpl; tpl = -1; braces.push(true); }
+          else if (type === tt.backQuote) { start = tpl; tpl = -1; }
+          else return;
+        } else if (type === tt.backQuote) { tpl = start; return; }
+        else {
+          if (type === tt.braceL || type === tt.dollarBraceL) braces.push(false);
+          if (type === tt.braceR && braces.pop() === true) { tpl = start; return; }
+        }
+        if (out.length > 0 && start < out[out.length - 2]) sorted = false;
+        out.push(start, t.end);
+      }
+    });
+    if (!sorted) {  // not seen: sorted by start, stably, as Python sorts them
+      var order = [], i, again = [];
+      for (i = 0; i < out.length; i += 2) order.push(i);
+      order.sort(function (a, b) { return out[a] - out[b]; });
+      for (i = 0; i < order.length; i++) again.push(out[order[i]], out[order[i] + 1]);
+      out = again;
+    }
+    return out;
+  }
+
   // align.py's `pair`: (output start, input start, length) of each token, flat; null: no pairing.
   function mapPairs(input, output) {
-    var flat = pieces(input), order = [], out = [], i;
-    for (i = 0; i < flat.length; i += 3) if (!isComment(flat[i])) order.push(i);
-    order.sort(function (a, b) { return flat[a + 1] - flat[b + 1]; });
+    var toks = mapTokens(input), out = [], i;
     if (output === input || input.startsWith(output)) {
-      for (i = 0; i < order.length; i++) {
-        var s = flat[order[i] + 1], e = flat[order[i] + 2];
-        if (e <= output.length) out.push(s, s, e - s);
+      for (i = 0; i < toks.length; i += 2) {
+        if (toks[i + 1] <= output.length) out.push(toks[i], toks[i], toks[i + 1] - toks[i]);
       }
       return out;
     }
     var at = output.charCodeAt(0) === 35 && output.charCodeAt(1) === 33 ? hashbangEnd(output) : 0;
-    for (i = 0; i < order.length; i++) {
-      var start = flat[order[i] + 1], end = flat[order[i] + 2];
+    for (i = 0; i < toks.length; i += 2) {
+      var start = toks[i], length = toks[i + 1] - start;
       at = mapGap(output, at);
-      if (!output.startsWith(input.slice(start, end), at)) return null;
-      out.push(at, start, end - start);
-      at += end - start;
+      if (!mapSame(output, at, input, start, length)) return null;
+      out.push(at, start, length);
+      at += length;
     }
     return mapGap(output, at) === output.length ? out : null;
   }
 
   var VLQ_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  var VLQ_VALUES = new Int8Array(128).fill(-1);
+  for (var v = 0; v < 64; v++) VLQ_VALUES[VLQ_DIGITS.charCodeAt(v)] = v;
+  var VLQ_SMALL = 4096, VLQ_TABLE = [];  // the encodings of small values, made once
 
-  function vlq(value) {
+  function vlqMake(value) {
     var x = value < 0 ? -value * 2 + 1 : value * 2, s = "";
     do {
       var digit = x % 32;
@@ -498,44 +529,59 @@
     } while (x > 0);
     return s;
   }
+  for (v = -VLQ_SMALL; v <= VLQ_SMALL; v++) VLQ_TABLE.push(vlqMake(v));
 
-  // vlq.py's `encode_mappings` of one file's mappings (flat: line, column, source line, column).
+  function vlq(value) {
+    return value >= -VLQ_SMALL && value <= VLQ_SMALL ? VLQ_TABLE[value + VLQ_SMALL] : vlqMake(value);
+  }
+
+  // Whether a[at, at + length) is b[from, from + length) (no string made for the comparison).
+  function mapSame(a, at, b, from, length) {
+    if (at + length > a.length || from + length > b.length) return false;
+    for (var i = 0; i < length; i++) if (a.charCodeAt(at + i) !== b.charCodeAt(from + i)) return false;
+    return true;
+  }
+
+  // vlq.py's `encode_mappings` of one file's mappings (flat, six numbers a mapping: line,
+  // column, source (0), source line, column, length).
   function mapEncode(made) {
     var out = [], line = 0, column = 0, srcLine = 0, srcCol = 0, first = true;
-    for (var i = 0; i < made.length; i += 5) {
+    for (var i = 0; i < made.length; i += 6) {
       var g = made[i];
       if (g > line) { out.push(";".repeat(g - line)); line = g; column = 0; first = true; }
-      out.push((first ? "" : ",") + vlq(made[i + 1] - column) + "A" + vlq(made[i + 2] - srcLine) +
-        vlq(made[i + 3] - srcCol));
+      out.push((first ? "" : ",") + vlq(made[i + 1] - column) + "A" + vlq(made[i + 3] - srcLine) +
+        vlq(made[i + 4] - srcCol));
       first = false;
-      column = made[i + 1]; srcLine = made[i + 2]; srcCol = made[i + 3];
+      column = made[i + 1]; srcLine = made[i + 3]; srcCol = made[i + 4];
     }
     return out.join("");
   }
 
   // Every mapping of `mappings` (flat: line, column, source, line, column); null when malformed.
   function mapDecode(mappings) {
-    var out = [], line = 0, column = 0, values = [], acc = 0, shift = 0, state = [0, 0, 0];
-    for (var i = 0; i <= mappings.length; i++) {
-      var c = i < mappings.length ? mappings.charAt(i) : ";";
-      if (c === "," || c === ";") {
+    var out = [], line = 0, column = 0, count = 0, acc = 0, shift = 0, n = mappings.length;
+    var v0 = 0, v1 = 0, v2 = 0, v3 = 0, source = 0, srcLine = 0, srcCol = 0;
+    for (var i = 0; i <= n; i++) {
+      var c = i < n ? mappings.charCodeAt(i) : 59;
+      if (c === 44 || c === 59) {  // "," or ";"
         if (shift !== 0) return null;
-        if (values.length > 0) {
-          if (values.length !== 4 && values.length !== 5 && values.length !== 1) return null;
-          column += values[0];
-          if (values.length === 1) return null;  // a file's own map maps every segment
-          state[0] += values[1]; state[1] += values[2]; state[2] += values[3];
-          out.push(line, column, state[0], state[1], state[2]);
+        if (count > 0) {
+          if (count !== 4 && count !== 5) return null;  // a file's own map maps every segment
+          column += v0; source += v1; srcLine += v2; srcCol += v3;
+          out.push(line, column, source, srcLine, srcCol);
         }
-        values = [];
-        if (c === ";") { line++; column = 0; }
+        count = 0;
+        if (c === 59) { line++; column = 0; }
         continue;
       }
-      var digit = VLQ_DIGITS.indexOf(c);
+      var digit = c < 128 ? VLQ_VALUES[c] : -1;
       if (digit < 0) return null;
       acc += (digit & 31) * Math.pow(2, shift);
       if (digit & 32) { shift += 5; if (shift > 60) return null; continue; }
-      values.push(acc % 2 === 1 ? -(acc - 1) / 2 : acc / 2);
+      var value = acc % 2 === 1 ? -(acc - 1) / 2 : acc / 2;
+      if (count === 0) v0 = value; else if (count === 1) v1 = value;
+      else if (count === 2) v2 = value; else if (count === 3) v3 = value;
+      count++;
       acc = 0; shift = 0;
     }
     return {mappings: out, lines: line};
@@ -557,7 +603,7 @@
       var at = mapOffset(original, srcStarts, got[i + 3], got[i + 4]);
       if (start < 0 || at < 0) return false;
       var length = made[j + 5];
-      if (length > 0 && !original.startsWith(output.slice(start, start + length), at)) return false;
+      if (length > 0 && !mapSame(original, at, output, start, length)) return false;
     }
     return true;
   }
@@ -570,14 +616,14 @@
     var editStarts = [], e;
     for (e = 0; e < edits.length; e += 4) editStarts.push(edits[e]);
     var outStarts = mapLines(output), srcStarts = mapLines(original);
-    var made = [], encoded = [];  // made: six numbers a mapping (the checked length last)
+    var made = [];  // six numbers a mapping (the checked length last)
     var outLine = 0, srcLine = 0;
     for (var i = 0; i < pairs.length; i += 3) {
       var outStart = pairs[i], length = pairs[i + 2], here = pairs[i + 1] + shift, at = here;
       var k = editStarts.length ? mapLineOf(editStarts, here) : -1;
       if (k >= 0) at = here < edits[4 * k + 1] ? edits[4 * k + 2] : here + edits[4 * k + 3] - edits[4 * k + 1];
-      var token = output.slice(outStart, outStart + length), checked = length;
-      if (!original.startsWith(token, at)) {
+      var checked = length;
+      if (!mapSame(original, at, output, outStart, length)) {
         if (!mapEdited(edits, editStarts, here, here + length)) return null;
         checked = 0;  // a substituted `{$name}`: mapped to where it was
       }
@@ -586,9 +632,8 @@
       while (srcLine + 1 < srcStarts.length && srcStarts[srcLine + 1] <= at) srcLine++;
       while (srcStarts[srcLine] > at) srcLine--;
       made.push(outLine, outStart - outStarts[outLine], 0, srcLine, at - srcStarts[srcLine], checked);
-      encoded.push(outLine, outStart - outStarts[outLine], srcLine, at - srcStarts[srcLine], 0);
     }
-    var mappings = mapEncode(encoded);
+    var mappings = mapEncode(made);
     if (!mapProven(mappings, made, output, original)) return null;
     if (made.length === 0) return [""];
     var last = made.length - 6;

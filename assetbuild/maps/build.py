@@ -59,11 +59,15 @@ def comment(kind: str, url: str) -> str:
     return f"//# sourceMappingURL={url}\n"
 
 
-def is_ignored(path: str, root: Path, patterns: Sequence[str]) -> bool:
+def is_ignored(
+    path: str, root: Path, patterns: Sequence[str], resolved: dict[str, Path] | None = None
+) -> bool:
     """Whether a source matches an ignore pattern: a glob on its path relative to the root, or (a
-    pattern ending in `/`) a directory name anywhere in that path."""
+    pattern ending in `/`) a directory name anywhere in that path. `resolved`: directories already
+    resolved (a bundle's sources share a few), kept between calls."""
     try:
-        rel = Path(path).resolve().relative_to(root.resolve()).as_posix()
+        rel = _resolved(Path(path), {} if resolved is None else resolved)
+        rel = rel.relative_to(_resolved(root, {} if resolved is None else resolved)).as_posix()
     except ValueError:
         rel = Path(path).as_posix()
     segments = rel.split("/")[:-1]
@@ -74,6 +78,18 @@ def is_ignored(path: str, root: Path, patterns: Sequence[str]) -> bool:
         elif fnmatch.fnmatchcase(rel, pattern):
             return True
     return False
+
+
+def _resolved(path: Path, resolved: dict[str, Path]) -> Path:
+    """`path.resolve()`, resolving each directory once: a file that is not a link resolves to its
+    resolved directory and its own name."""
+    parent, name = str(path.parent), path.name
+    if name in ("", ".", "..") or os.path.islink(path):
+        return path.resolve()
+    found = resolved.get(parent)
+    if found is None:
+        found = resolved[parent] = path.parent.resolve()
+    return found / name
 
 
 Join = tuple[int, tuple[int, int, int, int], tuple[int, int, int, int, int]]
@@ -159,7 +175,8 @@ def assemble(
         line_col = l_col + (start_col if l_line == 0 else 0)
         state = (local[l_src], l_srcline, l_srccol)
     unmapped(cursor, len(bundle))
-    ignored = vendor | {i for i, s in enumerate(sources) if is_ignored(s, root, ignore)}
+    dirs: dict[str, Path] = {}
+    ignored = vendor | {i for i, s in enumerate(sources) if is_ignored(s, root, ignore, dirs)}
     made = BundleMap(
         posixpath.basename(output),
         tuple(sources),
