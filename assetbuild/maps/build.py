@@ -65,9 +65,9 @@ def is_ignored(
     """Whether a source matches an ignore pattern: a glob on its path relative to the root, or (a
     pattern ending in `/`) a directory name anywhere in that path. `resolved`: directories already
     resolved (a bundle's sources share a few), kept between calls."""
+    dirs = {} if resolved is None else resolved
     try:
-        rel = _resolved(Path(path), {} if resolved is None else resolved)
-        rel = rel.relative_to(_resolved(root, {} if resolved is None else resolved)).as_posix()
+        rel = _resolved(Path(path), dirs).relative_to(_resolved(root, dirs)).as_posix()
     except ValueError:
         rel = Path(path).as_posix()
     segments = rel.split("/")[:-1]
