@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+from collections.abc import Callable
 
 # What ends a line: JavaScript's LineTerminatorSequence (CR LF is one), and for CSS its own
 # newlines (CR LF, CR, LF and form feed, as CSS preprocessing reads them).
@@ -53,6 +54,32 @@ class LineIndex:
         if self.astral:
             column += self._units_before(offset) - self._units_before(start)
         return line, column
+
+    def position_of(self) -> Callable[[int], tuple[int, int]]:
+        """`position` as one function, cheaper a call where the text has no astral character."""
+        if self.astral:
+            return self.position
+        starts, find = self.starts, bisect.bisect_right
+
+        def position(offset: int) -> tuple[int, int]:
+            line = find(starts, offset) - 1
+            return line, offset - starts[line]
+
+        return position
+
+    def offset_of(self) -> Callable[[int, int], int | None]:
+        """`offset` as one function, cheaper a call where the text has no astral character."""
+        if self.astral:
+            return self.offset
+        starts, count, size = self.starts, len(self.starts), len(self.text)
+
+        def offset(line: int, column: int) -> int | None:
+            if not 0 <= line < count or column < 0:
+                return None
+            at = starts[line] + column
+            return at if at <= (starts[line + 1] if line + 1 < count else size) else None
+
+        return offset
 
     def offset(self, line: int, column: int) -> int | None:
         """The code-point offset of (line, UTF-16 column), or None outside the text or mid-character."""
