@@ -59,6 +59,7 @@ _TOP_KEYS = (
     "manifest_cache_control",
     "sourcemap",
     "sourcemap_ignore",
+    "sourcemap_debug_id",
     "bundle",
     "modules",
     "importmap",
@@ -120,6 +121,7 @@ class Config:
     manifest_cache_control: str = "no-cache"  # the remote manifest's Cache-Control
     sourcemap: str = "none"
     sourcemap_ignore: tuple[str, ...] = DEFAULT_SOURCEMAP_IGNORE
+    sourcemap_debug_id: bool = False  # `//# debugId=` and "debugId" in each map
 
     def sourcemap_for(self, spec: BundleSpec, override: str | None = None) -> str:
         """The map mode of one bundle: the command line's, else the bundle's, else the top level's."""
@@ -281,6 +283,7 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     if not isinstance(ignore, (list, tuple)) or not all(isinstance(p, str) and p for p in ignore):
         problems.add("sourcemap_ignore", "expected a list of non-empty strings (globs)")
         ignore = DEFAULT_SOURCEMAP_IGNORE
+    debug_id = _get(problems, data, "sourcemap_debug_id", bool, "true or false")
     bundles = _bundles(problems, data.get("bundle"), modules_only="modules" in data)
     modules = parse_modules(problems.add, data.get("modules"), root, [b.output for b in bundles])
     importmap = parse_importmap(problems.add, data.get("importmap"), root, modules)
@@ -306,6 +309,7 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
             manifest_cache_control=cache_control or "no-cache",
             sourcemap=sourcemap or "none",
             sourcemap_ignore=tuple(ignore),
+            sourcemap_debug_id=bool(debug_id),
             modules=modules,
             importmap=importmap,
         ),
@@ -657,6 +661,7 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
         manifest_cache_control=config.manifest_cache_control,
         sourcemap=config.sourcemap,
         sourcemap_ignore=config.sourcemap_ignore,
+        sourcemap_debug_id=config.sourcemap_debug_id,
         modules=config.modules,
         importmap=config.importmap,
     )

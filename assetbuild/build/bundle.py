@@ -242,6 +242,7 @@ def join_bundle(
     sourcemap: str = "none",
     root: Path | None = None,
     ignore: Sequence[str] = (),
+    debug_id: bool = False,
 ) -> Built:
     """Join checked files into one bundle, with the checks that only the whole bundle can make.
 
@@ -270,7 +271,15 @@ def join_bundle(
         from assetbuild.maps.build import mapped_bundle
 
         text, made, data, map_diags = mapped_bundle(
-            output, kind, text, results, sourcemap, output_dir_for(root, output), root, ignore
+            output,
+            kind,
+            text,
+            results,
+            sourcemap,
+            output_dir_for(root, output),
+            root,
+            ignore,
+            debug_id=debug_id,
         )
         diags.extend(map_diags)
         data_bytes = text.encode("utf-8")

@@ -39,6 +39,7 @@ class BuildOptions:
     use_cache: bool = True
     only: frozenset[str] | None = None  # build only these outputs (watch mode)
     sourcemap: str | None = None  # `--sourcemap MODE` for every bundle; None: the config's
+    debug_id: bool | None = None  # `--debug-id`; None: the config's `sourcemap_debug_id`
 
 
 @dataclass(frozen=True)
