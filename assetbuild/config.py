@@ -18,7 +18,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -643,27 +643,13 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
     if diags:
         raise ConfigError("\n".join(d.message for d in diags), diags)
     strict = config.strict_tokens if overrides.strict_tokens is None else overrides.strict_tokens
-    return Config(
-        root=config.root,
-        config_path=config.config_path,
-        base_dir=config.base_dir,
+    return replace(  # every other field as the file says
+        config,
         static_url=static_url,
         tokens=(("static", static_url), *tokens.items()),
-        bundles=config.bundles,
-        manifest_path=config.manifest_path,
-        manifest_format=config.manifest_format,
         compress=compress,
-        cache_dir=config.cache_dir,
         strict_tokens=strict,
-        allow_symlinks_outside=config.allow_symlinks_outside,
-        lock_timeout=config.lock_timeout,
         target=target,
-        manifest_cache_control=config.manifest_cache_control,
-        sourcemap=config.sourcemap,
-        sourcemap_ignore=config.sourcemap_ignore,
-        sourcemap_debug_id=config.sourcemap_debug_id,
-        modules=config.modules,
-        importmap=config.importmap,
     )
 
 
