@@ -160,6 +160,7 @@ def _options(settings: Settings, *, check_only: bool = False) -> BuildOptions:
         strict=settings.strict,
         use_cache=settings.use_cache,
         sourcemap=settings.sourcemap,
+        debug_id=settings.debug_id,
     )
 
 

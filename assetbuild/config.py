@@ -11,7 +11,6 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import importlib.util
 import math
@@ -19,7 +18,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -61,6 +60,7 @@ _TOP_KEYS = (
     "manifest_cache_control",
     "sourcemap",
     "sourcemap_ignore",
+    "sourcemap_debug_id",
     "bundle",
     "modules",
     "importmap",
@@ -123,6 +123,7 @@ class Config:
     manifest_cache_control: str = "no-cache"  # the remote manifest's Cache-Control
     sourcemap: str = "none"
     sourcemap_ignore: tuple[str, ...] = DEFAULT_SOURCEMAP_IGNORE
+    sourcemap_debug_id: bool = False  # `//# debugId=` and "debugId" in each map
 
     def sourcemap_for(self, spec: BundleSpec, override: str | None = None) -> str:
         """The map mode of one bundle: the command line's, else the bundle's, else the top level's."""
@@ -285,6 +286,7 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
     if not isinstance(ignore, (list, tuple)) or not all(isinstance(p, str) and p for p in ignore):
         problems.add("sourcemap_ignore", "expected a list of non-empty strings (globs)")
         ignore = DEFAULT_SOURCEMAP_IGNORE
+    debug_id = _get(problems, data, "sourcemap_debug_id", bool, "true or false")
     bundles = _bundles(problems, data.get("bundle"), modules_only="modules" in data)
     modules = parse_modules(problems.add, data.get("modules"), root, [b.output for b in bundles])
     importmap = parse_importmap(problems.add, data.get("importmap"), root, modules)
@@ -312,6 +314,7 @@ def _file_config(path: Path, cwd: Path, overrides: Overrides, environ: Mapping[s
             manifest_cache_control=cache_control or "no-cache",
             sourcemap=sourcemap or "none",
             sourcemap_ignore=tuple(ignore),
+            sourcemap_debug_id=bool(debug_id),
             modules=modules,
             importmap=importmap,
             accept=accept,
@@ -646,7 +649,7 @@ def _finish(config: Config, overrides: Overrides, environ: Mapping[str, str]) ->
     if diags:
         raise ConfigError("\n".join(d.message for d in diags), diags)
     strict = config.strict_tokens if overrides.strict_tokens is None else overrides.strict_tokens
-    return dataclasses.replace(
+    return replace(  # every other field as the file says
         config,
         static_url=static_url,
         tokens=(("static", static_url), *tokens.items()),

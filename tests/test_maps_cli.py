@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -125,6 +129,7 @@ def test_maps_are_byte_identical_wherever_the_site_lives(tmp_path: Path) -> None
         ('sourcemap = "yes"\n', 'sourcemap: expected "none", "linked" or "hidden", got "yes"'),
         ("sourcemap = true\n", "sourcemap: expected"),
         ("sourcemap_ignore = 3\n", "sourcemap_ignore: expected a list"),
+        ('sourcemap_debug_id = "yes"\n', "sourcemap_debug_id: expected true or false"),
     ],
 )
 def test_bad_sourcemap_settings_are_config_errors(
@@ -216,3 +221,60 @@ def test_a_map_that_changed_alone_moves_its_bundle_with_it(tmp_path: Path) -> No
     assert (site / "js/1/main.js.map").read_bytes() == old_map
     assert run("install", cwd=site).returncode == 0  # and then nothing moves
     assert not (site / "js/3").exists()
+
+
+# --- Debug ID ------------------------------------------------------------------------------------
+
+_DEBUG_ID = re.compile(rb"(?://# debugId=([0-9a-f-]{36})\n|/\*# debugId=([0-9a-f-]{36}) \*/\n)")
+
+
+def _debug_id_of(bundle: bytes) -> tuple[str, bytes]:
+    """The Debug ID a bundle's comment names, and the bytes before that comment."""
+    found = _DEBUG_ID.search(bundle)
+    assert found is not None, bundle[-200:]
+    return (found.group(1) or found.group(2)).decode(), bundle[: found.start()]
+
+
+@pytest.mark.parametrize(("mode", "flag"), [("hidden", "--debug-id"), ("linked", None)])
+def test_a_debug_id_is_in_the_bundle_and_its_map(
+    tmp_path: Path, mode: str, flag: str | None
+) -> None:
+    config = f'sourcemap = "{mode}"\n' + ("" if flag else "sourcemap_debug_id = true\n")
+    site = _site(tmp_path / "site", config)
+    done = run("install", *([flag] if flag else []), cwd=site)
+    assert done.returncode == 0, done.stderr
+    for bundle, comment in (("js/1/main.js", b"//# "), ("css/1/site.css", b"/*# ")):
+        data = (site / bundle).read_bytes()
+        debug_id, before = _debug_id_of(data)
+        # Deterministic: a UUID from the SHA-256 of the bytes before the comment (not random).
+        digest = hashlib.sha256(before).digest()[:16]
+        assert debug_id == str(uuid.UUID(bytes=digest, version=4))
+        assert json.loads((site / f"{bundle}.map").read_bytes())["debugId"] == debug_id
+        tail = data[len(before) :].decode()
+        assert tail.startswith(comment.decode() + "debugId=")
+        assert ("sourceMappingURL=" in tail) is (mode == "linked")
+        # The manifest's SRI is of the bytes served, the comment included.
+        entry = json.loads((site / "manifest.json").read_text())["bundles"][
+            bundle.replace("/1", "")
+        ]
+        sri = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+        assert entry["integrity"] == sri
+
+
+def test_the_same_bundle_has_the_same_debug_id_and_an_edit_a_new_one(tmp_path: Path) -> None:
+    first = _site(tmp_path / "a", 'sourcemap = "hidden"\nsourcemap_debug_id = true\n')
+    second = _site(tmp_path / "b", 'sourcemap = "hidden"\nsourcemap_debug_id = true\n')
+    for site in (first, second):
+        assert run("install", cwd=site).returncode == 0, site
+    ids = [_debug_id_of((s / "js/1/main.js").read_bytes())[0] for s in (first, second)]
+    assert ids[0] == ids[1]
+    (first / "src/10-app.js").write_text(APP.replace("hi ", "hello "))
+    assert run("install", cwd=first).returncode == 0
+    assert _debug_id_of((first / "js/2/main.js").read_bytes())[0] != ids[0]
+
+
+def test_without_the_setting_there_is_no_debug_id(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site", 'sourcemap = "linked"\n')
+    assert run("install", cwd=site).returncode == 0
+    assert b"debugId" not in (site / "js/1/main.js").read_bytes()
+    assert "debugId" not in json.loads((site / "js/1/main.js.map").read_text())

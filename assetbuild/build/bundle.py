@@ -33,7 +33,8 @@ def process_file(job: FileJob) -> FileResult:
             from assetbuild.js.minify import minify_js
 
             minified = minify_js(report.text)
-        return _js_result(job, src, report, minified)
+        made = _engine_maps([job], [src], [report], [minified])
+        return _js_result(job, src, report, minified, made[0])
     return _process_css(src, job)
 
 
@@ -63,12 +64,47 @@ def process_files(jobs: Sequence[FileJob]) -> list[FileResult]:
     )
     wanted = [i for i in scripts if reports[i].ok and jobs[i].minify]
     minified = dict(zip(wanted, minify_scripts([reports[i].text for i in wanted]), strict=True))
+    made = dict(
+        zip(
+            scripts,
+            _engine_maps(
+                [jobs[i] for i in scripts],
+                [sources[i] for i in scripts],
+                [reports[i] for i in scripts],
+                [minified.get(i) for i in scripts],
+            ),
+            strict=True,
+        )
+    )
     return [
-        _js_result(job, sources[i], reports[i], minified.get(i))
+        _js_result(job, sources[i], reports[i], minified.get(i), made[i])
         if i in reports
         else process_file(job)
         for i, job in enumerate(jobs)
     ]
+
+
+def _engine_maps(
+    jobs: Sequence[FileJob],
+    sources: Sequence[Any],
+    reports: Sequence[Any],
+    minified: Sequence[Minified | None],
+) -> list[Any]:
+    """The scripts' maps the engine makes, one call for them all (None: the Python path's)."""
+    wanted = [i for i, job in enumerate(jobs) if job.sourcemap and reports[i].ok]
+    made: list[Any] = [None] * len(jobs)
+    if not wanted:
+        return made
+    from assetbuild.maps.scripts import script_maps
+
+    items = []
+    for i in wanted:
+        src, report = sources[i], reports[i]
+        text, _ = _js_text(report, minified[i])
+        items.append((src, report.text, text, len(src.text) - len(report.text)))
+    for i, fmap in zip(wanted, script_maps(items), strict=True):
+        made[i] = fmap
+    return made
 
 
 def _source(job: FileJob) -> Any:
@@ -79,20 +115,30 @@ def _source(job: FileJob) -> Any:
     )
 
 
-def _js_result(job: FileJob, src: Any, report: Any, minified: Minified | None) -> FileResult:
-    """A checked script's result: minified when `minified` is given (only for a file that passed)."""
-    diags = tuple(report.diagnostics)
+def _js_text(report: Any, minified: Minified | None) -> tuple[str, str]:
+    """The text a checked script ships and how it was minified."""
     if minified is None:
         text, method = report.text, "off"
     else:
         text, method = minified.text, minified.method
+    if report.ok and method in ("off", "none"):
+        text = _without_map_comment(text)
+    return text, method
+
+
+def _js_result(
+    job: FileJob, src: Any, report: Any, minified: Minified | None, made: Any = None
+) -> FileResult:
+    """A checked script's result: minified when `minified` is given (only for a file that passed);
+    `made`: its map when the engine made it."""
+    diags = tuple(report.diagnostics)
+    text, method = _js_text(report, minified)
+    if minified is not None:
         diags += _fallback_warning(src, "JavaScript", "rjsmin", method)
     if not report.ok:
         return FileResult(job.display, text, report.text, method, diags, report)
-    if method in ("off", "none"):
-        text = _without_map_comment(text)
-    fmap = None
-    if job.sourcemap:
+    fmap = made
+    if job.sourcemap and fmap is None:
         shift = len(src.text) - len(report.text)  # a hashbang line's text was dropped
         fmap, map_diags = _file_map("js", src, report.text, text, shift, job.input_map)
         diags += map_diags
@@ -203,6 +249,7 @@ def join_bundle(
     sourcemap: str = "none",
     root: Path | None = None,
     ignore: Sequence[str] = (),
+    debug_id: bool = False,
 ) -> Built:
     """Join checked files into one bundle, with the checks that only the whole bundle can make.
 
@@ -231,7 +278,15 @@ def join_bundle(
         from assetbuild.maps.build import mapped_bundle
 
         text, made, data, map_diags = mapped_bundle(
-            output, kind, text, results, sourcemap, output_dir_for(root, output), root, ignore
+            output,
+            kind,
+            text,
+            results,
+            sourcemap,
+            output_dir_for(root, output),
+            root,
+            ignore,
+            debug_id=debug_id,
         )
         diags.extend(map_diags)
         data_bytes = text.encode("utf-8")

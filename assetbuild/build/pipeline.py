@@ -108,6 +108,7 @@ def build(
             sourcemap=config.sourcemap_for(spec, options.sourcemap),
             root=config.root,
             ignore=config.sourcemap_ignore,
+            debug_id=config.sourcemap_debug_id if options.debug_id is None else options.debug_id,
         )
         diags.extend(bundle.diagnostics)
         built.append(bundle)

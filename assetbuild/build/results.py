@@ -42,6 +42,7 @@ class BuildOptions:
     # build and install the [[modules]] trees; False (watch, when a tree has an error): the
     # bundles alone, the manifest keeping the trees where it names them
     modules: bool = True
+    debug_id: bool | None = None  # `--debug-id`; None: the config's `sourcemap_debug_id`
 
 
 @dataclass(frozen=True)

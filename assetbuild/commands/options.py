@@ -33,6 +33,7 @@ class Settings:
     minify: bool = True
     use_cache: bool = True
     sourcemap: str | None = None
+    debug_id: bool | None = None  # --debug-id; None: the config's
     quiet: bool = False
     json: bool = False
     verbose: bool = False
@@ -154,6 +155,15 @@ def build_options(f: F) -> F:
                 expose_value=False,
                 callback=store("sourcemap"),
                 help="Source maps for every bundle: none, linked (with the comment) or hidden.",
+            ),
+            click.option(
+                "--debug-id",
+                "debug_id",
+                is_flag=True,
+                default=False,
+                expose_value=False,
+                callback=lambda c, p, v: setattr(settings_of(c), "debug_id", True) if v else None,
+                help="Give each bundle with a map a Debug ID (a `debugId` comment, and in the map).",
             ),
             click.option(
                 "--no-cache",

@@ -69,8 +69,8 @@ _SETTLE_SECONDS = 5.0
 # the parser's compiled code with them: 2x slower. --initial-old-space-size barely mattered.
 _V8_FLAGS = ("--single-threaded", "--no-compilation-cache", "--max-semi-space-size=2")
 
-# The harness evaluated after acorn.js and meriyah.js: one function expression returning the five
-# entry points (check, sameAll, analyzeAll, tokens, safeAll). It is package data beside this module (harness.js, its
+# The harness evaluated after acorn.js and meriyah.js: one function expression returning the six
+# entry points (check, sameAll, analyzeAll, tokens, safeAll, mapAll). It is package data beside this module (harness.js, its
 # bytes evaluated exactly as they are, the leading blank line included).
 _HARNESS_FILE = "harness.js"
 
@@ -104,6 +104,11 @@ class EngineVerdict:
     message: str
     offset: int | None  # index into the Python string; None when the engine gives no position
     kind: Kind  # "syntax" (the parser), "compile" (V8 only), "limit" (the engine could not decide)
+
+
+# A script to map: the text the minifier was given, its output, the file as read, and (in UTF-16
+# units) the shift from the first into the file as processed and its substitutions' edits, flat.
+ScriptMapJob = tuple[str, str, str, int, tuple[int, ...]]
 
 
 class Interrupted(RuntimeError):
@@ -152,6 +157,7 @@ class _Engine:
         self._tokens: Any = functions[3]
         self._safe_all: Any = functions[4]
         self._extensions: dict[str, Any] = {}  # name -> the function its scripts made (lazily)
+        self._map_all: Any = functions[5]
         self._lock = threading.Lock()
         self.pid = os.getpid()
         self.startup_seconds = time.perf_counter() - started
@@ -163,6 +169,7 @@ class _Engine:
         with self._lock:
             del self._check, self._same_all, self._analyze_all, self._tokens, self._safe_all
             self._extensions.clear()
+            del self._map_all
             try:
                 # The isolate runs one task at a time: once this answers, a script terminated by
                 # a cancellation has answered too (onto the open loop, which ignores it).
@@ -294,6 +301,27 @@ class _Engine:
             return made
         for i, output in zip(sent, json.loads(str(raw)), strict=True):
             made[i] = output
+        return made
+
+    def map_all(self, files: Sequence[ScriptMapJob]) -> list[list[Any] | None]:
+        """Each script's map as `scriptMap` in harness.js answers it, in one call; None where not."""
+        from py_mini_racer import JSEvalException, JSTimeoutException
+
+        made: list[list[Any] | None] = [None] * len(files)
+        sent = [i for i, f in enumerate(files) if not any(map(has_lone_surrogate, f[:3]))]
+        if not sent:
+            return made
+        texts = [text for i in sent for text in files[i][:3]]
+        meta = json.dumps([[files[i][3], files[i][4]] for i in sent], separators=(",", ":"))
+        try:
+            raw = self.call(self._map_all, _size(texts), *_joined(texts), meta)
+        except (JSEvalException, JSTimeoutException):
+            if len(sent) > 1:  # each on its own, as alone
+                for i in sent:
+                    made[i] = self.map_all([files[i]])[0]
+            return made
+        for i, answer in zip(sent, json.loads(str(raw)), strict=True):
+            made[i] = answer
         return made
 
     def same_all(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
@@ -528,6 +556,15 @@ def safe_minified(texts: Sequence[str]) -> list[str | None]:
     if not texts:
         return []
     return _engine().safe_all(texts)
+
+
+def script_maps(files: Sequence[ScriptMapJob]) -> list[list[Any] | None]:
+    """Each script's map made and proven in the engine, one call for all (maps/scripts.py reads
+    the answers): [mappings, first mapping, last mapping] flat, [""] for none, None where the
+    engine could not (lone surrogates, acorn, a pairing or proof that failed)."""
+    if not files:
+        return []
+    return _engine().map_all(files)
 
 
 def same_programs(pairs: Sequence[tuple[str, str]]) -> list[bool]:

@@ -392,5 +392,283 @@
     return prevKind === "Punctuator" && PREFIXES.has(prevText + text.charAt(0));
   }
 
-  return [check, sameAll, analyzeAll, tokens, safeAll];
+  // --- Source maps of scripts (assetbuild/maps/scripts.py): made where the tokens are ------------
+  // The same mappings as maps/align.py's `mappings` and `encoded` (tests compare them on every
+  // minifier path), then proven as maps/verify.py's `verify_file` proves them: the VLQ read back,
+  // every position inside its text, every token's text at its source. Offsets are UTF-16 units
+  // here, which are what a map's columns count. Any doubt answers null: Python makes that map.
+
+  // Python's `\s` (str.isspace) and U+FEFF: what align.py's _GAP skips, with comments.
+  function mapSpace(c) {
+    return (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x20) || c === 0x85 || c === 0xa0 ||
+      c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+      c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  }
+
+  function mapBreak(c) {
+    return c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
+  }
+
+  // Where align.py's _GAP (whitespace, /* */ and // comments) that starts at `at` ends.
+  function mapGap(text, at) {
+    var n = text.length;
+    while (at < n) {
+      var c = text.charCodeAt(at);
+      if (mapSpace(c)) { at++; continue; }
+      if (c !== 47 || at + 1 >= n) return at;
+      var d = text.charCodeAt(at + 1);
+      if (d === 42) {
+        var close = text.indexOf("*/", at + 2);
+        if (close < 0) return at;
+        at = close + 2;
+      } else if (d === 47) {
+        at += 2;
+        while (at < n && !mapBreak(text.charCodeAt(at))) at++;
+      } else return at;
+    }
+    return at;
+  }
+
+  // Line starts as maps/text.py's JS_BREAKS count them (CR LF is one break).
+  function mapLines(text) {
+    var starts = [0], n = text.length;
+    for (var i = 0; i < n; i++) {
+      var c = text.charCodeAt(i);
+      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+      if (mapBreak(c)) starts.push(i + 1);
+    }
+    return starts;
+  }
+
+  function mapLineOf(starts, offset) {  // bisect_right(starts, offset) - 1
+    var low = 0, high = starts.length;
+    while (low < high) {
+      var mid = (low + high) >> 1;
+      if (starts[mid] <= offset) low = mid + 1; else high = mid;
+    }
+    return low - 1;
+  }
+
+  // text.py's LineIndex.offset: the offset of (line, column), or -1 outside the text or inside a
+  // surrogate pair (mid-character).
+  function mapOffset(text, starts, line, column) {
+    if (line < 0 || line >= starts.length || column < 0) return -1;
+    var at = starts[line] + column;
+    var end = line + 1 < starts.length ? starts[line + 1] : text.length;
+    if (at > end) return -1;
+    var c = text.charCodeAt(at);
+    if (c >= 0xdc00 && c <= 0xdfff && at > 0) {
+      var b = text.charCodeAt(at - 1);
+      if (b >= 0xd800 && b <= 0xdbff) return -1;
+    }
+    return at;
+  }
+
+  // (start, end) of each token `pieces` finds, comments left out, flat and in order.
+  function mapTokens(text) {
+    var tt = acorn.tokTypes, out = [], braces = [], tpl = -1, sorted = true;
+    acorn.parse(text, {
+      ecmaVersion: "latest", sourceType: "script", allowHashBang: true,
+      onToken: function (t) {
+        var type = t.type, start = t.start;
+        if (type === tt.eof) return;
+        if (tpl >= 0) {
+          if (type === tt.dollarBraceL) { start = tpl; tpl = -1; braces.push(true); }
+          else if (type === tt.backQuote) { start = tpl; tpl = -1; }
+          else return;
+        } else if (type === tt.backQuote) { tpl = start; return; }
+        else {
+          if (type === tt.braceL || type === tt.dollarBraceL) braces.push(false);
+          if (type === tt.braceR && braces.pop() === true) { tpl = start; return; }
+        }
+        if (out.length > 0 && start < out[out.length - 2]) sorted = false;
+        out.push(start, t.end);
+      }
+    });
+    if (!sorted) {  // not seen: sorted by start, stably, as Python sorts them
+      var order = [], i, again = [];
+      for (i = 0; i < out.length; i += 2) order.push(i);
+      order.sort(function (a, b) { return out[a] - out[b]; });
+      for (i = 0; i < order.length; i++) again.push(out[order[i]], out[order[i] + 1]);
+      out = again;
+    }
+    return out;
+  }
+
+  // align.py's `pair`: (output start, input start, length) of each token, flat; null: no pairing.
+  function mapPairs(input, output) {
+    var toks = mapTokens(input), out = [], i;
+    if (output === input || input.startsWith(output)) {
+      for (i = 0; i < toks.length; i += 2) {
+        if (toks[i + 1] <= output.length) out.push(toks[i], toks[i], toks[i + 1] - toks[i]);
+      }
+      return out;
+    }
+    var at = output.charCodeAt(0) === 35 && output.charCodeAt(1) === 33 ? hashbangEnd(output) : 0;
+    for (i = 0; i < toks.length; i += 2) {
+      var start = toks[i], length = toks[i + 1] - start;
+      at = mapGap(output, at);
+      if (!mapSame(output, at, input, start, length)) return null;
+      out.push(at, start, length);
+      at += length;
+    }
+    return mapGap(output, at) === output.length ? out : null;
+  }
+
+  var VLQ_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  var VLQ_VALUES = new Int8Array(128).fill(-1);
+  for (var v = 0; v < 64; v++) VLQ_VALUES[VLQ_DIGITS.charCodeAt(v)] = v;
+  var VLQ_SMALL = 4096, VLQ_TABLE = [];  // the encodings of small values, made once
+
+  function vlqMake(value) {
+    var x = value < 0 ? -value * 2 + 1 : value * 2, s = "";
+    do {
+      var digit = x % 32;
+      x = Math.floor(x / 32);
+      s += VLQ_DIGITS.charAt(x > 0 ? digit + 32 : digit);
+    } while (x > 0);
+    return s;
+  }
+  for (v = -VLQ_SMALL; v <= VLQ_SMALL; v++) VLQ_TABLE.push(vlqMake(v));
+
+  function vlq(value) {
+    return value >= -VLQ_SMALL && value <= VLQ_SMALL ? VLQ_TABLE[value + VLQ_SMALL] : vlqMake(value);
+  }
+
+  // Whether a[at, at + length) is b[from, from + length) (no string made for the comparison).
+  function mapSame(a, at, b, from, length) {
+    if (at + length > a.length || from + length > b.length) return false;
+    for (var i = 0; i < length; i++) if (a.charCodeAt(at + i) !== b.charCodeAt(from + i)) return false;
+    return true;
+  }
+
+  // vlq.py's `encode_mappings` of one file's mappings (flat, six numbers a mapping: line,
+  // column, source (0), source line, column, length).
+  function mapEncode(made) {
+    var out = [], line = 0, column = 0, srcLine = 0, srcCol = 0, first = true;
+    for (var i = 0; i < made.length; i += 6) {
+      var g = made[i];
+      if (g > line) { out.push(";".repeat(g - line)); line = g; column = 0; first = true; }
+      out.push((first ? "" : ",") + vlq(made[i + 1] - column) + "A" + vlq(made[i + 3] - srcLine) +
+        vlq(made[i + 4] - srcCol));
+      first = false;
+      column = made[i + 1]; srcLine = made[i + 3]; srcCol = made[i + 4];
+    }
+    return out.join("");
+  }
+
+  // Every mapping of `mappings` (flat: line, column, source, line, column); null when malformed.
+  function mapDecode(mappings) {
+    var out = [], line = 0, column = 0, count = 0, acc = 0, shift = 0, n = mappings.length;
+    var v0 = 0, v1 = 0, v2 = 0, v3 = 0, source = 0, srcLine = 0, srcCol = 0;
+    for (var i = 0; i <= n; i++) {
+      var c = i < n ? mappings.charCodeAt(i) : 59;
+      if (c === 44 || c === 59) {  // "," or ";"
+        if (shift !== 0) return null;
+        if (count > 0) {
+          if (count !== 4 && count !== 5) return null;  // a file's own map maps every segment
+          column += v0; source += v1; srcLine += v2; srcCol += v3;
+          out.push(line, column, source, srcLine, srcCol);
+        }
+        count = 0;
+        if (c === 59) { line++; column = 0; }
+        continue;
+      }
+      var digit = c < 128 ? VLQ_VALUES[c] : -1;
+      if (digit < 0) return null;
+      acc += (digit & 31) * Math.pow(2, shift);
+      if (digit & 32) { shift += 5; if (shift > 60) return null; continue; }
+      var value = acc % 2 === 1 ? -(acc - 1) / 2 : acc / 2;
+      if (count === 0) v0 = value; else if (count === 1) v1 = value;
+      else if (count === 2) v2 = value; else if (count === 3) v3 = value;
+      count++;
+      acc = 0; shift = 0;
+    }
+    return {mappings: out, lines: line};
+  }
+
+  // verify.py's `verify_file`: the encoded mappings read back as made, inside both texts, and
+  // each checked token (a positive length) is the same text at its source.
+  function mapProven(mappings, made, output, original) {
+    var read = mapDecode(mappings);
+    var outStarts = mapLines(output), srcStarts = mapLines(original);
+    if (read === null || read.lines > outStarts.length) return false;
+    var got = read.mappings;
+    if (got.length / 5 !== made.length / 6) return false;
+    for (var i = 0; i < got.length; i += 5) {
+      var j = i / 5 * 6;  // `made` has six numbers a mapping: the length too
+      if (got[i] !== made[j] || got[i + 1] !== made[j + 1] || got[i + 2] !== 0 ||
+          got[i + 3] !== made[j + 3] || got[i + 4] !== made[j + 4]) return false;
+      var start = mapOffset(output, outStarts, got[i], got[i + 1]);
+      var at = mapOffset(original, srcStarts, got[i + 3], got[i + 4]);
+      if (start < 0 || at < 0) return false;
+      var length = made[j + 5];
+      if (length > 0 && !mapSame(original, at, output, start, length)) return false;
+    }
+    return true;
+  }
+
+  // One script's map: [mappings, first mapping (5 numbers), last mapping (5)], [""] when it has
+  // none, or null. `edits`: the substitutions (start, end, original start, original end), flat.
+  function scriptMap(input, output, original, shift, edits) {
+    var pairs = mapPairs(input, output);
+    if (pairs === null) return null;
+    var editStarts = [], e;
+    for (e = 0; e < edits.length; e += 4) editStarts.push(edits[e]);
+    var outStarts = mapLines(output), srcStarts = mapLines(original);
+    var made = [];  // six numbers a mapping (the checked length last)
+    var outLine = 0, srcLine = 0;
+    for (var i = 0; i < pairs.length; i += 3) {
+      var outStart = pairs[i], length = pairs[i + 2], here = pairs[i + 1] + shift, at = here;
+      var k = editStarts.length ? mapLineOf(editStarts, here) : -1;
+      if (k >= 0) at = here < edits[4 * k + 1] ? edits[4 * k + 2] : here + edits[4 * k + 3] - edits[4 * k + 1];
+      var checked = length;
+      if (!mapSame(original, at, output, outStart, length)) {
+        if (!mapEdited(edits, editStarts, here, here + length)) return null;
+        checked = 0;  // a substituted `{$name}`: mapped to where it was
+      }
+      while (outLine + 1 < outStarts.length && outStarts[outLine + 1] <= outStart) outLine++;
+      while (outStarts[outLine] > outStart) outLine--;
+      while (srcLine + 1 < srcStarts.length && srcStarts[srcLine + 1] <= at) srcLine++;
+      while (srcStarts[srcLine] > at) srcLine--;
+      made.push(outLine, outStart - outStarts[outLine], 0, srcLine, at - srcStarts[srcLine], checked);
+    }
+    var mappings = mapEncode(made);
+    if (!mapProven(mappings, made, output, original)) return null;
+    if (made.length === 0) return [""];
+    var last = made.length - 6;
+    return [mappings, made[0], made[1], 0, made[3], made[4], made[last], made[last + 1], 0,
+      made[last + 3], made[last + 4]];
+  }
+
+  // align.py's `_edited`: whether [start, end) overlaps a substitution.
+  function mapEdited(edits, editStarts, start, end) {
+    var i = mapLineOf(editStarts, Math.max(start, end - 1));
+    while (i >= 0) {
+      var s = edits[4 * i], e = edits[4 * i + 1];
+      if (e > start || (s === e && e === start)) return true;
+      if (e <= start) return false;
+      i--;
+    }
+    return false;
+  }
+
+  // Files as `split` reads them, three texts each (input, output, original), and `meta`: JSON,
+  // [shift, [edits...]] per file. Each file's `scriptMap`, as JSON.
+  function mapAll(joined, lengths, meta) {
+    var texts = split(joined, lengths), facts = JSON.parse(meta), out = [];
+    for (var i = 0; i < facts.length; i++) {
+      var made = null;
+      try {
+        made = scriptMap(texts[3 * i], texts[3 * i + 1], texts[3 * i + 2], facts[i][0], facts[i][1]);
+      } catch (e) {
+        if (e instanceof RangeError) throw e;  // out of memory or stack: the batch is retried alone
+        made = null;  // acorn could not tokenize it: Python's path decides
+      }
+      out.push(made);
+    }
+    return JSON.stringify(out);
+  }
+
+  return [check, sameAll, analyzeAll, tokens, safeAll, mapAll];
 })(acorn, meriyah)

@@ -78,12 +78,17 @@ def _css_tokens(text: str) -> list[tuple[int, int]]:
     from assetbuild.css.walk import preprocess
 
     toks = tokenize(preprocess(text))
-    to_text = text_offsets(text)
     starts = toks.starts
+    skip = (WS, COMMENT)
+    if "\r\n" not in text:  # offsets into the preprocessed text are offsets into `text`
+        ends = starts[1 : len(toks.infos) + 1]  # each token ends where the next starts
+        pairs = zip(starts[: len(ends)], ends, toks.infos, strict=True)
+        return [(s, e) for s, e, info in pairs if info[0] not in skip]
+    to_text = text_offsets(text)
     return [
         (to_text(starts[i]), to_text(starts[i + 1]))
         for i, info in enumerate(toks.infos)
-        if info[0] not in (WS, COMMENT)
+        if info[0] not in skip
     ]
 
 
@@ -116,7 +121,8 @@ def pair(kind: str, input_text: str, output_text: str) -> list[tuple[int, int, i
         while at < len(ins):
             in_start, in_end = ins[at]
             at += 1
-            if _same(kind, input_text[in_start:in_end], token):
+            text = input_text[in_start:in_end]
+            if text == token or _same(kind, text, token):
                 pairs.append((start, in_start, end - start))
                 break
         else:
@@ -162,8 +168,8 @@ def mappings(
     as read (`compose.mapped_file` maps them on through the file's own input map).
     """
     breaks = breaks_for(kind)
-    out_position = LineIndex(output_text, breaks).position
-    orig_position = LineIndex(src.original, breaks).position
+    out_position = LineIndex(output_text, breaks).position_of()
+    orig_position = LineIndex(src.original, breaks).position_of()
     original = src.original
     original_offset = src.original_offset if src.edits else None
     edit_starts = [e.start for e in src.edits]

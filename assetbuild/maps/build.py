@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import hashlib
 import json
 import os
 import posixpath
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,7 @@ class BundleMap:
     contents: tuple[str | None, ...]
     ignore: tuple[int, ...]
     mappings: str
+    debug_id: str = ""  # with `sourcemap_debug_id`: the bundle's Debug ID
 
     def render(self, map_dir: Path) -> bytes:
         """The map as JSON, its sources relative to `map_dir` (where the map is served from)."""
@@ -41,6 +45,8 @@ class BundleMap:
         }
         if self.ignore:
             data["ignoreList"] = list(self.ignore)
+        if self.debug_id:
+            data["debugId"] = self.debug_id
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         return text.encode("utf-8", "surrogatepass")
 
@@ -52,18 +58,29 @@ def _relative(source: str, map_dir: Path) -> str:
     return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
 
-def comment(kind: str, url: str) -> str:
-    """The line that ends a linked bundle."""
+def comment(kind: str, url: str, name: str = "sourceMappingURL") -> str:
+    """The line that ends a linked bundle (or, with `name` "debugId", the line before it)."""
     if kind == "css":
-        return f"/*# sourceMappingURL={url} */\n"
-    return f"//# sourceMappingURL={url}\n"
+        return f"/*# {name}={url} */\n"
+    return f"//# {name}={url}\n"
 
 
-def is_ignored(path: str, root: Path, patterns: Sequence[str]) -> bool:
+def debug_id(data: bytes) -> str:
+    """A bundle's Debug ID: a UUID (version 4 form) from the SHA-256 of its bytes up to its
+    `debugId` comment, so the same bundle always has the same one (as sentry-cli derives it from the
+    file's content; the SRI hash is of the bytes after)."""
+    return str(uuid.UUID(bytes=hashlib.sha256(data).digest()[:16], version=4))
+
+
+def is_ignored(
+    path: str, root: Path, patterns: Sequence[str], resolved: dict[str, Path] | None = None
+) -> bool:
     """Whether a source matches an ignore pattern: a glob on its path relative to the root, or (a
-    pattern ending in `/`) a directory name anywhere in that path."""
+    pattern ending in `/`) a directory name anywhere in that path. `resolved`: directories already
+    resolved (a bundle's sources share a few), kept between calls."""
+    dirs = {} if resolved is None else resolved
     try:
-        rel = Path(path).resolve().relative_to(root.resolve()).as_posix()
+        rel = _resolved(Path(path), dirs).relative_to(_resolved(root, dirs)).as_posix()
     except ValueError:
         rel = Path(path).as_posix()
     segments = rel.split("/")[:-1]
@@ -74,6 +91,18 @@ def is_ignored(path: str, root: Path, patterns: Sequence[str]) -> bool:
         elif fnmatch.fnmatchcase(rel, pattern):
             return True
     return False
+
+
+def _resolved(path: Path, resolved: dict[str, Path]) -> Path:
+    """`path.resolve()`, resolving each directory once: a file that is not a link resolves to its
+    resolved directory and its own name."""
+    parent, name = str(path.parent), path.name
+    if name in ("", ".", "..") or os.path.islink(path):
+        return path.resolve()
+    found = resolved.get(parent)
+    if found is None:
+        found = resolved[parent] = path.parent.resolve()
+    return found / name
 
 
 Join = tuple[int, tuple[int, int, int, int], tuple[int, int, int, int, int]]
@@ -159,7 +188,8 @@ def assemble(
         line_col = l_col + (start_col if l_line == 0 else 0)
         state = (local[l_src], l_srcline, l_srccol)
     unmapped(cursor, len(bundle))
-    ignored = vendor | {i for i, s in enumerate(sources) if is_ignored(s, root, ignore)}
+    dirs: dict[str, Path] = {}
+    ignored = vendor | {i for i, s in enumerate(sources) if is_ignored(s, root, ignore, dirs)}
     made = BundleMap(
         posixpath.basename(output),
         tuple(sources),
@@ -209,9 +239,12 @@ def mapped_bundle(
     map_dir: Path,
     root: Path,
     ignore: Sequence[str],
+    *,
+    debug_id: bool = False,
 ) -> tuple[str, BundleMap | None, bytes, list[Diagnostic]]:
     """The bundle's text (with the comment when `linked`), its proven map and that map's bytes; a
-    map that cannot be made or proven is a warning, and the bundle ships without one."""
+    map that cannot be made or proven is a warning, and the bundle ships without one. With
+    `debug_id`, the text ends with a `debugId` comment (before the map's) and the map names it."""
     from assetbuild.maps.verify import MapProblem, verify_joined
 
     if any(r.sourcemap is None for r in results):
@@ -221,15 +254,24 @@ def mapped_bundle(
         made, joins = assemble(
             output, kind, text, [(r.text, r.sourcemap) for r in results], root=root, ignore=ignore
         )
+        if debug_id:  # of the bytes up to the comment, the line break before it included
+            body = text if not text or text.endswith("\n") else text + "\n"
+            made = dataclasses.replace(made, debug_id=_debug_id(body))
         data = made.render(map_dir)
         verify_joined(data, made.mappings, made.contents, joins)
     except (NoMap, MapProblem) as exc:
         return text, None, b"", [_warning(output, str(exc))]
+    if (mode == "linked" or made.debug_id) and text and not text.endswith("\n"):
+        text += "\n"
+    if made.debug_id:
+        text += comment(kind, made.debug_id, "debugId")
     if mode == "linked":
-        if text and not text.endswith("\n"):
-            text += "\n"
         text += comment(kind, posixpath.basename(output) + ".map")
     return text, made, data, []
+
+
+def _debug_id(text: str) -> str:
+    return debug_id(text.encode("utf-8", "surrogatepass"))
 
 
 def _warning(output: str, why: str) -> Diagnostic:

@@ -13,7 +13,7 @@ A map that fails is a bug: the bundle ships without it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assetbuild.maps.text import LineIndex, breaks_for
@@ -40,13 +40,14 @@ def verify_file(kind: str, output: str, fmap: FileMap, intended: Sequence[Sequen
     out = LineIndex(output, breaks)
     if len(lines) > out.line_count:
         raise MapProblem("more mapped lines than the output has")
-    indexes: dict[int, LineIndex] = {}
+    out_offset = out.offset_of()
+    indexes: dict[int, Callable[[int, int], int | None]] = {}
     contents = fmap.contents
     for got, want in zip(decoded, intended, strict=True):
         if len(got) != 5 or list(got) != list(want[:5]):
             raise MapProblem(f"a mapping reads back as {got}, not {tuple(want[:5])}")
         gen_line, gen_col, source, line, column = got
-        start = out.offset(gen_line, gen_col)
+        start = out_offset(gen_line, gen_col)
         if start is None:
             raise MapProblem(f"a mapping at {gen_line + 1}:{gen_col} is outside the output")
         if not 0 <= source < len(contents):
@@ -54,10 +55,10 @@ def verify_file(kind: str, output: str, fmap: FileMap, intended: Sequence[Sequen
         text = contents[source]
         if text is None:
             continue
-        index = indexes.get(source)
-        if index is None:
-            index = indexes[source] = LineIndex(text, breaks)
-        at = index.offset(line, column)
+        offset_in = indexes.get(source)
+        if offset_in is None:
+            offset_in = indexes[source] = LineIndex(text, breaks).offset_of()
+        at = offset_in(line, column)
         if at is None:
             raise MapProblem(
                 f"a mapping points outside {fmap.sources[source]} ({line + 1}:{column})"
