@@ -832,7 +832,10 @@ def _fill(gen: JsGen, header: str, size: int, *, depth: int, exports: bool) -> s
 
 
 def _css_value(r: random.Random, prop: str) -> str:
-    def color() -> str:
+    # Valid CSS only (the value check would rightly warn): `inherit` is a whole value, never part
+    # of a shorthand or a gradient, and `auto` only where the property takes it.
+    def color(whole: bool = False) -> str:
+        keywords = ("transparent", "currentColor", "inherit" if whole else "white", "white", "black")
         return r.choice(
             (
                 f"#{r.getrandbits(24):06x}",
@@ -841,11 +844,11 @@ def _css_value(r: random.Random, prop: str) -> str:
                 f"rgba({r.randint(0, 255)}, {r.randint(0, 255)}, {r.randint(0, 255)}, 0.{r.randint(1, 9)})",
                 f"var(--{r.choice(WORDS)}-color)",
                 f"hsl({r.randint(0, 360)}deg {r.randint(0, 100)}% {r.randint(0, 100)}%)",
-                r.choice(("transparent", "currentColor", "inherit", "white", "black")),
+                r.choice(keywords),
             )
         )
 
-    def length() -> str:
+    def length(auto: bool = False) -> str:
         return r.choice(
             (
                 f"{r.randint(0, 48)}px",
@@ -854,14 +857,14 @@ def _css_value(r: random.Random, prop: str) -> str:
                 "0",
                 f"calc(var(--space-{r.randint(1, 6)}) * {r.randint(2, 4)})",
                 f"clamp(1rem, {r.randint(1, 5)}vw, {r.randint(2, 4)}rem)",
-                "auto",
+                "auto" if auto else "1em",
             )
         )
 
     if "color" in prop or prop in ("background", "fill", "stroke"):
-        return color()
+        return color(whole=True)
     if prop in ("margin", "padding", "inset"):
-        return " ".join(length() for _ in range(r.randint(1, 4)))
+        return " ".join(length(prop != "padding") for _ in range(r.randint(1, 4)))
     if prop in (
         "width",
         "height",
@@ -873,7 +876,7 @@ def _css_value(r: random.Random, prop: str) -> str:
         "font-size",
         "border-radius",
     ):
-        return length()
+        return length(prop in ("width", "height", "top", "left"))
     if prop == "border":
         return f"{r.randint(1, 3)}px {r.choice(('solid', 'dashed', 'dotted'))} {color()}"
     if prop == "box-shadow":
