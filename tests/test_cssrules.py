@@ -182,7 +182,7 @@ _SELECTOR_PIECES = st.sampled_from(
     [
         "a", "B", "div", "-x", "_y", "--z", "1", "-1", "*", ".", "#", ":", "::", "hover",
         "before", "not(", ")", "(", "[", "]", "=", '"', " ", "  ", "\t", "\n", ">", "+", "~",
-        ",", "&", "\\", "é", "/*", "*/", "|", "0a", "-webkit-x",
+        ",", "&", "\\", "é", "/*", "*/", "|", "0a", "-webkit-x", "first-line", "AFTER", "before-x",
     ]
 )  # fmt: skip
 
@@ -201,9 +201,10 @@ def test_plain_selector_shortcut_accepts_only_what_the_parse_accepts(
 
 def test_plain_selector_shortcut_takes_the_common_shapes() -> None:
     for text in ["a", ".btn.btn-primary:hover", "ul > li + li ~ li a", "*, ::before, ::after",
-                 "#main .nav-item:first-child", "a:focus-visible,\n.b::-webkit-scrollbar"]:  # fmt: skip
+                 "#main .nav-item:first-child", "a:focus-visible,\n.b::-webkit-scrollbar",
+                 ".fa-glass:before", "a:hover:after, b:before-x"]:  # fmt: skip
         assert rules._PLAIN_SELECTORS.fullmatch(text), text
         assert rules._selector_problem(text, False) is None
-    for text in [".1a", "a >", "a,,b", "a*"]:
+    for text in [".1a", "a >", "a,,b", "a*", ":before.a", "a:AFTER:hover", "a:first-line#b"]:
         assert not rules._PLAIN_SELECTORS.fullmatch(text)
         assert rules._selector_problem(text, False) is not None

@@ -363,11 +363,17 @@ def _short(text: str, limit: int = 40, quote: str = "'") -> str:
 # combinators and commas, in ASCII identifiers: most of real stylesheets' preludes, all of them
 # accepted by the parse below (a property test holds the two together), so not parsed again.
 _IDENT = r"-?[_a-zA-Z][_a-zA-Z0-9-]*+"
-_COMPOUND = rf"(?:(?:\*|{_IDENT})(?:[.#]{_IDENT}|::?{_IDENT})*+|(?:[.#]{_IDENT}|::?{_IDENT})++)"
-_SELECTOR = rf"{_COMPOUND}(?:[ \t\n\r\f]*+[>+~][ \t\n\r\f]*+{_COMPOUND}|[ \t\n\r\f]++{_COMPOUND})*+"
-_PLAIN_SELECTORS = re.compile(
-    rf"[ \t\n\r\f]*+{_SELECTOR}(?:[ \t\n\r\f]*+,[ \t\n\r\f]*+{_SELECTOR})*+[ \t\n\r\f]*+"
+# `:before`, `:after`, `:first-line`, `:first-letter` are pseudo-elements: only at the very end of
+# a selector (`a:before.b` and `a:before b` are rejected); `::x` is read as a class by the parse below.
+_LEGACY = r"(?i:before|after|first-line|first-letter)(?![_a-zA-Z0-9-])"
+_SIMPLE = rf"(?:[.#]{_IDENT}|::{_IDENT}|:(?!{_LEGACY}){_IDENT})"
+_COMPOUND = rf"(?:(?:\*|{_IDENT}){_SIMPLE}*+|{_SIMPLE}++)"
+_WS = r"[ \t\n\r\f]"
+_SELECTOR = (
+    rf"(?:{_COMPOUND}(?:{_WS}*+[>+~]{_WS}*+{_COMPOUND}|{_WS}++{_COMPOUND})*+"
+    rf"(?::{_LEGACY}|{_WS}*+[>+~]{_WS}*+:{_LEGACY}|{_WS}++:{_LEGACY})?|:{_LEGACY})"
 )
+_PLAIN_SELECTORS = re.compile(rf"{_WS}*+{_SELECTOR}(?:{_WS}*+,{_WS}*+{_SELECTOR})*+{_WS}*+")
 
 
 @functools.lru_cache(maxsize=8192)
