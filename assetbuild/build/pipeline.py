@@ -138,15 +138,6 @@ def build(
             allow_outside=config.allow_symlinks_outside,
         )
         diags.extend(trees.diagnostics)
-        if config.target is not None and not options.check_only:  # never silent
-            diags.append(
-                Diagnostic(
-                    "warning",
-                    "[[modules]] trees are installed locally and by `build --out`, not yet into "
-                    "a target (`target` / `--target`) by this version of assetbuild",
-                    code="modules-not-uploaded",
-                )
-            )
     shown, accepted = partition(diags, config.accept, config.root)
     return BuildResult(tuple(built), shown, trees, accepted)
 
@@ -360,6 +351,7 @@ def install(
             policy=policy,
             dry_run=dry_run,
             on_progress=on_progress,
+            modules=modules,
         ).report(settings, dry_run)
         previous = {name: entry["size"] for name, entry in report.previous.items()}
         return InstallOutcome(
