@@ -10,9 +10,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from assetbuild.manifest import integrity
 from assetbuild.modules.importmap import importmap_csp
 from assetbuild.remote.publish import remote_install
 from assetbuild.remote.target import DirectoryTarget
+from tests.helpers import s3
 
 SiteFactory = Callable[..., Path]
 ASSETBUILD = str(Path(sys.executable).with_name("assetbuild"))
@@ -411,3 +413,139 @@ def test_any_edits_keep_one_version_per_tree_and_never_rewrite_a_published_objec
         again = run(site)
         assert again.report.remote is not None and again.report.remote.uploaded == 0
         assert not again.report.manifest_changed and pushed.report.trees
+
+
+# -- over S3 (moto's server, boto3, versioned buckets) ------------------------------------------------
+
+needs_s3 = pytest.mark.skipif(s3.available() is not None, reason=str(s3.available()))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[s3.S3Server]:
+    if s3.available() is not None:
+        pytest.skip(str(s3.available()))
+    srv = s3.S3Server()
+    yield srv
+    srv.stop()
+
+
+def s3_site(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    write(site, files())
+    (site / "assetbuild.toml").write_text(f'static_url = "{CDN}"\n' + CONFIG)
+    return site
+
+
+def push(site: Path, server: s3.S3Server, bucket: str, *args: str, fault: str = "") -> Any:
+    env = server.env()
+    env.pop("ASSETBUILD_FAULT", None)
+    if fault:
+        env["ASSETBUILD_FAULT"] = fault
+    return subprocess.run(
+        [ASSETBUILD, "install", "--target", f"s3://{bucket}/site", *args],
+        cwd=site,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def s3_manifest(server: s3.S3Server, bucket: str) -> dict[str, Any]:
+    body = server.client().get_object(Bucket=bucket, Key="site/manifest.json")["Body"].read()
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def check_s3(server: s3.S3Server, bucket: str) -> list[str]:
+    """Every module the remote manifest names is in the bucket with its bytes, variants and map,
+    and one tree is in one version."""
+    client = server.client()
+
+    def get(path: str) -> bytes:
+        body: bytes = client.get_object(Bucket=bucket, Key="site/" + path)["Body"].read()
+        return body
+
+    data = s3_manifest(server, bucket)
+    problems = []
+    if len({e["version"] for e in data.get("modules", {}).values()}) > 1:
+        problems.append("one tree in several versions")
+    for name, entry in data.get("modules", {}).items():
+        body = get(entry["path"])
+        if integrity(body) != entry["integrity"] or len(body) != entry["size"]:
+            problems.append(f"{name}: {entry['path']} differs from its entry")
+        for variant in entry["variants"].values():
+            if gzip.decompress(get(variant["path"])) != body:
+                problems.append(f"{variant['path']} is not {entry['path']} compressed")
+        if "map" in entry and len(get(entry["map"]["path"])) != entry["map"]["size"]:
+            problems.append(f"{entry['map']['path']} differs from its entry")
+    return problems
+
+
+@needs_s3
+def test_s3_a_tree_goes_up_with_cdn_headers_and_the_local_installs_fields(
+    tmp_path: Path, server: s3.S3Server
+) -> None:
+    bucket = server.bucket()
+    site = s3_site(tmp_path)
+    local = tmp_path / "local"
+    shutil.copytree(site, local)
+    assert cli(local, "install", "-q").returncode == 0
+    done = push(site, server, bucket, "--json")
+    assert done.returncode == 0, done.stderr
+    remote = s3_manifest(server, bucket)
+    # The same static_url: the very same fields, CSP hash included.
+    assert tree_fields(remote) == tree_fields(manifest_of(local / "manifest.json"))
+    assert sorted(remote["modules"]) == MODULES
+    assert check_s3(server, bucket) == []
+    client = server.client()
+    for key, kind, encoding in (
+        ("site/js/1/app/main.js", "text/javascript; charset=utf-8", None),
+        ("site/js/1/app/lazy.mjs", "text/javascript; charset=utf-8", None),
+        ("site/js/1/app/lib/d.json", "application/json; charset=utf-8", None),
+        ("site/js/1/app/lib/a.js.gz", "text/javascript; charset=utf-8", "gzip"),
+        ("site/js/1/app/lib/a.js.map", "application/json; charset=utf-8", None),
+    ):
+        head = client.head_object(Bucket=bucket, Key=key)
+        assert (head["ContentType"], head.get("ContentEncoding")) == (kind, encoding), key
+        assert head["CacheControl"] == "public, max-age=31536000, immutable"
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        assert body == (local / key.removeprefix("site/")).read_bytes()
+    again = push(site, server, bucket, "--json")
+    assert json.loads(again.stdout)["remote"]["uploaded"] == 0
+    write(site, {"js/modules/lib/b.js": _body(5, "b")})
+    edited = push(site, server, bucket, "--json")
+    assert edited.returncode == 0, edited.stderr
+    remote = s3_manifest(server, bucket)
+    assert {e["path"].split("/")[1] for e in remote["modules"].values()} == {"2"}
+    assert remote["bundles"]["js/main.js"]["path"] == "js/1/main.js"
+    assert check_s3(server, bucket) == []
+    assert s3.overwritten(client, bucket) == []
+
+
+@needs_s3
+@pytest.mark.parametrize("point", ["uploading:1", "uploading:6", "uploaded", "manifest", "done"])
+def test_s3_a_killed_tree_upload_leaves_a_valid_manifest_and_the_next_run_completes_it(
+    tmp_path: Path, server: s3.S3Server, point: str
+) -> None:
+    bucket = server.bucket()
+    site = s3_site(tmp_path)
+    assert push(site, server, bucket).returncode == 0
+    before = s3_manifest(server, bucket)
+    write(site, {"js/modules/lib/b.js": _body(5, "b")})
+    killed = push(site, server, bucket, fault=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert check_s3(server, bucket) == []
+    if point != "done":
+        assert s3_manifest(server, bucket) == before  # names only the complete js/1
+    again = push(site, server, bucket, "--json")
+    assert again.returncode == 0, again.stderr
+    remote = s3_manifest(server, bucket)
+    assert {e["version"] for e in remote["modules"].values()} == {2}
+    assert check_s3(server, bucket) == []
+    assert s3.overwritten(server.client(), bucket) == []
+    report = json.loads(again.stdout)["remote"]
+    objects = [k for k in s3.keys(server.client(), bucket) if k.startswith("site/js/2/")]
+    # Resumed: what the killed run uploaded is found identical, never uploaded again.
+    assert report["uploaded"] + report["skipped"] == (0 if point == "done" else len(objects))
