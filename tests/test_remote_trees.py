@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -356,6 +357,48 @@ def test_the_headers_a_cdn_needs_for_each_module_object(site: Path, tmp_path: Pa
             else "application/json; charset=utf-8"  # JSON modules and maps
         )
         assert headers.content_type == wanted, key
+
+
+class Counting(DirectoryTarget):
+    """Counts the requests an install makes (from the upload pool's threads too)."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.calls: dict[str, int] = {}
+        self.counting = threading.Lock()
+
+    def __getattribute__(self, name: str) -> object:
+        if name in ("read_manifest", "versions", "create", "fetch", "verify", "put_manifest"):
+            with object.__getattribute__(self, "counting"):
+                calls = object.__getattribute__(self, "calls")
+                calls[name] = calls.get(name, 0) + 1
+        return object.__getattribute__(self, name)
+
+
+def test_a_no_change_run_costs_one_manifest_read_and_a_head_per_module_map(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assetbuild.remote import connect
+
+    target = Counting(tmp_path / "bucket")
+    monkeypatch.setattr(connect, "open_target", lambda *a, **k: target)
+    run(site)
+    target.calls.clear()
+    assert not run(site).report.manifest_changed
+    # The maps are compared by content (a map can change alone): one HEAD each, on the pool.
+    maps = [
+        e for e in manifest_of(tmp_path / "bucket/manifest.json")["modules"].values() if "map" in e
+    ]
+    assert len(maps) == len(MODULES) - 1  # a JSON module has no map
+    # (DirectoryTarget.verify reads the object back: a fetch each; S3's is a HEAD.)
+    wanted = {"read_manifest": 1, "verify": len(maps) + 1, "fetch": len(maps) + 1}
+    assert target.calls == wanted
+    target.calls.clear()
+    write(site, {"js/modules/lib/b.js": _body(9, "b")})
+    run(site)
+    assert "versions" not in target.calls  # the manifest names the area's versions
+    uploaded = [k for k in snapshot(tmp_path / "bucket") if k.startswith("js/2/")]
+    assert target.calls["create"] == len(uploaded) and target.calls["put_manifest"] == 1
 
 
 def test_module_outputs_without_their_trees_are_refused(tmp_path: Path) -> None:

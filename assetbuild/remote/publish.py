@@ -373,7 +373,7 @@ def remote_install(
             raw, token = target.read_manifest()
             previous = read_entries(raw, target.manifest_format)
             before = read_modules(raw, target.manifest_format)
-            decided = _decide(target, areas, previous, before, manifest, policy, dry_run)
+            decided = _decide(target, areas, previous, before, manifest, policy, dry_run, up.pool)
             results, entries, trees = decided
             with counting:
                 total = done + sum(len(f.objects("")) for _, fs in results.values() for f in fs)
@@ -424,14 +424,19 @@ def _tree_version(
     area: str,
     members: Sequence[VersionFile],
     target: Target,
+    pool: ThreadPoolExecutor,
     *,
     exact: bool = True,
 ) -> int | None:
     """The one version the manifest names for every module of a tree, when it names exactly these
-    bytes for each of them (and their variants and maps, `exact`); else None: the tree moves whole."""
+    bytes for each of them (and their variants and maps, `exact`); else None: the tree moves whole.
+    The maps' HEADs run on `pool`: a tree of hundreds of mapped modules is not hundreds of round
+    trips in a row."""
     versions = {e.get("version") if (e := modules.get(f.name)) else None for f in members}
-    if len(versions) != 1 or not all(
-        same(modules.get(f.name), area, f, target, exact=exact) for f in members
+    if len(versions) != 1:
+        return None
+    if not all(
+        pool.map(lambda f: same(modules.get(f.name), area, f, target, exact=exact), members)
     ):
         return None
     version = versions.pop()
@@ -446,6 +451,7 @@ def _decide(
     manifest: ManifestSettings,
     policy: str,
     dry_run: bool,
+    pool: ThreadPoolExecutor,
 ) -> tuple[dict[str, tuple[int, list[VersionFile]]], dict[str, BundleEntry], dict[str, int]]:
     """Each area's changed files and the version to try first; the entries of everything else;
     the version of each tree that stays where it is (all of a changed tree's modules go up)."""
@@ -468,7 +474,7 @@ def _decide(
             if not f.tree and (policy == "bump" or not same(previous.get(f.name), area, f, target))
         ]
         for tree, members in _trees_of(files).items():
-            kept = None if policy == "bump" else _tree_version(modules, area, members, target)
+            kept = None if policy == "bump" else _tree_version(modules, area, members, target, pool)
             if kept is None:
                 changed.extend(members)
             else:
@@ -587,9 +593,12 @@ def tree_status(
     the remote manifest names for it, and whether it names exactly these modules there."""
     modules = read_modules(raw, target.manifest_format)
     found = []
-    for area, files in version_files(outputs).items():
-        for tree, members in _trees_of(files).items():
-            kept = _tree_version(modules, area, members, target, exact=False)
+    with ThreadPoolExecutor(UPLOADS, thread_name_prefix="assetbuild-status") as pool:
+        trees = [
+            (a, t, m) for a, fs in version_files(outputs).items() for t, m in _trees_of(fs).items()
+        ]
+        for area, tree, members in trees:
+            kept = _tree_version(modules, area, members, target, pool, exact=False)
             named = [
                 e["version"]
                 for e in modules.values()
