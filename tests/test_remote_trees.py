@@ -251,6 +251,22 @@ def test_a_new_module_moves_the_tree_and_a_removed_one_leaves_the_manifest(
     assert check_bucket(tmp_path / "bucket") == []
 
 
+def test_a_php_site_reads_its_trees_back_from_manifest_php(site: Path, tmp_path: Path) -> None:
+    from assetbuild.manifest import parse_php
+
+    config = (site / "assetbuild.toml").read_text()
+    (site / "assetbuild.toml").write_text('manifest = "manifest.php"\n' + config)
+    run(site)
+    raw = (tmp_path / "bucket/manifest.php").read_bytes()
+    assert (site / "manifest.php").read_bytes() == raw
+    data = parse_php(raw)
+    assert sorted(data["modules"]) == MODULES
+    assert data["importmap_csp"] == importmap_csp(data["importmap"])
+    again = run(site)  # read back: the same build uploads nothing
+    assert again.report.remote is not None and again.report.remote.uploaded == 0
+    assert not again.report.manifest_changed
+
+
 def test_a_manifest_naming_one_tree_in_two_versions_is_repaired_into_one(
     site: Path, tmp_path: Path
 ) -> None:
