@@ -509,11 +509,12 @@ def _remote_status(config: Config, result: BuildResult) -> list[BundleStatus]:
     install judges it (bytes, and its url() assets' bytes in the store)."""
     from assetbuild.build.results import Output
     from assetbuild.remote.connect import open_target
-    from assetbuild.remote.publish import read_entries, same, version_files
+    from assetbuild.remote.publish import read_entries, same, tree_status, version_files
 
     assert config.target is not None
     target = open_target(config.target, manifest_format=config.manifest_format)
-    entries = read_entries(target.read_manifest()[0], target.manifest_format)
+    raw = target.read_manifest()[0]
+    entries = read_entries(raw, target.manifest_format)
     outputs = [Output(b.output, b.data, (), b.assets) for b in result.bundles]
     files = {f.name: (area, f) for area, fs in version_files(outputs).items() for f in fs}
     listed: dict[str, tuple[int, ...]] = {}
@@ -527,6 +528,16 @@ def _remote_status(config: Config, result: BuildResult) -> list[BundleStatus]:
         up = same(entry, area, f, target, exact=False)
         state = "up to date" if up else ("not installed" if current is None else "changed")
         statuses.append(BundleStatus(b.output, listed[area], current, state))
+    trees = result.modules.trees if result.modules is not None else ()
+    modules = [
+        Output(f"{t.spec.output}/{m.name}", m.text.encode("utf-8"), tree=t.spec.output)
+        for t in trees
+        for m in t.modules
+    ]
+    for tree, current, up in tree_status(target, raw, modules):  # each tree is one row
+        versions = tuple(target.versions(posixpath.dirname(tree)))
+        state = "up to date" if up else ("not installed" if current is None else "changed")
+        statuses.append(BundleStatus(f"{tree}/*", versions, current, state))
     return statuses
 
 

@@ -569,13 +569,15 @@ def test_a_module_linked_to_a_file_outside_the_root_is_never_published(
     assert (site / "js/1/app/config.js").read_text() == "export const key='hunter2';"
 
 
-def test_a_target_install_uploads_no_module_file(site: Path, tmp_path: Path) -> None:
-    """Trees are not yet installed into a target (a warning says so): none of their files is
-    uploaded (they were, flattened to their base names: js/1/a.js for js/modules/lib/a.js)."""
+def test_a_target_install_uploads_each_module_at_its_place_in_the_tree(
+    site: Path, tmp_path: Path
+) -> None:
+    """Trees go up whole, each module at its path below the tree (they once went up flattened
+    to their base names: js/1/a.js for js/modules/lib/a.js)."""
     remote = tmp_path / "remote"
     remote.mkdir()
     proc = _cli(site, "install", "--target", remote.as_uri())
     assert proc.returncode == 0, proc.stderr
-    assert "not yet into a target" in proc.stderr
     uploaded = sorted(p.relative_to(remote).as_posix() for p in remote.rglob("*") if p.is_file())
-    assert [p for p in uploaded if p.startswith("js/")] == ["js/1/main.js"]
+    expected = sorted(["js/1/main.js", *(f"js/1/{name}" for name in NAMES)])
+    assert [p for p in uploaded if p.startswith("js/")] == expected

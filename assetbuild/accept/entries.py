@@ -39,7 +39,6 @@ WARNINGS: dict[str, str] = {
     "charset": "an @charset other than UTF-8",
     "too-many-errors": "a file whose check stopped after many errors",
     "cache": "a content cache that cannot be used",
-    "modules-not-uploaded": "[[modules]] trees not uploaded to a target (installed locally only)",
 }
 TOKEN_WARNINGS = frozenset({"unknown-token", "token-no-value"})
 _KEYS = ("warning", "token", "sources", "reason")

@@ -140,15 +140,6 @@ def build(
             bundle_outputs=[b.output for b in config.bundles],
         )
         diags.extend(trees.diagnostics)
-        if config.target is not None and not options.check_only:  # never silent
-            diags.append(
-                Diagnostic(
-                    "warning",
-                    "[[modules]] trees are installed locally and by `build --out`, not yet into "
-                    "a target (`target` / `--target`) by this version of assetbuild",
-                    code="modules-not-uploaded",
-                )
-            )
     shown, accepted = partition(diags, config.accept, config.root)
     return BuildResult(tuple(built), shown, trees, accepted)
 
@@ -332,7 +323,7 @@ def install(
         on_phase("compressing")
     files = [(b.output, b.data, b.assets, "") for b in result.bundles]
     files += [(b.output + ".map", b.map_data, (), "") for b in result.bundles if b.map_data]
-    files += module_files(result) if not remote else []  # trees: not yet into a target (warned)
+    files += module_files(result)
     variants = _variants([f[1] for f in files], methods, session.cache(), on_progress)
     outputs = [
         Output(name, data, v, assets, tree)
@@ -362,6 +353,7 @@ def install(
             policy=policy,
             dry_run=dry_run,
             on_progress=on_progress,
+            modules=modules,
         ).report(settings, dry_run)
         previous = {name: entry["size"] for name, entry in report.previous.items()}
         return InstallOutcome(

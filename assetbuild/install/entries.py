@@ -286,39 +286,20 @@ def manifest_differs(
 def module_manifest(
     plans: Sequence[AreaPlan], modules: ModulesInput, static_url: str | None
 ) -> dict[str, Any]:
-    """The manifest's module fields: an entry per module (in its tree's one version), the import map
-    with an integrity for every module URL, and the CSP hash of the import map's text."""
-    from assetbuild.modules.importmap import build_importmap, importmap_csp, module_entries
+    """The manifest's module fields (`modules.importmap.module_fields`) of the installed trees."""
+    from assetbuild.modules.importmap import module_fields
 
-    found: dict[str, dict[str, int]] = {}
+    variants: dict[str, dict[str, int]] = {}
+    maps: dict[str, int] = {}
     for plan in plans:
         for p in plan.outputs:
             if p.output.tree:
-                sizes = (
+                variants[p.output.name] = (
                     dict(p.final_variants)
                     if not plan.new_dir or p.unchanged
                     else {s: len(b) for s, b in p.output.variants}
                 )
-                found[p.output.name] = sizes
+                if p.output.name.endswith(".map"):
+                    maps[p.output.name[: -len(".map")]] = len(p.output.data)
     versions = {p.output.tree: p.origin for plan in plans for p in plan.outputs if p.output.tree}
-    entries = module_entries(modules.trees, {}, static_url, tree_versions=versions)
-    for name, entry in entries.items():
-        sizes = found.get(name, {})
-        entry["variants"] = {
-            suffix.lstrip("."): {"path": entry["path"] + suffix, "size": size}
-            for suffix, size in sorted(sizes.items())
-        }
-    for name, entry in entries.items():  # a module's map, installed beside it
-        if name + ".map" in found:
-            size = next(
-                len(p.output.data)
-                for plan in plans
-                for p in plan.outputs
-                if p.output.name == name + ".map"
-            )
-            entry["map"] = map_entry(entry["path"] + ".map", size, None)
-            entry["map"]["url"] = entry["url"] + ".map"
-    importmap = build_importmap(
-        modules.trees, entries, modules.importmap, {}, static_url, tree_versions=versions
-    )
-    return {"modules": entries, "importmap": importmap, "importmap_csp": importmap_csp(importmap)}
+    return module_fields(modules.trees, modules.importmap, static_url, versions, variants, maps)

@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from assetbuild.manifest import integrity
+from assetbuild.manifest import integrity, map_entry
 from assetbuild.modules.build import BuiltTree, static_closure
 from assetbuild.modules.maptext import importmap_text, text_hash
 
@@ -78,6 +78,32 @@ def build_importmap(
         imports[specifier] = module_url(static_url, path)  # a directory's keeps its "/"
     found = {entry["url"]: entry["integrity"] for entry in entries.values()}
     return {"imports": dict(sorted(imports.items())), "integrity": dict(sorted(found.items()))}
+
+
+def module_fields(
+    trees: Sequence[BuiltTree],
+    pairs: Sequence[tuple[str, str]],
+    static_url: str | None,
+    tree_versions: Mapping[str, int],
+    variants: Mapping[str, Mapping[str, int]],
+    maps: Mapping[str, int],
+) -> dict[str, Any]:
+    """The manifest's module fields: an entry per module (in its tree's one version, with its
+    variants' sizes by suffix and its map's size), the import map, and the CSP hash of its text.
+
+    One function for every install (local or into a target): the same build gives the same fields.
+    """
+    entries = module_entries(trees, {}, static_url, tree_versions=tree_versions)
+    for name, entry in entries.items():
+        entry["variants"] = {
+            suffix.lstrip("."): {"path": entry["path"] + suffix, "size": size}
+            for suffix, size in sorted(variants.get(name, {}).items())
+        }
+        if name in maps:  # a module's map, installed beside it
+            entry["map"] = map_entry(entry["path"] + ".map", maps[name], None)
+            entry["map"]["url"] = entry["url"] + ".map"
+    importmap = build_importmap(trees, entries, pairs, {}, static_url, tree_versions=tree_versions)
+    return {"modules": entries, "importmap": importmap, "importmap_csp": importmap_csp(importmap)}
 
 
 def importmap_json(importmap: Mapping[str, Any]) -> str:

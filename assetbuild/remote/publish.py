@@ -20,19 +20,21 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from assetbuild.build.results import (
     AreaResult,
     InstalledFile,
     InstallReport,
     ManifestSettings,
+    ModulesInput,
     Output,
     RemoteSummary,
+    TreeInstalled,
 )
 from assetbuild.errors import ConfigError, InstallError
 from assetbuild.install.faults import fault_point
-from assetbuild.install.plan import group_outputs
+from assetbuild.install.plan import group_outputs, place_of
 from assetbuild.manifest import (
     BundleEntry,
     build_manifest,
@@ -44,6 +46,7 @@ from assetbuild.manifest import (
     render,
     write_manifest,
 )
+from assetbuild.modules.importmap import module_fields
 from assetbuild.remote.target import Target, headers_for
 
 UPLOADS = 8  # objects in flight at once
@@ -60,7 +63,8 @@ class VersionFile:
 
     The seam between the build and every target: one per bundle, with its source map and the files
     its url()s refer to, which always go up in the same version as the bundle (the bundle names
-    them by relative URL).
+    them by relative URL); one per module of a [[modules]] tree (`tree`), every module of a tree
+    in one version (relative imports resolve only inside one directory).
     """
 
     name: str  # the logical name the manifest knows it by ("js/main.js")
@@ -71,6 +75,7 @@ class VersionFile:
     assets: Blobs = ()
     # its source map (`main.js.map` beside it) and the map's variants; listed as the entry's "map"
     sourcemap: tuple[bytes, Blobs] | None = None
+    tree: str = ""  # a module's tree ("js/app"): `name` is "js/app/lib/a.js", `path` "app/lib/a.js"
 
     def asset_keys(self, prefix: str) -> list[tuple[str, bytes]]:
         """(key, bytes) of its url() assets under `prefix` ("css/8")."""
@@ -106,7 +111,7 @@ class VersionFile:
 
 def version_files(outputs: Sequence[Output]) -> dict[str, list[VersionFile]]:
     """The files of each area's next version, from the build's outputs (validated); a bundle's
-    map (the output named after it with `.map`) travels with it."""
+    or a module's map (the output named after it with `.map`) travels with it."""
     files: dict[str, list[VersionFile]] = {}
     for area, outs in group_outputs(outputs).items():
         maps = {o.name: o for o in outs if o.name.endswith(".map")}
@@ -114,11 +119,12 @@ def version_files(outputs: Sequence[Output]) -> dict[str, list[VersionFile]]:
         files[area] = [
             VersionFile(
                 o.name,
-                posixpath.basename(o.name),
+                place_of(o),
                 o.data,
                 o.variants,
                 o.assets,
                 (m.data, m.variants) if (m := maps.get(o.name + ".map")) is not None else None,
+                o.tree,
             )
             for o in outs
             if not (o.name.endswith(".map") and o.name[: -len(".map")] in bundles)
@@ -150,6 +156,8 @@ class RemoteResult:
     entries: dict[str, BundleEntry]
     changed: bool
     stats: RemoteStats
+    trees: tuple[TreeInstalled, ...] = ()
+    modules: dict[str, Any] = field(default_factory=dict)  # the module entries the manifest names
 
     def report(self, manifest: ManifestSettings, dry_run: bool) -> InstallReport:
         return InstallReport(
@@ -160,6 +168,8 @@ class RemoteResult:
             self.previous,
             self.entries,
             remote=self.stats.summary(),
+            trees=self.trees,
+            modules=self.modules,
         )
 
 
@@ -203,18 +213,7 @@ def read_entries(raw: bytes | None, fmt: str) -> dict[str, BundleEntry]:
     writes; anything else is dropped (and rewritten by the install), never trusted. A map listed
     as its own entry (`js/main.js.map`, as installs before maps moved into the bundle's entry did)
     is folded into its bundle's entry when it lies beside it."""
-    if raw is None:
-        return {}
-    try:
-        bundles = decode_manifest(raw, fmt)["bundles"]
-    except (ValueError, KeyError, TypeError, RecursionError):
-        return {}  # unreadable: rewritten from this install (nothing is deleted)
-    if not isinstance(bundles, dict):
-        return {}
-    found: dict[str, BundleEntry] = {}
-    for name, entry in bundles.items():
-        if isinstance(name, str) and _valid(entry):
-            found[name] = entry
+    found = _field(raw, fmt, "bundles")
     for name in sorted(found):
         bundle = found.get(name[: -len(".map")]) if name.endswith(".map") else None
         if bundle is not None and "map" not in bundle:
@@ -224,6 +223,24 @@ def read_entries(raw: bytes | None, fmt: str) -> dict[str, BundleEntry]:
                 url = alone.get("url", "")
                 bundle["map"] = {"path": alone["path"], "url": url, "size": alone["size"]}
     return found
+
+
+def read_modules(raw: bytes | None, fmt: str) -> dict[str, BundleEntry]:
+    """The module entries (`"modules"`) of a remote manifest's bytes that have the shape assetbuild
+    writes (a bundle entry's, plus their `imports`, not needed here); anything else is dropped."""
+    return _field(raw, fmt, "modules")
+
+
+def _field(raw: bytes | None, fmt: str, key: str) -> dict[str, BundleEntry]:
+    if raw is None:
+        return {}
+    try:
+        found = decode_manifest(raw, fmt).get(key, {})
+    except (ValueError, AttributeError, TypeError, RecursionError):
+        return {}  # unreadable: rewritten from this install (nothing is deleted)
+    if not isinstance(found, dict):
+        return {}
+    return {name: e for name, e in found.items() if isinstance(name, str) and _valid(e)}
 
 
 def _valid(entry: object) -> TypeGuard[BundleEntry]:
@@ -324,13 +341,20 @@ def remote_install(
     policy: str = "auto",
     dry_run: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    modules: ModulesInput | None = None,
 ) -> RemoteResult:
-    """Install `outputs` into `target` and write the remote manifest last, then the local one."""
+    """Install `outputs` into `target` and write the remote manifest last, then the local one.
+
+    `modules`: the built [[modules]] trees and `[importmap]` pairs (their outputs are among
+    `outputs`): the manifest gets the same `modules`, `importmap` and `importmap_csp` as a local
+    install of the same build."""
     if policy == "into-current":
         raise ConfigError(
             "--into-current cannot be used with a target: published objects are never overwritten"
         )
     areas = version_files(outputs)
+    if modules is None and any(o.tree for o in outputs):
+        raise ValueError("the outputs of module trees need their trees (`modules`) to be named")
     stats = RemoteStats(target.url)
     total = done = 0
     counting = threading.Lock()  # uploads finish on the pool's threads
@@ -348,7 +372,9 @@ def remote_install(
         for _ in range(_MAX_ROUNDS):
             raw, token = target.read_manifest()
             previous = read_entries(raw, target.manifest_format)
-            results, entries = _decide(target, areas, previous, manifest, policy, dry_run)
+            before = read_modules(raw, target.manifest_format)
+            decided = _decide(target, areas, previous, before, manifest, policy, dry_run, up.pool)
+            results, entries, trees = decided
             with counting:
                 total = done + sum(len(f.objects("")) for _, fs in results.values() for f in fs)
             if not dry_run:
@@ -357,20 +383,26 @@ def remote_install(
                     version = claimed.get(key, start)
                     version = claimed[key] = _claim(up, area, version, files, stats)
                     for f in files:
-                        entries[f.name] = f.entry(area, version, manifest.static_url)
+                        if f.tree:
+                            trees[f.tree] = version
+                        else:
+                            entries[f.name] = f.entry(area, version, manifest.static_url)
             fault_point("uploaded")
-            content = render(build_manifest(entries), target.manifest_format)
+            fields = _module_fields(areas, modules, trees, manifest.static_url)
+            content = render(build_manifest(entries, fields), target.manifest_format)
             changed = content != raw
             if changed and not dry_run:
                 fault_point("manifest")
                 if not target.put_manifest(content, token, cache_control):
                     stats.manifest_retries += 1
                     continue
-            report = _areas(areas, previous, entries)
+            named = dict((fields or {}).get("modules", {}))
+            report = _areas(areas, previous, entries, before, named)
             if not dry_run:
-                _write_local(manifest, entries)
+                _write_local(manifest, entries, fields)
             fault_point("done")
-            return RemoteResult(report, previous, entries, changed, stats)
+            installed = _trees_installed(areas, before, named)
+            return RemoteResult(report, previous, entries, changed, stats, installed, named)
     finally:
         up.close()
     raise InstallError(
@@ -379,15 +411,50 @@ def remote_install(
     )
 
 
+def _trees_of(files: Sequence[VersionFile]) -> dict[str, list[VersionFile]]:
+    found: dict[str, list[VersionFile]] = {}
+    for f in files:
+        if f.tree:
+            found.setdefault(f.tree, []).append(f)
+    return found
+
+
+def _tree_version(
+    modules: Mapping[str, BundleEntry],
+    area: str,
+    members: Sequence[VersionFile],
+    target: Target,
+    pool: ThreadPoolExecutor,
+    *,
+    exact: bool = True,
+) -> int | None:
+    """The one version the manifest names for every module of a tree, when it names exactly these
+    bytes for each of them (and their variants and maps, `exact`); else None: the tree moves whole.
+    The maps' HEADs run on `pool`: a tree of hundreds of mapped modules is not hundreds of round
+    trips in a row."""
+    versions = {e.get("version") if (e := modules.get(f.name)) else None for f in members}
+    if len(versions) != 1:
+        return None
+    if not all(
+        pool.map(lambda f: same(modules.get(f.name), area, f, target, exact=exact), members)
+    ):
+        return None
+    version = versions.pop()
+    return version if isinstance(version, int) else None
+
+
 def _decide(
     target: Target,
     areas: Mapping[str, list[VersionFile]],
     previous: Mapping[str, BundleEntry],
+    modules: Mapping[str, BundleEntry],
     manifest: ManifestSettings,
     policy: str,
     dry_run: bool,
-) -> tuple[dict[str, tuple[int, list[VersionFile]]], dict[str, BundleEntry]]:
-    """Each area's changed files and the version to try first; the entries of everything else."""
+    pool: ThreadPoolExecutor,
+) -> tuple[dict[str, tuple[int, list[VersionFile]]], dict[str, BundleEntry], dict[str, int]]:
+    """Each area's changed files and the version to try first; the entries of everything else;
+    the version of each tree that stays where it is (all of a changed tree's modules go up)."""
     built = {f.name for files in areas.values() for f in files}
     entries: dict[str, BundleEntry] = {}
     for name, entry in previous.items():
@@ -399,36 +466,81 @@ def _decide(
             fresh["map"]["url"] = make_url(manifest.static_url, fresh["map"]["path"])
         entries[name] = fresh
     work: dict[str, tuple[int, list[VersionFile]]] = {}
+    trees: dict[str, int] = {}
     for area, files in areas.items():
         changed = [
-            f for f in files if policy == "bump" or not same(previous.get(f.name), area, f, target)
+            f
+            for f in files
+            if not f.tree and (policy == "bump" or not same(previous.get(f.name), area, f, target))
         ]
+        for tree, members in _trees_of(files).items():
+            kept = None if policy == "bump" else _tree_version(modules, area, members, target, pool)
+            if kept is None:
+                changed.extend(members)
+            else:
+                trees[tree] = kept
         if not changed:
             continue
-        named = [
-            v for e in previous.values() if (a := _area_of(e)) and a[0] == area for v in [a[1]]
-        ]
+        named = _versions_named(area, previous, modules)
         # The manifest's highest version of the area, else the bucket's (a fresh manifest).
         highest = max(named) if named else max(target.versions(area), default=0)
         work[area] = (highest + 1, changed)
         if dry_run:
             for f in changed:
-                entries[f.name] = f.entry(area, highest + 1, manifest.static_url)
-    return work, entries
+                if f.tree:
+                    trees[f.tree] = highest + 1
+                else:
+                    entries[f.name] = f.entry(area, highest + 1, manifest.static_url)
+    return work, entries, trees
+
+
+def _versions_named(
+    area: str, previous: Mapping[str, BundleEntry], modules: Mapping[str, BundleEntry]
+) -> list[int]:
+    """The versions of `area` the manifest names: its bundles' and its modules'."""
+    found = [v for e in previous.values() if (a := _area_of(e)) and a[0] == area for v in [a[1]]]
+    for e in modules.values():
+        version, path = e.get("version"), e.get("path")
+        if isinstance(version, int) and str(path).startswith(
+            f"{posixpath.join(area, str(version))}/"
+        ):
+            found.append(version)
+    return found
+
+
+def _module_fields(
+    areas: Mapping[str, list[VersionFile]],
+    modules: ModulesInput | None,
+    trees: Mapping[str, int],
+    static_url: str | None,
+) -> dict[str, Any] | None:
+    """The manifest's module fields, as the local install writes them for the same build."""
+    if modules is None or not modules.trees:
+        return None
+    files = [f for fs in areas.values() for f in fs if f.tree]
+    variants = {f.name: {s: len(b) for s, b in f.variants} for f in files}
+    maps = {f.name: len(f.sourcemap[0]) for f in files if f.sourcemap is not None}
+    return module_fields(modules.trees, modules.importmap, static_url, trees, variants, maps)
 
 
 def _areas(
     areas: Mapping[str, list[VersionFile]],
     previous: Mapping[str, BundleEntry],
     entries: Mapping[str, BundleEntry],
+    modules_before: Mapping[str, BundleEntry],
+    modules: Mapping[str, Any],
 ) -> tuple[AreaResult, ...]:
+    """Each area's result; its modules count in its action and version (their rows are the trees')."""
     results = []
     for area, files in sorted(areas.items()):
-        placed = [(f, entries[f.name]) for f in files]
-        before = [
-            v for e in previous.values() if (a := _area_of(e)) and a[0] == area for v in [a[1]]
+        placed = [
+            (f, modules[f.name] if f.tree else entries[f.name])
+            for f in files
+            if not f.tree or f.name in modules
         ]
-        fresh = [f for f, e in placed if _path_of(previous.get(f.name)) != e["path"]]
+        was = {**previous, **modules_before}
+        before = _versions_named(area, previous, modules_before)
+        fresh = [f for f, e in placed if _path_of(was.get(f.name)) != e["path"]]
         version = max(e["version"] for _, e in placed)
         action = "up-to-date" if not fresh else "bumped" if before else "created"
         results.append(
@@ -440,6 +552,7 @@ def _areas(
                 tuple(
                     InstalledFile(name, path, "written" if f in fresh else "unchanged")
                     for f, e in placed
+                    if not f.tree
                     for name, path in (
                         (f.name, e["path"]),
                         *(((f.name + ".map", e["map"]["path"]),) if "map" in e else ()),
@@ -450,12 +563,64 @@ def _areas(
     return tuple(results)
 
 
-def _write_local(manifest: ManifestSettings, entries: Mapping[str, BundleEntry]) -> None:
+def _trees_installed(
+    areas: Mapping[str, list[VersionFile]],
+    before: Mapping[str, BundleEntry],
+    modules: Mapping[str, Any],
+) -> tuple[TreeInstalled, ...]:
+    """One line per module tree: its version, files, bytes, and whether it went up this run."""
+    found: dict[str, list[VersionFile]] = {}
+    for files in areas.values():
+        for tree, members in _trees_of(files).items():
+            found.setdefault(tree, []).extend(m for m in members if m.name in modules)
+    trees = []
+    for tree, members in sorted(found.items()):
+        if not members:
+            continue
+        moved = any(_path_of(before.get(m.name)) != modules[m.name]["path"] for m in members)
+        version = modules[members[0].name]["version"]
+        size = sum(len(m.data) for m in members)
+        trees.append(
+            TreeInstalled(tree, version, len(members), size, "written" if moved else "unchanged")
+        )
+    return tuple(trees)
+
+
+def tree_status(
+    target: Target, raw: bytes | None, outputs: Sequence[Output]
+) -> list[tuple[str, int | None, bool]]:
+    """`status --target` of each module tree in `outputs` (the bytes a check builds): the version
+    the remote manifest names for it, and whether it names exactly these modules there."""
+    modules = read_modules(raw, target.manifest_format)
+    found = []
+    with ThreadPoolExecutor(UPLOADS, thread_name_prefix="assetbuild-status") as pool:
+        trees = [
+            (a, t, m) for a, fs in version_files(outputs).items() for t, m in _trees_of(fs).items()
+        ]
+        for area, tree, members in trees:
+            kept = _tree_version(modules, area, members, target, pool, exact=False)
+            named = [
+                e["version"]
+                for e in modules.values()
+                if e["path"].startswith(
+                    posixpath.join(area, str(e["version"]), posixpath.basename(tree)) + "/"
+                )
+            ]
+            current = kept if kept is not None else max(named, default=None)
+            found.append((tree, current, kept is not None))
+    return found
+
+
+def _write_local(
+    manifest: ManifestSettings,
+    entries: Mapping[str, BundleEntry],
+    modules: Mapping[str, Any] | None = None,
+) -> None:
     """The local manifest (the app ships it): the same entries, in its configured format."""
     path = Path(manifest.path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_manifest(path, manifest.format, entries)
+        write_manifest(path, manifest.format, entries, modules=modules)
     except OSError as exc:
         raise InstallError(
             f"the remote install is complete, but the local manifest {path} could not be "
