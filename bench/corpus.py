@@ -835,7 +835,13 @@ def _css_value(r: random.Random, prop: str) -> str:
     # Valid CSS only (the value check would rightly warn): `inherit` is a whole value, never part
     # of a shorthand or a gradient, and `auto` only where the property takes it.
     def color(whole: bool = False) -> str:
-        keywords = ("transparent", "currentColor", "inherit" if whole else "white", "white", "black")
+        keywords = (
+            "transparent",
+            "currentColor",
+            "inherit" if whole else "white",
+            "white",
+            "black",
+        )
         return r.choice(
             (
                 f"#{r.getrandbits(24):06x}",
