@@ -38,11 +38,12 @@ from assetbuild.stamps import stamp as stamp_of_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms) on the quick path
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence  # collections: ~2 ms
+    from collections.abc import Callable, Mapping, Sequence  # collections: ~2 ms
     from typing import Any
 
     from assetbuild.build.results import InstallOutcome
     from assetbuild.build.session import Session
+    from assetbuild.diagnostics import Diagnostic
 
     Remember = Callable[[Session, InstallOutcome], None]
 
@@ -348,9 +349,8 @@ def _up_to_date(line: _Line, key: str, handoff: list[Session]) -> tuple[str, str
 
     from assetbuild.build.results import BuildOptions
     from assetbuild.build.session import Session
-    from assetbuild.cache import state
     from assetbuild.config import Overrides, load_config
-    from assetbuild.report import format_diagnostics, use_color
+    from assetbuild.report import use_color
 
     overrides = Overrides(static_url=line[2], tokens=line[3], strict_tokens=None)
     config_file = Path(line[1]) if line[1] is not None else None
@@ -361,20 +361,33 @@ def _up_to_date(line: _Line, key: str, handoff: list[Session]) -> tuple[str, str
     if snapshot is None or saved is None or outcome is None:
         handoff.append(session)
         return None
-    warnings = [d for d in outcome.build.diagnostics if not d.is_error]
-    shown = [format_diagnostics(warnings, color) for color in (False, True)]
-    texts = [t if not t or t.endswith("\n") else t + "\n" for t in shown]
     out = ""
     if not line[4]:
         from assetbuild.summary import install_summary  # what click's `install` prints
 
         out = "".join(f"{text}\n" for text in install_summary(config, outcome))
-    if os.path.abspath(config.cache_dir) in _places():
-        paths = state.quick_paths(config, snapshot, saved)
+    warnings = [d for d in outcome.build.diagnostics if not d.is_error]
+    texts = _record_answer(key, session, saved, warnings, out)
+    return out, texts[1 if use_color(sys.stderr) else 0]
+
+
+def _record_answer(
+    key: str, session: Session, saved: Mapping[str, Any], warnings: list[Diagnostic], out: str
+) -> list[str]:
+    """Record the answer the state proves (`out` and the warnings, plain and coloured) under
+    `key`, where the quick path looks for it; the warnings' texts."""
+    from assetbuild.cache import state
+    from assetbuild.report import format_diagnostics
+
+    config = session.config
+    shown = [format_diagnostics(warnings, color) for color in (False, True)]
+    texts = [t if not t or t.endswith("\n") else t + "\n" for t in shown]
+    if session.snapshot is not None and os.path.abspath(config.cache_dir) in _places():
+        paths = state.quick_paths(config, session.snapshot, saved)
         proofs = state.quick_proofs(config, saved)
         answer = {"paths": paths, "proofs": proofs, "stdout": out, "warnings": texts}
         _remember(key, answer, str(config.cache_dir))
-    return out, texts[1 if use_color(sys.stderr) else 0]
+    return texts
 
 
 def _after_install(line: _Line, key: str, session: Session, outcome: InstallOutcome) -> None:
@@ -385,23 +398,14 @@ def _after_install(line: _Line, key: str, session: Session, outcome: InstallOutc
     the build to ask the state: right after an install, as `make install` twice does. Only a
     quiet run: what a non-quiet no-change run prints is not what this install printed.
     """
-    config = session.config
-    if not line[4] or os.path.abspath(config.cache_dir) not in _places():
+    if not line[4] or session.snapshot is None:
         return
     from assetbuild.cache import state
-    from assetbuild.report import format_diagnostics
 
-    snapshot = session.snapshot
-    saved = state.saved(config, snapshot) if snapshot is not None else None
-    if snapshot is None or saved is None:
-        return
-    warnings = [d for d in outcome.build.diagnostics if not d.is_error]
-    shown = [format_diagnostics(warnings, color) for color in (False, True)]
-    texts = [t if not t or t.endswith("\n") else t + "\n" for t in shown]
-    paths = state.quick_paths(config, snapshot, saved)
-    proofs = state.quick_proofs(config, saved)
-    answer = {"paths": paths, "proofs": proofs, "stdout": "", "warnings": texts}
-    _remember(key, answer, str(config.cache_dir))
+    saved = state.saved(session.config, session.snapshot)
+    if saved is not None:  # the warnings the state's own answer would show, not this run's
+        shown = list(state.shown_diagnostics(session.config, saved))
+        _record_answer(key, session, saved, shown, "")
 
 
 def _remember(key: str, answer: dict[str, Any] | None, cache_dir: str | None = None) -> None:

@@ -474,3 +474,23 @@ def test_content_proofs_are_checked_as_recorded(tmp_path: Path) -> None:
     (tmp_path / "4").mkdir()
     assert not quick._still(str(tmp_path), ["versions", [3]])
     assert not quick._still(str(tmp_path), ["unknown", 1])
+
+
+def test_the_record_an_install_leaves_warns_as_the_state_would(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The answer recorded after an install shows the warnings the state's own answer shows."""
+    monkeypatch.setattr(quick, "RACY_NS", 0)
+    monkeypatch.setattr(state, "RACY_NS", 0)
+    site = make_site({**GLOB_FILES, "js/source/t.js": "var t = '{$undeclared}';\n"}, GLOB_CONFIG)
+    monkeypatch.chdir(site)
+    with pytest.raises(SystemExit) as run:
+        _entry(monkeypatch, ["install", "-q"])
+    assert run.value.code == 0
+    key = quick._key((None, None, None, (), True), str(site))
+    status, printed = quick._lookup(key)
+    assert status == "valid" and printed is not None and "undeclared" in printed[1]
+    capsys.readouterr()
+    quick._remember(key, None)  # the state answers and records instead
+    assert quick.answer(["install", "-q"]) == 0
+    assert quick._lookup(key) == (status, printed)

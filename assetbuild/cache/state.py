@@ -48,6 +48,7 @@ from assetbuild.cachehome import ENV_KEY, Key, load_key, read_cache_file
 
 if TYPE_CHECKING:
     from assetbuild.config import BundleSpec, Config
+    from assetbuild.diagnostics import Diagnostic
 
 STATE_FORMAT = 8
 MAX_BUNDLE_BYTES = 512 * 2**20  # an installed bundle read back (install/entries' bound)
@@ -232,31 +233,29 @@ def take_snapshot(
     found: list[tuple[str, Stamp]] = []
     per_bundle: list[tuple[str, tuple[str, ...]]] = []
     young: list[str] = []
+    inputs: list[Path] = []  # the bundles' sources, then the trees' modules
     for spec in config.bundles:
         try:
             paths = sources(spec)
         except SourceError:
             return None
         per_bundle.append((spec.output, tuple(str(path) for path in paths)))
-        for path in paths:
-            stamp = stamps.stamp(path)
-            if stamp is None:
-                return None
-            if now - stamp[1] < RACY_NS:
-                young.append(str(path))
-            found.append((str(path), stamp))
+        inputs.extend(paths)
     if config.modules:  # every file of every tree, and each directory listed (a file added)
         from assetbuild.modules.config import list_tree
 
-        for tree in config.modules:
-            for rel in list_tree(config.root, tree, listed):
-                path = config.root / rel
-                stamp = stamps.stamp(path)
-                if stamp is None:
-                    return None
-                if now - stamp[1] < RACY_NS:
-                    young.append(str(path))
-                found.append((str(path), stamp))
+        inputs.extend(
+            config.root / rel
+            for tree in config.modules
+            for rel in list_tree(config.root, tree, listed)
+        )
+    for path in inputs:
+        stamp = stamps.stamp(path)
+        if stamp is None:
+            return None
+        if now - stamp[1] < RACY_NS:
+            young.append(str(path))
+        found.append((str(path), stamp))
     return Snapshot(
         settings,
         tuple(found),
@@ -534,14 +533,8 @@ def check(config: Config, snapshot: Snapshot, *, write: bool = True) -> dict[str
 
     With `write` (not in a dry run), files proven by hash get their fresh stamps recorded.
     """
-    key = load_key(create=False)[0]
-    if key is None:
-        return None
-    target = state_path(config)
-    state = _load(config, key, target)
-    if state is None or state.get("settings") != snapshot.settings:
-        return None
-    if state.get("sources") != [[p, list(s)] for p, s in snapshot.sources]:
+    state = saved(config, snapshot)
+    if state is None:
         return None
     fresher: dict[str, Any] = {}
     try:
@@ -568,7 +561,9 @@ def check(config: Config, snapshot: Snapshot, *, write: bool = True) -> dict[str
     if (fresher or settled) and write:
         # Proven by hash and now old enough for the stamp to prove it next time: remember that.
         state["files"].update(fresher)
-        _save(config, key, target, state)
+        key = load_key(create=False)[0]
+        if key is not None:
+            _save(config, key, state_path(config), state)
     return state
 
 
@@ -691,6 +686,11 @@ def up_to_date(
         sizes,
         {} if dry_run else variants,
     )
+
+
+def shown_diagnostics(config: Config, state: Mapping[str, Any]) -> tuple[Diagnostic, ...]:
+    """What a no-change answer from `state` prints: its diagnostics but those the config accepts."""
+    return partition(decode_diagnostics(state["diagnostics"]), config.accept, config.root)[0]
 
 
 def _concerns(diag: Any, bundle: Mapping[str, Any]) -> bool:

@@ -68,8 +68,8 @@ def value_diagnostics(
         if mismatch is None or len(found) >= _MAX_REPORTS:
             continue
         syntax, at, length = str(mismatch[0]), int(mismatch[1]), int(mismatch[2])
-        index = _index(value, at)
-        bad = value[index : _index(value, at + length)] if length > 0 else ""
+        index = engine.code_point_offset(value, at)
+        bad = value[index : engine.code_point_offset(value, at + length)] if length > 0 else ""
         what = f"'{_short(bad)}' in " if bad and bad != value else ""
         message = (
             f"invalid value: {what}'{prop}: {_short(value)}' does not fit the property's grammar "
@@ -84,16 +84,6 @@ def _scripts() -> tuple[str, str]:
     vendor = resources.files("assetbuild.css.vendor").joinpath("csstree.js").read_text("utf-8")
     harness = resources.files("assetbuild.css").joinpath("values.js").read_text("utf-8")
     return vendor, harness
-
-
-def _index(text: str, utf16: int) -> int:
-    """The index in `text` of a UTF-16 offset (the engine's), clamped to the text."""
-    units = 0
-    for i, char in enumerate(text):
-        if units >= utf16:
-            return i
-        units += 2 if ord(char) > 0xFFFF else 1
-    return len(text)
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -233,7 +233,7 @@ class _Engine:
         if answer is None:
             return None
         kind, pos, message = str(answer).split("\x00", 2)
-        offset = _code_point_offset(text, int(pos)) if int(pos) >= 0 else None
+        offset = code_point_offset(text, int(pos)) if int(pos) >= 0 else None
         return EngineVerdict(message, offset, _KINDS[kind])
 
     def analyze_all(
@@ -365,7 +365,7 @@ def _decoded(text: str, answer: Any) -> ScriptFacts | EngineVerdict:
     """The engine's answer on one text: its facts (a dict), or a verdict (kind, offset, message)."""
     if isinstance(answer, str):
         kind, pos, message = answer.split("\x00", 2)
-        offset = _code_point_offset(text, int(pos)) if int(pos) >= 0 else None
+        offset = code_point_offset(text, int(pos)) if int(pos) >= 0 else None
         if has_lone_surrogate(message):  # JSON keeps what V8 had; a message must print
             message = re.sub("[\ud800-\udfff]", "\ufffd", message)
         return EngineVerdict(message, offset, _KINDS[kind])
@@ -603,7 +603,7 @@ def _offset_mapper(text: str) -> Callable[[int], int]:
     return to_index
 
 
-def _code_point_offset(text: str, utf16_offset: int) -> int:
+def code_point_offset(text: str, utf16_offset: int) -> int:
     """Map an offset in UTF-16 code units (the engine's) to an index into `text`."""
     if text.isascii() or utf16_offset <= 0:
         return min(utf16_offset, len(text))
