@@ -26,6 +26,7 @@ from assetbuild.errors import InstallError
 from assetbuild.manifest import integrity
 from assetbuild.modules.importmap import importmap_csp
 from tests.helpers.watch import Harness
+from tests.test_cli import run
 
 SiteFactory = Callable[..., Path]
 ASSETBUILD = str(Path(sys.executable).parent / "assetbuild")
@@ -74,11 +75,7 @@ def _age(site: Path, seconds: float = 60) -> None:
 
 
 def _cli(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
-    env["NO_COLOR"] = "1"
-    return subprocess.run(
-        [ASSETBUILD, *args], cwd=site, capture_output=True, text=True, check=False, env=env
-    )
+    return run(*args, cwd=site)
 
 
 @pytest.fixture

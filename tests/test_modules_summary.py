@@ -4,9 +4,7 @@ list, `build --out`'s rows; the library functions and the real command."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from assetbuild.build.pipeline import build
@@ -14,8 +12,8 @@ from assetbuild.build.results import BuildOptions, BuildResult
 from assetbuild.config import load_config
 from assetbuild.modules import summary as modules_summary
 from tests.conftest import SiteFactory
+from tests.test_cli import run
 
-ASSETBUILD = str(Path(sys.executable).parent / "assetbuild")
 CONFIG = """\
 [[bundle]]
 output = "js/main.js"
@@ -35,11 +33,7 @@ FILES = {
 
 
 def _cli(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
-    env["NO_COLOR"] = "1"
-    return subprocess.run(
-        [ASSETBUILD, *args], cwd=site, capture_output=True, text=True, check=False, env=env
-    )
+    return run(*args, cwd=site)
 
 
 def _built(site: Path) -> BuildResult:

@@ -4,9 +4,7 @@ the top of the area's version directory; `init` writes the equivalent `[[modules
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +21,8 @@ from assetbuild.modules.build import collisions
 from assetbuild.modules.config import ModuleSpec
 from tests.conftest import SiteFactory, write_site
 from tests.helpers.watch import Harness
+from tests.test_cli import run
 
-ASSETBUILD = str(Path(sys.executable).parent / "assetbuild")
 FILES = {
     "js/source/a.js": "var a = 1;\n",
     "js/source/m.mjs": 'import { u } from "./lib/util.mjs";\nconsole.log(u);\n',
@@ -35,11 +33,7 @@ FILES = {
 
 
 def _cli(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSETBUILD_")}
-    env["NO_COLOR"] = "1"
-    return subprocess.run(
-        [ASSETBUILD, *args], cwd=site, capture_output=True, text=True, check=False, env=env
-    )
+    return run(*args, cwd=site)
 
 
 def _manifest(site: Path) -> dict[str, Any]:
