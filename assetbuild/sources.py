@@ -439,8 +439,8 @@ def output_conflicts(
     """
     root = Path(os.path.abspath(root))
     real_root = os.path.realpath(root)
-    existing = {file_id(p): os.path.realpath(p) for _, p in targets}  # by device and inode:
-    existing.pop(None, None)  # a write overwrites a source that is its file (by links too)
+    existing = {file_id(p): os.path.realpath(p) for _, p in targets}  # device and inode first:
+    existing.pop(None, None)  # one stat a source, its realpath only when the file is the same
     sources: dict[str, str] = {}  # real path of a written file -> the bundle it is a source of
     for spec in bundles if existing else ():
         try:
@@ -451,8 +451,8 @@ def output_conflicts(
         except SourceError:
             continue
         for path in found:
-            if (real := existing.get(file_id(path))) is not None:
-                sources.setdefault(real, spec.output)
+            if (real := existing.get(file_id(path))) and os.path.realpath(path) == real:
+                sources.setdefault(real, spec.output)  # (a hard link is renamed over, not this)
     problems: list[str] = []
     for what, path in targets:
         absolute = os.path.abspath(path)

@@ -463,6 +463,21 @@ def test_build_out_through_a_symlink_onto_the_sources_is_refused(
     assert (site / "src/app.js").read_text() == "var app = 1;\n"
 
 
+def test_build_out_onto_a_hard_link_of_a_source_leaves_the_source_alone(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    """The same file under another name (a hard link) is replaced by a rename, never written into:
+    the build goes on and the source keeps its bytes."""
+    config = '[[bundle]]\noutput = "app.js"\nsources = ["src/app.js"]\n'
+    site = make_site({"src/app.js": "var app = 1;\n"}, config)
+    (tmp_path / "out").mkdir()
+    os.link(site / "src/app.js", tmp_path / "out/app.js")
+    result = _cli(site, "build", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert (site / "src/app.js").read_text() == "var app = 1;\n"
+    assert (tmp_path / "out/app.js").read_text() != "var app = 1;\n"  # the minified bundle
+
+
 def test_build_out_beside_the_sources_still_works(make_site: SiteFactory) -> None:
     config = OVERLAP_CONFIG.replace("js/**/*.js", "js/src/**/*.js")
     site = make_site({"js/src/a.js": "var a = 1;\n", "css/src/a.css": "a { color: red }\n"}, config)
