@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from jinja2 import Environment
 import assetbuild
 from assetbuild.jinja import install_jinja
 from assetbuild.manifest import Manifest, bundle_entry, write_manifest
+from tests.helpers.django import render_django
 
 PHP = shutil.which("php") or ""
 HELPERS = Path(assetbuild.__file__).parent / "php" / "assetbuild.php"
@@ -92,31 +91,14 @@ def test_jinja_helpers(manifest: Path) -> None:
 
 def test_django_helpers(manifest: Path) -> None:
     pytest.importorskip("django")
-    script = textwrap.dedent(
-        """
-        import sys
-        import django
-        from django.conf import settings
-        settings.configure(
-            INSTALLED_APPS=["assetbuild.django"],
-            TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
-                        "APP_DIRS": True}],
-            ASSETBUILD_MANIFEST=sys.argv[1],
-        )
-        django.setup()
-        from django.template import engines
-        print(engines["django"].from_string(
-            '{% load assetbuild %}{% asset_tag "js/alpine.js" defer=True nonce=n %}|'
-            '{% asset_preload "css/main.css" %}|{% asset_integrity "js/alpine.js" %}'
-        ).render({"n": '"x'}), end="")
-        """
+    html = render_django(
+        manifest,
+        '{% load assetbuild %}{% asset_tag "js/alpine.js" defer=True nonce=n %}|'
+        '{% asset_preload "css/main.css" %}|{% asset_integrity "js/alpine.js" %}',
+        {"n": '"x'},
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(manifest)], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
     m = Manifest.load(manifest)
-    assert result.stdout == "|".join(
+    assert html == "|".join(
         [
             m.tag("js/alpine.js", defer=True, nonce='"x'),
             m.preload("css/main.css"),

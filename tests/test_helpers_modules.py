@@ -12,7 +12,6 @@ import json
 import shutil
 import subprocess
 import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -40,6 +39,7 @@ from assetbuild.modules.importmap import (
     importmap_json,
     module_entries,
 )
+from tests.helpers.django import render_django
 
 PHP = shutil.which("php") or ""
 needs_php = pytest.mark.skipif(not PHP, reason="php is not installed")
@@ -357,34 +357,14 @@ def test_jinja_helpers(manifest: Path) -> None:
 
 def test_django_helpers(manifest: Path) -> None:
     pytest.importorskip("django")
-    script = textwrap.dedent(
-        """
-        import sys
-        import django
-        from django.conf import settings
-        settings.configure(
-            INSTALLED_APPS=["assetbuild.django"],
-            TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
-                        "APP_DIRS": True}],
-            ASSETBUILD_MANIFEST=sys.argv[1],
-        )
-        django.setup()
-        from django.template import engines
-        print(engines["django"].from_string(
-            '{% load assetbuild %}{% asset_importmap nonce=n %}|{% asset_importmap_csp %}|'
-            '{% asset_modulepreload "js/app/main.js" %}|{% asset_module_tag "js/app/main.js" nonce=n %}|'
-            '{% asset_module_tag "js/vendor/pop/index.js" async_=True %}'
-        ).render({"n": sys.argv[2]}), end="")
-        """
+    html = render_django(
+        manifest,
+        "{% load assetbuild %}{% asset_importmap nonce=n %}|{% asset_importmap_csp %}|"
+        '{% asset_modulepreload "js/app/main.js" %}|{% asset_module_tag "js/app/main.js" nonce=n %}|'
+        '{% asset_module_tag "js/vendor/pop/index.js" async_=True %}',
+        {"n": NONCE},
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(manifest), NONCE],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == expected_page(Manifest.load(manifest))
+    assert html == expected_page(Manifest.load(manifest))
 
 
 def php(code: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
