@@ -177,8 +177,12 @@ def _process_css(src: Any, job: FileJob) -> FileResult:
         text = _without_map_comment(text)
     fmap = None
     if job.sourcemap:
-        fmap, map_diags = _file_map("css", src, report.text, text, 0, job.input_map)
-        diags += map_diags
+        from assetbuild.maps.styles import style_map
+
+        fmap = style_map(src, report.text, text)  # None: the Python path's, which says why
+        if fmap is None:
+            fmap, map_diags = _file_map("css", src, report.text, text, 0, job.input_map)
+            diags += map_diags
     return FileResult(job.display, text, body, method, diags, report, assets, fmap)
 
 

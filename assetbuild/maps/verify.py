@@ -4,6 +4,8 @@
 the file's `mappings` decode to exactly the mappings intended, each points inside the file's output
 and inside its source, and at every token of the file itself (outside substitutions and input
 maps) the source holds the token's text at the mapped line and column.
+`verify_arrays` makes the same checks of a stylesheet's map made as arrays (`maps/styles.py`), each
+one pass of a builtin over whole lists instead of a few Python objects per token.
 `verify_joined` (each bundle): the rendered JSON reads back to the same `mappings`, sources and
 contents, and at every place where a file's mappings were joined in, decoding the bundle's string
 from the state before it gives that file's first mapping at its place in the bundle.
@@ -14,9 +16,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from itertools import accumulate, chain, repeat
+from operator import add, le, sub
 from typing import TYPE_CHECKING, Any
 
-from assetbuild.maps.text import LineIndex, breaks_for
+from assetbuild.maps.text import CSS_BREAKS, LineIndex, breaks_for
 from assetbuild.maps.vlq import VlqError, decode_mappings, decode_values
 
 if TYPE_CHECKING:
@@ -69,6 +73,82 @@ def verify_file(kind: str, output: str, fmap: FileMap, intended: Sequence[Sequen
                 f"the token {output[start : start + length][:40]!r} at {gen_line + 1}:{gen_col} "
                 f"maps to {text[at : at + length][:40]!r} in {fmap.sources[source]}"
             )
+
+
+class _Segments(dict[str, tuple[int, ...]]):
+    """A segment's VLQ text -> its numbers, each distinct text decoded once."""
+
+    def __missing__(self, text: str) -> tuple[int, ...]:
+        values = self[text] = tuple(decode_values(text))
+        return values
+
+
+def verify_arrays(output: str, fmap: FileMap, made: Sequence[list[int]]) -> None:
+    """Raise MapProblem unless `fmap`, a stylesheet's map of one source made as arrays
+    (`maps/styles.py`), reads back as made and points where the making found each token.
+
+    `made`: generated lines and columns, source lines and columns, and the offsets in the output
+    and in the source that they were made from, where the making found each token's text (its
+    tokens are the tokenizer's slices of the output, its partners found at those offsets in the
+    source). So this proves what that did not: the `mappings` decode to exactly those positions,
+    each position is inside its line of its text, and it is that offset (lines counted here, not
+    by the making). `verify_file`'s checks, each one pass of a builtin over whole lists.
+    """
+    gen_lines, gen_cols, lines, cols, out_offsets, src_offsets = made
+    texts = fmap.mappings.split(";")
+    if len(texts) == 1:
+        segments = texts[0].split(",") if texts[0] else []
+        got_lines = [0] * len(segments)
+    else:  # segments a generated line: its commas and one, none on an empty line
+        counts = list(map(add, map(str.count, texts, repeat(",")), map(bool, texts)))
+        segments = ",".join(filter(None, texts)).split(",") if any(counts) else []
+        got_lines = list(chain.from_iterable(map(repeat, range(len(texts)), counts)))
+    try:
+        values = list(map(_Segments().__getitem__, segments))
+        columns = zip(*values, strict=True) if values else iter(((), (), (), ()))
+        col_deltas, sources, line_deltas, src_col_deltas = columns
+    except VlqError as exc:
+        raise MapProblem(f"the map does not read back ({exc})") from None
+    except ValueError:
+        raise MapProblem("a segment of the map is not a mapping of one source") from None
+    if any(sources):
+        raise MapProblem("a mapping names a source the map has not")
+    if len(texts) == 1:
+        got_cols = list(accumulate(col_deltas))
+    else:  # a column counts from the start of its generated line: less the sum before that line
+        totals = [0, *accumulate(col_deltas)]
+        firsts = list(accumulate(counts, initial=0))
+        before = map(totals.__getitem__, map(firsts.__getitem__, got_lines))
+        got_cols = list(map(sub, totals[1:], before))
+    got = [got_lines, got_cols, list(accumulate(line_deltas)), list(accumulate(src_col_deltas))]
+    if got != [gen_lines, gen_cols, lines, cols]:
+        raise MapProblem(f"{len(values)} mappings read back, not the {len(gen_lines)} made")
+    out = LineIndex(output, CSS_BREAKS)
+    if len(texts) > out.line_count:
+        raise MapProblem("more mapped lines than the output has")
+    if _offsets(out, gen_lines, gen_cols) != out_offsets:
+        raise MapProblem("a mapping is not where its token is in the output")
+    original = fmap.contents[0]
+    if original is None or _offsets(LineIndex(original, CSS_BREAKS), lines, cols) != src_offsets:
+        raise MapProblem(f"a mapping is not where its token is in {fmap.sources[0]}")
+
+
+def _offsets(index: LineIndex, lines: list[int], cols: list[int]) -> list[int] | None:
+    """The offset of each (line, UTF-16 column) of the indexed text; None if one is outside its
+    line (or inside a character)."""
+    if not lines:
+        return []
+    if min(lines) < 0 or max(lines) >= index.line_count or min(cols) < 0:
+        return None
+    if index.astral:
+        found = list(map(index.offset, lines, cols))
+        return None if None in found else found  # type: ignore[return-value]
+    starts = index.starts
+    if len(starts) == 1:
+        return cols if max(cols) <= len(index.text) else None
+    ends = [*starts[1:], len(index.text)]
+    at = list(map(add, map(starts.__getitem__, lines), cols))
+    return at if all(map(le, at, map(ends.__getitem__, lines))) else None
 
 
 def _same(kind: str, text: str, at: int, token: str) -> bool:
