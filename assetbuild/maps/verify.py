@@ -76,11 +76,17 @@ def verify_file(kind: str, output: str, fmap: FileMap, intended: Sequence[Sequen
 
 
 class _Segments(dict[str, tuple[int, ...]]):
-    """A segment's VLQ text -> its numbers, each distinct text decoded once."""
+    """A segment's VLQ text -> its numbers, each distinct text decoded once (by `decode_values`:
+    a pure function, so the texts of one file serve the next; a few hundred cover a site)."""
 
     def __missing__(self, text: str) -> tuple[int, ...]:
-        values = self[text] = tuple(decode_values(text))
+        values = tuple(decode_values(text))
+        if len(self) < 100_000:
+            self[text] = values
         return values
+
+
+_SEGMENTS = _Segments()
 
 
 def verify_arrays(output: str, fmap: FileMap, made: Sequence[list[int]]) -> None:
@@ -104,7 +110,7 @@ def verify_arrays(output: str, fmap: FileMap, made: Sequence[list[int]]) -> None
         segments = ",".join(filter(None, texts)).split(",") if any(counts) else []
         got_lines = list(chain.from_iterable(map(repeat, range(len(texts)), counts)))
     try:
-        values = list(map(_Segments().__getitem__, segments))
+        values = list(map(_SEGMENTS.__getitem__, segments))
         columns = zip(*values, strict=True) if values else iter(((), (), (), ()))
         col_deltas, sources, line_deltas, src_col_deltas = columns
     except VlqError as exc:
