@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 from itertools import chain, compress, repeat
-from operator import add, eq, mul, not_, sub
+from operator import add, not_, sub
 
 from assetbuild.maps.align import FileMap, _edited, _same
 from assetbuild.maps.compose import find_url
@@ -36,16 +36,7 @@ class _Encoded(dict[tuple[int, int, int], str]):
         return text
 
 
-class _Separators(dict[int, str]):
-    """Generated lines advanced -> what goes before a segment: `,` on the same line, else `;`s."""
-
-    def __missing__(self, lines: int) -> str:
-        text = self[lines] = ";" * lines if lines else ","
-        return text
-
-
 _SEGMENTS = _Encoded()
-_SEPARATORS = _Separators()
 
 
 def style_map(src: SourceFile, input_text: str, output: str) -> FileMap | None:
@@ -177,20 +168,24 @@ def _positions(index: LineIndex, offsets: list[int]) -> tuple[list[int], list[in
 
 
 def _encoded(gen_lines: list[int], gen_cols: list[int], lines: list[int], cols: list[int]) -> str:
-    """`vlq.encode_mappings` of these mappings (one source), one builtin pass a step."""
-    if not gen_lines:
+    """`vlq.encode_mappings` of these mappings (one source): one builtin pass a step, and one
+    join a generated line (a minified stylesheet has one, or a few after a license comment)."""
+    count = len(gen_lines)
+    if not count:
         return ""
-    segments = _SEGMENTS if len(_SEGMENTS) < 100_000 else _Encoded()  # bounded
+    encodings = _SEGMENTS if len(_SEGMENTS) < 100_000 else _Encoded()  # bounded
+    col_deltas = [gen_cols[0], *map(sub, gen_cols[1:], gen_cols)]
+    firsts = list(compress(range(1, count), map(sub, gen_lines[1:], gen_lines)))
+    for k in firsts:  # the first column of a generated line counts from zero
+        col_deltas[k] = gen_cols[k]
     line_deltas = chain((lines[0],), map(sub, lines[1:], lines))
     src_col_deltas = chain((cols[0],), map(sub, cols[1:], cols))
-    if gen_lines[-1] == 0:  # one generated line (minified): no column starts a line again
-        col_deltas = chain((gen_cols[0],), map(sub, gen_cols[1:], gen_cols))
-        found = map(segments.__getitem__, zip(col_deltas, line_deltas, src_col_deltas, strict=True))
-        return ",".join(found)
-    advanced = list(map(sub, gen_lines[1:], gen_lines))
-    # A column's delta is from the last one on its line: from zero on a new line.
-    before = map(mul, gen_cols, map(eq, advanced, repeat(0)))
-    col_deltas = chain((gen_cols[0],), map(sub, gen_cols[1:], before))
-    found = map(segments.__getitem__, zip(col_deltas, line_deltas, src_col_deltas, strict=True))
-    separators = chain((";" * gen_lines[0],), map(_SEPARATORS.__getitem__, advanced))
-    return "".join(chain.from_iterable(zip(separators, found, strict=True)))
+    deltas = zip(col_deltas, line_deltas, src_col_deltas, strict=True)
+    segments = list(map(encodings.__getitem__, deltas))
+    pieces = [";" * gen_lines[0]]
+    done = 0
+    for k in firsts:
+        pieces += (",".join(segments[done:k]), ";" * (gen_lines[k] - gen_lines[done]))
+        done = k
+    pieces.append(",".join(segments[done:]))
+    return "".join(pieces)

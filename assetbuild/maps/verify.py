@@ -14,10 +14,11 @@ A map that fails is a bug: the bundle ships without it.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable, Sequence
-from itertools import accumulate, chain, repeat
-from operator import add, le, sub
+from itertools import accumulate, chain, pairwise, repeat
+from operator import add, le
 from typing import TYPE_CHECKING, Any
 
 from assetbuild.maps.text import CSS_BREAKS, LineIndex, breaks_for
@@ -102,13 +103,10 @@ def verify_arrays(output: str, fmap: FileMap, made: Sequence[list[int]]) -> None
     """
     gen_lines, gen_cols, lines, cols, out_offsets, src_offsets = made
     texts = fmap.mappings.split(";")
-    if len(texts) == 1:
-        segments = texts[0].split(",") if texts[0] else []
-        got_lines = [0] * len(segments)
-    else:  # segments a generated line: its commas and one, none on an empty line
-        counts = list(map(add, map(str.count, texts, repeat(",")), map(bool, texts)))
-        segments = ",".join(filter(None, texts)).split(",") if any(counts) else []
-        got_lines = list(chain.from_iterable(map(repeat, range(len(texts)), counts)))
+    # Segments a generated line: its commas and one, none on an empty line.
+    counts = list(map(add, map(str.count, texts, repeat(",")), map(bool, texts)))
+    segments = ",".join(filter(None, texts)).split(",") if any(counts) else []
+    got_lines = list(chain.from_iterable(map(repeat, range(len(texts)), counts)))
     try:
         values = list(map(_SEGMENTS.__getitem__, segments))
         columns = zip(*values, strict=True) if values else iter(((), (), (), ()))
@@ -119,13 +117,11 @@ def verify_arrays(output: str, fmap: FileMap, made: Sequence[list[int]]) -> None
         raise MapProblem("a segment of the map is not a mapping of one source") from None
     if any(sources):
         raise MapProblem("a mapping names a source the map has not")
-    if len(texts) == 1:
-        got_cols = list(accumulate(col_deltas))
-    else:  # a column counts from the start of its generated line: less the sum before that line
-        totals = [0, *accumulate(col_deltas)]
-        firsts = list(accumulate(counts, initial=0))
-        before = map(totals.__getitem__, map(firsts.__getitem__, got_lines))
-        got_cols = list(map(sub, totals[1:], before))
+    got_cols: list[int] = []  # a column counts from the start of its generated line
+    firsts = list(accumulate(counts, initial=0))
+    for start, end in pairwise(firsts):
+        if end > start:
+            got_cols += accumulate(col_deltas[start:end])
     got = [got_lines, got_cols, list(accumulate(line_deltas)), list(accumulate(src_col_deltas))]
     if got != [gen_lines, gen_cols, lines, cols]:
         raise MapProblem(f"{len(values)} mappings read back, not the {len(gen_lines)} made")
@@ -150,9 +146,17 @@ def _offsets(index: LineIndex, lines: list[int], cols: list[int]) -> list[int] |
         found = list(map(index.offset, lines, cols))
         return None if None in found else found  # type: ignore[return-value]
     starts = index.starts
-    if len(starts) == 1:
-        return cols if max(cols) <= len(index.text) else None
     ends = [*starts[1:], len(index.text)]
+    if (lines[-1] - lines[0] + 1) * 16 < len(lines) and lines == sorted(lines):
+        # Few lines (a minified output): each line's columns at once.
+        at: list[int] = []
+        for line in range(lines[0], lines[-1] + 1):
+            low, high = bisect.bisect_left(lines, line), bisect.bisect_right(lines, line)
+            if low < high:
+                if max(cols[low:high]) > ends[line] - starts[line]:
+                    return None
+                at += map(add, cols[low:high], repeat(starts[line]))
+        return at
     at = list(map(add, map(starts.__getitem__, lines), cols))
     return at if all(map(le, at, map(ends.__getitem__, lines))) else None
 
