@@ -236,3 +236,38 @@ def test_real_libraries_map_the_same(tmp_path: Path, path: Path) -> None:
     copy = tmp_path / path.name
     copy.write_text(strip_url_comment(path.read_text("utf-8")), "utf-8", newline="")
     assert assert_same_maps(_read(copy)) >= 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "😀", "\n", "\r\n", "\r", "\f", " "]), max_size=60).map("".join),
+    st.lists(st.integers(0, 80), max_size=30),
+)
+def test_array_positions_are_the_line_index_positions(text: str, offsets: list[int]) -> None:
+    from assetbuild.maps.text import CSS_BREAKS, LineIndex
+
+    index = LineIndex(text, CSS_BREAKS)
+    wanted = sorted(n for n in offsets if n <= len(text))
+    lines, cols = styles._positions(index, wanted)
+    assert list(zip(lines, cols, strict=True)) == [index.position(n) for n in wanted]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 4), st.integers(0, 9)), max_size=6),
+    st.lists(st.integers(0, 120), max_size=40),
+)
+def test_array_original_offsets_are_the_sources(
+    gaps: list[tuple[int, int, int]], offsets: list[int]
+) -> None:
+    from assetbuild.sources import Edit
+
+    edits, at, orig = [], 0, 0
+    for gap, length, orig_length in gaps:  # sorted, disjoint, maybe empty, maybe adjacent
+        at, orig = at + gap, orig + gap
+        edits.append(Edit(at, at + length, orig, orig + orig_length))
+        at, orig = at + length, orig + orig_length
+    src = SourceFile(Path("a.css"), "a.css", "x" * (orig + 200), "x" * (at + 200), tuple(edits))
+    wanted = sorted(set(offsets))
+    assume(edits)
+    assert styles._original_offsets(src, wanted) == [src.original_offset(n) for n in wanted]
