@@ -409,6 +409,38 @@ def test_threads_without_engines_of_their_own_share_one(
     assert left == [[]]
 
 
+@pytest.mark.usefixtures("one_file_units")
+def test_threads_this_thread_uses_the_shared_engine(
+    monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    """One isolate a helper, none more: this thread's scripts go to the shared engine."""
+    from assetbuild.js import engine as jsengine
+
+    lent: list[str] = []
+    where: dict[str, set[str]] = {}
+    real_lend = jsengine.lend
+
+    def counted() -> Any:
+        lent.append(threading.current_thread().name)
+        return real_lend()
+
+    def recorded(j: FileJob) -> FileResult:
+        own = getattr(jsengine._LENT, "engine", None)
+        where.setdefault("lent" if own is not None else "shared", set()).add(
+            threading.current_thread().name
+        )
+        return process_file(j)
+
+    monkeypatch.setattr(jsengine, "lend", counted)
+    monkeypatch.setattr(executor, "process_files", per_file(recorded))
+    monkeypatch.setattr(executor, "cpu_count", lambda: 3)
+    jobs = [job(i, f"var a{i} = {i};\n" * (50 + i)) for i in range(40)]
+    assert run_jobs(jobs) == [process_file(j) for j in jobs]
+    assert lent == ["MainThread", "MainThread"]  # one for each of the two helpers, made here
+    assert all(name.startswith("assetbuild-js-") for name in where.get("lent", set()))
+    assert where.get("shared", set()) <= {"MainThread"}
+
+
 @pytest.mark.parametrize(
     ("engine", "js", "css", "expected"),
     [

@@ -191,7 +191,8 @@ def _run_threads(
 
     `threads - 1` helper threads take the JavaScript, a batch at a time, biggest first. This thread
     runs the other jobs (CSS: Python, one thread is as fast as several), then takes the smallest
-    batches with an engine of its own until none is left: one busy thread a core, where a helper a core plus
+    batches with the shared engine (the one the CSS value check used) until none is left: one busy
+    thread a core, where a helper a core plus
     this one's CSS made three (2 cores, the benchmark corpus, interleaved runs: 2.68 s against
     3.22 s, peak RSS 150 against 167 MB). It reports every result, so progress and the cache are
     only touched here.
@@ -276,9 +277,10 @@ def _run_threads(
             computed(i, process_files([jobs[i]])[0])
             left.discard(i)
             report(block=False)
-        if scripts:
-            with engine():
-                take_here()
+        # This thread's scripts go to the shared engine, which the CSS value check has already
+        # started and warmed (css/values.py): a third isolate would cost its start-up (~0.1 s of
+        # CPU) and a cold JIT at the very end of the run, where it is on the critical path.
+        take_here()
         report(block=True)
     except BaseException:
         # Interrupted (Ctrl-C) or failed: the helpers' scripts are not wanted now; stop them in
