@@ -441,6 +441,33 @@ def test_threads_this_thread_uses_the_shared_engine(
     assert where.get("shared", set()) <= {"MainThread"}
 
 
+def test_threads_helpers_take_the_smallest_stylesheets_once_scripts_run_out(
+    monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    """When the CSS is the longer part, a helper out of scripts takes stylesheets from the end."""
+    ran: dict[str, list[int]] = {}
+
+    def slow_here(j: FileJob) -> FileResult:
+        name = threading.current_thread().name
+        if j.kind == "css" and name == "MainThread":
+            time.sleep(0.05)  # this thread's CSS outlasts the helper's one small script
+        ran.setdefault(name, []).append(int(j.display.rsplit("/", 1)[1].split(".")[0]))
+        return process_file(j)
+
+    monkeypatch.setattr(executor, "process_files", per_file(slow_here))
+    left = spy_pool(monkeypatch, threads)
+    jobs = [job(0, "var a = 1;\n" * 2000)] + [
+        job(i, f".c{i} {{ color: red; }}\n" * (40 - i), "css") for i in range(1, 30)
+    ]
+    assert run_jobs(jobs) == [process_file(j) for j in jobs]
+    assert left == [[]]
+    helped = ran.get("assetbuild-js-0", [])
+    assert helped[0] == 0 and len(helped) > 1  # its script, then stylesheets
+    # The helper began at the smallest (the last, here), this thread at the biggest.
+    assert helped[1] == 29 and ran["MainThread"][0] == 1
+    assert sorted(helped + ran["MainThread"]) == list(range(30))
+
+
 @pytest.mark.parametrize(
     ("engine", "js", "css", "expected"),
     [
