@@ -468,6 +468,38 @@ def test_threads_helpers_take_the_smallest_stylesheets_once_scripts_run_out(
     assert sorted(helped + ran["MainThread"]) == list(range(30))
 
 
+def test_threads_without_the_shared_engine_helpers_leave_stylesheets_here(
+    monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    """A helper never makes an isolate: if this thread could not make the shared one, the
+    stylesheets all stay here."""
+    from assetbuild.js import engine as jsengine
+
+    ran: dict[str, list[str]] = {}
+    real = jsengine.check_scripts
+
+    def refuse_empty(texts: Sequence[str], **kwargs: Any) -> Any:
+        if not texts:
+            raise RuntimeError("V8 would not start another isolate")
+        return real(texts, **kwargs)
+
+    def slow_here(j: FileJob) -> FileResult:
+        name = threading.current_thread().name
+        if j.kind == "css" and name == "MainThread":
+            time.sleep(0.02)
+        ran.setdefault(name, []).append(j.kind)
+        return process_file(j)
+
+    monkeypatch.setattr(jsengine, "check_scripts", refuse_empty)
+    monkeypatch.setattr(executor, "process_files", per_file(slow_here))
+    jobs = [job(0, "var a = 1;\n" * 2000)] + [
+        job(i, f".c{i} {{ color: red; }}\n" * (40 - i), "css") for i in range(1, 20)
+    ]
+    assert run_jobs(jobs) == [process_file(j) for j in jobs]
+    assert ran.get("assetbuild-js-0") == ["js"]
+    assert ran["MainThread"] == ["css"] * 19
+
+
 @pytest.mark.parametrize(
     ("engine", "js", "css", "expected"),
     [

@@ -237,9 +237,11 @@ def _run_threads(
         take(scripts, smallest=False)  # only if `own` failed: on with the shared engine
         # No script left: the smallest stylesheets this thread has not begun. Their Python waits
         # for the GIL, but their value checks run in V8 beside this thread's (the shared engine,
-        # made there before this thread started, its css-tree JIT warm).
-        take(others, smallest=True)
+        # made by this thread, its css-tree JIT warm).
+        if shared.is_set():
+            take(others, smallest=True)
 
+    shared = threading.Event()  # the shared engine is made: a helper may check stylesheets
     helpers = []
     for n in range(threads - 1):
         helper = threading.Thread(
@@ -250,7 +252,9 @@ def _run_threads(
     if others:
         # The shared engine, made here (only this thread sets up isolates) before any helper can
         # reach a stylesheet; the first value check would make it here anyway.
-        jsengine.check_scripts(())
+        with contextlib.suppress(Exception):
+            jsengine.check_scripts(())
+            shared.set()
 
     def report(block: bool) -> None:
         nonlocal expected
