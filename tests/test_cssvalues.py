@@ -195,3 +195,15 @@ def test_cli_without_the_engine_says_so_once(tmp_path: Path) -> None:
     assert "invalid value" not in result.stderr
     assert result.stderr.count("CSS values are not checked") == 1
     assert "[css-value-unchecked]" in result.stderr
+
+
+def test_cli_reports_a_repeated_value_in_every_file_at_its_own_place(tmp_path: Path) -> None:
+    """The second file's pairs come from the first file's answers: each is still reported."""
+    write(tmp_path / "css" / "source" / "a.css", ".a {\n  display: flexx;\n  color: red;\n}\n")
+    write(tmp_path / "css" / "source" / "b.css", "\n.b { color: red; display: flexx }\n")
+    result = run("check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = [
+        line.split(": warning: ")[0] for line in result.stderr.splitlines() if "[css-value]" in line
+    ]
+    assert found == ["css/source/a.css:2:12", "css/source/b.css:2:27"]
