@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -103,11 +104,45 @@ def test_one_engine_call_per_stylesheet(monkeypatch: pytest.MonkeyPatch) -> None
         return real(name, scripts, argument)  # type: ignore[arg-type]
 
     monkeypatch.setattr(engine, "call_extension", counted)
+    values.forget()
     text = "".join(f".a{i} {{ padding: {i}px; display: flexx; }}\n" for i in range(200))
     assert len(value_reports(text)) == 50  # reports are capped per file
     assert len(calls) == 1
+    # Each distinct pair is asked once: 200 paddings and one `display: flexx`.
+    assert len(json.loads(calls[0])) == 201
     monkeypatch.setattr(engine, "call_extension", lambda *a: None)  # the engine could not answer
-    assert value_reports(text) == []
+    assert value_reports(text.replace("px", "em")) == []
+
+
+def test_pairs_judged_before_are_not_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[list[str]]] = []
+    real = engine.call_extension
+
+    def counted(name: str, scripts: object, argument: str) -> str | None:
+        calls.append(json.loads(argument))
+        return real(name, scripts, argument)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "call_extension", counted)
+    values.forget()
+    first = ".a { color: red blue; margin: 0 }\n"
+    second = ".b {\n  margin: 0;\n  color: red blue;\n  width: autox;\n}\n"
+    assert len(value_reports(first)) == 1
+    found = value_reports(second)
+    assert calls == [[["color", "red blue"], ["margin", "0"]], [["width", "autox"]]]
+    # Reported as a fresh process reports them: at this file's own lines and columns.
+    values.forget()
+    assert found == value_reports(second)
+    assert [(line, column) for line, column, _, _ in found] == [(3, 14), (4, 10)]
+    # When every pair is known, the engine is not called at all.
+    assert value_reports(second) == found and len(calls) == 3
+
+
+def test_a_long_value_is_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    values.forget()
+    long = "url(data:image/png;base64," + "A" * 2000 + ")"
+    assert value_reports(f".a {{ background: {long} red; color: red }}\n") == []
+    assert ("color", "red") in values._ANSWERS
+    assert not any(len(value) > 512 for _, value in values._ANSWERS)
 
 
 def test_without_the_engine_nothing_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,3 +195,15 @@ def test_cli_without_the_engine_says_so_once(tmp_path: Path) -> None:
     assert "invalid value" not in result.stderr
     assert result.stderr.count("CSS values are not checked") == 1
     assert "[css-value-unchecked]" in result.stderr
+
+
+def test_cli_reports_a_repeated_value_in_every_file_at_its_own_place(tmp_path: Path) -> None:
+    """The second file's pairs come from the first file's answers: each is still reported."""
+    write(tmp_path / "css" / "source" / "a.css", ".a {\n  display: flexx;\n  color: red;\n}\n")
+    write(tmp_path / "css" / "source" / "b.css", "\n.b { color: red; display: flexx }\n")
+    result = run("check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = [
+        line.split(": warning: ")[0] for line in result.stderr.splitlines() if "[css-value]" in line
+    ]
+    assert found == ["css/source/a.css:2:12", "css/source/b.css:2:27"]

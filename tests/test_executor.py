@@ -409,6 +409,97 @@ def test_threads_without_engines_of_their_own_share_one(
     assert left == [[]]
 
 
+@pytest.mark.usefixtures("one_file_units")
+def test_threads_this_thread_uses_the_shared_engine(
+    monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    """One isolate a helper, none more: this thread's scripts go to the shared engine."""
+    from assetbuild.js import engine as jsengine
+
+    lent: list[str] = []
+    where: dict[str, set[str]] = {}
+    real_lend = jsengine.lend
+
+    def counted() -> Any:
+        lent.append(threading.current_thread().name)
+        return real_lend()
+
+    def recorded(j: FileJob) -> FileResult:
+        own = getattr(jsengine._LENT, "engine", None)
+        where.setdefault("lent" if own is not None else "shared", set()).add(
+            threading.current_thread().name
+        )
+        return process_file(j)
+
+    monkeypatch.setattr(jsengine, "lend", counted)
+    monkeypatch.setattr(executor, "process_files", per_file(recorded))
+    monkeypatch.setattr(executor, "cpu_count", lambda: 3)
+    jobs = [job(i, f"var a{i} = {i};\n" * (50 + i)) for i in range(40)]
+    assert run_jobs(jobs) == [process_file(j) for j in jobs]
+    assert lent == ["MainThread", "MainThread"]  # one for each of the two helpers, made here
+    assert all(name.startswith("assetbuild-js-") for name in where.get("lent", set()))
+    assert where.get("shared", set()) <= {"MainThread"}
+
+
+def test_threads_helpers_take_the_smallest_stylesheets_once_scripts_run_out(
+    monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    """When the CSS is the longer part, a helper out of scripts takes stylesheets from the end."""
+    ran: dict[str, list[int]] = {}
+
+    def slow_here(j: FileJob) -> FileResult:
+        name = threading.current_thread().name
+        if j.kind == "css" and name == "MainThread":
+            time.sleep(0.05)  # this thread's CSS outlasts the helper's one small script
+        ran.setdefault(name, []).append(int(j.display.rsplit("/", 1)[1].split(".")[0]))
+        return process_file(j)
+
+    monkeypatch.setattr(executor, "process_files", per_file(slow_here))
+    left = spy_pool(monkeypatch, threads)
+    jobs = [job(0, "var a = 1;\n" * 2000)] + [
+        job(i, f".c{i} {{ color: red; }}\n" * (40 - i), "css") for i in range(1, 30)
+    ]
+    assert run_jobs(jobs) == [process_file(j) for j in jobs]
+    assert left == [[]]
+    helped = ran.get("assetbuild-js-0", [])
+    assert helped[0] == 0 and len(helped) > 1  # its script, then stylesheets
+    # The helper began at the smallest (the last, here), this thread at the biggest.
+    assert helped[1] == 29 and ran["MainThread"][0] == 1
+    assert sorted(helped + ran["MainThread"]) == list(range(30))
+
+
+def test_threads_without_the_shared_engine_helpers_leave_stylesheets_here(
+    monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    """A helper never makes an isolate: if this thread could not make the shared one, the
+    stylesheets all stay here."""
+    from assetbuild.js import engine as jsengine
+
+    ran: dict[str, list[str]] = {}
+    real = jsengine.check_scripts
+
+    def refuse_empty(texts: Sequence[str], **kwargs: Any) -> Any:
+        if not texts:
+            raise RuntimeError("V8 would not start another isolate")
+        return real(texts, **kwargs)
+
+    def slow_here(j: FileJob) -> FileResult:
+        name = threading.current_thread().name
+        if j.kind == "css" and name == "MainThread":
+            time.sleep(0.02)
+        ran.setdefault(name, []).append(j.kind)
+        return process_file(j)
+
+    monkeypatch.setattr(jsengine, "check_scripts", refuse_empty)
+    monkeypatch.setattr(executor, "process_files", per_file(slow_here))
+    jobs = [job(0, "var a = 1;\n" * 2000)] + [
+        job(i, f".c{i} {{ color: red; }}\n" * (40 - i), "css") for i in range(1, 20)
+    ]
+    assert run_jobs(jobs) == [process_file(j) for j in jobs]
+    assert ran.get("assetbuild-js-0") == ["js"]
+    assert ran["MainThread"] == ["css"] * 19
+
+
 @pytest.mark.parametrize(
     ("engine", "js", "css", "expected"),
     [

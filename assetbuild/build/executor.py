@@ -189,12 +189,14 @@ def _run_threads(
 ) -> list[int]:
     """JavaScript jobs on `threads` engines, the rest here; return the indexes left undone.
 
-    `threads - 1` helper threads take the JavaScript, a batch at a time, biggest first. This thread
-    runs the other jobs (CSS: Python, one thread is as fast as several), then takes the smallest
-    batches with an engine of its own until none is left: one busy thread a core, where a helper a core plus
-    this one's CSS made three (2 cores, the benchmark corpus, interleaved runs: 2.68 s against
-    3.22 s, peak RSS 150 against 167 MB). It reports every result, so progress and the cache are
-    only touched here.
+    `threads - 1` helper threads take the JavaScript, a batch at a time, biggest first, then the
+    smallest stylesheets left (when the CSS is the longer part: their value checks run in V8 while
+    this thread runs Python). This thread runs the other jobs (CSS: Python, one thread is as fast
+    as several), biggest first, then takes the smallest batches with the shared engine (the one
+    the CSS value check used) until none is left: one busy thread a core, where a helper a core
+    plus this one's CSS made three (2 cores, the benchmark corpus, interleaved runs: 2.68 s
+    against 3.22 s, peak RSS 150 against 167 MB). It reports every result, so progress and the
+    cache are only touched here.
     """
     import queue
     import threading
@@ -204,18 +206,18 @@ def _run_threads(
 
     work_units = units(jobs, todo, threads)
     scripts = deque(u for u in work_units if jobs[u[0]].kind == "js")
-    others = [u[0] for u in work_units if jobs[u[0]].kind != "js"]
+    others = deque(u for u in work_units if jobs[u[0]].kind != "js")
     lock = threading.Lock()
     done: queue.SimpleQueue[tuple[tuple[int, ...], list[FileResult] | None]] = queue.SimpleQueue()
     left = set(todo)
-    expected = len(scripts)  # units the helpers may report
+    expected = len(scripts) + len(others)  # units the helpers may report
 
-    def take() -> None:
+    def take(pending: deque[tuple[int, ...]], *, smallest: bool) -> None:
         while True:
             with lock:
-                if not scripts:
+                if not pending:
                     return
-                unit = scripts.popleft()
+                unit = pending.pop() if smallest else pending.popleft()
             try:
                 results: list[FileResult] | None = _run_unit(jobs, unit)
             except Exception:
@@ -231,9 +233,15 @@ def _run_threads(
 
     def work(own: AbstractContextManager[None]) -> None:
         with contextlib.suppress(Exception), own:
-            take()
-        take()  # only if `own` failed: on with the shared engine (else none are left)
+            take(scripts, smallest=False)
+        take(scripts, smallest=False)  # only if `own` failed: on with the shared engine
+        # No script left: the smallest stylesheets this thread has not begun. Their Python waits
+        # for the GIL, but their value checks run in V8 beside this thread's (the shared engine,
+        # made by this thread, its css-tree JIT warm).
+        if shared.is_set():
+            take(others, smallest=True)
 
+    shared = threading.Event()  # the shared engine is made: a helper may check stylesheets
     helpers = []
     for n in range(threads - 1):
         helper = threading.Thread(
@@ -241,6 +249,12 @@ def _run_threads(
         )
         helper.start()  # working while the next engine starts
         helpers.append(helper)
+    if others:
+        # The shared engine, made here (only this thread sets up isolates) before any helper can
+        # reach a stylesheet; the first value check would make it here anyway.
+        with contextlib.suppress(Exception):
+            jsengine.check_scripts(())
+            shared.set()
 
     def report(block: bool) -> None:
         nonlocal expected
@@ -258,13 +272,13 @@ def _run_threads(
                     left.discard(i)
                     computed(i, result)
 
-    def take_here() -> None:
+    def take_here(pending: deque[tuple[int, ...]], *, smallest: bool) -> None:
         nonlocal expected
         while True:
             with lock:
-                if not scripts:
+                if not pending:
                     return
-                unit = scripts.pop()  # the smallest: the helpers began with the biggest
+                unit = pending.pop() if smallest else pending.popleft()
             expected -= 1  # not one for the helpers' queue
             for i, result in zip(unit, _run_unit(jobs, unit), strict=True):
                 computed(i, result)
@@ -272,24 +286,24 @@ def _run_threads(
             report(block=False)
 
     try:
-        for i in others:
-            computed(i, process_files([jobs[i]])[0])
-            left.discard(i)
-            report(block=False)
-        if scripts:
-            with engine():
-                take_here()
+        take_here(others, smallest=False)  # the biggest first: helpers take the smallest
+        # This thread's scripts go to the shared engine, which the CSS value check has already
+        # started and warmed (css/values.py): a third isolate would cost its start-up (~0.1 s of
+        # CPU) and a cold JIT at the very end of the run, where it is on the critical path.
+        take_here(scripts, smallest=True)  # the smallest: the helpers began with the biggest
         report(block=True)
     except BaseException:
-        # Interrupted (Ctrl-C) or failed: the helpers' scripts are not wanted now; stop them in
+        # Interrupted (Ctrl-C) or failed: the helpers' work is not wanted now; stop them in
         # V8 rather than wait for big ones to finish.
         with lock:
             scripts.clear()
+            others.clear()
         jsengine.cancel_calls()
         raise
     finally:
         with lock:
             scripts.clear()  # on an error here, the helpers stop after their current job
+            others.clear()
         for helper in helpers:
             helper.join()
     return [i for i in todo if i in left]
