@@ -4,6 +4,8 @@
   // Scripts as browsers take them (Annex B), with every early error (`lexical`: scopes, labels,
   // private names), and offsets on each node; acorn makes the safe minifier's tokens.
   var MERIYAH = {ranges: {start: true, end: true}, webcompat: true, lexical: true};
+  // A text parsed only to be compared (positions are not compared): no offsets, ~10% faster.
+  var BARE = {webcompat: true, lexical: true};
   // meriyah copies a few nodes with structuredClone, which V8 alone (without a browser or Node)
   // lacks: plain objects of strings, numbers and booleans.
   if (typeof structuredClone === "undefined") {
@@ -29,14 +31,14 @@
 
   function parseScript(text) {
     var tree = held.get(text);
-    return tree !== undefined ? tree : parseTree(text, null, null);
+    return tree !== undefined ? tree : parseTree(text, null, null, true);
   }
 
   // A classic script's tree (meriyah's: 1.6-2x faster than acorn's on the same texts);
   // `onComment(block, body, start, end)` hears every comment; `tokens` (an array, or null) gets
   // the tokens' (start, end), flat, as `mapTokens` makes them.
-  function parseTree(text, onComment, tokens) {
-    var options = MERIYAH;
+  function parseTree(text, onComment, tokens, bare) {
+    var options = bare ? BARE : MERIYAH;
     if (onComment !== null || tokens !== null) {
       options = {ranges: MERIYAH.ranges, webcompat: true, lexical: true};
       if (onComment !== null) {
@@ -138,7 +140,7 @@
   function verdict(text, module, onComment, tokens) {
     var tree;
     try {
-      tree = module ? acorn.parse(text, MODULE) : parseTree(text, onComment, tokens);
+      tree = module ? acorn.parse(text, MODULE) : parseTree(text, onComment, tokens, false);
     } catch (e) {
       return [rejected(e), null];
     }
@@ -181,7 +183,7 @@
     try {
       var left = parseScript(a);
       // Equal texts are the same program once one of them parses (and, below, compiles).
-      if (a !== b && !same(left, parseTree(b, null, null))) return 0;
+      if (a !== b && !same(left, parseTree(b, null, null, true))) return 0;
       compile(b);
       held.delete(a);  // proven: the tree is done with
       return 1;
