@@ -6,6 +6,7 @@ is the unit of work that the content cache stores and the process pool runs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -306,6 +307,7 @@ def join_bundle(
     )
 
 
+@functools.lru_cache(maxsize=1024)  # asked once per source of every build: the same few answers
 def output_dir_for(root: Path, output: str) -> Path:
     """A stand-in version directory with the installed bundle's depth, for url() rewriting."""
     area = PurePosixPath(output).parent

@@ -616,6 +616,14 @@
 
   function vlqInto(buf, n, value) {
     var x = value < 0 ? -value * 2 + 1 : value * 2;
+    if (x < 0x40000000) {  // small integers: bit operations, no floating point
+      do {
+        var low = x & 31;
+        x >>>= 5;
+        buf[n++] = VLQ_CODES[x > 0 ? low | 32 : low];
+      } while (x > 0);
+      return n;
+    }
     do {
       var digit = x % 32;
       x = Math.floor(x / 32);
