@@ -1,8 +1,9 @@
-"""Scripts' maps made in the engine, a batch at a time: where acorn's tokens already are.
+"""Scripts' maps made in the engine, a batch at a time: where the tokens already are.
 
 `align.mappings`, `align.encoded` and `verify.verify_file` cost a few Python objects per token (a
 big library has a million tokens); harness.js's `mapAll` does the same work in V8 and answers one
-string a file. The result is the same `FileMap`, byte for byte (tests/test_maps_engine.py compares
+string a file. Its tokens are the ones meriyah met while checking the file (`check_scripts(...,
+mapped=...)` keeps them) once they are proven to tile the text, else acorn's: no third parse. The result is the same `FileMap`, byte for byte (tests/test_maps_engine.py compares
 the two on every minifier path and on real libraries). A file the engine does not map (no engine, an
 input map to compose, lone surrogates, a pairing or proof that fails) is None: the caller takes
 the Python path, `compose.mapped_file`, which composes input maps and says why a map cannot be made.
