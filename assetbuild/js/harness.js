@@ -673,7 +673,8 @@
   }
 
   // One script's map: [mappings, first mapping (5 numbers), last mapping (5), 1 if its tokens
-  // were the check's (0: acorn's)], [""] when it has none, or null. `edits`: the substitutions (start, end, original start, original end), flat.
+  // were the check's (0: acorn's)], [""] when it has none, or null. `edits`: the substitutions
+  // (start, end, original start, original end), flat.
   function scriptMap(input, output, original, shift, edits) {
     var pairs = mapPairs(input, output);
     if (pairs === null) return null;
@@ -682,8 +683,8 @@
     var outStarts = mapLines(output), srcStarts = mapLines(original);
     var made = new Int32Array(pairs.length * 2), m = 0;  // six numbers a mapping (the checked length last)
     var outLine = 0, srcLine = 0;
-    // The file as read is the text paired with the output: the pairing compared each token there,
-    // and the proof compares it again.
+    // The file as read is the very text paired with the output (no substitution, no hashbang
+    // dropped): the pairing compared each token there already, and the proof compares it again.
     var paired = shift === 0 && edits.length === 0 && original === input;
     for (var i = 0; i < pairs.length; i += 3) {
       var outStart = pairs[i], length = pairs[i + 2], here = pairs[i + 1] + shift, at = here;
