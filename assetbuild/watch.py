@@ -22,24 +22,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assetbuild import watched
 from assetbuild.errors import AssetbuildError, ConfigError, SourceError
-from assetbuild.stamps import stamp_of
 from assetbuild.versions import is_version_name
+from assetbuild.watched import Stamps, tree_label
 
 if TYPE_CHECKING:
     from assetbuild.build.results import BuildOptions, InstallOutcome, Policy
     from assetbuild.config import BundleSpec, Config
-    from assetbuild.modules.config import ModuleSpec
 
 DEFAULT_DEBOUNCE = 0.05
 MAX_BATCH_WAIT = 2.0
 MAX_WATCHED_DIRS = 2000  # beyond this, one recursive watch per base directory instead  # a never-quiet tree still gets rebuilt this often
-_MAGIC = frozenset("*?[")
 _OWN_TEMP_PREFIXES = (".assetbuild-tmp-", ".tmp-")
 
 _CHANGES = frozenset({"created", "modified", "deleted", "moved", "closed"})
-
-Stamps = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -73,24 +70,13 @@ class WatchDir:
     recursive: bool
 
 
-def _split_glob(entry: str) -> tuple[list[str], list[str]]:
-    """A source entry's path segments, and the leading ones without wildcards (its directory)."""
-    segments = [s for s in entry.split("/") if s not in ("", ".")]
-    base: list[str] = []
-    for seg in segments[:-1]:
-        if _MAGIC & set(seg):
-            break
-        base.append(seg)
-    return segments, base
-
-
 def watch_dirs(config: Config, extra: Iterable[Path] = ()) -> tuple[WatchDir, ...]:
     """The directories that the bundles' sources can match, plus the config file's directory, and
     `extra` ones (where the files the stylesheets' url()s name are)."""
     wanted: dict[Path, bool] = {path: False for path in extra}
     for spec in config.bundles:
         for entry in spec.sources:
-            segments, base = _split_glob(entry)
+            segments, base = watched.split_glob(entry)
             recursive = len(segments) - len(base) > 1
             directory = config.root.joinpath(*base)
             while (
@@ -151,114 +137,6 @@ def _inside(path: Path, directory: Path) -> bool:
     return path == directory or directory in path.parents
 
 
-def _bundle_stamps(config: Config, spec: BundleSpec) -> Stamps:
-    """The bundle's sources after glob expansion, with stamps; a collection error is a stamp too."""
-    from assetbuild.sources import collect
-
-    try:
-        paths = collect(config.root, spec, allow_outside=config.allow_symlinks_outside)
-    except SourceError as exc:
-        return ("error", exc.message)
-    stamps: list[Any] = []
-    linked_dirs: dict[str, bool] = {}
-    for path in paths:
-        name = str(path)
-        parent = os.path.dirname(name)
-        if parent not in linked_dirs:
-            linked_dirs[parent] = os.path.realpath(parent) != os.path.abspath(parent)
-        try:
-            st = os.lstat(name)
-            linked = linked_dirs[parent] or stat.S_ISLNK(st.st_mode)
-            if stat.S_ISLNK(st.st_mode):
-                st = os.stat(name)
-            stamps.append((name, *stamp_of(st), linked))
-        except OSError:
-            stamps.append((name, None))
-    return tuple(stamps)
-
-
-def _tree_stamps(config: Config, spec: ModuleSpec) -> Stamps:
-    """A module tree's files with their stamps: an edit, an added or a removed module differs."""
-    from assetbuild.modules.config import list_tree
-
-    found: list[Any] = []
-    for rel in list_tree(config.root, spec):
-        try:
-            found.append((rel, *stamp_of(os.lstat(config.root / rel))))
-        except OSError:
-            found.append((rel, None))
-    return tuple(found)
-
-
-def tree_label(spec: ModuleSpec) -> str:
-    """How watch names a module tree among the bundles it built: `js/app/*`."""
-    return spec.pattern
-
-
-def _has_links(stamps: Stamps) -> bool:
-    """Whether a source is reached through a symbolic link (its edits may show up elsewhere)."""
-    return stamps[:1] == ("error",) or any(len(s) > 6 and s[6] for s in stamps)
-
-
-def _glob_bases(config: Config, spec: BundleSpec) -> tuple[str, ...] | None:
-    """The directories the bundle's globs start from (normalized); None when that cannot be told."""
-    bases: list[str] = []
-    for entry in spec.sources:
-        segments, base = _split_glob(entry)
-        if entry.startswith("/") or ".." in segments or "\\" in entry:
-            return None  # leaves the root or is unusual: always look again
-        bases.append(os.path.abspath(os.path.join(str(config.root), *base)))
-    return tuple(bases)
-
-
-def _may_concern(config: Config, spec: BundleSpec, names: Iterable[str]) -> bool:
-    """Whether an event path is at, below or above one of the bundle's glob directories.
-
-    Events only come from the directories `watch_dirs` derives from the same globs (or an existing
-    parent of one not created yet), so a bundle with no event path related to its glob directories
-    cannot have gained, lost or changed a source: its stamps need not be taken again.
-    """
-    bases = _glob_bases(config, spec)
-    if bases is None:
-        return True
-    for name in names:
-        path = os.path.abspath(name)
-        for base in bases:
-            if (
-                path == base
-                or path.startswith(base + os.sep)
-                or base.startswith(path + os.sep)
-                or base == os.sep
-            ):
-                return True
-    return False
-
-
-def _changes(
-    old: Stamps | None, new: Stamps
-) -> tuple[list[str], list[tuple[str, str]], list[str], list[str]]:
-    """Sources added, removed or modified between two stamp sets (in bundle order), and among them
-    the renamed ones as (old, new): the same file (inode) with the same size and mtime, gone under
-    one name and back under another (a rename changes only the ctime); then the added and the
-    removed ones that are not renames."""
-    if old is None or old[:1] == ("error",) or new[:1] == ("error",):
-        return [], [], [], []
-    before = {s[0]: s for s in old}
-    after = {s[0]: s for s in new}
-    changed = [p for p, s in after.items() if before.get(p) != s]
-    changed += [p for p in before if p not in after]
-    gone = {(s[1], s[2], s[4]): p for p, s in before.items() if p not in after and len(s) > 4}
-    renamed = []
-    for path, s in after.items():
-        was = gone.pop((s[1], s[2], s[4]), None) if path not in before and len(s) > 4 else None
-        if was is not None:
-            renamed.append((was, path))
-    moved = {p for pair in renamed for p in pair}
-    added = [p for p in after if p not in before and p not in moved]
-    removed = [p for p in before if p not in after and p not in moved]
-    return changed, renamed, added, removed
-
-
 class _Events:
     """A watchdog handler that queues the paths worth a look (thread-safe, no decisions)."""
 
@@ -313,6 +191,7 @@ class Watcher:
         self._stop = threading.Event()
         self._config: Config | None = None
         self._stamps: dict[str, Stamps] = {}
+        self._listed: dict[str, tuple[Stamps, tuple[Path, ...]]] = {}  # `_paths`, by bundle
         # bundle -> the files its url()s name (copied into its version): an edit there rebuilds it
         self._assets: dict[str, frozenset[str]] = {}
         self._failed: set[str] = set()
@@ -510,17 +389,22 @@ class Watcher:
             if assets:
                 todo.append(spec)  # a file one of its url()s names changed
                 changed += [path for path in assets if path not in changed]
-                taken[spec.output] = _bundle_stamps(config, spec)
+                taken[spec.output] = watched.bundle_stamps(config, spec)
                 continue
-            if old is not None and not _has_links(old) and not _may_concern(config, spec, names):
+            if (
+                old is not None
+                and not watched.has_links(old)
+                and not watched.may_concern(config, spec, names)
+            ):
                 taken[spec.output] = old  # no event at or below its globs' directories
                 continue
-            stamps = taken[spec.output] = _bundle_stamps(config, spec)
+            quick = watched.restamped(config, spec, old, names) if old is not None else None
+            stamps = taken[spec.output] = quick or watched.bundle_stamps(config, spec)
             sources = {s[0] for s in stamps} if stamps[:1] != ("error",) else set()
             touched = [p for p in sorted(names & sources)]
             if stamps != old or touched:
                 todo.append(spec)
-                paths, moves, new_files, gone = _changes(old, stamps)
+                paths, moves, new_files, gone = watched.changes(old, stamps)
                 for path in [*paths, *touched]:
                     if path not in changed:
                         changed.append(path)
@@ -530,7 +414,7 @@ class Watcher:
         trees = []
         for tree in config.modules:  # rebuilt (only its changed modules: cache hits) on an edit
             old = self._stamps.get(tree_label(tree))
-            stamps = taken[tree_label(tree)] = _tree_stamps(config, tree)
+            stamps = taken[tree_label(tree)] = watched.tree_stamps(config, tree)
             if stamps != old:
                 trees.append(tree_label(tree))
                 mine = {str(config.root / s[0]): s for s in stamps}
@@ -581,11 +465,13 @@ class Watcher:
         outputs = tuple(s.output for s in specs) + trees
         for spec in specs:  # stamped before reading, so a change during the build is seen next time
             taken = stamps.get(spec.output) if stamps is not None else None
-            self._stamps[spec.output] = taken if taken is not None else _bundle_stamps(config, spec)
+            self._stamps[spec.output] = (
+                taken if taken is not None else watched.bundle_stamps(config, spec)
+            )
         for tree in config.modules:
             if tree_label(tree) in trees:
                 taken = stamps.get(tree_label(tree)) if stamps is not None else None
-                self._stamps[tree_label(tree)] = taken or _tree_stamps(config, tree)
+                self._stamps[tree_label(tree)] = taken or watched.tree_stamps(config, tree)
         only = None
         if not first and config.manifest_format == "json":
             # A PHP manifest is written from this install's bundles alone: build them all for it.
@@ -630,6 +516,14 @@ class Watcher:
         )
         (self.on_build if error is None else self.on_error)(rebuild)
 
+    def _paths(self, output: str, stamps: Stamps) -> tuple[Path, ...]:
+        """A bundle's sources as paths, made again only when its stamps are new ones (a bundle
+        not touched by a batch keeps its stamps, the same tuple: hundreds of paths not rebuilt)."""
+        known = self._listed.get(output)
+        if known is None or known[0] is not stamps:
+            known = self._listed[output] = (stamps, tuple(Path(s[0]) for s in stamps))
+        return known[1]
+
     def _install(
         self, config: Config, options: BuildOptions, outputs: tuple[str, ...]
     ) -> tuple[InstallOutcome | None, AssetbuildError | None]:
@@ -646,7 +540,7 @@ class Watcher:
                 for spec in config.bundles:
                     stamps = self._stamps.get(spec.output)
                     if stamps is not None and stamps[:1] != ("error",):
-                        made.adopt(spec, [Path(s[0]) for s in stamps])
+                        made.adopt(spec, self._paths(spec.output, stamps))
             return made
 
         try:

@@ -154,3 +154,20 @@ def test_a_lone_surrogate_never_reaches_rjsmin(monkeypatch: pytest.MonkeyPatch) 
     result = minify_js('var u = "\udcff";\n')
     assert result.method in ("safe", "none")
     assert "\udcff" in result.text
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.one_of(st.characters(), st.sampled_from(["\ud800", "\udbff", "\udc80"]))).map(
+        "".join
+    )
+)
+def test_lone_surrogates_are_found_wherever_they_are(text: str) -> None:
+    import re
+
+    from assetbuild.minified import has_lone_surrogate
+
+    # Any surrogate code point (Python keeps undecodable bytes so), never an astral character.
+    assert has_lone_surrogate(text) == (re.search("[\ud800-\udfff]", text) is not None)
+    assert has_lone_surrogate(text + "\udc80")
+    assert not has_lone_surrogate("😀" + text.encode("utf-8", "replace").decode("utf-8"))

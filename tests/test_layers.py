@@ -58,6 +58,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "assetbuild.build.pipeline",
             "assetbuild.build",
             "assetbuild.watch",
+            "assetbuild.watched",
         ),
     ),
     (

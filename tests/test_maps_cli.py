@@ -123,6 +123,31 @@ def test_maps_are_byte_identical_wherever_the_site_lives(tmp_path: Path) -> None
         assert (one / rel).read_bytes() == (two / rel).read_bytes()
 
 
+MODERN = (
+    "class A {\n  #x = 1;\n  #m() { return this.#x + (#x in this); }\n}\n"
+    "var t = `a${`b${1}c`}d` + tag`x${{y: 2}.y}`, r = /[/]}/g, q = 4 / 2 / 1; // 😀\r\n"
+    "var s = '{$static}/img.png'; new A();\n"
+)
+
+
+def test_the_engine_maps_what_the_python_path_maps(tmp_path: Path) -> None:
+    """The engine's map (made from the tokens its check met) and the Python path's, through the
+    real command, are the same bytes: private names, nested templates, regexes, astral, CR LF,
+    a substitution."""
+    config = 'sourcemap = "linked"\nstatic_url = "/static/😀/x"\n'
+    made = []
+    for engine in ("auto", "esprima"):
+        site = _site(tmp_path / engine, config)
+        (site / "src/20-modern.js").write_text(MODERN, newline="")
+        done = run("install", cwd=site, env={"ASSETBUILD_ENGINE": engine})
+        assert done.returncode == 0, done.stderr
+        made.append(
+            ((site / "js/1/main.js").read_bytes(), (site / "js/1/main.js.map").read_bytes())
+        )
+    assert made[0] == made[1]
+    assert b"#x" in made[0][0]
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [

@@ -3,8 +3,9 @@
 The engine path exists only to be fast: for every text here (fixtures, random programs with astral
 characters, CRLF, BOM, hashbangs and substitutions, and real libraries: jQuery, d3, Bootstrap's
 minified bundle) its `FileMap` must equal, field by field, the one `compose.mapped_file` makes,
-through each minifier (rjsmin, the safe minifier, none). Where the engine cannot make a map it
-answers None and the caller takes the Python path, which says why.
+through each minifier (rjsmin, the safe minifier, none), both from acorn's tokens and from the
+tokens the check's parse heard (meriyah's, `check_scripts(..., mapped=...)`). Where the engine cannot
+make a map it answers None and the caller takes the Python path, which says why.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assetbuild.js import engine
-from assetbuild.js.check import check_js
+from assetbuild.js.check import check_js, check_scripts
 from assetbuild.js.minify import minify_js
 from assetbuild.maps.align import NoMap
 from assetbuild.maps.compose import mapped_file
-from assetbuild.maps.scripts import script_maps
+from assetbuild.maps.scripts import _job, script_maps
 from assetbuild.sources import SourceFile, read_source
 from assetbuild.tokens import substitute
 from tests.test_maps import _programs
@@ -47,20 +48,41 @@ def _outputs(src: SourceFile, first: bool = True) -> list[tuple[str, str, str, i
 
 
 def assert_same_maps(src: SourceFile, first: bool = True) -> int:
-    """The engine's map equals the Python path's for every minifier path; mappings compared."""
-    compared = 0
+    """The engine's map equals the Python path's for every minifier path, made from acorn's tokens
+    and from the check's; the mappings compared (the check's tokens: `heard_maps`)."""
+    return _compare(src, first)[0]
+
+
+def heard_maps(src: SourceFile, first: bool = True) -> int:
+    """`assert_same_maps`; how many of the maps were made from the tokens the check heard."""
+    return _compare(src, first)[1]
+
+
+def _compare(src: SourceFile, first: bool) -> tuple[int, int]:
+    compared = heard = 0
     cases = _outputs(src, first)
     made = script_maps([(src, text, output, shift) for _, text, output, shift in cases])
     for (how, text, output, shift), fast in zip(cases, made, strict=True):
+        # The same file checked again, its tokens kept, and mapped right after (as a build does).
+        check_scripts([(src, first)], mapped=[True])
+        answer = engine.script_maps([_job(src, text, output, shift)])[0]
+        check_scripts([(src, first)], mapped=[True])
+        from_check = script_maps([(src, text, output, shift)])[0]
         try:
             slow = mapped_file("js", src, text, output, shift, None, compose=False)
         except NoMap:
             assert fast is None, how
+            assert from_check is None, how
             continue
         assert fast is not None, (how, src.display)
         assert fast == slow, (how, src.display, fast.first, slow.first)
+        assert from_check == slow, (how, src.display)
+        assert answer is not None
+        if len(answer) > 1:
+            # The first answer says where its tokens came from; acorn's alone have no say here.
+            heard += answer[11]
         compared += 1
-    return compared
+    return compared, heard
 
 
 def _read(path: Path, values: dict[str, str | None] | None = None) -> SourceFile:
@@ -81,6 +103,36 @@ def _read(path: Path, values: dict[str, str | None] | None = None) -> SourceFile
 )
 def test_fixtures_map_the_same(path: Path) -> None:
     assert assert_same_maps(_read(path)) >= 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "class A { #x = 1; #m() { return this.#x + (#x in this); } static #s; }\n",
+        "var t = `a${`b${c}d`}e${{f: 1}.f}` + `plain` + tag`x${y}`;\n",
+        "var r = /[/]}/g, d = a / b / c; if (x) /re/.test(y);\n",
+        "var a = 1;\r\nvar b = '😀' + \U0001d4b3;\u2028c();\n",
+        "#!/usr/bin/env node\nvar a = 1;\n",
+    ],
+    ids=["private", "templates", "regexes", "crlf-astral", "hashbang"],
+)
+def test_the_checks_tokens_make_the_same_maps(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "a.js"
+    path.write_bytes(text.encode("utf-8"))
+    # Every minifier path's map (off, rjsmin, safe) made from meriyah's tokens, not acorn's.
+    assert heard_maps(_read(path)) == 3
+
+
+def test_tokens_that_do_not_tile_the_text_are_left_for_acorns(tmp_path: Path) -> None:
+    path = tmp_path / "a.js"
+    # An HTML-like comment: meriyah skips it, but it is no gap align.py's _GAP skips, so the
+    # check's tokens are not proven acorn's: acorn tokenizes the text, the maps are the same.
+    path.write_text("var a = 1;\n<!-- old browsers\nvar b = 2;\n", "utf-8")
+    src = _read(path)
+    assert heard_maps(src) == 0
+    check_scripts([(src, True)], mapped=[True])
+    answer = engine.script_maps([_job(src, src.text, src.text, 0)])[0]
+    assert answer is not None and answer[11] == 0  # unminified: mapped, from acorn's tokens
 
 
 @pytest.mark.parametrize(
@@ -130,7 +182,10 @@ def test_random_programs_map_the_same(
 ) -> None:
     path = tmp_path_factory.mktemp("engine-maps") / "a.js"
     path.write_bytes(text.encode("utf-8"))
-    assert assert_same_maps(_read(path), first) >= 1
+    compared, heard = _compare(_read(path), first)
+    assert compared >= 1
+    if first or not text.startswith("#!"):
+        assert heard == compared  # the check's tokens tile every random program
 
 
 @pytest.mark.slow
@@ -145,4 +200,6 @@ def test_real_libraries_map_the_same(tmp_path: Path, relative: str) -> None:
     data = (NODE_MODULES / relative).read_bytes()
     # Bootstrap's own map is composed by the Python path only: its tokens are compared here.
     path.write_bytes(re.sub(rb"//# sourceMappingURL=\S*\s*$", b"", data))
-    assert assert_same_maps(_read(path)) >= 2
+    compared, heard = _compare(_read(path), True)
+    assert compared >= 2
+    assert heard == compared

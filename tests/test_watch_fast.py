@@ -15,7 +15,7 @@ from assetbuild.build import pipeline
 from assetbuild.build.results import BuildOptions, BuildResult
 from assetbuild.build.session import Memory, Session
 from assetbuild.config import Config, load_config
-from assetbuild.watch import _has_links, _may_concern
+from assetbuild.watched import has_links, may_concern
 from tests.helpers.watch import Harness, installed
 
 CONFIG = """\
@@ -60,19 +60,19 @@ def two(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("assetbuild.toml", False, False),
     ],
 )
-def test_may_concern(two: Path, event: str, main: bool, lib: bool) -> None:
+def testmay_concern(two: Path, event: str, main: bool, lib: bool) -> None:
     config = load_config(two, None)
     specs = {s.output: s for s in config.bundles}
     path = str(config.root / event) if event else str(config.root)
-    assert _may_concern(config, specs["js/main.js"], [path]) is main
-    assert _may_concern(config, specs["lib/all.js"], [path]) is lib
+    assert may_concern(config, specs["js/main.js"], [path]) is main
+    assert may_concern(config, specs["lib/all.js"], [path]) is lib
 
 
 def test_relative_event_paths_are_resolved(two: Path) -> None:
     config = load_config(two, None)
     spec = next(s for s in config.bundles if s.output == "js/main.js")
     rel = os.path.relpath(config.root / "js/source/a.js")
-    assert _may_concern(config, spec, [rel])
+    assert may_concern(config, spec, [rel])
 
 
 @pytest.mark.parametrize(
@@ -84,8 +84,8 @@ def test_relative_event_paths_are_resolved(two: Path) -> None:
         (("error", "message"), True),
     ],
 )
-def test_has_links(stamps: tuple[Any, ...], expected: bool) -> None:
-    assert _has_links(stamps) is expected
+def testhas_links(stamps: tuple[Any, ...], expected: bool) -> None:
+    assert has_links(stamps) is expected
 
 
 def test_edit_through_a_symlink_in_another_bundle_rebuilds_both(two: Path) -> None:
@@ -108,18 +108,24 @@ def test_edit_through_a_symlink_in_another_bundle_rebuilds_both(two: Path) -> No
 def test_an_edit_elsewhere_does_not_restamp_a_bundle(
     two: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assetbuild import watch
+    from assetbuild import watched
 
     h = Harness(two)
     first = h.start()
     stamped: list[str] = []
-    real = watch._bundle_stamps
+    real = watched.bundle_stamps
 
     def counting(config: Any, spec: Any) -> Any:
         stamped.append(spec.output)
         return real(config, spec)
 
-    monkeypatch.setattr(watch, "_bundle_stamps", counting)
+    def counting_edits(config: Any, spec: Any, old: Any, names: Any) -> Any:
+        stamped.append(spec.output)
+        return real_edits(config, spec, old, names)
+
+    real_edits = watched.restamped
+    monkeypatch.setattr(watched, "bundle_stamps", counting)
+    monkeypatch.setattr(watched, "restamped", counting_edits)
     try:
         assert first.ok, first.error
         (two / "lib/x/b.js").write_text("var b = 3;\n")
@@ -129,6 +135,60 @@ def test_an_edit_elsewhere_does_not_restamp_a_bundle(
         assert "lib/all.js" in stamped
     finally:
         h.stop()
+
+
+def test_an_edit_in_place_stamps_only_the_edited_file(
+    two: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The globs match names, which an edit in place leaves alone: no walk; a new file walks."""
+    from assetbuild import watched
+
+    (two / "js/source/c.js").write_text("var c = 1;\n")
+    h = Harness(two)
+    first = h.start()
+    walked: list[str] = []
+    real = watched.bundle_stamps
+
+    def counting(config: Any, spec: Any) -> Any:
+        walked.append(spec.output)
+        return real(config, spec)
+
+    monkeypatch.setattr(watched, "bundle_stamps", counting)
+    try:
+        assert first.ok, first.error
+        (two / "js/source/c.js").write_text("var c = 'edited';\n")
+        r = h.next()
+        assert r.outputs == ("js/main.js",) and r.changed == ("js/source/c.js",)
+        assert walked == []
+        assert "edited" in installed(two)
+        (two / "js/source/d.js").write_text("var d = 'new';\n")
+        r = h.next()
+        assert r.added == ("js/source/d.js",)
+        assert walked == ["js/main.js"]
+        assert "new" in installed(two)
+    finally:
+        h.stop()
+
+
+def test_restamped_takes_the_walk_when_names_may_have_changed(two: Path) -> None:
+    from assetbuild import watched
+
+    config = load_config(two)
+    spec = {s.output: s for s in config.bundles}["js/main.js"]
+    a, other = two / "js/source/a.js", two / "lib/x/b.js"
+    old = watched.bundle_stamps(config, spec)
+    assert watched.restamped(config, spec, old, [str(a)]) == old  # nothing changed yet
+    a.write_text("var a = 'longer now';\n")
+    fresh = watched.restamped(config, spec, old, [str(a), str(other)])  # lib/: not its globs
+    assert fresh == watched.bundle_stamps(config, spec) != old
+    assert watched.restamped(config, spec, old, [str(two / "js/source/n.js")]) is None  # new name
+    assert watched.restamped(config, spec, old, [str(two / "js/source")]) is None  # its directory
+    a.unlink()
+    assert watched.restamped(config, spec, old, [str(a)]) is None  # gone
+    a.symlink_to(other)
+    assert watched.restamped(config, spec, old, [str(a)]) is None  # a link now
+    linked = ((str(a), 1, 2, 3, 4, 5, True),)
+    assert watched.restamped(config, spec, linked, [str(a)]) is None  # reached through a link
 
 
 def test_a_rebuild_lists_no_other_bundle_sources(

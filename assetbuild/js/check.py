@@ -160,18 +160,20 @@ def check_js(src: SourceFile, *, first: bool) -> JsReport:
 
 
 def check_scripts(
-    files: Sequence[tuple[SourceFile, bool]], keep: Sequence[bool] | None = None
+    files: Sequence[tuple[SourceFile, bool]],
+    keep: Sequence[bool] | None = None,
+    mapped: Sequence[bool] | None = None,
 ) -> list[JsReport]:
     """`check_js(src, first=first)` of each file, the same reports; the engine analyzes them in one call.
 
     `keep` (default all) marks the files whose minified text will be compared next, so the engine
-    holds their trees meanwhile.
+    holds their trees meanwhile; `mapped` (default none) those whose maps it makes next (their tokens).
     """
     if engine_name() != "v8":
         return [_checked(src, first, None) for src, first in files]
     from assetbuild.js import engine as jsengine
 
-    answers = jsengine.analyze_scripts([src.text for src, _ in files], keep)
+    answers = jsengine.analyze_scripts([src.text for src, _ in files], keep, mapped)
     return [
         _checked(src, first, answer) for (src, first), answer in zip(files, answers, strict=True)
     ]

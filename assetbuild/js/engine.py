@@ -237,9 +237,10 @@ class _Engine:
         return EngineVerdict(message, offset, _KINDS[kind])
 
     def analyze_all(
-        self, texts: Sequence[str], keep: Sequence[bool]
+        self, texts: Sequence[str], keep: Sequence[bool], mapped: Sequence[bool] | None = None
     ) -> list[ScriptFacts | EngineVerdict]:
-        """Each text's facts or verdict, in one call; the trees of accepted texts marked `keep` stay."""
+        """Each text's facts or verdict, in one call; the trees of accepted texts marked `keep` stay,
+        and the tokens of those marked `mapped` (for `map_all`)."""
         from py_mini_racer import JSEvalException, JSTimeoutException
 
         answers: dict[int, ScriptFacts | EngineVerdict] = {}
@@ -250,7 +251,7 @@ class _Engine:
             else:
                 sent.append(i)
         batch = [texts[i] for i in sent]
-        marks = "".join("1" if keep[i] else "0" for i in sent)
+        marks = "".join(str(keep[i] + 2 * bool(mapped and mapped[i])) for i in sent)
         try:
             raw = (
                 self.call(self._analyze_all, _size(batch), *_joined(batch), marks) if sent else "[]"
@@ -259,7 +260,7 @@ class _Engine:
             for i in sent:
                 # A text the engine could not take (memory, time) fails its batch: each alone.
                 answers[i] = (
-                    self.analyze_all([texts[i]], [keep[i]])[0]
+                    self.analyze_all([texts[i]], [keep[i]], [bool(mapped and mapped[i])])[0]
                     if len(sent) > 1
                     else EngineVerdict(_UNDECIDED + type(exc).__name__, None, "limit")
                 )
@@ -530,16 +531,17 @@ def analyze_script(text: str) -> ScriptFacts | EngineVerdict:
 
 
 def analyze_scripts(
-    texts: Sequence[str], keep: Sequence[bool] | None = None
+    texts: Sequence[str], keep: Sequence[bool] | None = None, mapped: Sequence[bool] | None = None
 ) -> list[ScriptFacts | EngineVerdict]:
     """`analyze_script` of each text, the same answers, in one call into the engine.
 
     The trees of accepted texts (those `keep` marks, default all) are held for `same_programs` of
-    these texts that follows; the next analysis drops them.
+    these texts that follows, and the tokens of those `mapped` marks (default none) for
+    `script_maps`, which then need not tokenize them again; the next analysis drops them.
     """
     if not texts:
         return []
-    return _engine().analyze_all(texts, [True] * len(texts) if keep is None else keep)
+    return _engine().analyze_all(texts, [True] * len(texts) if keep is None else keep, mapped)
 
 
 def script_tokens(text: str) -> list[tuple[str, int, int]] | None:
@@ -560,8 +562,9 @@ def safe_minified(texts: Sequence[str]) -> list[str | None]:
 
 def script_maps(files: Sequence[ScriptMapJob]) -> list[list[Any] | None]:
     """Each script's map made and proven in the engine, one call for all (maps/scripts.py reads
-    the answers): [mappings, first mapping, last mapping] flat, [""] for none, None where the
-    engine could not (lone surrogates, acorn, a pairing or proof that failed)."""
+    the answers): [mappings, first mapping, last mapping, 1 if made from the tokens its check
+    heard (`analyze_scripts(..., mapped=...)`; 0: acorn tokenized it)] flat, [""] for none, None
+    where the engine could not (lone surrogates, acorn, a pairing or proof that failed)."""
     if not files:
         return []
     return _engine().map_all(files)

@@ -4,6 +4,8 @@
   // Scripts as browsers take them (Annex B), with every early error (`lexical`: scopes, labels,
   // private names), and offsets on each node; acorn makes the safe minifier's tokens.
   var MERIYAH = {ranges: {start: true, end: true}, webcompat: true, lexical: true};
+  // A text parsed only to be compared (positions are not compared): no offsets, ~10% faster.
+  var BARE = {webcompat: true, lexical: true};
   // meriyah copies a few nodes with structuredClone, which V8 alone (without a browser or Node)
   // lacks: plain objects of strings, numbers and booleans.
   if (typeof structuredClone === "undefined") {
@@ -22,23 +24,48 @@
   // and all of them when the next check begins, so an idle isolate holds at most the trees of its
   // last batch whose candidates failed.
   var held = new Map();
+  // Tokens of the scripts last checked whose maps are made next (`mapAll`), by text: (start, end)
+  // flat, as `mapTokens` makes them, heard from the check's own parse, so acorn need not tokenize
+  // those texts again. Dropped once used, and all of them when the next check begins.
+  var heldTokens = new Map();
 
   function parseScript(text) {
     var tree = held.get(text);
-    return tree !== undefined ? tree : parseTree(text, null);
+    return tree !== undefined ? tree : parseTree(text, null, null, true);
   }
 
   // A classic script's tree (meriyah's: 1.6-2x faster than acorn's on the same texts);
-  // `onComment(block, body, start, end)` hears every comment.
-  function parseTree(text, onComment) {
-    var options = MERIYAH;
-    if (onComment !== null) {
-      options = {ranges: MERIYAH.ranges, webcompat: true, lexical: true,
-                 onComment: function (type, body, start, end) { onComment(type === "MultiLine", body, start, end); }};
+  // `onComment(block, body, start, end)` hears every comment; `tokens` (an array, or null) gets
+  // the tokens' (start, end), flat, as `mapTokens` makes them.
+  function parseTree(text, onComment, tokens, bare) {
+    var options = bare ? BARE : MERIYAH;
+    if (onComment !== null || tokens !== null) {
+      options = {ranges: MERIYAH.ranges, webcompat: true, lexical: true};
+      if (onComment !== null) {
+        options.onComment = function (type, body, start, end) { onComment(type === "MultiLine", body, start, end); };
+      }
+      if (tokens !== null) options.onToken = tokenSink(text, tokens);
     }
     var tree = meriyah.parseScript(text, options);
     callTargets(tree);
     return tree;
+  }
+
+  // meriyah's tokens in acorn's pieces (`mapTokens`): a template's parts are single tokens in both
+  // (meriyah replaces a `}` with the template part it opens), a private name is one token in acorn
+  // and two in meriyah (`#`, then the name right after it): joined here. `mapPairs` proves that
+  // the tokens tile the text before it uses them.
+  function tokenSink(text, out) {
+    var hash = -1;  // the start of a `#` waiting for its name
+    return function (kind, start, end) {
+      if (hash >= 0) {
+        if (start === hash + 1) start = hash;
+        else out.push(hash, hash + 1);
+        hash = -1;
+      }
+      if (end === start + 1 && text.charCodeAt(start) === 35) { hash = start; return; }
+      out.push(start, end);
+    };
   }
 
   // meriyah (web-compatible) accepts a call as an assignment target (`f() = 1`: a ReferenceError
@@ -110,10 +137,10 @@
 
   // The verdict on a text as a classic script (or module): null when accepted, with its tree.
   // `options` may add an onComment callback.
-  function verdict(text, module, onComment) {
+  function verdict(text, module, onComment, tokens) {
     var tree;
     try {
-      tree = module ? acorn.parse(text, MODULE) : parseTree(text, onComment);
+      tree = module ? acorn.parse(text, MODULE) : parseTree(text, onComment, tokens, false);
     } catch (e) {
       return [rejected(e), null];
     }
@@ -123,7 +150,8 @@
 
   function check(text, module) {
     held.clear();
-    var answer = verdict(text, module, null);
+    heldTokens.clear();
+    var answer = verdict(text, module, null, null);
     if (!module && answer[0] === null) held.set(text, answer[1]);
     return answer[0];
   }
@@ -155,7 +183,7 @@
     try {
       var left = parseScript(a);
       // Equal texts are the same program once one of them parses (and, below, compiles).
-      if (a !== b && !same(left, parseTree(b, null))) return 0;
+      if (a !== b && !same(left, parseTree(b, null, null, true))) return 0;
       compile(b);
       held.delete(a);  // proven: the tree is done with
       return 1;
@@ -203,24 +231,29 @@
     }
   }
 
-  // Each text's verdict string, or its facts; the trees of the accepted ones whose `keep` character
-  // is "1" are held for the comparisons that follow.
+  // Each text's verdict string, or its facts. `keep` has a digit a text: its bit 1, the tree of an
+  // accepted text is held for the comparisons that follow; its bit 2, its tokens for its map.
   function analyzeAll(joined, lengths, keep) {
     held.clear();
+    heldTokens.clear();
     var texts = split(joined, lengths), answers = [];
     for (var i = 0; i < texts.length; i++) {
-      var answer = analyze(texts[i]);
-      if (answer[1] !== null && keep.charCodeAt(i) === 49) held.set(texts[i], answer[1]);
+      var mark = keep.charCodeAt(i) - 48, tokens = mark & 2 ? [] : null;
+      var answer = analyze(texts[i], tokens);
+      if (answer[1] !== null) {
+        if (mark & 1) held.set(texts[i], answer[1]);
+        if (tokens !== null) heldTokens.set(texts[i], tokens);
+      }
       answers.push(answer[0]);
     }
     return JSON.stringify(answers);
   }
 
-  function analyze(text) {
+  function analyze(text, tokens) {
     var licenses = [];
     var answer = verdict(text, false, function (block, body, start, end) {
       if (isLicense(block, body)) licenses.push([start, end]);
-    });
+    }, tokens);
     if (answer[0] !== null) return [answer[0], null];
     var body = answer[1].body, bindings = [], strict = -1, i, s;
     for (i = 0; i < body.length; i++) {
@@ -431,7 +464,11 @@
 
   // Line starts as maps/text.py's JS_BREAKS count them (CR LF is one break).
   function mapLines(text) {
-    var starts = [0], n = text.length;
+    var starts = [0], n = text.length, at;
+    if (text.indexOf("\r") < 0 && text.indexOf("\u2028") < 0 && text.indexOf("\u2029") < 0) {
+      for (at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) starts.push(at + 1);
+      return starts;
+    }
     for (var i = 0; i < n; i++) {
       var c = text.charCodeAt(i);
       if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
@@ -495,21 +532,42 @@
     return out;
   }
 
+  // The check's tokens of `input` when they tile it (only what align.py's _GAP skips between
+  // them, after a hashbang line), else acorn's; `heard` says which.
+  var heard = false;
+
+  function mapInputTokens(input) {
+    var toks = heldTokens.get(input);
+    heard = false;
+    if (toks === undefined) return mapTokens(input);
+    heldTokens.delete(input);
+    var at = hashbangEnd(input);
+    for (var i = 0; i < toks.length; i += 2) {
+      if (mapGap(input, at) !== toks[i] || toks[i + 1] <= toks[i]) return mapTokens(input);
+      at = toks[i + 1];
+    }
+    if (mapGap(input, at) !== input.length) return mapTokens(input);
+    heard = true;
+    return toks;
+  }
+
   // align.py's `pair`: (output start, input start, length) of each token, flat; null: no pairing.
   function mapPairs(input, output) {
-    var toks = mapTokens(input), out = [], i;
+    var toks = mapInputTokens(input), out = new Int32Array(toks.length / 2 * 3), n = 0, i;
     if (output === input || input.startsWith(output)) {
       for (i = 0; i < toks.length; i += 2) {
-        if (toks[i + 1] <= output.length) out.push(toks[i], toks[i], toks[i + 1] - toks[i]);
+        if (toks[i + 1] <= output.length) {
+          out[n++] = toks[i]; out[n++] = toks[i]; out[n++] = toks[i + 1] - toks[i];
+        }
       }
-      return out;
+      return out.subarray(0, n);
     }
     var at = output.charCodeAt(0) === 35 && output.charCodeAt(1) === 33 ? hashbangEnd(output) : 0;
     for (i = 0; i < toks.length; i += 2) {
       var start = toks[i], length = toks[i + 1] - start;
       at = mapGap(output, at);
       if (!mapSame(output, at, input, start, length)) return null;
-      out.push(at, start, length);
+      out[n++] = at; out[n++] = start; out[n++] = length;
       at += length;
     }
     return mapGap(output, at) === output.length ? out : null;
@@ -518,22 +576,8 @@
   var VLQ_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   var VLQ_VALUES = new Int8Array(128).fill(-1);
   for (var v = 0; v < 64; v++) VLQ_VALUES[VLQ_DIGITS.charCodeAt(v)] = v;
-  var VLQ_SMALL = 4096, VLQ_TABLE = [];  // the encodings of small values, made once
-
-  function vlqMake(value) {
-    var x = value < 0 ? -value * 2 + 1 : value * 2, s = "";
-    do {
-      var digit = x % 32;
-      x = Math.floor(x / 32);
-      s += VLQ_DIGITS.charAt(x > 0 ? digit + 32 : digit);
-    } while (x > 0);
-    return s;
-  }
-  for (v = -VLQ_SMALL; v <= VLQ_SMALL; v++) VLQ_TABLE.push(vlqMake(v));
-
-  function vlq(value) {
-    return value >= -VLQ_SMALL && value <= VLQ_SMALL ? VLQ_TABLE[value + VLQ_SMALL] : vlqMake(value);
-  }
+  var VLQ_CODES = new Uint8Array(64);
+  for (v = 0; v < 64; v++) VLQ_CODES[v] = VLQ_DIGITS.charCodeAt(v);
 
   // Whether a[at, at + length) is b[from, from + length) (no string made for the comparison).
   function mapSame(a, at, b, from, length) {
@@ -545,85 +589,109 @@
   // vlq.py's `encode_mappings` of one file's mappings (flat, six numbers a mapping: line,
   // column, source (0), source line, column, length).
   function mapEncode(made) {
-    var out = [], line = 0, column = 0, srcLine = 0, srcCol = 0, first = true;
+    // Character codes into a buffer, made a string a chunk at a time: no string a segment.
+    var buf = new Uint8Array(64), n = 0, line = 0, column = 0, srcLine = 0, srcCol = 0, first = true;
     for (var i = 0; i < made.length; i += 6) {
       var g = made[i];
-      if (g > line) { out.push(";".repeat(g - line)); line = g; column = 0; first = true; }
-      out.push((first ? "" : ",") + vlq(made[i + 1] - column) + "A" + vlq(made[i + 3] - srcLine) +
-        vlq(made[i + 4] - srcCol));
+      if (n + 40 + g - line > buf.length) {
+        var bigger = new Uint8Array(2 * buf.length + 40 + g - line);
+        bigger.set(buf);
+        buf = bigger;
+      }
+      if (g > line) { buf.fill(59, n, n + g - line); n += g - line; line = g; column = 0; first = true; }  // ";"
+      if (!first) buf[n++] = 44;  // ","
+      n = vlqInto(buf, n, made[i + 1] - column);
+      buf[n++] = 65;  // "A": source 0
+      n = vlqInto(buf, n, made[i + 3] - srcLine);
+      n = vlqInto(buf, n, made[i + 4] - srcCol);
       first = false;
       column = made[i + 1]; srcLine = made[i + 3]; srcCol = made[i + 4];
     }
-    return out.join("");
+    var parts = [];
+    for (var at = 0; at < n; at += 8192) {
+      parts.push(String.fromCharCode.apply(null, buf.subarray(at, Math.min(n, at + 8192))));
+    }
+    return parts.join("");
   }
 
-  // Every mapping of `mappings` (flat: line, column, source, line, column); null when malformed.
-  function mapDecode(mappings) {
-    var out = [], line = 0, column = 0, count = 0, acc = 0, shift = 0, n = mappings.length;
+  function vlqInto(buf, n, value) {
+    var x = value < 0 ? -value * 2 + 1 : value * 2;
+    if (x < 0x40000000) {  // small integers: bit operations, no floating point
+      do {
+        var low = x & 31;
+        x >>>= 5;
+        buf[n++] = VLQ_CODES[x > 0 ? low | 32 : low];
+      } while (x > 0);
+      return n;
+    }
+    do {
+      var digit = x % 32;
+      x = Math.floor(x / 32);
+      buf[n++] = VLQ_CODES[x > 0 ? digit + 32 : digit];
+    } while (x > 0);
+    return n;
+  }
+
+  // verify.py's `verify_file`: the encoded mappings read back as made (`made`: six numbers a
+  // mapping, the checked length last; `outStarts`, `srcStarts`: the texts' line starts), inside both
+  // texts, and each checked token (a positive length) the same text at its source. Read as one
+  // pass: each segment is compared as soon as it is read.
+  function mapProven(mappings, made, output, original, outStarts, srcStarts) {
+    var line = 0, column = 0, count = 0, acc = 0, shift = 0, unit = 1, n = mappings.length, k = 0;
     var v0 = 0, v1 = 0, v2 = 0, v3 = 0, source = 0, srcLine = 0, srcCol = 0;
     for (var i = 0; i <= n; i++) {
       var c = i < n ? mappings.charCodeAt(i) : 59;
       if (c === 44 || c === 59) {  // "," or ";"
-        if (shift !== 0) return null;
+        if (shift !== 0) return false;
         if (count > 0) {
-          if (count !== 4 && count !== 5) return null;  // a file's own map maps every segment
+          if (count !== 4 && count !== 5) return false;  // a file's own map maps every segment
           column += v0; source += v1; srcLine += v2; srcCol += v3;
-          out.push(line, column, source, srcLine, srcCol);
+          if (k >= made.length || line !== made[k] || column !== made[k + 1] || source !== 0 ||
+              srcLine !== made[k + 3] || srcCol !== made[k + 4]) return false;
+          var start = mapOffset(output, outStarts, line, column);
+          var at = mapOffset(original, srcStarts, srcLine, srcCol);
+          if (start < 0 || at < 0) return false;
+          var length = made[k + 5];
+          if (length > 0 && !mapSame(original, at, output, start, length)) return false;
+          k += 6;
         }
         count = 0;
         if (c === 59) { line++; column = 0; }
         continue;
       }
       var digit = c < 128 ? VLQ_VALUES[c] : -1;
-      if (digit < 0) return null;
-      acc += (digit & 31) * Math.pow(2, shift);
-      if (digit & 32) { shift += 5; if (shift > 60) return null; continue; }
+      if (digit < 0) return false;
+      acc += (digit & 31) * unit;  // unit: 2 ** shift
+      if (digit & 32) { shift += 5; unit *= 32; if (shift > 60) return false; continue; }
       var value = acc % 2 === 1 ? -(acc - 1) / 2 : acc / 2;
       if (count === 0) v0 = value; else if (count === 1) v1 = value;
       else if (count === 2) v2 = value; else if (count === 3) v3 = value;
       count++;
-      acc = 0; shift = 0;
+      acc = 0; shift = 0; unit = 1;
     }
-    return {mappings: out, lines: line};
+    return k === made.length && line <= outStarts.length;
   }
 
-  // verify.py's `verify_file`: the encoded mappings read back as made, inside both texts, and
-  // each checked token (a positive length) is the same text at its source.
-  function mapProven(mappings, made, output, original) {
-    var read = mapDecode(mappings);
-    var outStarts = mapLines(output), srcStarts = mapLines(original);
-    if (read === null || read.lines > outStarts.length) return false;
-    var got = read.mappings;
-    if (got.length / 5 !== made.length / 6) return false;
-    for (var i = 0; i < got.length; i += 5) {
-      var j = i / 5 * 6;  // `made` has six numbers a mapping: the length too
-      if (got[i] !== made[j] || got[i + 1] !== made[j + 1] || got[i + 2] !== 0 ||
-          got[i + 3] !== made[j + 3] || got[i + 4] !== made[j + 4]) return false;
-      var start = mapOffset(output, outStarts, got[i], got[i + 1]);
-      var at = mapOffset(original, srcStarts, got[i + 3], got[i + 4]);
-      if (start < 0 || at < 0) return false;
-      var length = made[j + 5];
-      if (length > 0 && !mapSame(original, at, output, start, length)) return false;
-    }
-    return true;
-  }
-
-  // One script's map: [mappings, first mapping (5 numbers), last mapping (5)], [""] when it has
-  // none, or null. `edits`: the substitutions (start, end, original start, original end), flat.
+  // One script's map: [mappings, first mapping (5 numbers), last mapping (5), 1 if its tokens
+  // were the check's (0: acorn's)], [""] when it has none, or null. `edits`: the substitutions
+  // (start, end, original start, original end), flat.
   function scriptMap(input, output, original, shift, edits) {
     var pairs = mapPairs(input, output);
     if (pairs === null) return null;
     var editStarts = [], e;
     for (e = 0; e < edits.length; e += 4) editStarts.push(edits[e]);
     var outStarts = mapLines(output), srcStarts = mapLines(original);
-    var made = [];  // six numbers a mapping (the checked length last)
+    var made = new Int32Array(pairs.length * 2), m = 0;  // six numbers a mapping (the checked length last)
     var outLine = 0, srcLine = 0;
+    // The file as read is the very text paired with the output (no substitution, no hashbang
+    // dropped): the pairing compared each token there already, and the proof compares it again.
+    var paired = shift === 0 && edits.length === 0 && original === input;
     for (var i = 0; i < pairs.length; i += 3) {
       var outStart = pairs[i], length = pairs[i + 2], here = pairs[i + 1] + shift, at = here;
       var k = editStarts.length ? mapLineOf(editStarts, here) : -1;
       if (k >= 0) at = here < edits[4 * k + 1] ? edits[4 * k + 2] : here + edits[4 * k + 3] - edits[4 * k + 1];
       var checked = length;
-      if (!mapSame(original, at, output, outStart, length)) {
+      if (!paired && !mapSame(original, at, output, outStart, length)) {
         if (!mapEdited(edits, editStarts, here, here + length)) return null;
         checked = 0;  // a substituted `{$name}`: mapped to where it was
       }
@@ -631,14 +699,15 @@
       while (outStarts[outLine] > outStart) outLine--;
       while (srcLine + 1 < srcStarts.length && srcStarts[srcLine + 1] <= at) srcLine++;
       while (srcStarts[srcLine] > at) srcLine--;
-      made.push(outLine, outStart - outStarts[outLine], 0, srcLine, at - srcStarts[srcLine], checked);
+      made[m++] = outLine; made[m++] = outStart - outStarts[outLine]; made[m++] = 0;
+      made[m++] = srcLine; made[m++] = at - srcStarts[srcLine]; made[m++] = checked;
     }
     var mappings = mapEncode(made);
-    if (!mapProven(mappings, made, output, original)) return null;
+    if (!mapProven(mappings, made, output, original, outStarts, srcStarts)) return null;
     if (made.length === 0) return [""];
     var last = made.length - 6;
     return [mappings, made[0], made[1], 0, made[3], made[4], made[last], made[last + 1], 0,
-      made[last + 3], made[last + 4]];
+      made[last + 3], made[last + 4], heard ? 1 : 0];
   }
 
   // align.py's `_edited`: whether [start, end) overlaps a substitution.
