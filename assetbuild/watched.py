@@ -62,8 +62,9 @@ def bundle_stamps(config: Config, spec: BundleSpec) -> Stamps:
 
 
 def restamped(config: Config, spec: BundleSpec, old: Stamps, names: Iterable[str]) -> Stamps | None:
-    """The bundle's stamps after events that only touched its own sources (edits in place), with
-    only those stat'ed again; None when an event may have changed which files its globs match.
+    """The bundle's stamps after events that only touched its own sources (edits in place): every
+    source stat'ed again (a few microseconds each: an edit whose event was lost is still seen), the
+    globs not walked; None when an event may have changed which files its globs match.
 
     Globs match names: an edit in place changes none. A name created, deleted or renamed shows up
     as an event path that is not one of the sources, or as a source that is no longer a regular
@@ -72,25 +73,23 @@ def restamped(config: Config, spec: BundleSpec, old: Stamps, names: Iterable[str
     """
     if has_links(old):
         return None
-    where = {s[0]: i for i, s in enumerate(old)}
+    known = {s[0] for s in old}
     bases = _glob_bases(config, spec)
     if bases is None:
         return None
-    fresh = list(old)
     for name in names:
         path = os.path.abspath(name)
-        at = where.get(path)
-        if at is None:
-            if _related(path, bases):
-                return None  # a name among its globs' directories that is not a source
-            continue
+        if path not in known and _related(path, bases):
+            return None  # a name among its globs' directories that is not a source
+    fresh: list[Any] = []
+    for source in old:
         try:
-            st = os.lstat(path)
+            st = os.lstat(source[0])
         except OSError:
             return None
         if not stat.S_ISREG(st.st_mode):
             return None
-        fresh[at] = (path, *stamp_of(st), False)
+        fresh.append((source[0], *stamp_of(st), False))
     return tuple(fresh)
 
 

@@ -191,6 +191,23 @@ def test_restamped_takes_the_walk_when_names_may_have_changed(two: Path) -> None
     assert watched.restamped(config, spec, linked, [str(a)]) is None  # reached through a link
 
 
+def test_restamped_sees_an_edit_whose_event_was_lost(two: Path) -> None:
+    """An event names one source; another source of the bundle changed too (its event lost, e.g.
+    an inotify queue overflow): the new stamps show both edits."""
+    from assetbuild import watched
+
+    (two / "js/source/c.js").write_text("var c = 3;\n")
+    config = load_config(two)
+    spec = {s.output: s for s in config.bundles}["js/main.js"]
+    old = watched.bundle_stamps(config, spec)
+    first, second = two / "js/source/a.js", two / "js/source/c.js"
+    assert {str(first), str(second)} <= {s[0] for s in old}
+    second.write_text(second.read_text() + "var lost = 1;\n")
+    fresh = watched.restamped(config, spec, old, [str(first)])
+    assert fresh is not None
+    assert fresh == watched.bundle_stamps(config, spec) != old
+
+
 def test_a_rebuild_lists_no_other_bundle_sources(
     two: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
