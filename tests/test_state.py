@@ -420,3 +420,28 @@ def test_random_edits_always_install_what_a_fresh_build_makes(runner: Runner) ->
             age(runner.site, rng.choice([0.5, 60.0]))
         _, outcome = runner.install()
         assert _installed(outcome, runner.site) == _fresh_build(runner.site), step
+
+
+def test_a_quiet_install_leaves_gzip_sizes_to_whoever_shows_them(runner: Runner) -> None:
+    """Without `sizes` (a quiet install) the state records the gzip size unknown; the next
+    no-change answer measures it from the installed bytes: the same number."""
+    import gzip
+
+    (runner.site / "js/source/a.js").write_text("var a = 4;\n")
+    age(runner.site)
+    runner.install(gzip_sizes=False)
+    saved = {b["name"]: b["gzip_size"] for b in _saved_state(runner.site)["bundles"]}
+    assert saved["js/main.js"] is None
+    fast, outcome = runner.install()
+    assert fast
+    js = next(b for b in outcome.build.bundles if b.output == "js/main.js")
+    assert js.gzip_size == len(gzip.compress(js.data, 9, mtime=0))
+    runner.install(gzip_sizes=True, policy="bump")  # measured while installing: recorded
+    saved = {b["name"]: b["gzip_size"] for b in _saved_state(runner.site)["bundles"]}
+    assert saved["js/main.js"] == len(gzip.compress(js.data, 9, mtime=0))
+
+
+def _saved_state(site: Path) -> dict[str, Any]:
+    config = load_config(site, None, Overrides(), {})
+    raw = state.state_path(config).read_bytes()
+    return dict(json.loads(raw[len(b"ABSTATE4") + 8 + 32 :]))
