@@ -65,7 +65,8 @@ def build(
     run = _RunSettings.of(config, options)
     memo = session.memory.prepared
     cache = session.cache()
-    index = _Index.of(config, cache)
+    # One-shot runs only: watch keeps each source's job in its memory, trusted by stamp, already.
+    index = _Index.of(config, cache) if not session.memory.long_lived else None
     for spec in session.wanted():
         kept = (reuse or {}).get(spec.output)
         if kept is not None:
