@@ -326,6 +326,7 @@ def install(ctx: click.Context, dry_run: bool, compress: str | None) -> None:
                 on_progress=progress,
                 on_wait=lambda: _waiting(settings),
                 on_phase=progress.phase,
+                gzip_sizes=not settings.quiet or settings.json,  # else nothing shows the gzip sizes
             )
         finally:
             progress.close()

@@ -347,7 +347,8 @@ def test_an_edit_reads_only_its_own_bundle(runner: Runner) -> None:
     runner.read_paths.clear()
     fast, outcome = runner.install()
     assert not fast
-    assert sorted(runner.read_paths) == ["js/source/a.js", "js/source/b.js"]  # no CSS read
+    # No CSS read, and not b.js either: the source index knows its result by its stamp.
+    assert sorted(runner.read_paths) == ["js/source/a.js"]
     assert _installed(outcome, runner.site) == _fresh_build(runner.site)
     css = next(b for b in outcome.build.bundles if b.output == "css/main.css")
     assert css.sources == ("css/source/a.css", "css/source/deep/b.css")  # the summary still knows
@@ -362,7 +363,7 @@ def test_an_edit_reads_only_its_own_bundle(runner: Runner) -> None:
     (runner.site / "js/source/b.js").write_text("function b() { return 2; }\n")
     runner.read_paths.clear()
     _, outcome = runner.install()
-    assert sorted(runner.read_paths) == ["js/source/a.js", "js/source/b.js"]
+    assert sorted(runner.read_paths) == ["js/source/b.js"]
     assert _installed(outcome, runner.site) == _fresh_build(runner.site)
 
 
@@ -372,7 +373,8 @@ def test_a_hand_edited_installed_bundle_is_not_reused(runner: Runner) -> None:
     (runner.site / "js/source/a.js").write_text("var a = 3;\n")
     runner.read_paths.clear()
     _, outcome = runner.install()
-    assert "css/source/a.css" in runner.read_paths  # rebuilt from its sources
+    css = next(b for b in outcome.build.bundles if b.output == "css/main.css")
+    assert not css.proven  # rebuilt (its unchanged sources' results found by the source index)
     assert _installed(outcome, runner.site) == _fresh_build(runner.site)
 
 
@@ -418,3 +420,28 @@ def test_random_edits_always_install_what_a_fresh_build_makes(runner: Runner) ->
             age(runner.site, rng.choice([0.5, 60.0]))
         _, outcome = runner.install()
         assert _installed(outcome, runner.site) == _fresh_build(runner.site), step
+
+
+def test_a_quiet_install_leaves_gzip_sizes_to_whoever_shows_them(runner: Runner) -> None:
+    """Without `sizes` (a quiet install) the state records the gzip size unknown; the next
+    no-change answer measures it from the installed bytes: the same number."""
+    import gzip
+
+    (runner.site / "js/source/a.js").write_text("var a = 4;\n")
+    age(runner.site)
+    runner.install(gzip_sizes=False)
+    saved = {b["name"]: b["gzip_size"] for b in _saved_state(runner.site)["bundles"]}
+    assert saved["js/main.js"] is None
+    fast, outcome = runner.install()
+    assert fast
+    js = next(b for b in outcome.build.bundles if b.output == "js/main.js")
+    assert js.gzip_size == len(gzip.compress(js.data, 9, mtime=0))
+    runner.install(gzip_sizes=True, policy="bump")  # measured while installing: recorded
+    saved = {b["name"]: b["gzip_size"] for b in _saved_state(runner.site)["bundles"]}
+    assert saved["js/main.js"] == len(gzip.compress(js.data, 9, mtime=0))
+
+
+def _saved_state(site: Path) -> dict[str, Any]:
+    config = load_config(site, None, Overrides(), {})
+    raw = state.state_path(config).read_bytes()
+    return dict(json.loads(raw[len(b"ABSTATE4") + 8 + 32 :]))

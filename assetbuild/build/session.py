@@ -197,9 +197,19 @@ class Session:
         settings = state.settings_key(config, options, methods)
         self.snapshot = state.take_snapshot(config, settings, self.sources, self.listed)
         self.checked = True
-        if self.snapshot is None or policy == "bump":
-            return None
-        self.proof = state.check(config, self.snapshot, write=not self.read_only)
-        if self.proof is None:
-            return None
-        return state.up_to_date(config, self.proof, dry_run)
+        if self.snapshot is not None and policy != "bump":
+            self.proof = state.check(config, self.snapshot, write=not self.read_only)
+        outcome = state.up_to_date(config, self.proof, dry_run) if self.proof else None
+        if outcome is None:
+            start_engine()  # a build follows: its checks' engine starts while it imports and reads
+        return outcome
+
+
+def start_engine() -> None:
+    """Start the JavaScript engine on a thread when the checks will use it (`js.engine`)."""
+    if os.environ.get("ASSETBUILD_ENGINE", "auto").strip().lower() == "esprima":
+        return  # js.check.ENV_ENGINE: esprima decides, no engine is loaded
+    from assetbuild.js import engine
+
+    if engine.available():
+        engine.start_early()

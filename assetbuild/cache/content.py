@@ -619,7 +619,7 @@ def _state_name(name: str) -> bool:
     stem, dot, ext = name.partition(".")
     if name == "quick.bin" or name.startswith((WRITE_PREFIX, TEMP_PREFIX)):
         return True
-    return bool(dot) and ext in ("state", "json") and len(stem) == 24 and _is_hex(stem)
+    return bool(dot) and ext in ("state", "json", "index") and len(stem) == 24 and _is_hex(stem)
 
 
 def _is_hex(text: str) -> bool:

@@ -384,7 +384,7 @@ def record(
                 "kind": b.kind,
                 "sources": list(b.sources),
                 "raw_size": b.raw_size,
-                "gzip_size": b.gzip_size,
+                "gzip_size": b.known_gzip_size,  # None: not measured (a quiet install)
                 "methods": list(b.methods),
                 "path": rel,
                 "inputs": list(inputs.get(b.output, ())),
@@ -629,7 +629,7 @@ def _installed(
         data,
         tuple(bundle["methods"]),
         tuple(d for d in diags if _concerns(d, bundle)),
-        int(bundle["gzip_size"]),
+        None if bundle["gzip_size"] is None else int(bundle["gzip_size"]),
         proven=True,
     )
 

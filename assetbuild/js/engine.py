@@ -407,6 +407,7 @@ _ENGINE_LOCK = threading.Lock()
 _MADE: list[_Engine] = []  # every engine of this process (the shared one, lent ones)
 _SPARE: list[_Engine] = []  # engines lent to threads before, idle now (their JIT stays warm)
 _LENT = threading.local()
+_STARTING: list[threading.Thread] = []  # the thread start_early began, once a process
 
 
 def available() -> bool:
@@ -415,6 +416,38 @@ def available() -> bool:
         # V8 does not survive fork(): a child of a process that loaded it must not use it.
         return _MADE[0].pid == os.getpid()
     return importlib.util.find_spec("py_mini_racer") is not None
+
+
+def start_early() -> None:
+    """Begin making the shared engine on a thread of its own, now, when a run knows it will check.
+
+    Loading V8 and evaluating the parsers (~0.1 s) mostly lets go of the GIL (ctypes calls), so
+    it overlaps the imports and cache reads that come first; the first `_engine()` waits for it.
+    The set-up runs under the engines' lock, as `_engine()` would run it. A failure here is left
+    for that first call to meet again (and report as it always has).
+    """
+    with _ENGINE_LOCK:
+        if _ENGINE is not None or _MADE or _STARTING:
+            return
+        _STARTING.append(threading.Thread(target=_start, name="assetbuild-v8-start", daemon=True))
+        starter = _STARTING[0]
+        atexit.register(_finish_start)  # before `_close`, which a finished set-up registers
+    starter.start()
+
+
+def _finish_start() -> None:
+    """At exit: a set-up still running is waited for, then its engine closed like every other."""
+    for starter in _STARTING:
+        starter.join(_SETTLE_SECONDS)
+    _close()
+
+
+def _start() -> None:
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None and not _MADE:
+            with contextlib.suppress(Exception):
+                _ENGINE = _made(_Engine())
 
 
 def _engine() -> _Engine:
