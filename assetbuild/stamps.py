@@ -36,6 +36,15 @@ def racy(value: Stamp, now_ns: int | None = None) -> bool:
     return now - value[1] < RACY_NS
 
 
+def settling(value: Stamp, now_ns: int | None = None) -> bool:
+    """Whether the file's content or its metadata changed too recently for the stamp to prove it
+    unchanged since: as `racy`, by the later of mtime and ctime (a copy that keeps an old mtime,
+    `rsync -t` or `tar x`, still has a new ctime). What is recorded to skip reading a file later
+    must not be settling."""
+    now = time.time_ns() if now_ns is None else now_ns
+    return now - max(value[1], value[2]) < RACY_NS
+
+
 def trusted_stamp(path: str | os.PathLike[str]) -> Stamp | None:
     """The file's stamp, or None when it is missing or too recent to prove anything."""
     found = stamp(path)

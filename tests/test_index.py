@@ -40,16 +40,24 @@ FILES = {
 }
 
 OLD = 60.0  # seconds: stamps this old are trusted (stamps.RACY_NS is 2 s)
+SHORT_RACY_NS = 50_000_000  # in-process tests: a ctime (which no test can set) settles this fast
+
+
+@pytest.fixture(autouse=True)
+def _short_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stamps, "RACY_NS", SHORT_RACY_NS)
 
 
 def age(site: Path, *names: str, seconds: float = OLD) -> None:
-    """Make sources (default all) old enough for their stamps to be trusted."""
+    """Make sources (default all) old enough for their stamps to be trusted: the mtime set in the
+    past, then the ctime (now) left to settle for the racy window."""
     past = time.time() - seconds
     paths = (
         [site / n for n in names] if names else [*site.rglob("source/*"), site / "assetbuild.toml"]
     )
     for path in paths:
         os.utime(path, (past, past))
+    time.sleep(stamps.RACY_NS / 1e9 + 0.01)
 
 
 class Site:
@@ -290,6 +298,21 @@ def test_racy_stamps_are_neither_recorded_nor_trusted(tmp_path: Path) -> None:
     assert loaded.get("/s/a.js", _stamp(now), "s") is None  # ... a young stamp finds nothing
 
 
+def test_an_old_mtime_with_a_young_ctime_is_not_recorded(tmp_path: Path) -> None:
+    """A copy that keeps the mtime (`rsync -t`, `tar x`) has a young ctime: not proof yet."""
+    key = Key(b"k" * 32)
+    now = time.time_ns()
+    copied = (10, OLD_NS, now, 7, 3)
+    assert not stamps.racy(copied) and stamps.settling(copied)
+    idx = index.SourceIndex(tmp_path, "x" * 24 + ".index", key)
+    idx.add("/s/a.js", copied, "s", "a" * 64, 10)
+    assert not idx.save()
+    idx._added[index.lookup_key("/s/a.js", copied, "s")] = ["a" * 64, 10]
+    assert idx.save()
+    loaded = index.SourceIndex(tmp_path, "x" * 24 + ".index", key)
+    assert loaded.get("/s/a.js", copied, "s") is None
+
+
 def test_the_index_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index, "MAX_ENTRIES", 3)
     key = Key(b"k" * 32)
@@ -347,8 +370,11 @@ def test_lookups_differ_when_anything_differs(a: Any, b: Any) -> None:
 # --- the real command -------------------------------------------------------------------------------
 
 
-def test_cli_edit_installs_the_edit_and_clear_removes_the_index(make_site: Any) -> None:
+def test_cli_edit_installs_the_edit_and_clear_removes_the_index(
+    make_site: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_site(FILES, CONFIG)
+    monkeypatch.setattr(stamps, "RACY_NS", 2_000_000_000)  # the command's own window: real ctimes
     age(root)
     assert run("install", "--quiet", cwd=root).returncode == 0
     state = root / ".assetbuild-cache" / "state"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from assetbuild import sources
+from assetbuild import sources, stamps
 from assetbuild.build.pipeline import install
 from assetbuild.build.results import BuildOptions, InstallOutcome
 from assetbuild.cache import state
@@ -89,6 +89,9 @@ class Runner:
 def runner(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> Runner:
     site = make_site(FILES, CONFIG)
     age(site)
+    # The source index trusts a stamp once its ctime (which `age` cannot set) is settled too.
+    monkeypatch.setattr(stamps, "RACY_NS", 50_000_000)
+    time.sleep(0.06)
     r = Runner(site, monkeypatch)
     fast, _ = r.install()
     assert not fast  # the first install must build
@@ -359,6 +362,7 @@ def test_an_edit_reads_only_its_own_bundle(runner: Runner) -> None:
     assert {p.split("/")[0] for p in runner.read_paths} == {"js", "css"}
     assert _installed(outcome, runner.site) == _fresh_build(runner.site)
     age(runner.site)  # both old now: one more install records them old
+    time.sleep(0.06)  # ... once their ctimes settle too (the runner's short window)
     runner.install()
     (runner.site / "js/source/b.js").write_text("function b() { return 2; }\n")
     runner.read_paths.clear()

@@ -14,9 +14,9 @@ What keeps a forged or stale index from changing what ships:
 - an entry is found only by a digest of the path, the full stamp, the settings and the environment:
   any write to the file (a new mtime or ctime), a rename over it (a new inode), another device, an
   upgrade of assetbuild or of a checker, or another option finds nothing;
-- entries are recorded only from a stamp old enough to prove the file unchanged since (`stamps.racy`:
-  a write within the file system's timestamp granularity could leave the same stamp), taken before
-  the file was read and equal after it; and they are used only when the stamp is trusted now;
+- entries are recorded only from a stamp old enough to prove the file unchanged since
+  (`stamps.settling`, by the later of mtime and ctime: a write within the file system's timestamp
+  granularity could leave the same stamp), taken before the file was read and equal after it; and they are used only when the stamp is trusted now;
 - the entry names a job key, and the content cache holds only results its key signed for the job
   of that key: at worst a wrong index entry names another file's real result, which the stamp
   binding above rules out (it would need another file with this path and this exact stamp).
@@ -100,7 +100,7 @@ class SourceIndex:
 
         None unless `stamp` (taken now) is old enough to prove the file unchanged since it was.
         """
-        if stamp is None or stamps.racy(stamp):
+        if stamp is None or stamps.settling(stamp):
             return None
         if not self._loaded:
             self._load()
@@ -119,7 +119,7 @@ class SourceIndex:
     def add(self, path: str, stamp: stamps.Stamp, settings: str, job_key: str, size: int) -> None:
         """Record that the file read with `stamp` (trusted, and unchanged after the read) has the
         job `job_key`; saved by `save`."""
-        if stamps.racy(stamp):
+        if stamps.settling(stamp):
             return
         entry = [job_key, size]
         lookup = lookup_key(path, stamp, settings)
