@@ -454,10 +454,10 @@ def prune(ctx: click.Context, keep: int, min_age: str, dry_run: bool) -> None:
     "--debounce",
     "debounce_ms",
     type=click.IntRange(min=0),
-    default=50,
+    default=20,
     show_default=True,
     metavar="MS",
-    help="Quiet time that ends a burst of changes before rebuilding.",
+    help="Quiet time that ends a burst of changes before rebuilding (webpack's default too).",
 )
 @click.option(
     "--compress",

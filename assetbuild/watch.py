@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from assetbuild.build.results import BuildOptions, InstallOutcome, Policy
     from assetbuild.config import BundleSpec, Config
 
-DEFAULT_DEBOUNCE = 0.05
-MAX_BATCH_WAIT = 2.0
-MAX_WATCHED_DIRS = 2000  # beyond this, one recursive watch per base directory instead  # a never-quiet tree still gets rebuilt this often
+DEFAULT_DEBOUNCE = 0.02
+MAX_BATCH_WAIT = 2.0  # a never-quiet tree still gets rebuilt this often
+MAX_WATCHED_DIRS = 2000  # beyond this, one recursive watch per base directory instead
 _OWN_TEMP_PREFIXES = (".assetbuild-tmp-", ".tmp-")
 
 _CHANGES = frozenset({"created", "modified", "deleted", "moved", "closed"})
