@@ -23,8 +23,8 @@ from assetbuild.js.minify import minify_js
 from assetbuild.maps.align import NoMap
 from assetbuild.maps.compose import mapped_file
 from assetbuild.maps.scripts import _job, script_maps
-from assetbuild.sources import SourceFile, read_source
-from assetbuild.tokens import substitute
+from assetbuild.sources import SourceFile
+from tests.helpers.sources import read_as_built as _read
 from tests.test_maps import _programs
 from tests.test_maps_consumer import NODE_MODULES
 
@@ -83,13 +83,6 @@ def _compare(src: SourceFile, first: bool) -> tuple[int, int]:
             heard += answer[11]
         compared += 1
     return compared, heard
-
-
-def _read(path: Path, values: dict[str, str | None] | None = None) -> SourceFile:
-    src = read_source(path, path.name)
-    if values is not None:
-        src, _ = substitute(src, values)
-    return src
 
 
 @pytest.mark.parametrize(

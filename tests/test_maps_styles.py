@@ -27,8 +27,8 @@ from assetbuild.maps import styles
 from assetbuild.maps.align import NoMap
 from assetbuild.maps.compose import mapped_file, strip_url_comment
 from assetbuild.maps.verify import MapProblem, verify_arrays
-from assetbuild.sources import SourceFile, read_source
-from assetbuild.tokens import substitute
+from assetbuild.sources import SourceFile
+from tests.helpers.sources import read_as_built as _read
 from tests.test_cli import run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,13 +69,6 @@ def assert_same_maps(src: SourceFile) -> int:
         assert fast == slow, (how, src.display, fast.first, slow.first)
         compared += 1
     return compared
-
-
-def _read(path: Path, values: dict[str, str | None] | None = None) -> SourceFile:
-    src = read_source(path, path.name)
-    if values is not None:
-        src, _ = substitute(src, values)
-    return src
 
 
 @pytest.mark.parametrize(
