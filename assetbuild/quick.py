@@ -325,7 +325,7 @@ def _settle(key: str, record: dict[str, Any], before: int) -> None:
     """
     for entry in record["stamps"]:
         stamp = entry[1]
-        if len(entry) > 2 and stamp is not None and before - max(stamp[1], stamp[2]) < RACY_NS:
+        if len(entry) > 2 and stamp is not None and stamps.settling(stamp, before, RACY_NS):
             return
     settled = dict(record, stamps=[entry[:2] for entry in record["stamps"]])
     signer = load_key(create=False)[0]
@@ -428,22 +428,22 @@ def _remember(key: str, answer: dict[str, Any] | None, cache_dir: str | None = N
     record = None
     if answer is not None:
         now = time.time_ns()
-        stamps = []
+        recorded = []
         proofs = answer.get("proofs", {})
         for path in answer["paths"]:
             stamp = stamp_of_path(path)
-            if stamp is not None and now - max(stamp[1], stamp[2]) < RACY_NS:
+            if stamp is not None and stamps.settling(stamp, now, RACY_NS):
                 # Changed moments ago, so the stamp could miss a change in its granularity: what
                 # the proof says of its content is checked instead (git's racily clean entries).
                 if path not in proofs:
                     return
-                stamps.append([path, stamp, proofs[path]])
+                recorded.append([path, stamp, proofs[path]])
                 continue
-            stamps.append([path, stamp])
+            recorded.append([path, stamp])
         warnings = answer["warnings"]
         record = {
             "identity": _identity(),
-            "stamps": stamps,
+            "stamps": recorded,
             "stdout": answer["stdout"],
             "warnings": warnings if any(warnings) else [],
         }

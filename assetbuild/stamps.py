@@ -36,13 +36,14 @@ def racy(value: Stamp, now_ns: int | None = None) -> bool:
     return now - value[1] < RACY_NS
 
 
-def settling(value: Stamp, now_ns: int | None = None) -> bool:
+def settling(value: Stamp, now_ns: int | None = None, window_ns: int | None = None) -> bool:
     """Whether the file's content or its metadata changed too recently for the stamp to prove it
     unchanged since: as `racy`, by the later of mtime and ctime (a copy that keeps an old mtime,
     `rsync -t` or `tar x`, still has a new ctime). What is recorded to skip reading a file later
-    must not be settling."""
+    must not be settling. `window_ns` defaults to RACY_NS."""
     now = time.time_ns() if now_ns is None else now_ns
-    return now - max(value[1], value[2]) < RACY_NS
+    window = RACY_NS if window_ns is None else window_ns
+    return now - max(value[1], value[2]) < window
 
 
 def trusted_stamp(path: str | os.PathLike[str]) -> Stamp | None:

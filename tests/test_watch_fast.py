@@ -137,7 +137,7 @@ def test_an_edit_elsewhere_does_not_restamp_a_bundle(
         h.stop()
 
 
-def test_an_edit_in_place_stamps_only_the_edited_file(
+def test_an_edit_in_place_does_not_walk_the_globs(
     two: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The globs match names, which an edit in place leaves alone: no walk; a new file walks."""
